@@ -1,0 +1,86 @@
+// activation.wgsl — activation functions f and their derivatives f′, and the
+// hidden-layer backprop kernel.
+//
+// Template values: ACT (activation id, see src/gpu/kernels.ts ACT_ID), ALPHA
+// (prelu slope / elu scale). Included in front of gemm.wgsl and loss.wgsl.
+//
+// hidden_delta — bindings: 0 uniform HiddenParams, 1 G (m × n, read_write: in
+//   δ = g • f′ written in place), 2 A (m × n, f(z)), 3 Z (m × n, only when the
+//   derivative needs z), 4 rhoHat (n, only with sparsity).
+//   Dispatch: ceil(m·n / 256) workgroups of 256 along x (2-D when large).
+//   CS294A §2.3 / UFLDL "Autoencoders and Sparsity":
+//   δ(l) = ((W(l))ᵀ δ(l+1) + β(−ρ/ρ̂ + (1−ρ)/(1−ρ̂)) + λ₁·sign(a)) • f′(z(l)).
+
+const ACT: u32 = ${ACT}u;
+const ALPHA: f32 = ${ALPHA};
+
+fn act_f(z: f32) -> f32 {
+  switch ACT {
+    case 0u: { return 1.0 / (1.0 + exp(-z)); }                  // sigmoid
+    case 1u: { return tanh(clamp(z, -15.0, 15.0)); }             // tanh
+    case 3u: { return max(z, 0.0); }                             // relu
+    case 4u: { return select(ALPHA * z, z, z >= 0.0); }          // prelu
+    case 5u: { return select(ALPHA * (exp(min(z, 0.0)) - 1.0), z, z >= 0.0); } // elu
+    case 6u: { return max(z, 0.0) + log(1.0 + exp(-abs(z))); }  // softplus
+    case 7u: { return z / (1.0 + abs(z)); }                      // softsign
+    case 8u: { return clamp(z, -1.0, 1.0); }                     // hardtanh
+    case 9u: { return select(0.0, 1.0, z >= 0.0); }              // step
+    default: { return z; }                                       // identity (2), softmax logits (10)
+  }
+}
+
+// f′ given z and a = f(z); the cheaper form where one exists (notes: f′ = a(1−a) for sigmoid).
+fn act_df(z: f32, a: f32) -> f32 {
+  switch ACT {
+    case 0u: { return a * (1.0 - a); }
+    case 1u: { return 1.0 - a * a; }
+    case 3u: { return select(0.0, 1.0, a > 0.0); }
+    case 4u: { return select(ALPHA, 1.0, z > 0.0); }
+    case 5u: { return select(a + ALPHA, 1.0, a >= 0.0); }
+    case 6u: { return 1.0 / (1.0 + exp(-z)); }
+    case 7u: { let d = 1.0 + abs(z); return 1.0 / (d * d); }
+    case 8u: { return select(0.0, 1.0, z >= -1.0 && z <= 1.0); }
+    case 9u: { return 0.0; }
+    default: { return 1.0; }
+  }
+}
+
+#if ${HIDDEN_DELTA}
+struct HiddenParams {
+  count: u32,   // m · n
+  n: u32,       // units in the layer (columns)
+  rho: f32,
+  beta: f32,
+  l1: f32,
+  rowsPerGrid: u32, // workgroups along x × 256, for 2-D dispatch
+  offRho: u32,      // offset of this layer's ρ̂ in rhoHat
+}
+@group(0) @binding(0) var<uniform> hp: HiddenParams;
+@group(0) @binding(1) var<storage, read_write> G: array<f32>;
+@group(0) @binding(2) var<storage, read> A: array<f32>;
+#if ${NEEDS_Z}
+@group(0) @binding(3) var<storage, read> Z: array<f32>;
+#endif
+#if ${SPARSE}
+@group(0) @binding(4) var<storage, read> rhoHat: array<f32>;
+#endif
+
+@compute @workgroup_size(256)
+fn hidden_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * hp.rowsPerGrid;
+  if (i >= hp.count) { return; }
+  let a = A[i];
+  var g = G[i];
+#if ${SPARSE}
+  let r = rhoHat[hp.offRho + i % hp.n];
+  g += hp.beta * (-hp.rho / r + (1.0 - hp.rho) / (1.0 - r));
+#endif
+  g += hp.l1 * sign(a);
+#if ${NEEDS_Z}
+  let z = Z[i];
+#else
+  let z = a;
+#endif
+  G[i] = g * act_df(z, a);
+}
+#endif

@@ -1,0 +1,161 @@
+// gemm.wgsl — C = f(α·op(A)·op(B) + β·C + γ·E + bias), all row-major f32.
+//
+// op(A) is M × K: A stored M × K, or K × M when TRANS_A (read transposed).
+// op(B) is K × N: B stored K × N, or N × K when TRANS_B.
+// The three products of backprop, with examples as rows (m × n matrices):
+//   forward   Z = A_prev · Wᵀ + b   (TRANS_B, bias, activation epilogue)
+//   ∇W        = (1/m) δᵀ · A_prev + λW   (TRANS_A, α = 1/m, γ = λ, E = W)
+//   backprop  G = δ · W                    (no transpose)
+// Offsets (in elements) let W, b, ∇W live inside the flat θ and ∇θ buffers.
+//
+// Bindings: 0 uniform GemmParams, 1 A, 2 B, 3 C (read_write), 4 bias (BIAS),
+//   5 E (ADDEND), 6 Zout (STORE_Z: the pre-activation, for f′ later).
+// Variants (template values):
+//   VARIANT 0 "regblock": no workgroup memory, no barriers; each invocation
+//     computes a TM × TN block straight from global memory. Fast on software
+//     adapters (SwiftShader), where barriers are expensive.
+//   VARIANT 1 "tiled": 16 × 16 invocations cooperatively stage 64 × BK tiles of
+//     A and B in workgroup memory (the classic GPU kernel), 4 × 4 outputs each.
+// Dispatch: (ceil(N / (WG_X·TN)), ceil(M / (WG_Y·TM))) workgroups.
+
+struct GemmParams {
+  M: u32, N: u32, K: u32,
+  offA: u32, offB: u32, offC: u32, offE: u32, offBias: u32,
+  alpha: f32, beta: f32, gamma: f32, pad0: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: GemmParams;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+#if ${BIAS}
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+#endif
+#if ${ADDEND}
+@group(0) @binding(5) var<storage, read> E: array<f32>;
+#endif
+#if ${STORE_Z}
+@group(0) @binding(6) var<storage, read_write> Zout: array<f32>;
+#endif
+
+const TM: u32 = ${TM}u;
+const TN: u32 = ${TN}u;
+const WG_X: u32 = ${WG_X}u;
+const WG_Y: u32 = ${WG_Y}u;
+
+fn a_at(i: u32, k: u32) -> f32 {
+#if ${TRANS_A}
+  return A[p.offA + k * p.M + i];
+#else
+  return A[p.offA + i * p.K + k];
+#endif
+}
+
+fn b_at(k: u32, j: u32) -> f32 {
+#if ${TRANS_B}
+  return B[p.offB + j * p.K + k];
+#else
+  return B[p.offB + k * p.N + j];
+#endif
+}
+
+fn store(i: u32, j: u32, acc: f32) {
+  let idx = p.offC + i * p.N + j;
+  var v = p.alpha * acc;
+#if ${ACCUMULATE}
+  v += p.beta * C[idx];
+#endif
+#if ${ADDEND}
+  v += p.gamma * E[p.offE + i * p.N + j];
+#endif
+#if ${BIAS}
+  v += bias[p.offBias + j];
+#endif
+#if ${STORE_Z}
+  Zout[i * p.N + j] = v;
+#endif
+  C[idx] = act_f(v);
+}
+
+#if ${TILED}
+const BK: u32 = 16u;
+const TILE_M: u32 = WG_Y * TM;
+const TILE_N: u32 = WG_X * TN;
+var<workgroup> As: array<array<f32, TILE_M>, BK>;
+var<workgroup> Bs: array<array<f32, TILE_N>, BK>;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row0 = wid.y * TILE_M;
+  let col0 = wid.x * TILE_N;
+  let t = lid.y * WG_X + lid.x;
+  let threads = WG_X * WG_Y;
+  var acc: array<array<f32, TN>, TM>;
+  let tiles = (p.K + BK - 1u) / BK;
+  for (var kt = 0u; kt < tiles; kt++) {
+    let k0 = kt * BK;
+    // Stage A's tile (TILE_M × BK) and B's (BK × TILE_N); zero outside the matrix.
+    for (var e = t; e < TILE_M * BK; e += threads) {
+#if ${TRANS_A}
+      let mm = e % TILE_M; let kk = e / TILE_M;   // consecutive invocations read consecutive i
+#else
+      let kk = e % BK; let mm = e / BK;           // consecutive invocations read consecutive k
+#endif
+      let i = row0 + mm; let k = k0 + kk;
+      As[kk][mm] = select(0.0, a_at(min(i, p.M - 1u), min(k, p.K - 1u)), i < p.M && k < p.K);
+    }
+    for (var e = t; e < TILE_N * BK; e += threads) {
+#if ${TRANS_B}
+      let kk = e % BK; let nn = e / BK;
+#else
+      let nn = e % TILE_N; let kk = e / TILE_N;
+#endif
+      let j = col0 + nn; let k = k0 + kk;
+      Bs[kk][nn] = select(0.0, b_at(min(k, p.K - 1u), min(j, p.N - 1u)), j < p.N && k < p.K);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var bv: array<f32, TN>;
+      for (var c = 0u; c < TN; c++) { bv[c] = Bs[kk][lid.x * TN + c]; }
+      for (var r = 0u; r < TM; r++) {
+        let av = As[kk][lid.y * TM + r];
+        for (var c = 0u; c < TN; c++) { acc[r][c] = fma(av, bv[c], acc[r][c]); }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var r = 0u; r < TM; r++) {
+    let i = row0 + lid.y * TM + r;
+    for (var c = 0u; c < TN; c++) {
+      let j = col0 + lid.x * TN + c;
+      if (i < p.M && j < p.N) { store(i, j, acc[r][c]); }
+    }
+  }
+}
+#else
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row0 = gid.y * TM;
+  let col0 = gid.x * TN;
+  if (row0 >= p.M || col0 >= p.N) { return; }
+  // Out-of-range rows/columns read a clamped (valid) element and are never stored.
+  var rows: array<u32, TM>;
+  var cols: array<u32, TN>;
+  for (var r = 0u; r < TM; r++) { rows[r] = min(row0 + r, p.M - 1u); }
+  for (var c = 0u; c < TN; c++) { cols[c] = min(col0 + c, p.N - 1u); }
+  var acc: array<array<f32, TN>, TM>;
+  for (var k = 0u; k < p.K; k++) {
+    var bv: array<f32, TN>;
+    for (var c = 0u; c < TN; c++) { bv[c] = b_at(k, cols[c]); }
+    for (var r = 0u; r < TM; r++) {
+      let av = a_at(rows[r], k);
+      for (var c = 0u; c < TN; c++) { acc[r][c] = fma(av, bv[c], acc[r][c]); }
+    }
+  }
+  for (var r = 0u; r < TM; r++) {
+    for (var c = 0u; c < TN; c++) {
+      if (row0 + r < p.M && col0 + c < p.N) { store(row0 + r, col0 + c, acc[r][c]); }
+    }
+  }
+}
+#endif

@@ -1,0 +1,67 @@
+// loss.wgsl — the output layer's δ and the softmax.
+//
+// output_delta: δ(L) = −(y − a) • f′(z) for squared error (CS294A eq. for δ(nl));
+//   δ(L) = a − y for sigmoid + cross-entropy and softmax + softmax-cross-entropy,
+//   where f′ cancels against the loss's derivative.
+//   Bindings: 0 uniform DeltaParams, 1 A (m × n), 2 Y (targets, m × n at offY),
+//   3 D (δ out), 4 Z (only when f′ needs z). Dispatch: ceil(m·n / 256), 2-D when large.
+//
+// softmax_rows: A = softmax(Z) row by row, stably (subtract the row max), and
+//   rowLoss[i] = Σₖ yₖ (log Σ exp z − zₖ) = −Σₖ yₖ log softmax(z)ₖ.
+//   Bindings: 0 uniform DeltaParams, 1 Z, 2 Y, 3 A (out), 4 rowLoss (out).
+//   One invocation per example. Dispatch: ceil(m / 64).
+//   (Template value SQUARED selects the squared-error δ.)
+
+struct DeltaParams { count: u32, n: u32, offY: u32, rowsPerGrid: u32 }
+@group(0) @binding(0) var<uniform> dp: DeltaParams;
+
+#if ${SOFTMAX}
+@group(0) @binding(1) var<storage, read> Zin: array<f32>;
+@group(0) @binding(2) var<storage, read> Y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Aout: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rowLoss: array<f32>;
+
+@compute @workgroup_size(64)
+fn softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * dp.rowsPerGrid;
+  if (i >= dp.count) { return; }
+  let base = i * dp.n;
+  var mx = Zin[base];
+  for (var k = 1u; k < dp.n; k++) { mx = max(mx, Zin[base + k]); }
+  var s = 0.0;
+  for (var k = 0u; k < dp.n; k++) { s += exp(Zin[base + k] - mx); }
+  let lse = mx + log(s);
+  var loss = 0.0;
+  for (var k = 0u; k < dp.n; k++) {
+    let z = Zin[base + k];
+    Aout[base + k] = exp(z - lse);
+    loss += Y[dp.offY + base + k] * (lse - z);
+  }
+  rowLoss[i] = loss;
+}
+#else
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> Y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> D: array<f32>;
+#if ${NEEDS_Z}
+@group(0) @binding(4) var<storage, read> Z: array<f32>;
+#endif
+
+@compute @workgroup_size(256)
+fn output_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * dp.rowsPerGrid;
+  if (i >= dp.count) { return; }
+  let a = A[i];
+  let d = a - Y[dp.offY + i];
+#if ${SQUARED}
+#if ${NEEDS_Z}
+  let z = Z[i];
+#else
+  let z = a;
+#endif
+  D[i] = d * act_df(z, a);
+#else
+  D[i] = d;
+#endif
+}
+#endif

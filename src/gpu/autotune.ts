@@ -1,0 +1,158 @@
+// GEMM variant choice per adapter. The first time a (adapter, layout, shape
+// class) is seen, every variant runs a few times on a problem of that class and
+// the fastest wins. Results are kept for the process, and in localStorage (browser)
+// or $XDG_CACHE_HOME/webgpu-nn/gemm-variants.json (Node) when those are writable.
+// WEBGPU_NN_GEMM=<variant> (Node) or GpuModelOptions.gemmVariant forces one.
+
+import { adapterLabel } from './device.js';
+import { GEMM_VARIANT_NAMES, type GemmVariant, type Kernels } from './kernels.js';
+import { STORAGE } from './buffers.js';
+
+export interface GemmShape {
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+/** Sizes are bucketed by powers of four: 1–4, 5–16, 17–64, 65–256, … */
+function bucket(n: number): number {
+  let b = 4;
+  while (b < n) b *= 4;
+  return b;
+}
+
+export function shapeClass(s: GemmShape): string {
+  return `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}:${bucket(s.M)}x${bucket(s.N)}x${bucket(s.K)}`;
+}
+
+const memory = new Map<string, GemmVariant>();
+const inflight = new Map<string, Promise<GemmVariant>>();
+let persistentLoaded = false;
+
+interface Store {
+  load(): Record<string, string>;
+  save(all: Record<string, string>): void;
+}
+
+async function store(): Promise<Store | null> {
+  const ls = (globalThis as { localStorage?: Storage }).localStorage;
+  if (ls) {
+    const key = 'webgpu-nn:gemm-variants';
+    return {
+      load: () => JSON.parse(ls.getItem(key) ?? '{}') as Record<string, string>,
+      save: (all) => ls.setItem(key, JSON.stringify(all)),
+    };
+  }
+  const proc = (globalThis as { process?: { env: Record<string, string | undefined>; versions?: { node?: string } } }).process;
+  if (!proc?.versions?.node) return null;
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const os = await import('node:os');
+  const dir = path.join(proc.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'webgpu-nn');
+  const file = path.join(dir, 'gemm-variants.json');
+  return {
+    load: () => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>) : {}),
+    save: (all) => {
+      fs.mkdirSync(dir, { recursive: true });
+      const tmp = `${file}.tmp-${process.pid}`;
+      fs.writeFileSync(tmp, JSON.stringify(all, null, 1));
+      fs.renameSync(tmp, file);
+    },
+  };
+}
+
+function isVariant(v: unknown): v is GemmVariant {
+  return typeof v === 'string' && (GEMM_VARIANT_NAMES as string[]).includes(v);
+}
+
+function forcedByEnv(): GemmVariant | null {
+  const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env;
+  const v = env?.WEBGPU_NN_GEMM;
+  if (!v) return null;
+  if (!isVariant(v)) throw new Error(`WEBGPU_NN_GEMM=${v} is not a GEMM variant; expected one of ${GEMM_VARIANT_NAMES.join(', ')}`);
+  return v;
+}
+
+/** Seconds per run of `variant` on `shape`, median of `reps` after one warm-up. */
+export async function timeGemm(kernels: Kernels, shape: GemmShape, variant: GemmVariant, reps = 3): Promise<number> {
+  const { device } = kernels.ctx;
+  const pool = kernels.pool;
+  const a = pool.acquire(shape.M * shape.K * 4, STORAGE, 'tune A');
+  const b = pool.acquire(shape.K * shape.N * 4, STORAGE, 'tune B');
+  const c = pool.acquire(shape.M * shape.N * 4, STORAGE, 'tune C');
+  const d = await kernels.gemm({ ...shape, A: { buffer: a }, B: { buffer: b }, C: { buffer: c }, variant });
+  const run = async (): Promise<number> => {
+    const t0 = performance.now();
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(d.x, d.y);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return (performance.now() - t0) / 1000;
+  };
+  try {
+    await run();
+    const times: number[] = [];
+    for (let i = 0; i < reps; i++) times.push(await run());
+    times.sort((x, y) => x - y);
+    return times[Math.floor(times.length / 2)]!;
+  } finally {
+    kernels.release([d]);
+    [a, b, c].forEach((buf) => pool.release(buf));
+  }
+}
+
+/** The GEMM variant to use for this shape on this adapter (timed once per shape class). */
+export async function chooseGemmVariant(kernels: Kernels, shape: GemmShape): Promise<GemmVariant> {
+  const forced = forcedByEnv();
+  if (forced) return forced;
+  const key = `${adapterLabel(kernels.ctx.adapter)}|${shapeClass(shape)}`;
+  const known = memory.get(key);
+  if (known) return known;
+  const st = await store().catch(() => null);
+  if (st && !persistentLoaded) {
+    persistentLoaded = true;
+    try {
+      for (const [k, v] of Object.entries(st.load())) if (isVariant(v)) memory.set(k, v);
+    } catch {
+      // A corrupt cache file is ignored and rewritten below.
+    }
+    const v = memory.get(key);
+    if (v) return v;
+  }
+  let p = inflight.get(key);
+  if (!p) {
+    p = (async () => {
+      // Time on a representative member of the class, capped to keep tuning short.
+      const cap = (n: number): number => Math.min(n, 512);
+      const probe = { ...shape, M: cap(shape.M), N: cap(shape.N), K: cap(shape.K) };
+      let best: GemmVariant = GEMM_VARIANT_NAMES[0]!;
+      let bestT = Infinity;
+      for (const v of GEMM_VARIANT_NAMES) {
+        const t = await timeGemm(kernels, probe, v, 2);
+        if (t < bestT) {
+          bestT = t;
+          best = v;
+        }
+      }
+      memory.set(key, best);
+      try {
+        st?.save(Object.fromEntries(memory));
+      } catch {
+        // Read-only cache location: keep the choice for this process only.
+      }
+      return best;
+    })();
+    inflight.set(key, p);
+  }
+  try {
+    return await p;
+  } finally {
+    inflight.delete(key);
+  }
+}

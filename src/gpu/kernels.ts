@@ -1,0 +1,268 @@
+// One typed launcher per kernel. Each call compiles (or reuses) the pipeline,
+// writes the call's parameters into its own uniform buffer and builds its bind
+// group, returning a Dispatch that can be recorded into any number of command
+// encoders. Nothing here runs per training step: plans build Dispatches once.
+
+import type { Activation, ActivationName } from '../spec.js';
+import { BufferPool, UNIFORM } from './buffers.js';
+import type { GpuContext } from './device.js';
+import { PipelineCache, type Defines } from './shaders.js';
+
+export interface Dispatch {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly x: number;
+  readonly y: number;
+  readonly label: string;
+  /** The dispatch's own uniform buffer (released with Kernels.release). */
+  readonly params: GPUBuffer;
+}
+
+export function recordDispatches(pass: GPUComputePassEncoder, list: readonly Dispatch[]): void {
+  for (const d of list) {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(d.x, d.y);
+  }
+}
+
+/** Activation ids as the shaders number them (activation.wgsl). Softmax's GEMM writes logits (identity). */
+export const ACT_ID: Record<ActivationName, number> = {
+  sigmoid: 0, tanh: 1, identity: 2, relu: 3, prelu: 4, elu: 5, softplus: 6, softsign: 7, hardtanh: 8, step: 9, softmax: 2,
+};
+
+/** Activations whose derivative is computed from z rather than from a = f(z). */
+export function derivativeNeedsZ(a: Activation): boolean {
+  return a.name === 'prelu' || a.name === 'softplus' || a.name === 'softsign' || a.name === 'hardtanh';
+}
+
+function actDefines(a: Activation | null): Defines {
+  const alpha = a?.alpha ?? 0;
+  return { ACT: a ? ACT_ID[a.name] : ACT_ID.identity, ALPHA: Number.isInteger(alpha) ? `${alpha}.0` : `${alpha}` };
+}
+
+export const GEMM_VARIANTS = {
+  /** Barrier-free, 4 × 4 outputs per invocation, 8 × 8 invocations. */
+  'regblock-4x4': { TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
+  /** Barrier-free, 8 × 4 outputs per invocation (more reuse of each B load). */
+  'regblock-8x4': { TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
+  /** Shared-memory tiles of 64 × 64 with barriers, 4 × 4 per invocation, 16 × 16 invocations. */
+  'tiled-64': { TILED: true, TM: 4, TN: 4, WG_X: 16, WG_Y: 16 },
+} as const;
+export type GemmVariant = keyof typeof GEMM_VARIANTS;
+export const GEMM_VARIANT_NAMES = Object.keys(GEMM_VARIANTS) as GemmVariant[];
+
+export interface BufferRef {
+  buffer: GPUBuffer;
+  /** Offset in f32 elements. */
+  offset?: number;
+}
+
+export interface GemmCall {
+  M: number;
+  N: number;
+  K: number;
+  transA?: boolean;
+  transB?: boolean;
+  A: BufferRef;
+  B: BufferRef;
+  C: BufferRef;
+  alpha?: number;
+  /** C ← … + beta·C (reads C first). */
+  beta?: number;
+  /** C ← … + gamma·E (E has C's shape). */
+  E?: BufferRef;
+  gamma?: number;
+  bias?: BufferRef;
+  activation?: Activation | null;
+  /** Also store the pre-activation here (m × n, offset 0). */
+  Z?: GPUBuffer;
+  variant: GemmVariant;
+}
+
+/** u32 for plain numbers, f32 for { f }; padded to 16 bytes. */
+type Field = number | { f: number };
+
+export class Kernels {
+  constructor(readonly ctx: GpuContext, readonly pool: BufferPool, readonly cache: PipelineCache) {}
+
+  private uniform(fields: Field[]): GPUBuffer {
+    const bytes = Math.ceil((fields.length * 4) / 16) * 16;
+    const data = new ArrayBuffer(bytes);
+    const u = new Uint32Array(data);
+    const f = new Float32Array(data);
+    fields.forEach((v, i) => {
+      if (typeof v === 'number') u[i] = v;
+      else f[i] = v.f;
+    });
+    const buf = this.pool.acquire(bytes, UNIFORM, 'params');
+    this.ctx.device.queue.writeBuffer(buf, 0, data);
+    return buf;
+  }
+
+  private dispatch(pipeline: GPUComputePipeline, params: GPUBuffer, bindings: Record<number, GPUBuffer>, x: number, y: number, label: string): Dispatch {
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: params } }];
+    for (const [b, buffer] of Object.entries(bindings)) entries.push({ binding: Number(b), resource: { buffer } });
+    const bindGroup = this.ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label });
+    return { pipeline, bindGroup, x, y, label, params };
+  }
+
+  /** Splits a 1-D range of `groups` workgroups into x × y within the per-dimension limit. */
+  private grid(count: number, wg: number): { x: number; y: number; rowsPerGrid: number } {
+    const groups = Math.max(1, Math.ceil(count / wg));
+    const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension;
+    if (groups <= maxDim) return { x: groups, y: 1, rowsPerGrid: groups * wg };
+    const y = Math.ceil(groups / maxDim);
+    const x = Math.ceil(groups / y);
+    return { x, y, rowsPerGrid: x * wg };
+  }
+
+  async gemm(c: GemmCall): Promise<Dispatch> {
+    const v = GEMM_VARIANTS[c.variant];
+    const act = c.activation ?? null;
+    const defines: Defines = {
+      ...actDefines(act),
+      HIDDEN_DELTA: false,
+      NEEDS_Z: false,
+      SPARSE: false,
+      ...v,
+      TRANS_A: !!c.transA,
+      TRANS_B: !!c.transB,
+      ACCUMULATE: (c.beta ?? 0) !== 0,
+      ADDEND: !!c.E && (c.gamma ?? 0) !== 0,
+      BIAS: !!c.bias,
+      STORE_Z: !!c.Z,
+    };
+    const pipeline = await this.cache.get(['activation', 'gemm'], defines, 'main');
+    const params = this.uniform([
+      c.M, c.N, c.K, c.A.offset ?? 0, c.B.offset ?? 0, c.C.offset ?? 0, c.E?.offset ?? 0, c.bias?.offset ?? 0,
+      { f: c.alpha ?? 1 }, { f: c.beta ?? 0 }, { f: c.gamma ?? 0 }, 0,
+    ]);
+    const bindings: Record<number, GPUBuffer> = { 1: c.A.buffer, 2: c.B.buffer, 3: c.C.buffer };
+    if (defines.BIAS) bindings[4] = c.bias!.buffer;
+    if (defines.ADDEND) bindings[5] = c.E!.buffer;
+    if (defines.STORE_Z) bindings[6] = c.Z!;
+    const x = Math.ceil(c.N / (v.WG_X * v.TN));
+    const y = Math.ceil(c.M / (v.WG_Y * v.TM));
+    return this.dispatch(pipeline, params, bindings, x, y, `gemm ${c.M}x${c.N}x${c.K}`);
+  }
+
+  /** out[offOut + j] = scale · Σᵢ X[offIn + i·cols + j] + beta · out[offOut + j]. */
+  async colsum(c: { rows: number; cols: number; X: BufferRef; out: BufferRef; scale: number; beta?: number }): Promise<Dispatch> {
+    const pipeline = await this.cache.get(['reduce'], { COLSUM: true, SUM: false, FINAL: false, MAP: 0, TWO_INPUTS: false }, 'colsum');
+    const params = this.uniform([c.rows, c.cols, c.X.offset ?? 0, c.out.offset ?? 0, { f: c.scale }, { f: c.beta ?? 0 }, 0, 0]);
+    return this.dispatch(pipeline, params, { 1: c.X.buffer, 2: c.out.buffer }, Math.ceil(c.cols / 16), 1, 'colsum');
+  }
+
+  /**
+   * scalars[slot] += scale · Σₖ map(x[k], y[k]) over `count` elements (two dispatches).
+   * `partials` must hold at least SUM_GROUPS f32.
+   */
+  async sum(c: {
+    count: number;
+    map: SumMap;
+    x: BufferRef;
+    y?: BufferRef;
+    partials: GPUBuffer;
+    scalars: GPUBuffer;
+    slot: number;
+    scale: number;
+    rho?: number;
+  }): Promise<Dispatch[]> {
+    const mapId = SUM_MAPS[c.map];
+    const twoInputs = mapId >= 4;
+    if (twoInputs && !c.y) throw new Error(`sum map ${c.map} needs y`);
+    const groups = Math.min(SUM_GROUPS, Math.max(1, Math.ceil(c.count / 256 / 4)));
+    const fields: Field[] = [c.count, c.x.offset ?? 0, c.y?.offset ?? 0, c.slot, groups, { f: c.scale }, { f: c.rho ?? 0 }, 0];
+    const base = { COLSUM: false, SUM: true, MAP: mapId, TWO_INPUTS: twoInputs };
+    const partial = await this.cache.get(['reduce'], { ...base, FINAL: false }, 'sum_partial');
+    const final = await this.cache.get(['reduce'], { ...base, MAP: 0, TWO_INPUTS: false, FINAL: true }, 'sum_final');
+    const params = this.uniform(fields);
+    const b1: Record<number, GPUBuffer> = { 1: c.x.buffer, 3: c.partials };
+    if (twoInputs) b1[2] = c.y!.buffer;
+    return [
+      this.dispatch(partial, params, b1, groups, 1, `sum ${c.map}`),
+      this.dispatch(final, params, { 3: c.partials, 4: c.scalars }, 1, 1, `sum ${c.map} final`),
+    ];
+  }
+
+  /** In place: G ← (G + β(−ρ/ρ̂ + (1−ρ)/(1−ρ̂)) + l1·sign(A)) • f′(Z, A). */
+  async hiddenDelta(c: {
+    rows: number;
+    n: number;
+    activation: Activation;
+    G: GPUBuffer;
+    A: GPUBuffer;
+    Z?: GPUBuffer;
+    rhoHat?: BufferRef;
+    rho?: number;
+    beta?: number;
+    l1?: number;
+  }): Promise<Dispatch> {
+    const needsZ = derivativeNeedsZ(c.activation);
+    const sparse = !!c.rhoHat;
+    const pipeline = await this.cache.get(['activation'], { ...actDefines(c.activation), HIDDEN_DELTA: true, NEEDS_Z: needsZ, SPARSE: sparse }, 'hidden_delta');
+    if (needsZ && !c.Z) throw new Error('hiddenDelta needs Z for this activation');
+    const count = c.rows * c.n;
+    const g = this.grid(count, 256);
+    const params = this.uniform([count, c.n, { f: c.rho ?? 0 }, { f: c.beta ?? 0 }, { f: c.l1 ?? 0 }, g.rowsPerGrid, c.rhoHat?.offset ?? 0]);
+    const bindings: Record<number, GPUBuffer> = { 1: c.G, 2: c.A };
+    if (needsZ) bindings[3] = c.Z!;
+    if (sparse) bindings[4] = c.rhoHat!.buffer;
+    return this.dispatch(pipeline, params, bindings, g.x, g.y, 'hidden_delta');
+  }
+
+  /** δ(L) = (A − Y) • f′ for squared error, A − Y for the cross-entropies. */
+  async outputDelta(c: { rows: number; n: number; activation: Activation; squared: boolean; A: GPUBuffer; Y: BufferRef; D: GPUBuffer; Z?: GPUBuffer }): Promise<Dispatch> {
+    const needsZ = c.squared && derivativeNeedsZ(c.activation);
+    const pipeline = await this.cache.get(
+      ['activation', 'loss'],
+      { ...actDefines(c.activation), HIDDEN_DELTA: false, NEEDS_Z: needsZ, SPARSE: false, SOFTMAX: false, SQUARED: c.squared },
+      'output_delta',
+    );
+    const count = c.rows * c.n;
+    const g = this.grid(count, 256);
+    const params = this.uniform([count, c.n, c.Y.offset ?? 0, g.rowsPerGrid]);
+    const bindings: Record<number, GPUBuffer> = { 1: c.A, 2: c.Y.buffer, 3: c.D };
+    if (needsZ) bindings[4] = c.Z!;
+    return this.dispatch(pipeline, params, bindings, g.x, g.y, 'output_delta');
+  }
+
+  /** A = softmax(Z) per row; rowLoss[i] = −Σₖ yₖ log softmax(z)ₖ. */
+  async softmax(c: { rows: number; n: number; Z: GPUBuffer; Y: BufferRef; A: GPUBuffer; rowLoss: GPUBuffer }): Promise<Dispatch> {
+    const pipeline = await this.cache.get(
+      ['activation', 'loss'],
+      { ...actDefines(null), HIDDEN_DELTA: false, NEEDS_Z: false, SPARSE: false, SOFTMAX: true, SQUARED: false },
+      'softmax_rows',
+    );
+    const g = this.grid(c.rows, 64);
+    const params = this.uniform([c.rows, c.n, c.Y.offset ?? 0, g.rowsPerGrid]);
+    return this.dispatch(pipeline, params, { 1: c.Z, 2: c.Y.buffer, 3: c.A, 4: c.rowLoss }, g.x, g.y, 'softmax_rows');
+  }
+
+  /** Vector op over `count` elements: axpy, scale, copy, fill, axpby (blas1.wgsl). */
+  async vec(c: { op: VecOp; count: number; x?: BufferRef; y: BufferRef; a?: number; b?: number }): Promise<Dispatch> {
+    const opId = VEC_OPS[c.op];
+    const hasX = opId === 0 || opId === 2 || opId === 4;
+    if (hasX && !c.x) throw new Error(`vector op ${c.op} needs x`);
+    const pipeline = await this.cache.get(['blas1'], { OP: opId, HAS_X: hasX }, 'main');
+    const g = this.grid(c.count, 256);
+    const params = this.uniform([c.count, c.x?.offset ?? 0, c.y.offset ?? 0, g.rowsPerGrid, { f: c.a ?? 0 }, { f: c.b ?? 0 }, 0, 0]);
+    const bindings: Record<number, GPUBuffer> = { 2: c.y.buffer };
+    if (hasX) bindings[1] = c.x!.buffer;
+    return this.dispatch(pipeline, params, bindings, g.x, g.y, `vec ${c.op}`);
+  }
+
+  /** Returns the uniform buffers of these dispatches to the pool (the two stages of a sum share one). */
+  release(list: readonly Dispatch[]): void {
+    for (const d of list) this.pool.release(d.params);
+  }
+}
+
+export const SUM_MAPS = { identity: 0, square: 1, abs: 2, kl: 3, dot: 4, halfSqDiff: 5, bceLogits: 6 } as const;
+export type SumMap = keyof typeof SUM_MAPS;
+/** Workgroups of the first reduction stage (and f32 slots the partials buffer needs). */
+export const SUM_GROUPS = 256;
+
+export const VEC_OPS = { axpy: 0, scale: 1, copy: 2, fill: 3, axpby: 4 } as const;
+export type VecOp = keyof typeof VEC_OPS;

@@ -1,0 +1,428 @@
+// The WebGPU model: θ, ∇θ, activations, δ and the data stay in GPU buffers;
+// one cost-and-gradient evaluation is one command encoder and one submit.
+//
+// Data are stored example-major (m × n row-major, as the user passes them), so
+// the notes' Z = W·A + b becomes Z = A_prev·Wᵀ + b row by row. An evaluation over
+// a data set larger than one storage binding runs chunk by chunk, accumulating
+// ∇θ; with KL sparsity it first accumulates ρ̂ over every chunk (the notes' two
+// forward passes) so the gradient is exactly that of the full-batch objective.
+
+import { paramLayout, type ParamLayout } from '../params.js';
+import { assertTrainable, checkData, SpecError, type Matrix, type Network } from '../spec.js';
+import { checkLayer, checkTheta, type CostOptions, type CostParts, type CostReport, type Model } from '../model.js';
+import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
+import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';
+import { derivativeNeedsZ, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
+import { PipelineCache } from './shaders.js';
+import { chooseGemmVariant } from './autotune.js';
+
+/** Slots of the scalars buffer: each holds one already-scaled part of J. */
+const SLOT = { data: 0, weightDecay: 1, sparsity: 2, l1: 3 } as const;
+const SLOTS = 4;
+
+/** Examples resident on the GPU, split into chunks that each fit one storage binding. */
+export class GpuDataset {
+  readonly chunks: { rows: number; X: GPUBuffer; Y: GPUBuffer | null }[] = [];
+  constructor(readonly rows: number, readonly cols: number, readonly targetCols: number) {}
+}
+
+interface LayerBuffers {
+  A: GPUBuffer;
+  Z: GPUBuffer | null;
+  D: GPUBuffer;
+}
+
+/** Everything one evaluation over a data set records, built once per data set. */
+interface Plan {
+  /** Pass 1 with chunked sparsity: forward + ρ̂ accumulation for every chunk. */
+  rhoPass: Dispatch[];
+  /** Per chunk, in order: forward (with ρ̂ when one chunk), loss sums, backward. */
+  chunks: { forward: Dispatch[]; cost: Dispatch[]; backward: Dispatch[] }[];
+  /** After the chunks: weight decay and KL sums. */
+  finalCost: Dispatch[];
+  /** Activation buffers, sized for one chunk. */
+  layers: LayerBuffers[];
+}
+
+export interface GpuModelOptions {
+  /** Force a GEMM variant instead of timing them on first use. */
+  gemmVariant?: GemmVariant;
+  /** Cap on examples per chunk (default: as many as fit a storage binding). */
+  maxChunkRows?: number;
+}
+
+export class GpuModel implements Model {
+  readonly backend = 'webgpu' as const;
+  readonly layout: ParamLayout;
+  readonly adapter: AdapterDescription;
+  /** θ (f32, order of params.ts). Apps may bind it to render weights. */
+  readonly thetaBuffer: GPUBuffer;
+  /** ∇θ of the last evaluation, same layout as θ. */
+  readonly gradBuffer: GPUBuffer;
+  /** The parts of J of the last evaluation that computed the cost (see SLOT). */
+  readonly scalarsBuffer: GPUBuffer;
+  /** ρ̂ of every hidden layer, concatenated (offsets in rhoOffsets). */
+  readonly rhoHatBuffer: GPUBuffer;
+  readonly rhoOffsets: number[];
+  private readonly pool: BufferPool;
+  private readonly kernels: Kernels;
+  private readonly partials: GPUBuffer;
+  private readonly plans = new Map<GpuDataset, Plan>();
+  private readonly planBuffers = new Map<GpuDataset, GPUBuffer[]>();
+  private disposed = false;
+
+  constructor(
+    readonly network: Network,
+    readonly ctx: GpuContext,
+    theta: Float64Array,
+    private readonly opts: GpuModelOptions,
+  ) {
+    this.layout = paramLayout(network);
+    this.adapter = ctx.adapter;
+    this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize);
+    this.kernels = new Kernels(ctx, this.pool, new PipelineCache(ctx.device));
+    const bytes = this.layout.size * 4;
+    this.checkBinding(bytes, 'θ');
+    this.thetaBuffer = this.pool.acquire(bytes, STORAGE, 'theta');
+    this.gradBuffer = this.pool.acquire(bytes, STORAGE, 'grad');
+    this.scalarsBuffer = this.pool.acquire(SLOTS * 4, STORAGE, 'scalars');
+    this.partials = this.pool.acquire(SUM_GROUPS * 4, STORAGE, 'partials');
+    this.rhoOffsets = [];
+    let off = 0;
+    for (let k = 0; k < network.layers.length - 2; k++) {
+      this.rhoOffsets.push(off);
+      off += network.layers[k + 1]!;
+    }
+    this.rhoHatBuffer = this.pool.acquire(Math.max(1, off) * 4, STORAGE, 'rhoHat');
+    writeF32(ctx.device, this.thetaBuffer, theta);
+  }
+
+  private checkBinding(bytes: number, what: string): void {
+    const max = this.ctx.limits.maxStorageBufferBindingSize;
+    if (bytes > max) throw new SpecError(`${what} needs ${bytes} bytes, over this device's maxStorageBufferBindingSize of ${max} bytes`);
+  }
+
+  private live(): void {
+    if (this.disposed) throw new Error('this model has been disposed');
+    this.ctx.check();
+  }
+
+  /** Buffers this model holds (for leak tests). */
+  poolStats(): PoolStats {
+    return this.pool.stats();
+  }
+
+  setParameters(theta: ArrayLike<number>): void {
+    this.live();
+    checkTheta(this.layout, theta);
+    writeF32(this.ctx.device, this.thetaBuffer, theta);
+  }
+
+  async readParameters(): Promise<Float64Array> {
+    this.live();
+    const [t] = await readF32(this.ctx.device, this.pool, [{ buffer: this.thetaBuffer, count: this.layout.size }]);
+    return Float64Array.from(t!);
+  }
+
+  /** Uploads examples (and targets) once; reuse the result across evaluations. */
+  upload(X: Matrix, Y?: Matrix | null): GpuDataset {
+    this.live();
+    const T = checkData(this.network, X, Y);
+    const net = this.network;
+    const widest = Math.max(...net.layers);
+    const maxRows = Math.max(1, Math.floor(this.ctx.limits.maxStorageBufferBindingSize / 4 / widest));
+    const chunkRows = Math.min(maxRows, this.opts.maxChunkRows ?? Infinity, X.rows);
+    const ds = new GpuDataset(X.rows, X.cols, T.cols);
+    for (let r0 = 0; r0 < X.rows; r0 += chunkRows) {
+      const rows = Math.min(chunkRows, X.rows - r0);
+      const xb = this.pool.acquire(rows * X.cols * 4, STORAGE, 'X');
+      writeF32(this.ctx.device, xb, X.data.subarray(r0 * X.cols, (r0 + rows) * X.cols));
+      let yb: GPUBuffer | null = null;
+      if (T !== X) {
+        yb = this.pool.acquire(rows * T.cols * 4, STORAGE, 'Y');
+        writeF32(this.ctx.device, yb, T.data.subarray(r0 * T.cols, (r0 + rows) * T.cols));
+      }
+      ds.chunks.push({ rows, X: xb, Y: yb });
+    }
+    return ds;
+  }
+
+  /** Frees a data set's buffers and its plan. */
+  release(ds: GpuDataset): void {
+    for (const c of ds.chunks) {
+      this.pool.release(c.X);
+      if (c.Y) this.pool.release(c.Y);
+    }
+    ds.chunks.length = 0;
+    for (const b of this.planBuffers.get(ds) ?? []) this.pool.release(b);
+    this.planBuffers.delete(ds);
+    const plan = this.plans.get(ds);
+    if (plan) {
+      const all = [plan.rhoPass, plan.finalCost, ...plan.chunks.flatMap((c) => [c.forward, c.cost, c.backward])];
+      for (const list of all) this.kernels.release(list);
+    }
+    this.plans.delete(ds);
+  }
+
+  private async gemmVariant(M: number, N: number, K: number, transA: boolean, transB: boolean): Promise<GemmVariant> {
+    return this.opts.gemmVariant ?? chooseGemmVariant(this.kernels, { M, N, K, transA, transB });
+  }
+
+  private async plan(ds: GpuDataset): Promise<Plan> {
+    const hit = this.plans.get(ds);
+    if (hit) return hit;
+    const net = this.network;
+    const Lw = net.layers.length - 1; // weight layers
+    const out = net.activations[Lw - 1]!;
+    const chunkRows = ds.chunks[0]!.rows;
+    const owned: GPUBuffer[] = [];
+    const buf = (elements: number, label: string): GPUBuffer => {
+      const b = this.pool.acquire(Math.max(1, elements) * 4, STORAGE, label);
+      owned.push(b);
+      return b;
+    };
+    // Activation, pre-activation and δ buffers per weight layer, sized for one chunk.
+    const layers: LayerBuffers[] = [];
+    for (let k = 0; k < Lw; k++) {
+      const n = net.layers[k + 1]!;
+      const act = net.activations[k]!;
+      const isOut = k === Lw - 1;
+      const needZ = derivativeNeedsZ(act) || (isOut && (net.loss !== 'squared'));
+      this.checkBinding(chunkRows * n * 4, `layer ${k + 2}'s activations`);
+      layers.push({ A: buf(chunkRows * n, `A${k + 2}`), Z: needZ ? buf(chunkRows * n, `Z${k + 2}`) : null, D: buf(chunkRows * n, `D${k + 2}`) });
+    }
+    const rowLoss = out.name === 'softmax' ? buf(chunkRows, 'rowLoss') : null;
+    this.planBuffers.set(ds, owned);
+
+    const k = this.kernels;
+    const m = ds.rows;
+    const multi = ds.chunks.length > 1;
+    const sparse = net.sparsity;
+    const rhoPass: Dispatch[] = [];
+    const chunks: Plan['chunks'] = [];
+
+    const forwardChunk = async (c: GpuDataset['chunks'][number], into: Dispatch[]): Promise<void> => {
+      for (let l = 0; l < Lw; l++) {
+        const s = this.layout.slots[l]!;
+        const Ain = l === 0 ? c.X : layers[l - 1]!.A;
+        const act = net.activations[l]!;
+        const L = layers[l]!;
+        const softmax = act.name === 'softmax';
+        into.push(
+          await k.gemm({
+            M: c.rows, N: s.nOut, K: s.nIn, transB: true,
+            A: { buffer: Ain }, B: { buffer: this.thetaBuffer, offset: s.w },
+            C: { buffer: softmax ? L.Z! : L.A },
+            bias: { buffer: this.thetaBuffer, offset: s.b },
+            activation: softmax ? null : act,
+            Z: softmax ? undefined : L.Z ?? undefined,
+            variant: await this.gemmVariant(c.rows, s.nOut, s.nIn, false, true),
+          }),
+        );
+        if (softmax) {
+          into.push(await k.softmax({ rows: c.rows, n: s.nOut, Z: L.Z!, Y: { buffer: c.Y ?? c.X }, A: L.A, rowLoss: rowLoss! }));
+        }
+      }
+    };
+    const rhoSums = async (c: GpuDataset['chunks'][number], first: boolean, into: Dispatch[]): Promise<void> => {
+      for (let l = 0; l < Lw - 1; l++) {
+        into.push(
+          await k.colsum({
+            rows: c.rows, cols: net.layers[l + 1]!, X: { buffer: layers[l]!.A },
+            out: { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l] }, scale: 1 / m, beta: first ? 0 : 1,
+          }),
+        );
+      }
+    };
+
+    for (let ci = 0; ci < ds.chunks.length; ci++) {
+      const c = ds.chunks[ci]!;
+      const first = ci === 0;
+      const Y = { buffer: c.Y ?? c.X };
+      if (multi && sparse) {
+        await forwardChunk(c, rhoPass);
+        await rhoSums(c, first, rhoPass);
+      }
+      // Forward, then (cost) loss sums, then backward — per chunk. Chunk ci's
+      // dispatches go into one list so that they stay in order in the pass.
+      const fw: Dispatch[] = [];
+      await forwardChunk(c, fw);
+      if (!(multi && sparse)) await rhoSums(c, first, fw);
+      const cost: Dispatch[] = [];
+      const outL = layers[Lw - 1]!;
+      const nL = net.layers[Lw]!;
+      if (net.loss === 'squared') {
+        cost.push(...(await k.sum({ count: c.rows * nL, map: 'halfSqDiff', x: { buffer: outL.A }, y: Y, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.data, scale: 1 / m })));
+      } else if (net.loss === 'cross-entropy') {
+        cost.push(...(await k.sum({ count: c.rows * nL, map: 'bceLogits', x: { buffer: outL.Z! }, y: Y, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.data, scale: 1 / m })));
+      } else {
+        cost.push(...(await k.sum({ count: c.rows, map: 'identity', x: { buffer: rowLoss! }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.data, scale: 1 / m })));
+      }
+      if (net.l1) {
+        for (let l = 0; l < Lw - 1; l++) {
+          if (!net.l1.onLayer[l]) continue;
+          cost.push(...(await k.sum({ count: c.rows * net.layers[l + 1]!, map: 'abs', x: { buffer: layers[l]!.A }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.l1, scale: net.l1.weight / m })));
+        }
+      }
+      const bw: Dispatch[] = [];
+      bw.push(await k.outputDelta({ rows: c.rows, n: nL, activation: out, squared: net.loss === 'squared', A: outL.A, Y, D: outL.D, Z: outL.Z ?? undefined }));
+      for (let l = Lw - 1; l >= 0; l--) {
+        const s = this.layout.slots[l]!;
+        const Ain = l === 0 ? c.X : layers[l - 1]!.A;
+        const D = layers[l]!.D;
+        // ∇W(l) = (1/m) δ(l+1)ᵀ·A(l) + λW(l), accumulated over chunks (λW once).
+        bw.push(
+          await k.gemm({
+            M: s.nOut, N: s.nIn, K: c.rows, transA: true,
+            A: { buffer: D }, B: { buffer: Ain }, C: { buffer: this.gradBuffer, offset: s.w },
+            alpha: 1 / m, beta: first ? 0 : 1,
+            E: { buffer: this.thetaBuffer, offset: s.w }, gamma: first ? net.lambda : 0,
+            variant: await this.gemmVariant(s.nOut, s.nIn, c.rows, true, false),
+          }),
+        );
+        // ∇b(l) = (1/m) Σᵢ δ(l+1).
+        bw.push(await k.colsum({ rows: c.rows, cols: s.nOut, X: { buffer: D }, out: { buffer: this.gradBuffer, offset: s.b }, scale: 1 / m, beta: first ? 0 : 1 }));
+        if (l === 0) continue;
+        // δ(l) = (δ(l+1)·W(l) + sparsity + L1) • f′(z(l)).
+        const below = layers[l - 1]!;
+        bw.push(
+          await k.gemm({
+            M: c.rows, N: s.nIn, K: s.nOut,
+            A: { buffer: D }, B: { buffer: this.thetaBuffer, offset: s.w }, C: { buffer: below.D },
+            variant: await this.gemmVariant(c.rows, s.nIn, s.nOut, false, false),
+          }),
+        );
+        const onSparse = !!sparse && sparse.onLayer[l - 1]!;
+        const onL1 = !!net.l1 && net.l1.onLayer[l - 1]!;
+        bw.push(
+          await k.hiddenDelta({
+            rows: c.rows, n: s.nIn, activation: net.activations[l - 1]!, G: below.D, A: below.A, Z: below.Z ?? undefined,
+            rhoHat: onSparse ? { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l - 1] } : undefined,
+            rho: sparse?.rho, beta: sparse?.beta, l1: onL1 ? net.l1!.weight : 0,
+          }),
+        );
+      }
+      chunks.push({ forward: fw, cost, backward: bw });
+    }
+
+    const finalCost: Dispatch[] = [];
+    if (net.lambda > 0) {
+      for (const s of this.layout.slots) {
+        finalCost.push(...(await k.sum({ count: s.nOut * s.nIn, map: 'square', x: { buffer: this.thetaBuffer, offset: s.w }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.weightDecay, scale: net.lambda / 2 })));
+      }
+    }
+    if (sparse) {
+      for (let l = 0; l < Lw - 1; l++) {
+        if (!sparse.onLayer[l]) continue;
+        finalCost.push(...(await k.sum({ count: net.layers[l + 1]!, map: 'kl', x: { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l] }, rho: sparse.rho, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.sparsity, scale: sparse.beta })));
+      }
+    }
+    const plan: Plan = { rhoPass, chunks, finalCost, layers };
+    this.plans.set(ds, plan);
+    return plan;
+  }
+
+  /**
+   * Records one evaluation into one command encoder and submits it. Nothing is
+   * read back: ∇θ lands in gradBuffer, the parts of J (when `cost`) in
+   * scalarsBuffer, ρ̂ in rhoHatBuffer.
+   */
+  async evaluate(ds: GpuDataset, what: { cost?: boolean; gradient?: boolean } = {}): Promise<void> {
+    this.live();
+    assertTrainable(this.network);
+    const plan = await this.plan(ds);
+    const wantCost = what.cost ?? true;
+    const wantGrad = what.gradient ?? true;
+    const enc = this.ctx.device.createCommandEncoder();
+    if (wantCost) enc.clearBuffer(this.scalarsBuffer);
+    const pass = enc.beginComputePass();
+    recordDispatches(pass, plan.rhoPass);
+    for (const c of plan.chunks) {
+      recordDispatches(pass, c.forward);
+      if (wantCost) recordDispatches(pass, c.cost);
+      if (wantGrad) recordDispatches(pass, c.backward);
+    }
+    if (wantCost) recordDispatches(pass, plan.finalCost);
+    pass.end();
+    this.ctx.device.queue.submit([enc.finish()]);
+  }
+
+  /** Reads the parts of J written by the last evaluate({ cost: true }). */
+  async readCost(): Promise<{ cost: number; parts: CostParts }> {
+    this.live();
+    const [s] = await readF32(this.ctx.device, this.pool, [{ buffer: this.scalarsBuffer, count: SLOTS }]);
+    const parts: CostParts = { data: s![SLOT.data]!, weightDecay: s![SLOT.weightDecay]!, sparsity: s![SLOT.sparsity]!, l1: s![SLOT.l1]! };
+    return { cost: parts.data + parts.weightDecay + parts.sparsity + parts.l1, parts };
+  }
+
+  async readGradient(): Promise<Float64Array> {
+    this.live();
+    const [g] = await readF32(this.ctx.device, this.pool, [{ buffer: this.gradBuffer, count: this.layout.size }]);
+    return Float64Array.from(g!);
+  }
+
+  async readRhoHat(): Promise<Float64Array[]> {
+    const total = this.rhoOffsets.length ? this.rhoOffsets[this.rhoOffsets.length - 1]! + this.network.layers[this.rhoOffsets.length]! : 0;
+    if (total === 0) return [];
+    const [r] = await readF32(this.ctx.device, this.pool, [{ buffer: this.rhoHatBuffer, count: total }]);
+    return this.rhoOffsets.map((o, l) => Float64Array.from(r!.subarray(o, o + this.network.layers[l + 1]!)));
+  }
+
+  async cost(X: Matrix, Y?: Matrix, opts: CostOptions = {}): Promise<CostReport> {
+    const ds = this.upload(X, Y);
+    try {
+      const gradient = opts.gradient ?? true;
+      await this.evaluate(ds, { cost: true, gradient });
+      const [{ cost, parts }, rhoHat, grad] = await Promise.all([this.readCost(), this.readRhoHat(), gradient ? this.readGradient() : Promise.resolve(undefined)]);
+      this.ctx.check();
+      return grad ? { cost, parts, grad, rhoHat } : { cost, parts, rhoHat };
+    } finally {
+      this.release(ds);
+    }
+  }
+
+  async predict(X: Matrix): Promise<Matrix> {
+    return this.encode(X, this.network.layers.length);
+  }
+
+  async encode(X: Matrix, layer = 2): Promise<Matrix> {
+    this.live();
+    checkLayer(this.network, layer);
+    const n = this.network.layers[layer - 1]!;
+    // Targets are irrelevant for inference; pass X-shaped zeros only where the spec needs them.
+    const ds = this.upload(X, this.network.autoencoder ? undefined : { rows: X.rows, cols: this.network.layers[this.network.layers.length - 1]!, data: new Float32Array(X.rows * this.network.layers[this.network.layers.length - 1]!) });
+    try {
+      const plan = await this.plan(ds);
+      const out = new Float64Array(X.rows * n);
+      let r0 = 0;
+      for (let ci = 0; ci < ds.chunks.length; ci++) {
+        const enc = this.ctx.device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        recordDispatches(pass, plan.chunks[ci]!.forward);
+        pass.end();
+        this.ctx.device.queue.submit([enc.finish()]);
+        const rows = ds.chunks[ci]!.rows;
+        const [a] = await readF32(this.ctx.device, this.pool, [{ buffer: plan.layers[layer - 2]!.A, count: rows * n }]);
+        out.set(a!, r0 * n);
+        r0 += rows;
+      }
+      this.ctx.check();
+      return { rows: X.rows, cols: n, data: out };
+    } finally {
+      this.release(ds);
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const ds of [...this.plans.keys()]) this.release(ds);
+    this.pool.destroy();
+    this.ctx.destroy();
+  }
+}
+
+export async function createGpuModel(net: Network, theta: Float64Array, device?: GPUDevice, opts: GpuModelOptions = {}): Promise<GpuModel> {
+  const ctx = await acquireDevice({ device });
+  return new GpuModel(net, ctx, theta, opts);
+}

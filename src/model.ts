@@ -1,0 +1,126 @@
+// One model API over both backends. `createModel(spec, { backend })` returns a
+// Model whose methods behave the same on the float64 CPU reference and on WebGPU.
+
+import { cpuCost, cpuForward } from './cpu/network.js';
+import { paramLayout, initParameters, type ParamLayout, type InitOptions } from './params.js';
+import { resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from './spec.js';
+
+export type BackendName = 'cpu' | 'webgpu';
+
+/** The parts of J; `cost` is their sum. */
+export interface CostParts {
+  /** Data term: squared error or cross-entropy, averaged over examples. */
+  data: number;
+  /** (λ/2) Σ W². */
+  weightDecay: number;
+  /** β Σⱼ KL(ρ‖ρ̂ⱼ) summed over sparse layers. */
+  sparsity: number;
+  /** L1 activation penalty. */
+  l1: number;
+}
+
+export interface CostReport {
+  cost: number;
+  parts: CostParts;
+  /** ∇J in θ order (omitted when the caller asked for the cost only). */
+  grad?: Float64Array;
+  /** ρ̂ (mean activation over the examples) of each hidden layer k = 0 … L−3. */
+  rhoHat: Float64Array[];
+}
+
+export interface CostOptions {
+  /** Compute and return ∇J (default true). */
+  gradient?: boolean;
+}
+
+export interface Model {
+  readonly backend: BackendName;
+  readonly network: Network;
+  readonly layout: ParamLayout;
+  /** Replaces θ (length layout.size, order documented in params.ts). */
+  setParameters(theta: ArrayLike<number>): void;
+  readParameters(): Promise<Float64Array>;
+  /** J(θ; X, Y), its parts, ρ̂ and ∇J. Y is omitted for an autoencoder. */
+  cost(X: Matrix, Y?: Matrix, opts?: CostOptions): Promise<CostReport>;
+  /** Output-layer activations, m × nL. */
+  predict(X: Matrix): Promise<Matrix>;
+  /** Activations of layer `layer` (notes' numbering, default 2: the first hidden layer), m × n_layer. */
+  encode(X: Matrix, layer?: number): Promise<Matrix>;
+  dispose(): void;
+}
+
+export interface ModelOptions extends InitOptions {
+  backend?: BackendName;
+  /** WebGPU only: a device owned by the caller; the model never destroys it. */
+  device?: GPUDevice;
+  /** Initial θ; default: initParameters(net, { init, seed }). */
+  parameters?: ArrayLike<number>;
+}
+
+export function checkTheta(layout: ParamLayout, theta: ArrayLike<number>): void {
+  if (theta.length !== layout.size) throw new SpecError(`θ has ${theta.length} values but the network needs ${layout.size}`);
+  for (let i = 0; i < theta.length; i++) {
+    if (!Number.isFinite(theta[i]!)) throw new SpecError(`θ[${i}] is ${theta[i]}`);
+  }
+}
+
+export function checkLayer(net: Network, layer: number): void {
+  if (!Number.isInteger(layer) || layer < 2 || layer > net.layers.length) {
+    throw new SpecError(`layer ${layer} does not exist; layers are numbered 2 … ${net.layers.length} (1 is the input)`);
+  }
+}
+
+class CpuModel implements Model {
+  readonly backend = 'cpu' as const;
+  readonly layout: ParamLayout;
+  private theta: Float64Array;
+
+  constructor(readonly network: Network, theta: Float64Array) {
+    this.layout = paramLayout(network);
+    this.theta = theta;
+  }
+
+  setParameters(theta: ArrayLike<number>): void {
+    checkTheta(this.layout, theta);
+    this.theta = Float64Array.from(theta);
+  }
+
+  async readParameters(): Promise<Float64Array> {
+    return this.theta.slice();
+  }
+
+  async cost(X: Matrix, Y?: Matrix, opts: CostOptions = {}): Promise<CostReport> {
+    return cpuCost(this.network, this.theta, X, Y, { gradient: opts.gradient ?? true });
+  }
+
+  async predict(X: Matrix): Promise<Matrix> {
+    return this.encode(X, this.network.layers.length);
+  }
+
+  async encode(X: Matrix, layer = 2): Promise<Matrix> {
+    checkLayer(this.network, layer);
+    const { A } = cpuForward(this.network, this.theta, X);
+    return { rows: X.rows, cols: this.network.layers[layer - 1]!, data: A[layer - 2]! };
+  }
+
+  dispose(): void {}
+}
+
+export async function createModel(spec: NetworkSpec | Network, opts: ModelOptions = {}): Promise<Model> {
+  const net = Object.isFrozen(spec) && 'onLayer' in ((spec as Network).sparsity ?? { onLayer: 0 }) ? (spec as Network) : resolveSpec(spec as NetworkSpec);
+  const layout = paramLayout(net);
+  let theta: Float64Array;
+  if (opts.parameters) {
+    checkTheta(layout, opts.parameters);
+    theta = Float64Array.from(opts.parameters);
+  } else {
+    theta = initParameters(net, opts);
+  }
+  const backend = opts.backend ?? 'webgpu';
+  if (backend === 'cpu') return new CpuModel(net, theta);
+  if (backend === 'webgpu') {
+    const { createGpuModel } = await import('./gpu/model.js');
+    return createGpuModel(net, theta, opts.device);
+  }
+  throw new SpecError(`unknown backend ${JSON.stringify(backend)}; expected cpu or webgpu`);
+}

@@ -1,0 +1,99 @@
+// The flat parameter vector θ and its layout.
+//
+// Order: W(1), b(1), W(2), b(2), …, W(L−1), b(L−1). W(l) is n_{l+1} × n_l, stored
+// row-major, so W(l)[i][j] — the weight from unit j of layer l to unit i of
+// layer l+1, as in the CS294A notes — sits at offset(W(l)) + i·n_l + j.
+
+import { Rng } from './prng.js';
+import { SpecError, type Network } from './spec.js';
+
+export interface LayerSlot {
+  /** Rows of W (units of layer l+1). */
+  readonly nOut: number;
+  /** Columns of W (units of layer l). */
+  readonly nIn: number;
+  /** Offset of W(l) in θ. */
+  readonly w: number;
+  /** Offset of b(l) in θ. */
+  readonly b: number;
+}
+
+export interface ParamLayout {
+  readonly slots: readonly LayerSlot[];
+  /** Total length of θ. */
+  readonly size: number;
+}
+
+export function paramLayout(net: Network): ParamLayout {
+  const slots: LayerSlot[] = [];
+  let off = 0;
+  for (let k = 0; k < net.layers.length - 1; k++) {
+    const nIn = net.layers[k]!;
+    const nOut = net.layers[k + 1]!;
+    slots.push(Object.freeze({ nOut, nIn, w: off, b: off + nOut * nIn }));
+    off += nOut * nIn + nOut;
+  }
+  return Object.freeze({ slots: Object.freeze(slots), size: off });
+}
+
+/** Typed views of W(l) and b(l) inside θ (no copies). */
+export function layerViews<T extends Float64Array | Float32Array>(layout: ParamLayout, theta: T): { W: T; b: T }[] {
+  if (theta.length !== layout.size) throw new SpecError(`θ has ${theta.length} values but the network needs ${layout.size}`);
+  return layout.slots.map((s) => ({
+    W: theta.subarray(s.w, s.w + s.nOut * s.nIn) as T,
+    b: theta.subarray(s.b, s.b + s.nOut) as T,
+  }));
+}
+
+export const INITIALIZERS = ['normal', 'ufldl', 'glorot', 'he'] as const;
+/**
+ * - `normal`: W ~ Normal(0, ε²), ε = 0.01 (CS294A notes, "random initialization").
+ * - `ufldl`: W ~ U[−r, r], r = √(6 / (n_in + n_out + 1)) (UFLDL sparse autoencoder exercise).
+ * - `glorot`: W ~ U[−r, r], r = √(6 / (n_in + n_out)).
+ * - `he`: W ~ Normal(0, 2 / n_in).
+ * Biases start at zero in every case.
+ */
+export type InitializerName = (typeof INITIALIZERS)[number];
+
+export interface InitOptions {
+  init?: InitializerName;
+  seed?: number;
+  /** ε for `normal` (default 0.01). */
+  epsilon?: number;
+}
+
+export function initParameters(net: Network, opts: InitOptions = {}): Float64Array {
+  const init = opts.init ?? 'ufldl';
+  if (!(INITIALIZERS as readonly string[]).includes(init)) {
+    throw new SpecError(`unknown initializer ${JSON.stringify(init)}; expected one of ${INITIALIZERS.join(', ')}`);
+  }
+  const rng = new Rng(opts.seed ?? 0);
+  const layout = paramLayout(net);
+  const theta = new Float64Array(layout.size);
+  layout.slots.forEach((s) => {
+    const n = s.nOut * s.nIn;
+    for (let i = 0; i < n; i++) {
+      let v: number;
+      switch (init) {
+        case 'normal':
+          v = (opts.epsilon ?? 0.01) * rng.normal();
+          break;
+        case 'ufldl': {
+          const r = Math.sqrt(6 / (s.nIn + s.nOut + 1));
+          v = rng.range(-r, r);
+          break;
+        }
+        case 'glorot': {
+          const r = Math.sqrt(6 / (s.nIn + s.nOut));
+          v = rng.range(-r, r);
+          break;
+        }
+        case 'he':
+          v = Math.sqrt(2 / s.nIn) * rng.normal();
+          break;
+      }
+      theta[s.w + i] = v;
+    }
+  });
+  return theta;
+}

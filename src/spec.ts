@@ -1,0 +1,264 @@
+// The network description shared by the CPU reference and the WebGPU backend.
+//
+// Layers are numbered as in the CS294A notes: layer 1 is the input, layer L the
+// output, and W(l) (l = 1 … L−1) maps layer l to layer l+1. A user writes a
+// `NetworkSpec`; `resolveSpec` validates it and returns a `Network`, the fully
+// specified, frozen description that both backends read.
+
+export const ACTIVATIONS = [
+  'sigmoid',
+  'tanh',
+  'identity',
+  'relu',
+  'prelu',
+  'elu',
+  'softplus',
+  'softsign',
+  'hardtanh',
+  'softmax',
+  'step',
+] as const;
+export type ActivationName = (typeof ACTIVATIONS)[number];
+
+export const LOSSES = ['squared', 'cross-entropy', 'softmax-cross-entropy'] as const;
+/**
+ * - `squared`: J = (1/m) Σᵢ ½‖h(x⁽ⁱ⁾) − y⁽ⁱ⁾‖² (CS294A eq. for J(W,b)).
+ * - `cross-entropy`: binary cross-entropy, J = −(1/m) Σᵢ Σₖ [y log a + (1−y) log(1−a)]; sigmoid output only.
+ * - `softmax-cross-entropy`: J = −(1/m) Σᵢ Σₖ y log softmax(z)ₖ; softmax output only.
+ */
+export type LossName = (typeof LOSSES)[number];
+
+export interface ActivationSpec {
+  name: ActivationName;
+  /** Slope for x < 0 (prelu, default 0.25) or scale of the negative branch (elu, default 1). */
+  alpha?: number;
+}
+
+export interface SparsitySpec {
+  /** Target mean activation ρ, in (0, 1). */
+  rho: number;
+  /** Weight β of Σⱼ KL(ρ‖ρ̂ⱼ). */
+  beta: number;
+  /** Hidden layers (numbered as in the notes: 2 … L−1) that carry the penalty. Default: every hidden layer. */
+  layers?: number[];
+}
+
+export interface L1Spec {
+  /** Weight of the L1 activation penalty (1/m) Σᵢ Σⱼ |aⱼ⁽ⁱ⁾|. */
+  weight: number;
+  /** Hidden layers (2 … L−1). Default: every hidden layer. */
+  layers?: number[];
+}
+
+export interface NetworkSpec {
+  /** Units per layer, input first: [n1, n2, …, nL]. At least two entries. */
+  layers: number[];
+  /** One activation for every non-input layer, or a list of L−1 (one per layer 2 … L). */
+  activation: ActivationName | ActivationSpec | (ActivationName | ActivationSpec)[];
+  /** Default: 'squared'. */
+  loss?: LossName;
+  /** Autoencoder: the target is the input (y = x); requires n1 = nL. */
+  autoencoder?: boolean;
+  /** Weight decay λ: adds (λ/2) Σ W² over weights (not biases). Default 0. */
+  lambda?: number;
+  sparsity?: SparsitySpec;
+  l1?: L1Spec;
+}
+
+export interface Activation {
+  readonly name: ActivationName;
+  readonly alpha: number;
+}
+
+/** A validated network description. Arrays are indexed by weight layer k = 0 … L−2 (the notes' l = k+1). */
+export interface Network {
+  readonly layers: readonly number[];
+  /** activations[k] is f of layer k+2 (the output of weight layer k). */
+  readonly activations: readonly Activation[];
+  readonly loss: LossName;
+  readonly autoencoder: boolean;
+  readonly lambda: number;
+  /** KL sparsity: per hidden layer (indexed like `activations`), or null. */
+  readonly sparsity: { readonly rho: number; readonly beta: number; readonly onLayer: readonly boolean[] } | null;
+  readonly l1: { readonly weight: number; readonly onLayer: readonly boolean[] } | null;
+}
+
+/** Thrown for any invalid spec, data or option; the message names the offending value. */
+export class SpecError extends Error {
+  override name = 'SpecError';
+}
+
+const DEFAULT_ALPHA: Partial<Record<ActivationName, number>> = { prelu: 0.25, elu: 1 };
+
+function resolveActivation(a: ActivationName | ActivationSpec, where: string): Activation {
+  const spec: ActivationSpec = typeof a === 'string' ? { name: a } : a;
+  if (!spec || !(ACTIVATIONS as readonly string[]).includes(spec.name)) {
+    throw new SpecError(`unknown activation ${JSON.stringify(spec?.name ?? a)} for ${where}; expected one of ${ACTIVATIONS.join(', ')}`);
+  }
+  const alpha = spec.alpha ?? DEFAULT_ALPHA[spec.name] ?? 0;
+  if (!Number.isFinite(alpha)) throw new SpecError(`activation ${spec.name} alpha must be finite, got ${alpha}`);
+  if (spec.name === 'elu' && alpha <= 0) throw new SpecError(`elu alpha must be > 0, got ${alpha}`);
+  return Object.freeze({ name: spec.name, alpha });
+}
+
+function hiddenMask(L: number, layers: number[] | undefined, what: string): boolean[] {
+  // Index k = 0 … L−2 is layer k+2; hidden layers are k = 0 … L−3.
+  const mask = new Array<boolean>(L - 1).fill(false);
+  if (layers === undefined) {
+    for (let k = 0; k < L - 2; k++) mask[k] = true;
+    if (L - 2 === 0) throw new SpecError(`${what} needs a hidden layer, but the network has layers [${L} entries] with none`);
+    return mask;
+  }
+  for (const l of layers) {
+    if (!Number.isInteger(l) || l < 2 || l > L - 1) {
+      throw new SpecError(`${what} layer ${l} is not a hidden layer; hidden layers are numbered 2 … ${L - 1}`);
+    }
+    mask[l - 2] = true;
+  }
+  return mask;
+}
+
+export function resolveSpec(spec: NetworkSpec): Network {
+  if (!spec || typeof spec !== 'object') throw new SpecError(`network spec must be an object, got ${String(spec)}`);
+  const { layers } = spec;
+  if (!Array.isArray(layers) || layers.length < 2) {
+    throw new SpecError(`layers must list at least two sizes [n_in, …, n_out], got ${JSON.stringify(layers)}`);
+  }
+  layers.forEach((n, i) => {
+    if (!Number.isInteger(n) || n < 1) throw new SpecError(`layers[${i}] must be a positive integer, got ${n}`);
+  });
+  const L = layers.length;
+
+  const act = spec.activation;
+  if (act === undefined) throw new SpecError('activation is required');
+  let activations: Activation[];
+  if (Array.isArray(act)) {
+    if (act.length !== L - 1) {
+      throw new SpecError(`activation lists ${act.length} entries but the network has ${L - 1} non-input layers`);
+    }
+    activations = act.map((a, k) => resolveActivation(a, `layer ${k + 2}`));
+  } else {
+    const a = resolveActivation(act, 'all layers');
+    activations = Array.from({ length: L - 1 }, () => a);
+  }
+  activations.forEach((a, k) => {
+    if (a.name === 'softmax' && k !== L - 2) throw new SpecError(`softmax is allowed on the output layer only, found on layer ${k + 2}`);
+  });
+
+  const loss = spec.loss ?? 'squared';
+  if (!(LOSSES as readonly string[]).includes(loss)) {
+    throw new SpecError(`unknown loss ${JSON.stringify(loss)}; expected one of ${LOSSES.join(', ')}`);
+  }
+  const out = activations[L - 2]!.name;
+  if (loss === 'softmax-cross-entropy' && out !== 'softmax') {
+    throw new SpecError(`loss softmax-cross-entropy needs a softmax output layer, got ${out}`);
+  }
+  if (out === 'softmax' && loss !== 'softmax-cross-entropy') {
+    throw new SpecError(`a softmax output layer needs loss softmax-cross-entropy, got ${loss}`);
+  }
+  if (loss === 'cross-entropy' && out !== 'sigmoid') {
+    throw new SpecError(`loss cross-entropy (binary) needs a sigmoid output layer, got ${out}`);
+  }
+
+  const autoencoder = spec.autoencoder ?? false;
+  if (autoencoder && layers[0] !== layers[L - 1]) {
+    throw new SpecError(`an autoencoder needs as many outputs as inputs, got layers ${layers[0]} → ${layers[L - 1]}`);
+  }
+
+  const lambda = spec.lambda ?? 0;
+  if (!Number.isFinite(lambda) || lambda < 0) throw new SpecError(`lambda (weight decay) must be ≥ 0, got ${lambda}`);
+
+  let sparsity: Network['sparsity'] = null;
+  if (spec.sparsity) {
+    const { rho, beta } = spec.sparsity;
+    if (!(rho > 0 && rho < 1)) throw new SpecError(`sparsity rho must lie in (0, 1), got ${rho}`);
+    if (!Number.isFinite(beta) || beta < 0) throw new SpecError(`sparsity beta must be ≥ 0, got ${beta}`);
+    const onLayer = hiddenMask(L, spec.sparsity.layers, 'sparsity');
+    onLayer.forEach((on, k) => {
+      const a = activations[k]!.name;
+      if (on && a !== 'sigmoid') {
+        // KL(ρ‖ρ̂) needs ρ̂ in (0, 1): only a sigmoid layer guarantees it.
+        throw new SpecError(`KL sparsity needs activations in (0, 1); layer ${k + 2} is ${a} (use sigmoid)`);
+      }
+    });
+    sparsity = Object.freeze({ rho, beta, onLayer: Object.freeze(onLayer) });
+  }
+
+  let l1: Network['l1'] = null;
+  if (spec.l1) {
+    const { weight } = spec.l1;
+    if (!Number.isFinite(weight) || weight < 0) throw new SpecError(`l1 weight must be ≥ 0, got ${weight}`);
+    l1 = Object.freeze({ weight, onLayer: Object.freeze(hiddenMask(L, spec.l1.layers, 'l1')) });
+  }
+
+  return Object.freeze({
+    layers: Object.freeze([...layers]),
+    activations: Object.freeze(activations),
+    loss,
+    autoencoder,
+    lambda,
+    sparsity,
+    l1,
+  });
+}
+
+/** Training with the step function is impossible (its derivative is 0 almost everywhere). */
+export function assertTrainable(net: Network): void {
+  net.activations.forEach((a, k) => {
+    if (a.name === 'step') {
+      throw new SpecError(`layer ${k + 2} uses the step activation, which is for inference only (its derivative is zero almost everywhere)`);
+    }
+  });
+}
+
+/** A row-major matrix of examples: `rows` examples × `cols` features (the data layout everywhere). */
+export interface Matrix {
+  rows: number;
+  cols: number;
+  data: Float64Array | Float32Array;
+}
+
+export function matrix(rows: number, cols: number, data?: ArrayLike<number> | Float64Array | Float32Array): Matrix {
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 0) {
+    throw new SpecError(`matrix shape must be non-negative integers, got ${rows} × ${cols}`);
+  }
+  if (data === undefined) return { rows, cols, data: new Float64Array(rows * cols) };
+  if (data.length !== rows * cols) {
+    throw new SpecError(`matrix ${rows} × ${cols} needs ${rows * cols} values, got ${data.length}`);
+  }
+  const arr = data instanceof Float64Array || data instanceof Float32Array ? data : Float64Array.from(data);
+  return { rows, cols, data: arr };
+}
+
+function assertFinite(name: string, m: Matrix): void {
+  const d = m.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(d[i]!)) {
+      const r = Math.floor(i / m.cols);
+      throw new SpecError(`${name} contains ${d[i]} at example ${r}, feature ${i - r * m.cols}`);
+    }
+  }
+}
+
+/**
+ * Checks data against the network: X is m × n1, Y is m × nL (Y is X for an autoencoder).
+ * Returns the target matrix to use.
+ */
+export function checkData(net: Network, X: Matrix, Y?: Matrix | null): Matrix {
+  const n1 = net.layers[0]!;
+  const nL = net.layers[net.layers.length - 1]!;
+  if (X.rows === 0) throw new SpecError('the data set is empty (0 examples)');
+  if (X.cols !== n1) throw new SpecError(`X has ${X.cols} features per example but the input layer has ${n1} units`);
+  if (X.data.length !== X.rows * X.cols) throw new SpecError(`X says ${X.rows} × ${X.cols} but holds ${X.data.length} values`);
+  assertFinite('X', X);
+  if (net.autoencoder) {
+    if (Y && Y !== X) throw new SpecError('an autoencoder takes no targets (y = x); pass Y = undefined');
+    return X;
+  }
+  if (!Y) throw new SpecError('targets Y are required for a network that is not an autoencoder');
+  if (Y.rows !== X.rows) throw new SpecError(`Y has ${Y.rows} examples but X has ${X.rows}`);
+  if (Y.cols !== nL) throw new SpecError(`Y has ${Y.cols} values per example but the output layer has ${nL} units`);
+  if (Y.data.length !== Y.rows * Y.cols) throw new SpecError(`Y says ${Y.rows} × ${Y.cols} but holds ${Y.data.length} values`);
+  assertFinite('Y', Y);
+  return Y;
+}

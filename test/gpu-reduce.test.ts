@@ -1,0 +1,92 @@
+// Reductions (column sums, scalar sums with every map) and vector kernels
+// against float64 loops, at awkward sizes, outputs poisoned with NaN.
+import { describe, expect, it } from 'vitest';
+import { SUM_GROUPS, SUM_MAPS, type SumMap } from '../src/gpu/kernels.js';
+import { Rng } from '../src/prng.js';
+import { harness, maxRelErr, randomArray } from './helpers/gpu.js';
+
+const softplus = (z: number): number => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+
+function refMap(map: SumMap, x: number, y: number, rho: number): number {
+  switch (map) {
+    case 'identity': return x;
+    case 'square': return x * x;
+    case 'abs': return Math.abs(x);
+    case 'kl': return rho * Math.log(rho / x) + (1 - rho) * Math.log((1 - rho) / (1 - x));
+    case 'dot': return x * y;
+    case 'halfSqDiff': return 0.5 * (x - y) ** 2;
+    case 'bceLogits': return softplus(x) - y * x;
+  }
+}
+
+describe('reductions', () => {
+  it('colsum: scale, accumulate, offsets', async () => {
+    const h = await harness();
+    const rng = new Rng(3);
+    for (const [rows, cols] of [[1, 1], [7, 65], [129, 7], [1, 33], [300, 17]] as const) {
+      const X = randomArray(rng, rows * cols);
+      const prev = randomArray(rng, cols);
+      const want = new Float64Array(cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) want[j] += X[i * cols + j]!;
+      const out = h.poisoned(cols + 2);
+      const d1 = await h.kernels.colsum({ rows, cols, X: { buffer: h.upload(X) }, out: { buffer: out, offset: 2 }, scale: 1 / rows });
+      await h.run([d1]);
+      expect(maxRelErr(await h.read(out, cols, 2), want.map((v) => v / rows)), `${rows}x${cols}`).toBeLessThan(1e-5);
+      const acc = h.upload(prev);
+      const d2 = await h.kernels.colsum({ rows, cols, X: { buffer: h.upload([0, ...X]), offset: 1 }, out: { buffer: acc }, scale: 2, beta: 1 });
+      await h.run([d2]);
+      expect(maxRelErr(await h.read(acc, cols), want.map((v, j) => 2 * v + prev[j]!)), `${rows}x${cols} accumulate`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('scalar sums: every map, sizes from 1 to beyond one grid pass, accumulating into a slot', async () => {
+    const h = await harness();
+    const rng = new Rng(4);
+    const rho = 0.07;
+    const sizes = [1, 7, 65, 129, 256 * 4 * SUM_GROUPS + 77];
+    for (const map of Object.keys(SUM_MAPS) as SumMap[]) {
+      for (const n of sizes) {
+        const kl = map === 'kl';
+        const x = randomArray(rng, n, kl ? 0.01 : -3, kl ? 0.99 : 3);
+        const y = randomArray(rng, n, 0, 1);
+        let want = 0;
+        for (let i = 0; i < n; i++) want += refMap(map, x[i]!, y[i]!, rho);
+        const scalars = h.upload([0, 0, 5, 0]);
+        const list = await h.kernels.sum({
+          count: n, map, x: { buffer: h.upload([9, ...x]), offset: 1 }, y: { buffer: h.upload(y) },
+          partials: h.poisoned(SUM_GROUPS), scalars, slot: 2, scale: 0.5, rho,
+        });
+        await h.run(list);
+        const got = await h.read(scalars, 4);
+        expect(got[2]! - 5, `${map} n=${n}`).toBeCloseTo(0.5 * want, Math.max(0, 4 - Math.round(Math.log10(1 + Math.abs(want)))));
+        expect(Math.abs(got[2]! - 5 - 0.5 * want) / (1 + Math.abs(0.5 * want)), `${map} n=${n}`).toBeLessThan(1e-5);
+        expect([got[0], got[1], got[3]]).toEqual([0, 0, 0]);
+      }
+    }
+  });
+});
+
+describe('vector kernels', () => {
+  it('axpy, scale, copy, fill, axpby with offsets', async () => {
+    const h = await harness();
+    const rng = new Rng(6);
+    for (const n of [1, 7, 65, 129, 1000]) {
+      const x = randomArray(rng, n);
+      const y = randomArray(rng, n);
+      const cases: [Parameters<typeof h.kernels.vec>[0]['op'], (xi: number, yi: number) => number][] = [
+        ['axpy', (xi, yi) => 0.3 * xi + yi],
+        ['scale', (_xi, yi) => 0.3 * yi],
+        ['copy', (xi) => xi],
+        ['fill', () => 0.3],
+        ['axpby', (xi, yi) => 0.3 * xi - 2 * yi],
+      ];
+      for (const [op, f] of cases) {
+        const yb = h.upload([1, ...y]);
+        const d = await h.kernels.vec({ op, count: n, x: { buffer: h.upload([2, 2, ...x]), offset: 2 }, y: { buffer: yb, offset: 1 }, a: 0.3, b: -2 });
+        await h.run([d]);
+        expect(maxRelErr(await h.read(yb, n, 1), Array.from(x, (xi, i) => f(xi, y[i]!))), `${op} n=${n}`).toBeLessThan(1e-6);
+        expect((await h.read(yb, 1))[0]).toBe(1);
+      }
+    }
+  });
+});

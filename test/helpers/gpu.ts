@@ -1,0 +1,81 @@
+// Shared WebGPU plumbing for tests: one device per test file, buffers from
+// typed arrays, NaN-poisoned outputs, and readback.
+import { acquireDevice, type GpuContext } from '../../src/gpu/device.js';
+import { BufferPool, readF32, STORAGE, writeF32 } from '../../src/gpu/buffers.js';
+import { Kernels, recordDispatches, type Dispatch } from '../../src/gpu/kernels.js';
+import { PipelineCache } from '../../src/gpu/shaders.js';
+import { Rng } from '../../src/prng.js';
+
+let shared: Promise<GpuContext> | null = null;
+/** One device for the whole test file (SwiftShader on CI). */
+export function gpu(): Promise<GpuContext> {
+  shared ??= acquireDevice();
+  return shared;
+}
+
+export interface Harness {
+  ctx: GpuContext;
+  pool: BufferPool;
+  kernels: Kernels;
+  upload(values: ArrayLike<number>): GPUBuffer;
+  /** A buffer of `count` f32 filled with NaN, so an unwritten element shows. */
+  poisoned(count: number): GPUBuffer;
+  read(buf: GPUBuffer, count: number, offset?: number): Promise<Float32Array>;
+  run(list: Dispatch[]): Promise<void>;
+}
+
+export async function harness(): Promise<Harness> {
+  const ctx = await gpu();
+  const pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize);
+  const kernels = new Kernels(ctx, pool, new PipelineCache(ctx.device));
+  const upload = (values: ArrayLike<number>): GPUBuffer => {
+    const b = pool.acquire(Math.max(1, values.length) * 4, STORAGE);
+    writeF32(ctx.device, b, values);
+    return b;
+  };
+  return {
+    ctx,
+    pool,
+    kernels,
+    upload,
+    poisoned: (count) => upload(new Float32Array(count).fill(NaN)),
+    read: async (buf, count, offset = 0) => (await readF32(ctx.device, pool, [{ buffer: buf, offset, count }]))[0]!,
+    run: async (list) => {
+      const enc = ctx.device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      recordDispatches(pass, list);
+      pass.end();
+      ctx.device.queue.submit([enc.finish()]);
+      await ctx.device.queue.onSubmittedWorkDone();
+      ctx.check();
+    },
+  };
+}
+
+export function randomArray(rng: Rng, n: number, lo = -1, hi = 1): Float64Array {
+  const a = new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.range(lo, hi);
+  return a;
+}
+
+/** Largest |a − b| / (1 + |b|) over all elements; NaN anywhere gives Infinity. */
+export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const e = Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!));
+    if (!(e <= worst)) worst = Number.isNaN(e) ? Infinity : e;
+  }
+  return worst;
+}
+
+/** ‖a − b‖ / ‖b‖. */
+export function relNormDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return Math.sqrt(num) / Math.sqrt(den || 1);
+}
