@@ -4,6 +4,7 @@
 import { cpuCost, cpuForward } from './cpu/network.js';
 import { paramLayout, initParameters, type ParamLayout, type InitOptions } from './params.js';
 import { resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from './spec.js';
+import type { GpuModelOptions } from './gpu/model.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -49,7 +50,7 @@ export interface Model {
   dispose(): void;
 }
 
-export interface ModelOptions extends InitOptions {
+export interface ModelOptions extends InitOptions, GpuModelOptions {
   backend?: BackendName;
   /** WebGPU only: a device owned by the caller; the model never destroys it. */
   device?: GPUDevice;
@@ -107,7 +108,7 @@ class CpuModel implements Model {
 }
 
 export async function createModel(spec: NetworkSpec | Network, opts: ModelOptions = {}): Promise<Model> {
-  const net = Object.isFrozen(spec) && 'onLayer' in ((spec as Network).sparsity ?? { onLayer: 0 }) ? (spec as Network) : resolveSpec(spec as NetworkSpec);
+  const net = resolveSpec(spec);
   const layout = paramLayout(net);
   let theta: Float64Array;
   if (opts.parameters) {
@@ -120,7 +121,7 @@ export async function createModel(spec: NetworkSpec | Network, opts: ModelOption
   if (backend === 'cpu') return new CpuModel(net, theta);
   if (backend === 'webgpu') {
     const { createGpuModel } = await import('./gpu/model.js');
-    return createGpuModel(net, theta, opts.device);
+    return createGpuModel(net, theta, opts.device, opts);
   }
   throw new SpecError(`unknown backend ${JSON.stringify(backend)}; expected cpu or webgpu`);
 }

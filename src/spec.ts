@@ -118,7 +118,15 @@ function hiddenMask(L: number, layers: number[] | undefined, what: string): bool
   return mask;
 }
 
-export function resolveSpec(spec: NetworkSpec): Network {
+const RESOLVED = new WeakSet<object>();
+
+/** True for the objects resolveSpec returns. */
+export function isNetwork(x: unknown): x is Network {
+  return typeof x === 'object' && x !== null && RESOLVED.has(x);
+}
+
+export function resolveSpec(spec: NetworkSpec | Network): Network {
+  if (isNetwork(spec)) return spec;
   if (!spec || typeof spec !== 'object') throw new SpecError(`network spec must be an object, got ${String(spec)}`);
   const { layers } = spec;
   if (!Array.isArray(layers) || layers.length < 2) {
@@ -191,7 +199,7 @@ export function resolveSpec(spec: NetworkSpec): Network {
     l1 = Object.freeze({ weight, onLayer: Object.freeze(hiddenMask(L, spec.l1.layers, 'l1')) });
   }
 
-  return Object.freeze({
+  const net: Network = Object.freeze({
     layers: Object.freeze([...layers]),
     activations: Object.freeze(activations),
     loss,
@@ -200,6 +208,23 @@ export function resolveSpec(spec: NetworkSpec): Network {
     sparsity,
     l1,
   });
+  RESOLVED.add(net);
+  return net;
+}
+
+/** The spec a Network came from, as plain JSON (for saving next to θ). */
+export function networkToSpec(net: Network): NetworkSpec {
+  const spec: NetworkSpec = {
+    layers: [...net.layers],
+    activation: net.activations.map((a) => (a.alpha ? { name: a.name, alpha: a.alpha } : a.name)),
+    loss: net.loss,
+    autoencoder: net.autoencoder,
+    lambda: net.lambda,
+  };
+  const hidden = (mask: readonly boolean[]): number[] => mask.flatMap((on, k) => (on ? [k + 2] : []));
+  if (net.sparsity) spec.sparsity = { rho: net.sparsity.rho, beta: net.sparsity.beta, layers: hidden(net.sparsity.onLayer) };
+  if (net.l1) spec.l1 = { weight: net.l1.weight, layers: hidden(net.l1.onLayer) };
+  return spec;
 }
 
 /** Training with the step function is impossible (its derivative is 0 almost everywhere). */

@@ -2,6 +2,7 @@
 // against float64 loops, at awkward sizes, outputs poisoned with NaN.
 import { describe, expect, it } from 'vitest';
 import { SUM_GROUPS, SUM_MAPS, type SumMap } from '../src/gpu/kernels.js';
+import { GpuVectorOps } from '../src/gpu/vectors.js';
 import { Rng } from '../src/prng.js';
 import { harness, maxRelErr, randomArray } from './helpers/gpu.js';
 
@@ -66,27 +67,47 @@ describe('reductions', () => {
   });
 });
 
-describe('vector kernels', () => {
-  it('axpy, scale, copy, fill, axpby with offsets', async () => {
+describe('GPU vector operations', () => {
+  it('axpy, axpby, scale, copy, fill, adam and dot against float64, recorded into one submit', async () => {
     const h = await harness();
     const rng = new Rng(6);
     for (const n of [1, 7, 65, 129, 1000]) {
+      const ops = new GpuVectorOps(h.kernels, n);
       const x = randomArray(rng, n);
       const y = randomArray(rng, n);
-      const cases: [Parameters<typeof h.kernels.vec>[0]['op'], (xi: number, yi: number) => number][] = [
-        ['axpy', (xi, yi) => 0.3 * xi + yi],
-        ['scale', (_xi, yi) => 0.3 * yi],
-        ['copy', (xi) => xi],
-        ['fill', () => 0.3],
-        ['axpby', (xi, yi) => 0.3 * xi - 2 * yi],
-      ];
-      for (const [op, f] of cases) {
-        const yb = h.upload([1, ...y]);
-        const d = await h.kernels.vec({ op, count: n, x: { buffer: h.upload([2, 2, ...x]), offset: 2 }, y: { buffer: yb, offset: 1 }, a: 0.3, b: -2 });
-        await h.run([d]);
-        expect(maxRelErr(await h.read(yb, n, 1), Array.from(x, (xi, i) => f(xi, y[i]!))), `${op} n=${n}`).toBeLessThan(1e-6);
-        expect((await h.read(yb, 1))[0]).toBe(1);
+      const [vx, vy, vm, vv] = [ops.alloc(), ops.alloc(), ops.alloc(), ops.alloc()];
+      ops.write(vx, x);
+      ops.write(vy, y);
+      const X = Array.from(x);
+      let Y = Array.from(y);
+      ops.axpy(0.3, vx, vy);
+      Y = Y.map((v, i) => 0.3 * X[i]! + v);
+      ops.axpby(-2, vx, 0.5, vy);
+      Y = Y.map((v, i) => -2 * X[i]! + 0.5 * v);
+      ops.scale(1.5, vy);
+      Y = Y.map((v) => 1.5 * v);
+      expect(maxRelErr(await ops.read(vy), Y), `n=${n} axpy/axpby/scale`).toBeLessThan(1e-5);
+      const dot = await ops.dot(vx, vy);
+      const want = X.reduce((s, v, i) => s + v * Y[i]!, 0);
+      expect(Math.abs(dot - want) / (1 + Math.abs(want)), `n=${n} dot`).toBeLessThan(1e-5);
+      // Two Adam steps on θ = y with gradient x.
+      let m = new Array(n).fill(0);
+      let v = new Array(n).fill(0);
+      const p = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+      for (let t = 1; t <= 2; t++) {
+        ops.adam(vy, vx, vm, vv, { ...p, t });
+        m = m.map((mi, i) => p.beta1 * mi + (1 - p.beta1) * X[i]!);
+        v = v.map((vi, i) => p.beta2 * vi + (1 - p.beta2) * X[i]! ** 2);
+        Y = Y.map((yi, i) => yi - (p.lr * (m[i]! / (1 - p.beta1 ** t))) / (Math.sqrt(v[i]! / (1 - p.beta2 ** t)) + p.epsilon));
       }
+      expect(maxRelErr(await ops.read(vy), Y), `n=${n} adam`).toBeLessThan(1e-5);
+      ops.copy(vx, vy);
+      ops.fill(0.25, vx);
+      expect(maxRelErr(await ops.read(vy), X), `n=${n} copy`).toBeLessThan(1e-6);
+      expect(maxRelErr(await ops.read(vx), new Array(n).fill(0.25)), `n=${n} fill`).toBe(0);
+      const before = h.pool.stats().live;
+      ops.dispose();
+      expect(h.pool.stats().live).toBeLessThan(before);
     }
   });
 });

@@ -240,17 +240,34 @@ export class Kernels {
     return this.dispatch(pipeline, params, { 1: c.Z, 2: c.Y.buffer, 3: c.A, 4: c.rowLoss }, g.x, g.y, 'softmax_rows');
   }
 
-  /** Vector op over `count` elements: axpy, scale, copy, fill, axpby (blas1.wgsl). */
-  async vec(c: { op: VecOp; count: number; x?: BufferRef; y: BufferRef; a?: number; b?: number }): Promise<Dispatch> {
+  /**
+   * Vector op over `count` elements (blas1.wgsl). Its scalars are read from
+   * coef[8·slot …] at run time, so the Dispatch is reusable across steps.
+   */
+  async vec(c: { op: VecOp; count: number; x?: BufferRef; y: BufferRef; coef: GPUBuffer; slot: number; m?: GPUBuffer; v?: GPUBuffer }): Promise<Dispatch> {
     const opId = VEC_OPS[c.op];
-    const hasX = opId === 0 || opId === 2 || opId === 4;
+    const adam = c.op === 'adam';
+    const hasX = opId === 0 || opId === 2 || opId === 4 || adam;
     if (hasX && !c.x) throw new Error(`vector op ${c.op} needs x`);
-    const pipeline = await this.cache.get(['blas1'], { OP: opId, HAS_X: hasX }, 'main');
+    if (adam && (!c.m || !c.v)) throw new Error('adam needs m and v');
+    const pipeline = await this.cache.get(['blas1'], { OP: opId, HAS_X: hasX, ADAM: adam }, 'main');
     const g = this.grid(c.count, 256);
-    const params = this.uniform([c.count, c.x?.offset ?? 0, c.y.offset ?? 0, g.rowsPerGrid, { f: c.a ?? 0 }, { f: c.b ?? 0 }, 0, 0]);
-    const bindings: Record<number, GPUBuffer> = { 2: c.y.buffer };
+    const params = this.uniform([c.count, c.x?.offset ?? 0, c.y.offset ?? 0, g.rowsPerGrid, c.slot, 0, 0, 0]);
+    const bindings: Record<number, GPUBuffer> = { 2: c.y.buffer, 3: c.coef };
     if (hasX) bindings[1] = c.x!.buffer;
+    if (adam) {
+      bindings[4] = c.m!;
+      bindings[5] = c.v!;
+    }
     return this.dispatch(pipeline, params, bindings, g.x, g.y, `vec ${c.op}`);
+  }
+
+  /** dst row r ← src row order[start + r] (a mini-batch). */
+  async gather(c: { rows: number; cols: number; start: number; src: GPUBuffer; order: GPUBuffer; dst: GPUBuffer }): Promise<Dispatch> {
+    const pipeline = await this.cache.get(['gather'], {}, 'main');
+    const g = this.grid(c.rows * c.cols, 256);
+    const params = this.uniform([c.rows, c.cols, c.start, g.rowsPerGrid]);
+    return this.dispatch(pipeline, params, { 1: c.src, 2: c.order, 3: c.dst }, g.x, g.y, 'gather');
   }
 
   /** Returns the uniform buffers of these dispatches to the pool (the two stages of a sum share one). */
@@ -264,5 +281,7 @@ export type SumMap = keyof typeof SUM_MAPS;
 /** Workgroups of the first reduction stage (and f32 slots the partials buffer needs). */
 export const SUM_GROUPS = 256;
 
-export const VEC_OPS = { axpy: 0, scale: 1, copy: 2, fill: 3, axpby: 4 } as const;
+export const VEC_OPS = { axpy: 0, scale: 1, copy: 2, fill: 3, axpby: 4, adam: 5 } as const;
+/** f32 coefficients per vector-op slot in the coef buffer. */
+export const COEF_STRIDE = 8;
 export type VecOp = keyof typeof VEC_OPS;

@@ -44,6 +44,17 @@ interface Plan {
   layers: LayerBuffers[];
 }
 
+export interface EvaluateOptions {
+  /** Compute the parts of J into scalarsBuffer (default true). */
+  cost?: boolean;
+  /** Compute ∇θ into gradBuffer (default true). */
+  gradient?: boolean;
+  /** Dispatches recorded before the evaluation in the same pass (an optimizer's update, a batch gather). */
+  before?: readonly Dispatch[];
+  /** Dispatches recorded after the evaluation in the same pass. */
+  then?: readonly Dispatch[];
+}
+
 export interface GpuModelOptions {
   /** Force a GEMM variant instead of timing them on first use. */
   gemmVariant?: GemmVariant;
@@ -65,7 +76,8 @@ export class GpuModel implements Model {
   readonly rhoHatBuffer: GPUBuffer;
   readonly rhoOffsets: number[];
   private readonly pool: BufferPool;
-  private readonly kernels: Kernels;
+  /** Kernel launchers on this model's device and pool (optimizers build their updates with it). */
+  readonly kernels: Kernels;
   private readonly partials: GPUBuffer;
   private readonly plans = new Map<GpuDataset, Plan>();
   private readonly planBuffers = new Map<GpuDataset, GPUBuffer[]>();
@@ -144,6 +156,18 @@ export class GpuModel implements Model {
       }
       ds.chunks.push({ rows, X: xb, Y: yb });
     }
+    return ds;
+  }
+
+  /** A data set of `rows` examples whose buffers the caller fills (mini-batches). */
+  emptyDataset(rows: number): GpuDataset {
+    const net = this.network;
+    const n1 = net.layers[0]!;
+    const nL = net.layers[net.layers.length - 1]!;
+    const ds = new GpuDataset(rows, n1, nL);
+    const X = this.pool.acquire(rows * n1 * 4, STORAGE, 'batch X');
+    const Y = net.autoencoder ? null : this.pool.acquire(rows * nL * 4, STORAGE, 'batch Y');
+    ds.chunks.push({ rows, X, Y });
     return ds;
   }
 
@@ -327,7 +351,7 @@ export class GpuModel implements Model {
    * read back: ∇θ lands in gradBuffer, the parts of J (when `cost`) in
    * scalarsBuffer, ρ̂ in rhoHatBuffer.
    */
-  async evaluate(ds: GpuDataset, what: { cost?: boolean; gradient?: boolean } = {}): Promise<void> {
+  async evaluate(ds: GpuDataset, what: EvaluateOptions = {}): Promise<void> {
     this.live();
     assertTrainable(this.network);
     const plan = await this.plan(ds);
@@ -336,6 +360,7 @@ export class GpuModel implements Model {
     const enc = this.ctx.device.createCommandEncoder();
     if (wantCost) enc.clearBuffer(this.scalarsBuffer);
     const pass = enc.beginComputePass();
+    if (what.before) recordDispatches(pass, what.before);
     recordDispatches(pass, plan.rhoPass);
     for (const c of plan.chunks) {
       recordDispatches(pass, c.forward);
@@ -343,6 +368,7 @@ export class GpuModel implements Model {
       if (wantGrad) recordDispatches(pass, c.backward);
     }
     if (wantCost) recordDispatches(pass, plan.finalCost);
+    if (what.then) recordDispatches(pass, what.then);
     pass.end();
     this.ctx.device.queue.submit([enc.finish()]);
   }

@@ -1,0 +1,95 @@
+// The training objective on the GPU: θ and ∇θ are the model's buffers, the
+// examples are uploaded once, and a mini-batch is gathered on the GPU from a
+// permutation uploaded once per epoch. One evaluation = one submit holding the
+// optimizer's pending update, the gather and the cost-and-gradient passes.
+
+import { Rng } from '../prng.js';
+import { SpecError, type Matrix } from '../spec.js';
+import type { BatchRange, Objective } from '../train/types.js';
+import { STORAGE } from './buffers.js';
+import type { Dispatch } from './kernels.js';
+import type { GpuDataset, GpuModel } from './model.js';
+import { GpuVectorOps, type GpuVector } from './vectors.js';
+
+export class GpuObjective implements Objective<GpuVector> {
+  readonly ops: GpuVectorOps;
+  readonly theta: GpuVector;
+  readonly grad: GpuVector;
+  readonly examples: number;
+  private readonly data: GpuDataset;
+  private order: GPUBuffer | null = null;
+  private readonly batches = new Map<number, GpuDataset>();
+  private readonly gathers = new Map<string, Dispatch[]>();
+  /** Cost readbacks so far (the ops count their own). */
+  costReads = 0;
+
+  constructor(readonly model: GpuModel, X: Matrix, Y?: Matrix | null) {
+    this.ops = new GpuVectorOps(model.kernels, model.layout.size);
+    this.theta = this.ops.wrap(model.thetaBuffer);
+    this.grad = this.ops.wrap(model.gradBuffer);
+    this.examples = X.rows;
+    this.data = model.upload(X, Y);
+  }
+
+  /** Readbacks so far: cost reads plus the vector operations' dot products. */
+  get readbacks(): number {
+    return this.costReads + this.ops.readbacks;
+  }
+
+  shuffle(seed: number): void {
+    const m = this.examples;
+    const perm = new Uint32Array(m);
+    for (let i = 0; i < m; i++) perm[i] = i;
+    new Rng(seed).shuffle(perm);
+    this.order ??= this.model.kernels.pool.acquire(m * 4, STORAGE, 'order');
+    this.model.ctx.device.queue.writeBuffer(this.order, 0, perm);
+  }
+
+  private async gatherBatch(batch: BatchRange): Promise<{ ds: GpuDataset; gather: Dispatch[] }> {
+    if (this.data.chunks.length !== 1) {
+      throw new SpecError(`mini-batches on the GPU need the training set in one storage binding; ${this.examples} examples exceed it (use a full-batch optimizer or fewer examples)`);
+    }
+    if (batch.start < 0 || batch.count < 1 || batch.start + batch.count > this.examples) {
+      throw new SpecError(`batch [${batch.start}, ${batch.start + batch.count}) lies outside the ${this.examples} examples`);
+    }
+    if (!this.order) this.shuffle(0);
+    let ds = this.batches.get(batch.count);
+    if (!ds) {
+      ds = this.model.emptyDataset(batch.count);
+      this.batches.set(batch.count, ds);
+    }
+    const key = `${batch.start}:${batch.count}`;
+    let gather = this.gathers.get(key);
+    if (!gather) {
+      const k = this.model.kernels;
+      const src = this.data.chunks[0]!;
+      const dst = ds.chunks[0]!;
+      gather = [await k.gather({ rows: batch.count, cols: this.data.cols, start: batch.start, src: src.X, order: this.order!, dst: dst.X })];
+      if (src.Y && dst.Y) gather.push(await k.gather({ rows: batch.count, cols: this.data.targetCols, start: batch.start, src: src.Y, order: this.order!, dst: dst.Y }));
+      this.gathers.set(key, gather);
+    }
+    return { ds, gather };
+  }
+
+  async evaluate(opts: { batch?: BatchRange; cost?: boolean } = {}): Promise<number | null> {
+    const wantCost = opts.cost ?? true;
+    const pending = await this.ops.drain();
+    const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order);
+    const { ds, gather } = full ? { ds: this.data, gather: [] } : await this.gatherBatch(opts.batch!);
+    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather] });
+    if (!wantCost) return null;
+    this.costReads++;
+    return (await this.model.readCost()).cost;
+  }
+
+  /** Frees the data, batches and optimizer vectors (not the model). */
+  dispose(): void {
+    for (const g of this.gathers.values()) this.model.kernels.release(g);
+    this.gathers.clear();
+    for (const ds of this.batches.values()) this.model.release(ds);
+    this.batches.clear();
+    this.model.release(this.data);
+    if (this.order) this.model.kernels.pool.release(this.order);
+    this.ops.dispose();
+  }
+}

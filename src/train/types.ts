@@ -1,0 +1,91 @@
+// The two interfaces every optimizer is written against, so that each runs
+// unchanged on CPU Float64Arrays and on GPU buffers.
+
+/**
+ * Vector operations on vectors of one length n. On the GPU, operations are
+ * recorded and submitted together; only `dot` (and `flush`) wait for the GPU,
+ * and `dot` reads back one scalar.
+ */
+export interface VectorOps<V> {
+  readonly n: number;
+  /** A new vector of zeros. */
+  alloc(): V;
+  free(v: V): void;
+  /** dst ← src */
+  copy(src: V, dst: V): void;
+  /** y ← a·x + y */
+  axpy(a: number, x: V, y: V): void;
+  /** y ← a·x + b·y */
+  axpby(a: number, x: V, b: number, y: V): void;
+  /** y ← a·y */
+  scale(a: number, y: V): void;
+  /** y ← a (every element) */
+  fill(a: number, y: V): void;
+  /**
+   * One Adam update (Kingma & Ba, Algorithm 1), elementwise:
+   * m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
+   * θ ← θ − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε).
+   */
+  adam(theta: V, g: V, m: V, v: V, p: { lr: number; beta1: number; beta2: number; epsilon: number; t: number }): void;
+  /** xᵀy (reads back one number on the GPU). */
+  dot(x: V, y: V): Promise<number>;
+  /** Waits until every recorded operation has run. */
+  flush(): Promise<void>;
+  /** A copy of the vector as float64 (tests, checkpoints). */
+  read(v: V): Promise<Float64Array>;
+  write(v: V, values: ArrayLike<number>): void;
+}
+
+/** A batch of the training set: positions [start, start + count) of the current example order. */
+export interface BatchRange {
+  start: number;
+  count: number;
+}
+
+/**
+ * J(θ) and ∇J(θ) over the training data (or one batch of it). `theta` and
+ * `grad` are owned by the objective: an optimizer moves θ with VectorOps on
+ * `theta` and reads the gradient of the last evaluation from `grad`.
+ */
+export interface Objective<V> {
+  readonly ops: VectorOps<V>;
+  readonly theta: V;
+  readonly grad: V;
+  /** Number of training examples. */
+  readonly examples: number;
+  /**
+   * Evaluates at the current θ over `batch` (default: all examples, with
+   * full-data ρ̂). Returns J when `cost` is true (default), else null — on the
+   * GPU, skipping the cost avoids the readback.
+   */
+  evaluate(opts?: { batch?: BatchRange; cost?: boolean }): Promise<number | null>;
+  /** A new seeded random order of the examples (used by SGD at each epoch). */
+  shuffle(seed: number): void;
+}
+
+export interface IterationInfo {
+  /** Iterations (parameter updates) so far. */
+  iteration: number;
+  epoch: number;
+  /** Cost at this iteration when known (mini-batch methods: the batch cost, if it was computed). */
+  cost: number | null;
+  /** Step size / learning rate used. */
+  stepSize: number;
+  /** Function evaluations so far. */
+  evaluations: number;
+  /** ‖∇J‖ when the optimizer computed it. */
+  gradNorm?: number;
+}
+
+export type StopReason = 'iterations' | 'gradient' | 'progress' | 'step' | 'callback' | 'epochs';
+
+export interface OptimizeResult {
+  iterations: number;
+  evaluations: number;
+  /** Final cost (full data), when evaluated. */
+  cost: number | null;
+  reason: StopReason;
+}
+
+/** Called after each iteration; return false to stop. */
+export type OnIteration = (info: IterationInfo) => boolean | void | Promise<boolean | void>;

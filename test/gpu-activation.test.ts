@@ -1,0 +1,99 @@
+// Activation epilogue, hidden-layer δ (with sparsity and L1), output δ and softmax
+// kernels against the CPU reference's activations, outputs poisoned with NaN.
+import { describe, expect, it } from 'vitest';
+import { activate, activationDerivative } from '../src/cpu/activations.js';
+import { Rng } from '../src/prng.js';
+import type { Activation, ActivationName } from '../src/spec.js';
+import { harness, maxRelErr, randomArray } from './helpers/gpu.js';
+
+const ALL: Activation[] = (['sigmoid', 'tanh', 'identity', 'relu', 'prelu', 'elu', 'softplus', 'softsign', 'hardtanh', 'step'] as ActivationName[]).map((name) => ({
+  name,
+  alpha: name === 'prelu' ? 0.25 : name === 'elu' ? 0.7 : 0,
+}));
+
+describe('activation kernels', () => {
+  it('f in the GEMM epilogue for every activation (z from −20 to 20)', async () => {
+    const h = await harness();
+    const rng = new Rng(1);
+    const M = 37;
+    // A = identity (M × 1), B = 1 × N row of z values: C = f(z).
+    for (const act of ALL) {
+      const z = randomArray(rng, M, -20, 20);
+      const C = h.poisoned(M);
+      const d = await h.kernels.gemm({ M, N: 1, K: 1, A: { buffer: h.upload(z) }, B: { buffer: h.upload([1]) }, C: { buffer: C }, activation: act, variant: 'regblock-4x4' });
+      await h.run([d]);
+      expect(maxRelErr(await h.read(C, M), Array.from(z, (v) => activate(act, v))), act.name).toBeLessThan(2e-6);
+    }
+  });
+
+  it('hidden δ = (g + β(−ρ/ρ̂ + (1−ρ)/(1−ρ̂)) + λ₁ sign(a)) • f′ for every activation', async () => {
+    const h = await harness();
+    const rng = new Rng(2);
+    const [rows, n] = [13, 7];
+    for (const act of ALL.filter((a) => a.name !== 'step')) {
+      for (const sparse of [false, true]) {
+        const z = randomArray(rng, rows * n, -3, 3);
+        const a = z.map((v) => activate(act, v));
+        const g = randomArray(rng, rows * n);
+        const rhoHat = randomArray(rng, n + 3, 0.05, 0.95);
+        const [rho, beta, l1] = [0.1, 2, sparse ? 0 : 0.3];
+        const G = h.upload(g);
+        const d = await h.kernels.hiddenDelta({
+          rows, n, activation: act, G, A: h.upload(a), Z: h.upload(z),
+          rhoHat: sparse ? { buffer: h.upload(rhoHat), offset: 3 } : undefined, rho, beta, l1,
+        });
+        await h.run([d]);
+        const want = Array.from(g, (gi, i) => {
+          const r = rhoHat[3 + (i % n)]!;
+          const s = sparse ? beta * (-rho / r + (1 - rho) / (1 - r)) : 0;
+          return (gi + s + l1 * Math.sign(a[i]!)) * activationDerivative(act, z[i]!, a[i]!);
+        });
+        expect(maxRelErr(await h.read(G, rows * n), want), `${act.name} sparse=${sparse}`).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('output δ: (a − y)·f′ for squared error, a − y for cross-entropy', async () => {
+    const h = await harness();
+    const rng = new Rng(3);
+    const [rows, n] = [9, 5];
+    for (const act of ALL.filter((a) => a.name !== 'step')) {
+      for (const squared of [true, false]) {
+        const z = randomArray(rng, rows * n, -3, 3);
+        const a = z.map((v) => activate(act, v));
+        const y = randomArray(rng, rows * n + 2, 0, 1);
+        const D = h.poisoned(rows * n);
+        const d = await h.kernels.outputDelta({ rows, n, activation: act, squared, A: h.upload(a), Y: { buffer: h.upload(y), offset: 2 }, D, Z: h.upload(z) });
+        await h.run([d]);
+        const want = Array.from(a, (ai, i) => (ai - y[i + 2]!) * (squared ? activationDerivative(act, z[i]!, ai) : 1));
+        expect(maxRelErr(await h.read(D, rows * n), want), `${act.name} squared=${squared}`).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('softmax rows are stable for large logits and give −Σ y log p', async () => {
+    const h = await harness();
+    const rng = new Rng(4);
+    for (const [rows, n] of [[1, 1], [7, 10], [65, 3]] as const) {
+      const z = randomArray(rng, rows * n, -50, 50).map((v, i) => (i % 3 === 0 ? v + 1000 : v));
+      const y = randomArray(rng, rows * n, 0, 1);
+      const A = h.poisoned(rows * n);
+      const rowLoss = h.poisoned(rows);
+      const d = await h.kernels.softmax({ rows, n, Z: h.upload(z), Y: { buffer: h.upload(y) }, A, rowLoss });
+      await h.run([d]);
+      const gotA = await h.read(A, rows * n);
+      const gotL = await h.read(rowLoss, rows);
+      // Compare with the float32 logits the GPU saw.
+      const z32 = Float32Array.from(z);
+      for (let i = 0; i < rows; i++) {
+        const row = Array.from(z32.subarray(i * n, (i + 1) * n));
+        const mx = Math.max(...row);
+        const lse = mx + Math.log(row.reduce((s, v) => s + Math.exp(v - mx), 0));
+        const p = row.map((v) => Math.exp(v - lse));
+        expect(maxRelErr(gotA.subarray(i * n, (i + 1) * n), p), `row ${i}`).toBeLessThan(1e-5);
+        const loss = row.reduce((s, v, k) => s + y[i * n + k]! * (lse - v), 0);
+        expect(Math.abs(gotL[i]! - loss) / (1 + Math.abs(loss)), `loss row ${i}`).toBeLessThan(1e-5);
+      }
+    }
+  });
+});
