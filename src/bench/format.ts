@@ -1,0 +1,84 @@
+// Benchmark results as Markdown tables (readable in a terminal, pasteable into RESULTS.md).
+
+import type { GemmBenchResult } from './gemm.js';
+import type { StepBenchResult } from './step.js';
+
+export type BenchResult = GemmBenchResult | StepBenchResult;
+
+function num(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  if (x !== 0 && Math.abs(x) < 10 ** -(digits - 1)) return x.toExponential(1);
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
+  return x.toPrecision(digits).replace(/\.0+$|(\.\d*?)0+$/, '$1');
+}
+
+function ratio(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x.toFixed(x < 10 ? 2 : 1)}×`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function header(r: BenchResult): string[] {
+  const versions = Object.entries(r.versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  return [
+    `date: ${r.date}`,
+    `adapter: ${r.adapter.label}${r.adapter.isSoftware ? ' (software)' : ''}`,
+    `node: ${r.node ?? '—'} on ${r.platform ?? '—'}, ${r.cpus ?? '?'} CPU cores`,
+    `versions: ${versions || '—'}`,
+  ];
+}
+
+function formatGemm(r: GemmBenchResult): string {
+  const names = r.sizes[0]?.variants.map((v) => v.variant) ?? [];
+  const rows = r.sizes.map((s) => [
+    `${s.n}³`,
+    ...names.map((name) => num(s.variants.find((v) => v.variant === name)?.gflops)),
+    `${num(s.ours.gflops)} (${s.ours.variant})`,
+    num(s.tfjs?.gflops),
+    ratio(s.ratio),
+    s.maxRelDiffVsTfjs === null ? '—' : s.maxRelDiffVsTfjs.toExponential(1),
+    `${s.ours.reps}`,
+  ]);
+  const head = ['n', ...names.map((v) => `${v} GFLOP/s`), 'ours (best) GFLOP/s', 'TF.js webgpu GFLOP/s', 'ours / TF.js', 'max rel diff', 'reps'];
+  return [
+    `GEMM C = A·B, n × n × n, f32 (median of reps after ${r.warmup} warm-up runs; each run waits for completion, no readback)`,
+    ...header(r),
+    '',
+    table(head, rows),
+    ...r.notes.map((n) => `note: ${n}`),
+  ].join('\n');
+}
+
+function formatStep(r: StepBenchResult): string {
+  const c = r.config;
+  const rows: string[][] = [
+    ['webgpu-nn (WebGPU)', num(r.ours.samplesPerSec), num(r.ours.secondsPerStep * 1000), `${r.ours.steps}`, '1×', `GEMM ${r.ours.gemmVariant}, ${num(r.ours.gflops)} GFLOP/s, ${num(r.ours.readbacksPerStep)} readbacks/step`],
+  ];
+  const add = (label: string, f: { samplesPerSec: number; secondsPerStep: number; steps: number } | null, vs: number | null, extra = ''): void => {
+    rows.push(f ? [label, num(f.samplesPerSec), num(f.secondsPerStep * 1000), `${f.steps}`, ratio(vs), extra] : [label, '—', '—', '—', '—', 'not run (see notes)']);
+  };
+  const info = (i: Record<string, string | number | boolean> | undefined): string =>
+    i ? Object.entries(i).map(([k, v]) => `${k} ${v}`).join(', ') : '';
+  add('TF.js webgpu (same device)', r.tfjsWebgpu, r.ratios.vsTfjsWebgpu, info(r.tfjsWebgpu?.info));
+  add('TF.js wasm', r.tfjsWasm, r.ratios.vsTfjsWasm, info(r.tfjsWasm?.info));
+  add('CPU reference (float64 JS)', r.cpu, r.ratios.vsCpu);
+  const cc = r.costCheck;
+  return [
+    `Sparse-autoencoder SGD step: layers ${c.layers.join('-')}, sigmoid, squared error, batch ${c.batch}, ρ = ${c.rho}, β = ${c.beta}, λ = ${c.lambda}, η = ${c.lr}`,
+    ...header(r),
+    '',
+    table(['engine', 'samples/s', 'ms/step', 'steps', 'ours ÷ this', 'notes'], rows),
+    '',
+    `J(θ₀) on batch 1: ours ${num(cc.ours, 6)}, TF.js webgpu ${num(cc.tfjsWebgpu, 6)}, TF.js wasm ${num(cc.tfjsWasm, 6)}, CPU ${num(cc.cpu, 6)} (max rel diff ${cc.maxRelDiff.toExponential(1)})`,
+    ...r.notes.map((n) => `note: ${n}`),
+  ].join('\n');
+}
+
+/** A human-readable report of a benchGemm or benchStep result. */
+export function formatBenchTable(result: BenchResult): string {
+  return result.bench === 'gemm' ? formatGemm(result) : formatStep(result);
+}

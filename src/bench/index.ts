@@ -1,0 +1,6 @@
+// Benchmarks: GEMM throughput and a sparse-autoencoder training step, each
+// against TF.js (webgpu on the same device, wasm on the CPU). `wgnn bench` runs them.
+export { benchGemm, type GemmBenchOptions, type GemmBenchResult, type GemmFigure, type GemmSizeResult } from './gemm.js';
+export { benchStep, type StepBenchOptions, type StepBenchResult, type StepFigure } from './step.js';
+export { formatBenchTable, type BenchResult } from './format.js';
+export type { BenchAdapter, BenchMeta, Timing } from './common.js';

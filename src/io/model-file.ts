@@ -1,0 +1,67 @@
+// The model file: θ as safetensors, one tensor per W(l) and b(l) ("W1", "b1",
+// "W2", …; W(l) has shape [n_{l+1}, n_l], row-major as in params.ts), with the
+// network spec and any preprocessing (whitening, normalization) as JSON in the
+// safetensors metadata. Browser-safe: bytes in, bytes out.
+
+import { paramLayout } from '../params.js';
+import { networkToSpec, resolveSpec, type Network, type NetworkSpec } from '../spec.js';
+import { decodeSafetensors, encodeSafetensors, FormatError, type Tensor } from './safetensors.js';
+
+export const MODEL_FORMAT = 'webgpu-nn/1';
+
+export interface SavedModel {
+  network: Network;
+  theta: Float64Array;
+  /** Anything JSON the trainer needs to apply the model to new data (e.g. whitening). */
+  preprocessing: unknown;
+}
+
+export function encodeModel(net: Network, theta: ArrayLike<number>, preprocessing: unknown = null, dtype: 'F32' | 'F64' = 'F32'): Uint8Array {
+  const layout = paramLayout(net);
+  if (theta.length !== layout.size) throw new FormatError(`θ has ${theta.length} values but the network needs ${layout.size}`);
+  const Arr = dtype === 'F32' ? Float32Array : Float64Array;
+  const tensors: Record<string, Tensor> = {};
+  layout.slots.forEach((s, k) => {
+    const slice = (off: number, n: number): Float32Array | Float64Array => {
+      const out = new Arr(n);
+      for (let i = 0; i < n; i++) out[i] = theta[off + i]!;
+      return out;
+    };
+    tensors[`W${k + 1}`] = { dtype, shape: [s.nOut, s.nIn], data: slice(s.w, s.nOut * s.nIn) };
+    tensors[`b${k + 1}`] = { dtype, shape: [s.nOut], data: slice(s.b, s.nOut) };
+  });
+  return encodeSafetensors(tensors, {
+    format: MODEL_FORMAT,
+    spec: JSON.stringify(networkToSpec(net)),
+    preprocessing: JSON.stringify(preprocessing ?? null),
+  });
+}
+
+export function decodeModel(bytes: Uint8Array, name = 'model file'): SavedModel {
+  const { tensors, metadata } = decodeSafetensors(bytes, name);
+  if (metadata.format !== MODEL_FORMAT) throw new FormatError(`${name} is not a ${MODEL_FORMAT} model (format ${JSON.stringify(metadata.format)})`);
+  let spec: NetworkSpec;
+  let preprocessing: unknown;
+  try {
+    spec = JSON.parse(metadata.spec ?? 'null');
+    preprocessing = JSON.parse(metadata.preprocessing ?? 'null');
+  } catch (e) {
+    throw new FormatError(`${name}: metadata is not valid JSON (${(e as Error).message})`);
+  }
+  const network = resolveSpec(spec);
+  const layout = paramLayout(network);
+  const theta = new Float64Array(layout.size);
+  layout.slots.forEach((s, k) => {
+    for (const [key, off, shape] of [[`W${k + 1}`, s.w, [s.nOut, s.nIn]], [`b${k + 1}`, s.b, [s.nOut]]] as const) {
+      const t = tensors[key];
+      if (!t || t.shape.join() !== shape.join()) {
+        throw new FormatError(`${name}: tensor ${key} should have shape [${shape}], found ${t ? `[${t.shape}]` : 'none'}`);
+      }
+      theta.set(t.data, off);
+    }
+  });
+  for (let i = 0; i < theta.length; i++) {
+    if (!Number.isFinite(theta[i]!)) throw new FormatError(`${name}: parameter ${i} is ${theta[i]}`);
+  }
+  return { network, theta, preprocessing };
+}

@@ -1,0 +1,46 @@
+// The training objective of a network on the CPU (float64 reference): J(θ)
+// and ∇J(θ) from cpuCost, over all examples or a gathered mini-batch.
+//
+// Kept apart from cpu-vectors.ts so that the generic CPU objective does not
+// depend on the network code.
+
+import { cpuCost } from '../cpu/network.js';
+import { SpecError, type Matrix, type Network } from '../spec.js';
+import { cpuObjective, type CpuObjective } from './cpu-vectors.js';
+
+/** Rows order[start … start+count) of `M` as a new count × cols matrix. */
+export function gatherRows(M: Matrix, order: Uint32Array, start: number, count: number): Matrix {
+  const { cols } = M;
+  const data = new Float64Array(count * cols);
+  for (let r = 0; r < count; r++) {
+    const src = order[start + r] * cols;
+    for (let c = 0; c < cols; c++) data[r * cols + c] = M.data[src + c];
+  }
+  return { rows: count, cols, data };
+}
+
+/**
+ * The objective of `net` on examples X (m × n1) with targets Y (m × nL; omit
+ * for an autoencoder). A full evaluation uses all of X in stored order (ρ̂ over
+ * all m examples); a batch gathers the rows order[start … start+count) into a
+ * sub-matrix and evaluates cpuCost on it, so the cost, the gradient and the
+ * sparsity estimate ρ̂ are those of the batch alone.
+ */
+export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: Matrix, Y?: Matrix | null): CpuObjective {
+  if (!net.autoencoder && !Y) throw new SpecError('targets Y are required for a network that is not an autoencoder');
+  const target = net.autoencoder ? undefined : (Y ?? undefined);
+  return cpuObjective(
+    (theta, batch, order) => {
+      if (!batch) {
+        const r = cpuCost(net, theta, X, target, { gradient: true });
+        return { cost: r.cost, grad: r.grad! };
+      }
+      const Xb = gatherRows(X, order, batch.start, batch.count);
+      const Yb = target && gatherRows(target, order, batch.start, batch.count);
+      const r = cpuCost(net, theta, Xb, Yb, { gradient: true });
+      return { cost: r.cost, grad: r.grad! };
+    },
+    theta0,
+    X.rows,
+  );
+}

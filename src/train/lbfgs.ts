@@ -1,0 +1,177 @@
+// Limited-memory BFGS in the style of minFunc (Mark Schmidt), as used by the
+// UFLDL sparse autoencoder exercise.
+//
+// Each iteration: the direction d = −H∇J from the two-loop recursion over the
+// last `history` correction pairs (s, y), with initial Hessian H₀ = γI,
+// γ = sᵀy / yᵀy of the newest pair; a strong-Wolfe line search from t = 1
+// (t = min(1, 1/‖∇J‖₁) on the first iteration); then the new pair
+// s = t·d, y = ∇J_new − ∇J_old, kept only when sᵀy > 1e-10.
+//
+// All vectors live in VectorOps: x, d, the history (allocated as it fills,
+// then reused circularly) and one spare pair, 2·history + 4 vectors in all,
+// freed on return. Scalars come from `dot`:
+//   per iteration, with k stored pairs and E line-search evaluations:
+//   2k (two-loop) + 1 (∇Jᵀd) + 1 (‖d‖²) + E (line search) + 1 (yᵀy, when the
+//   pair is kept) + 1 (‖∇J‖²) dot calls, i.e. at most 2·history + 4 + E, and
+//   E cost readbacks (plus, rarely, one gradient-only evaluation when the line
+//   search returns a step other than the last it tried). sᵀy needs no dot:
+//   sᵀy = t·(∇J_newᵀd − ∇Jᵀd), both known. The first iteration also reads
+//   ∇J back once for ‖∇J‖₁.
+
+import { SpecError } from '../spec.js';
+import { lineSearchSettings, norm1, type LineSearchMethodOptions } from './full-batch.js';
+import { wolfeLineSearch } from './linesearch.js';
+import type { Objective, OptimizeResult, StopReason } from './types.js';
+
+export interface LbfgsOptions extends LineSearchMethodOptions {
+  /** Number of correction pairs kept, m (default 10; minFunc's `Corr`). */
+  history?: number;
+  /** Curvature constant of the strong Wolfe conditions (default 0.9). */
+  c2?: number;
+}
+
+export const LBFGS_DEFAULTS = { maxIterations: 400, history: 10, optTol: 1e-5, progTol: 1e-9, c1: 1e-4, c2: 0.9, maxLineSearch: 25 } as const;
+
+/** Pairs with sᵀy at or below this are skipped (minFunc). */
+const CURVATURE_MIN = 1e-10;
+
+/**
+ * Minimizes the objective over all examples with L-BFGS. θ ends at the last
+ * iterate and `grad` holds ∇J there. `info.epoch` is iteration − 1; `info.cost`
+ * is J at the new iterate, `info.stepSize` the line-search step t,
+ * `info.gradNorm` ‖∇J‖₂.
+ */
+export async function lbfgs<V>(objective: Objective<V>, options: LbfgsOptions = {}): Promise<OptimizeResult> {
+  const s = lineSearchSettings(options, LBFGS_DEFAULTS.c2);
+  const m = options.history ?? LBFGS_DEFAULTS.history;
+  if (!Number.isInteger(m) || m < 1) throw new SpecError(`history must be a positive integer, got ${m}`);
+  const ops = objective.ops;
+  const owned: V[] = [];
+  const alloc = (): V => {
+    const v = ops.alloc();
+    owned.push(v);
+    return v;
+  };
+
+  try {
+    const x = alloc();
+    const d = alloc();
+    let sNew = alloc();
+    let yNew = alloc();
+    const S: V[] = [];
+    const Y: V[] = [];
+    const rho: number[] = [];
+    const alpha = new Float64Array(m);
+    let head = 0; // slot of the next pair
+    let stored = 0;
+    let gamma = 1;
+    const slot = (i: number): number => (head - stored + i + m) % m; // i = 0: oldest
+
+    let evaluations = 0;
+    let iteration = 0;
+    let f = (await objective.evaluate({ cost: true })) as number;
+    evaluations++;
+    ops.copy(objective.theta, x);
+    let gg = await ops.dot(objective.grad, objective.grad);
+    if (!Number.isFinite(f) || !Number.isFinite(gg)) {
+      throw new Error(`L-BFGS: the cost or gradient at the starting point is not finite (J = ${f}, ‖∇J‖² = ${gg})`);
+    }
+
+    let reason: StopReason;
+    if (Math.sqrt(gg) <= s.optTol) {
+      reason = 'gradient';
+    } else {
+      for (;;) {
+        if (iteration >= s.maxIterations) {
+          reason = 'iterations';
+          break;
+        }
+        // d = −H∇J (two-loop recursion).
+        ops.copy(objective.grad, d);
+        ops.scale(-1, d);
+        for (let i = stored - 1; i >= 0; i--) {
+          const k = slot(i);
+          alpha[i] = rho[k]! * (await ops.dot(S[k]!, d));
+          ops.axpy(-alpha[i]!, Y[k]!, d);
+        }
+        ops.scale(gamma, d);
+        for (let i = 0; i < stored; i++) {
+          const k = slot(i);
+          const beta = rho[k]! * (await ops.dot(Y[k]!, d));
+          ops.axpy(alpha[i]! - beta, S[k]!, d);
+        }
+        let gtd = await ops.dot(objective.grad, d);
+        if (!Number.isFinite(gtd)) {
+          // An illegal direction: forget the history, take steepest descent.
+          stored = 0;
+          gamma = 1;
+          ops.copy(objective.grad, d);
+          ops.scale(-1, d);
+          gtd = -gg;
+        }
+        if (gtd > -s.progTol) {
+          reason = 'progress';
+          break;
+        }
+        const dNorm = Math.sqrt(await ops.dot(d, d));
+        const t0 = iteration === 0 ? Math.min(1, 1 / (await norm1(ops, objective.grad))) : 1;
+
+        ops.copy(objective.grad, yNew);
+        ops.scale(-1, yNew); // y = −∇J_old, completed after the line search
+        const fOld = f;
+        const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol });
+        evaluations += ls.evaluations;
+        iteration++;
+        const t = ls.t;
+        f = ls.f;
+        ops.copy(objective.theta, x);
+
+        const ys = t * (ls.gtd - gtd);
+        if (ys > CURVATURE_MIN) {
+          ops.axpy(1, objective.grad, yNew);
+          ops.copy(d, sNew);
+          ops.scale(t, sNew);
+          const yy = await ops.dot(yNew, yNew);
+          if (S[head] === undefined) {
+            S[head] = sNew;
+            Y[head] = yNew;
+            sNew = alloc();
+            yNew = alloc();
+          } else {
+            [S[head], sNew] = [sNew, S[head]!];
+            [Y[head], yNew] = [yNew, Y[head]!];
+          }
+          rho[head] = 1 / ys;
+          gamma = ys / yy;
+          head = (head + 1) % m;
+          stored = Math.min(stored + 1, m);
+        }
+        gg = await ops.dot(objective.grad, objective.grad);
+
+        if (s.onIteration) {
+          const r = await s.onIteration({ iteration, epoch: iteration - 1, cost: f, stepSize: t, evaluations, gradNorm: Math.sqrt(gg) });
+          if (r === false) {
+            reason = 'callback';
+            break;
+          }
+        }
+        if (Math.sqrt(gg) <= s.optTol) {
+          reason = 'gradient';
+          break;
+        }
+        if (t * dNorm <= s.progTol) {
+          reason = 'step';
+          break;
+        }
+        if (Math.abs(f - fOld) < s.progTol) {
+          reason = 'progress';
+          break;
+        }
+      }
+    }
+    await ops.flush();
+    return { iterations: iteration, evaluations, cost: f, reason };
+  } finally {
+    for (const v of owned) ops.free(v);
+  }
+}

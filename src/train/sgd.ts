@@ -1,0 +1,262 @@
+// First-order methods: batch gradient descent, mini-batch stochastic gradient
+// descent (with classical or Nesterov momentum) and Adam.
+//
+// The three regimes of the notes are one loop with different batch sizes:
+// - batch gradient descent: every update uses all m examples (batchSize ≥ m,
+//   or `gradientDescent`); the data is never shuffled and each evaluation is a
+//   full one, so batchSize = m is step for step the same as gradientDescent;
+// - stochastic gradient descent: batchSize = 1, one example per update;
+// - mini-batch gradient descent: 1 < batchSize < m.
+// With batchSize < m, each epoch starts with objective.shuffle(seed + epoch)
+// and then visits the examples in that order, batch after batch; the last
+// batch of an epoch is smaller when batchSize does not divide m.
+//
+// Readbacks: these methods never call `dot`, and evaluate the objective with
+// `cost: false` except every `costEvery` iterations (when set) and once at the
+// end when `finalCost` is set.
+
+import { SpecError } from '../spec.js';
+import { checkLearningRate, learningRate, type LearningRate } from './schedules.js';
+import type { BatchRange, Objective, OnIteration, OptimizeResult, StopReason } from './types.js';
+
+/** Settings shared by every first-order method. */
+export interface FirstOrderCommonOptions {
+  /**
+   * Learning rate α: a number or a schedule (see {@link LearningRate}).
+   * Default 0.01 (Adam: 0.001).
+   */
+  learningRate?: LearningRate;
+  /**
+   * Compute the cost every `costEvery` iterations (at iterations k, 2k, …),
+   * reported as `info.cost` (the cost of that iteration's batch at θ before
+   * its update). Default 0: never (`info.cost` is null), so no cost readback.
+   */
+  costEvery?: number;
+  /** Evaluate the full-data cost once at the end, reported as the result's `cost` (default false: `cost` is null). */
+  finalCost?: boolean;
+  /** Called after each update; return false to stop. */
+  onIteration?: OnIteration;
+}
+
+/** Batch gradient descent: θ ← θ − α∇J(θ) over all examples. */
+export interface GradientDescentOptions extends FirstOrderCommonOptions {
+  /** Number of updates (default 100). Each one is a full pass, so `info.epoch` = iteration − 1. */
+  iterations?: number;
+}
+
+/** Settings of the mini-batch methods. */
+export interface MiniBatchOptions extends FirstOrderCommonOptions {
+  /**
+   * Passes over the training set. Default 10, unless `iterations` is given
+   * (then only `iterations` limits the run). With both, whichever comes first.
+   */
+  epochs?: number;
+  /** Maximum number of updates (default: no limit besides `epochs`). */
+  iterations?: number;
+  /** Examples per update (default 100): 1 = stochastic GD, ≥ m = batch GD (no shuffling). */
+  batchSize?: number;
+  /** Seed of the example order: epoch e uses objective.shuffle(seed + e). Default 0. */
+  seed?: number;
+}
+
+/**
+ * Mini-batch SGD, optionally with momentum μ:
+ * - classical (heavy ball): v ← μv − α∇J(θ); θ ← θ + v;
+ * - Nesterov: the gradient is taken at the look-ahead point θ + μv. Implemented
+ *   in the usual reparametrisation (Sutskever et al. 2013; as in PyTorch),
+ *   where the stored iterate is the look-ahead point θ̃ = θ + μv:
+ *   v ← μv − α∇J(θ̃); θ̃ ← θ̃ + μv − α∇J(θ̃). The returned parameters are θ̃.
+ */
+export interface SgdOptions extends MiniBatchOptions {
+  /** Momentum μ in [0, 1). Default 0 (plain SGD). */
+  momentum?: number;
+  /** Nesterov momentum instead of classical (default false). */
+  nesterov?: boolean;
+}
+
+/** SGD with momentum: as {@link SgdOptions}, with momentum defaulting to 0.9. */
+export type MomentumOptions = SgdOptions;
+
+/** Adam (Kingma & Ba 2015, Algorithm 1) on mini-batches. */
+export interface AdamOptions extends MiniBatchOptions {
+  /** Decay rate of the first-moment estimate (default 0.9). */
+  beta1?: number;
+  /** Decay rate of the second-moment estimate (default 0.999). */
+  beta2?: number;
+  /** ε added to √v̂ (default 1e-8). */
+  epsilon?: number;
+}
+
+export const FIRST_ORDER_DEFAULTS = {
+  learningRate: 0.01,
+  adamLearningRate: 0.001,
+  gdIterations: 100,
+  epochs: 10,
+  batchSize: 100,
+  seed: 0,
+  momentum: 0.9,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+} as const;
+
+type Update = { kind: 'plain' } | { kind: 'momentum'; mu: number; nesterov: boolean } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number };
+
+interface Settings {
+  lr: LearningRate;
+  epochs: number;
+  iterations: number;
+  batchSize: number;
+  seed: number;
+  costEvery: number;
+  finalCost: boolean;
+  onIteration: OnIteration | undefined;
+  update: Update;
+}
+
+function count(x: number | undefined, what: string, def: number, min = 0): number {
+  if (x === undefined) return def;
+  if (x === Infinity) return x;
+  if (!Number.isInteger(x) || x < min) throw new SpecError(`${what} must be an integer ≥ ${min}, got ${x}`);
+  return x;
+}
+
+function inUnit(x: number, what: string): number {
+  if (!(x >= 0 && x < 1)) throw new SpecError(`${what} must lie in [0, 1), got ${x}`);
+  return x;
+}
+
+function common(o: FirstOrderCommonOptions, defaultLr: number): Pick<Settings, 'lr' | 'costEvery' | 'finalCost' | 'onIteration'> {
+  const lr = o.learningRate ?? defaultLr;
+  checkLearningRate(lr);
+  return { lr, costEvery: count(o.costEvery, 'costEvery', 0), finalCost: o.finalCost ?? false, onIteration: o.onIteration };
+}
+
+function miniBatch(o: MiniBatchOptions, defaultLr: number, update: Update): Settings {
+  const epochs = count(o.epochs, 'epochs', o.iterations === undefined ? FIRST_ORDER_DEFAULTS.epochs : Infinity);
+  const iterations = count(o.iterations, 'iterations', Infinity);
+  const batchSize = count(o.batchSize, 'batchSize', FIRST_ORDER_DEFAULTS.batchSize, 1);
+  const seed = o.seed ?? FIRST_ORDER_DEFAULTS.seed;
+  if (!Number.isFinite(seed)) throw new SpecError(`seed must be a finite number, got ${seed}`);
+  return { ...common(o, defaultLr), epochs, iterations, batchSize, seed, update };
+}
+
+async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
+  const { ops } = obj;
+  const m = obj.examples;
+  const full = s.batchSize >= m;
+  const batches = full ? 1 : Math.ceil(m / s.batchSize);
+  const u = s.update;
+  const owned: V[] = [];
+  const alloc = (): V => {
+    const v = ops.alloc();
+    owned.push(v);
+    return v;
+  };
+  const velocity = u.kind === 'momentum' && u.mu > 0 ? alloc() : null;
+  const m1 = u.kind === 'adam' ? alloc() : null;
+  const m2 = u.kind === 'adam' ? alloc() : null;
+
+  let iteration = 0;
+  let evaluations = 0;
+  let reason: StopReason | null = null;
+  try {
+    for (let epoch = 0; reason === null; epoch++) {
+      if (epoch >= s.epochs) {
+        reason = 'epochs';
+        break;
+      }
+      if (iteration >= s.iterations) {
+        reason = 'iterations';
+        break;
+      }
+      if (!full) obj.shuffle(s.seed + epoch);
+      for (let b = 0; b < batches; b++) {
+        if (iteration >= s.iterations) {
+          reason = 'iterations';
+          break;
+        }
+        const wantCost = s.costEvery > 0 && (iteration + 1) % s.costEvery === 0;
+        const batch: BatchRange | undefined = full ? undefined : { start: b * s.batchSize, count: Math.min(s.batchSize, m - b * s.batchSize) };
+        const cost = await obj.evaluate({ batch, cost: wantCost });
+        evaluations++;
+        const lr = learningRate(s.lr, iteration, epoch);
+        if (!Number.isFinite(lr)) throw new SpecError(`learning rate became ${lr} at iteration ${iteration}`);
+        switch (u.kind) {
+          case 'plain':
+            ops.axpy(-lr, obj.grad, obj.theta);
+            break;
+          case 'momentum':
+            if (!velocity) {
+              ops.axpy(-lr, obj.grad, obj.theta);
+            } else if (u.nesterov) {
+              ops.axpby(-lr, obj.grad, u.mu, velocity);
+              ops.axpy(u.mu, velocity, obj.theta);
+              ops.axpy(-lr, obj.grad, obj.theta);
+            } else {
+              ops.axpby(-lr, obj.grad, u.mu, velocity);
+              ops.axpy(1, velocity, obj.theta);
+            }
+            break;
+          case 'adam':
+            ops.adam(obj.theta, obj.grad, m1!, m2!, { lr, beta1: u.beta1, beta2: u.beta2, epsilon: u.epsilon, t: iteration + 1 });
+            break;
+        }
+        iteration++;
+        if (s.onIteration) {
+          const r = await s.onIteration({ iteration, epoch, cost: wantCost ? cost : null, stepSize: lr, evaluations });
+          if (r === false) {
+            reason = 'callback';
+            break;
+          }
+        }
+      }
+    }
+    let cost: number | null = null;
+    if (s.finalCost) {
+      cost = await obj.evaluate({ cost: true });
+      evaluations++;
+    }
+    await ops.flush();
+    return { iterations: iteration, evaluations, cost, reason };
+  } finally {
+    for (const v of owned) ops.free(v);
+  }
+}
+
+/** Batch gradient descent (every update over all examples). */
+export async function gradientDescent<V>(objective: Objective<V>, options: GradientDescentOptions = {}): Promise<OptimizeResult> {
+  const s: Settings = {
+    ...common(options, FIRST_ORDER_DEFAULTS.learningRate),
+    epochs: Infinity,
+    iterations: count(options.iterations, 'iterations', FIRST_ORDER_DEFAULTS.gdIterations),
+    batchSize: Infinity,
+    seed: 0,
+    update: { kind: 'plain' },
+  };
+  return run(objective, s);
+}
+
+/** Mini-batch stochastic gradient descent, plain (default) or with momentum. */
+export async function sgd<V>(objective: Objective<V>, options: SgdOptions = {}): Promise<OptimizeResult> {
+  return run(objective, miniBatch(options, FIRST_ORDER_DEFAULTS.learningRate, momentumUpdate(options, 0)));
+}
+
+/** Mini-batch SGD with momentum (default μ = 0.9, classical). */
+export async function momentum<V>(objective: Objective<V>, options: MomentumOptions = {}): Promise<OptimizeResult> {
+  return run(objective, miniBatch(options, FIRST_ORDER_DEFAULTS.learningRate, momentumUpdate(options, FIRST_ORDER_DEFAULTS.momentum)));
+}
+
+/** Adam on mini-batches. */
+export async function adam<V>(objective: Objective<V>, options: AdamOptions = {}): Promise<OptimizeResult> {
+  const beta1 = inUnit(options.beta1 ?? FIRST_ORDER_DEFAULTS.beta1, 'beta1');
+  const beta2 = inUnit(options.beta2 ?? FIRST_ORDER_DEFAULTS.beta2, 'beta2');
+  const epsilon = options.epsilon ?? FIRST_ORDER_DEFAULTS.epsilon;
+  if (!(epsilon > 0 && Number.isFinite(epsilon))) throw new SpecError(`epsilon must be a positive number, got ${epsilon}`);
+  return run(objective, miniBatch(options, FIRST_ORDER_DEFAULTS.adamLearningRate, { kind: 'adam', beta1, beta2, epsilon }));
+}
+
+function momentumUpdate(o: SgdOptions, defaultMu: number): Update {
+  const mu = inUnit(o.momentum ?? defaultMu, 'momentum');
+  return { kind: 'momentum', mu, nesterov: o.nesterov ?? false };
+}
