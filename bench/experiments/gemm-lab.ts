@@ -77,33 +77,43 @@ ${stores}
  * n. NT (B stored N × K, the forward pass): both read as vec4 along k and the
  * 4×4 block of products is reduced with dot(). TN (A stored K × M, ∇W): A read
  * as vec4 along m (4 rows per load), B as vec4 along n.
+ * Needs K % 4 == 0 (NN, NT), M % 4 == 0 (TN), N % 4 == 0. Edges: row and
+ * column indices are clamped (reads stay valid, once, outside the k loop) and
+ * out-of-range stores skipped, so any M, N that satisfy the above work.
  */
 function vec4Kernel(TM: number, TNV: number, WX: number, WY: number) {
   return (layout: Layout): string => {
+    const pre: string[] = [];
     const lines: string[] = [];
     const accs = range(TM).flatMap((r) => range(TNV).map((v) => `  var c${r}_${v} = vec4<f32>(0.0);`));
     if (layout === 'NN') {
+      pre.push(...range(TM).map((r) => `  let a${r}base = min(row0 + ${r}u, p.M - 1u) * K4;`));
+      pre.push(...range(TNV).map((v) => `  let b${v}col = min(col4 + ${v}u, N4 - 1u);`));
       lines.push(
-        ...range(TM).map((r) => `    let a${r} = A[(row0 + ${r}u) * K4 + kk];`),
-        ...range(4).flatMap((q) => range(TNV).map((v) => `    let b${q}_${v} = B[(kk * 4u + ${q}u) * N4 + col4 + ${v}u];`)),
+        ...range(TM).map((r) => `    let a${r} = A[a${r}base + kk];`),
+        ...range(4).flatMap((q) => range(TNV).map((v) => `    let b${q}_${v} = B[(kk * 4u + ${q}u) * N4 + b${v}col];`)),
         ...range(TM).flatMap((r) =>
           range(TNV).map((v) => `    c${r}_${v} = fma(vec4<f32>(a${r}.x), b0_${v}, fma(vec4<f32>(a${r}.y), b1_${v}, fma(vec4<f32>(a${r}.z), b2_${v}, fma(vec4<f32>(a${r}.w), b3_${v}, c${r}_${v}))));`),
         ),
       );
     } else if (layout === 'NT') {
       // B is N × K: column j of op(B) is row j of B, contiguous in k.
+      pre.push(...range(TM).map((r) => `  let a${r}base = min(row0 + ${r}u, p.M - 1u) * K4;`));
+      pre.push(...range(TNV).flatMap((v) => range(4).map((q) => `  let b${v}_${q}base = min(col4 * 4u + ${v * 4 + q}u, p.N - 1u) * K4;`)));
       lines.push(
-        ...range(TM).map((r) => `    let a${r} = A[(row0 + ${r}u) * K4 + kk];`),
-        ...range(TNV).flatMap((v) => range(4).map((q) => `    let b${v}_${q} = B[(col4 * 4u + ${v * 4 + q}u) * K4 + kk];`)),
+        ...range(TM).map((r) => `    let a${r} = A[a${r}base + kk];`),
+        ...range(TNV).flatMap((v) => range(4).map((q) => `    let b${v}_${q} = B[b${v}_${q}base + kk];`)),
         ...range(TM).flatMap((r) =>
           range(TNV).map((v) => `    c${r}_${v} += vec4<f32>(dot(a${r}, b${v}_0), dot(a${r}, b${v}_1), dot(a${r}, b${v}_2), dot(a${r}, b${v}_3));`),
         ),
       );
     } else {
-      // TN: A is K × M (op(A) = Aᵀ), rows row0.. of op(A) are contiguous in A's row k; TM must be a multiple of 4.
+      // TN: A is K × M (op(A) = Aᵀ): 4 consecutive rows of op(A) are one vec4 of A's row k. TM % 4 == 0.
+      pre.push(...range(TM / 4).map((g) => `  let a${g}col = min(row0 / 4u + ${g}u, M4 - 1u);`));
+      pre.push(...range(TNV).map((v) => `  let b${v}col = min(col4 + ${v}u, N4 - 1u);`));
       lines.push(
-        ...range(TM / 4).map((g) => `    let a${g} = A[k * M4 + row0 / 4u + ${g}u];`),
-        ...range(TNV).map((v) => `    let b${v} = B[k * N4 + col4 + ${v}u];`),
+        ...range(TM / 4).map((g) => `    let a${g} = A[k * M4 + a${g}col];`),
+        ...range(TNV).map((v) => `    let b${v} = B[k * N4 + b${v}col];`),
         ...range(TM).flatMap((r) => range(TNV).map((v) => `    c${r}_${v} = fma(vec4<f32>(a${r >> 2}.${'xyzw'[r & 3]}), b${v}, c${r}_${v});`)),
       );
     }
@@ -111,7 +121,9 @@ function vec4Kernel(TM: number, TNV: number, WX: number, WY: number) {
       layout === 'TN'
         ? `  for (var k = 0u; k < p.K; k++) {\n${lines.join('\n')}\n  }`
         : `  for (var kk = 0u; kk < K4; kk++) {\n${lines.join('\n')}\n  }`;
-    const stores = range(TM).flatMap((r) => range(TNV).map((v) => `  C[(row0 + ${r}u) * N4 + col4 + ${v}u] = c${r}_${v};`));
+    const stores = range(TM).flatMap((r) =>
+      range(TNV).map((v) => `  if (row0 + ${r}u < p.M && col4 + ${v}u < N4) { C[(row0 + ${r}u) * N4 + col4 + ${v}u] = c${r}_${v}; }`),
+    );
     return `${HEAD}
 @group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
@@ -123,6 +135,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let M4 = p.M / 4u;
   let row0 = gid.y * ${TM}u;
   let col4 = gid.x * ${TNV}u;
+  if (row0 >= p.M || col4 >= N4) { return; }
+${pre.join('\n')}
 ${accs.join('\n')}
 ${loop}
 ${stores.join('\n')}
@@ -145,9 +159,13 @@ const CANDIDATES: Candidate[] = [
   vec(8, 2),
   vec(16, 2),
   vec(8, 4),
+  vec(4, 4),
+  vec(16, 4),
   vec(8, 2, 4, 4),
   vec(8, 2, 16, 4),
   vec(8, 2, 64, 1),
+  vec(8, 4, 4, 4),
+  vec(8, 4, 16, 4),
   vec(16, 1, 4, 4),
 ];
 
@@ -265,9 +283,9 @@ for (const [M, N, K] of shapes) {
       console.log(`${cand.name}: ${err.message}`);
       continue;
     }
-    const x = N / (cand.WX * cand.TN);
-    const y = M / (cand.WY * cand.TM);
-    if (!Number.isInteger(x) || !Number.isInteger(y)) {
+    const x = Math.ceil(N / (cand.WX * cand.TN));
+    const y = Math.ceil(M / (cand.WY * cand.TM));
+    if (cand.name.startsWith('scalar') && (N % (cand.WX * cand.TN) || M % (cand.WY * cand.TM))) {
       console.log(`${cand.name}: ${M}x${N} not a multiple of its tile`);
       continue;
     }

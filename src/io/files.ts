@@ -3,9 +3,12 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+let counter = 0;
+
+/** Writes a file atomically (temporary file in the same folder, fsync, rename); creates the folder. */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = `${path}.${process.pid}.${++counter}.tmp`;
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
   const fd = openSync(tmp, 'w');
   try {
@@ -15,7 +18,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch (e) {
     closeSync(fd);
     rmSync(tmp, { force: true });
-    throw e;
+    throw new Error(`cannot write ${path}: ${(e as Error).message}`);
   }
   closeSync(fd);
   renameSync(tmp, path);

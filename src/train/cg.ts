@@ -9,10 +9,21 @@
 // line-search evaluations: 1 (∇Jᵀ∇J_old) + 1 (‖d‖²) + E + 1 (‖∇J‖²), and E
 // cost readbacks. ∇Jᵀd needs no dot: ∇Jᵀd = −‖∇J‖² + β·∇Jᵀd_old, and
 // ∇Jᵀd_old is the line search's final slope.
+//
+// Checkpoints (`info.checkpoint()`, `resume`): the state holds d and ∇J_old
+// (vectors `d`, `gOld`), and the scalars J (`f`), J before the last step
+// (`fPrev`), ‖∇J‖² (`gg`), ‖∇J_old‖² (`ggOld`), the last line search's slope
+// (`lsGtd`), its step `t`, ‖d‖ (`dNorm`) and the iterations since the last
+// restart (`sinceRestart`). On resume the objective is evaluated once at the
+// restored θ to recover ∇J (and J, checked against `f`); then the stopping
+// tests that followed the checkpointed iteration run on the stored scalars,
+// and the iterations go on: β, the next direction, the first trial step and
+// the restart schedule come out as in the uninterrupted run.
 
 import { SpecError } from '../spec.js';
-import { lineSearchSettings, norm1, type LineSearchMethodOptions } from './full-batch.js';
+import { lineSearchSettings, norm1, reevaluateAt, stopAfterIteration, type LineSearchMethodOptions } from './full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
+import { checkpointer, checkState, expectVectors, restoreVector, stateInteger, stateNumber } from './state.js';
 import type { Objective, OptimizeResult, StopReason } from './types.js';
 
 export interface CgOptions extends LineSearchMethodOptions {
@@ -50,22 +61,48 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
 
     let evaluations = 0;
     let iteration = 0;
-    let f = (await objective.evaluate({ cost: true })) as number;
-    evaluations++;
-    ops.copy(objective.theta, x);
-    let gg = await ops.dot(objective.grad, objective.grad);
-    if (!Number.isFinite(f) || !Number.isFinite(gg)) {
-      throw new Error(`CG: the cost or gradient at the starting point is not finite (J = ${f}, ‖∇J‖² = ${gg})`);
-    }
-
-    let reason: StopReason;
-    let fPrev = f;
-    let ggOld = gg;
+    let f: number;
+    let gg: number;
+    let reason: StopReason | null = null;
+    let fPrev: number;
+    let ggOld: number;
     let lsGtd = 0; // ∇J_newᵀd_old from the last line search
     let sinceRestart = 0;
-    if (Math.sqrt(gg) <= s.optTol) {
-      reason = 'gradient';
+    if (s.resume) {
+      const st = s.resume;
+      checkState(st, 'cg', ops.n);
+      expectVectors(st, ['d', 'gOld'], 'CG');
+      const fState = stateNumber(st, 'f');
+      const ggState = stateNumber(st, 'gg');
+      const t = stateNumber(st, 't');
+      const dNorm = stateNumber(st, 'dNorm');
+      fPrev = stateNumber(st, 'fPrev');
+      ggOld = stateNumber(st, 'ggOld');
+      lsGtd = stateNumber(st, 'lsGtd');
+      sinceRestart = stateInteger(st, 'sinceRestart');
+      restoreVector(ops, st, 'd', d);
+      restoreVector(ops, st, 'gOld', gOld);
+      iteration = st.iteration;
+      evaluations = st.evaluations;
+      f = await reevaluateAt(objective, fState, 'CG');
+      ops.copy(objective.theta, x);
+      gg = await ops.dot(objective.grad, objective.grad);
+      // The tests that followed the checkpointed iteration's onIteration.
+      reason = stopAfterIteration(s, ggState, t, dNorm, fState, fPrev);
     } else {
+      f = (await objective.evaluate({ cost: true })) as number;
+      evaluations++;
+      ops.copy(objective.theta, x);
+      gg = await ops.dot(objective.grad, objective.grad);
+      if (!Number.isFinite(f) || !Number.isFinite(gg)) {
+        throw new Error(`CG: the cost or gradient at the starting point is not finite (J = ${f}, ‖∇J‖² = ${gg})`);
+      }
+      fPrev = f;
+      ggOld = gg;
+      if (Math.sqrt(gg) <= s.optTol) reason = 'gradient';
+    }
+
+    if (reason === null) {
       for (;;) {
         if (iteration >= s.maxIterations) {
           reason = 'iterations';
@@ -116,24 +153,21 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
         gg = await ops.dot(objective.grad, objective.grad);
 
         if (s.onIteration) {
-          const r = await s.onIteration({ iteration, epoch: iteration - 1, cost: f, stepSize: t, evaluations, gradNorm: Math.sqrt(gg) });
+          const scalars = { n: ops.n, f, fPrev, gg, ggOld, lsGtd, sinceRestart, t, dNorm };
+          const cp = checkpointer(ops, { method: 'cg', iteration, epoch: iteration - 1, evaluations, scalars }, { d, gOld });
+          let r: boolean | void;
+          try {
+            r = await s.onIteration({ iteration, epoch: iteration - 1, cost: f, stepSize: t, evaluations, gradNorm: Math.sqrt(gg), checkpoint: cp.checkpoint });
+          } finally {
+            await cp.end();
+          }
           if (r === false) {
             reason = 'callback';
             break;
           }
         }
-        if (Math.sqrt(gg) <= s.optTol) {
-          reason = 'gradient';
-          break;
-        }
-        if (t * dNorm <= s.progTol) {
-          reason = 'step';
-          break;
-        }
-        if (Math.abs(f - fPrev) < s.progTol) {
-          reason = 'progress';
-          break;
-        }
+        reason = stopAfterIteration(s, gg, t, dNorm, f, fPrev);
+        if (reason !== null) break;
       }
     }
     await ops.flush();

@@ -3,7 +3,7 @@
 
 import { SpecError } from '../spec.js';
 import { LINE_SEARCH_DEFAULTS } from './linesearch.js';
-import type { OnIteration } from './types.js';
+import type { Objective, OnIteration, OptimizerState } from './types.js';
 
 export interface LineSearchMethodOptions {
   /** Maximum number of iterations (default 400). */
@@ -24,8 +24,20 @@ export interface LineSearchMethodOptions {
   c1?: number;
   /** Most evaluations per line search (default 25). */
   maxLineSearch?: number;
-  /** Called after each iteration with the cost, step and ‖∇J‖₂; return false to stop. */
+  /**
+   * Called after each iteration with the cost, step and ‖∇J‖₂; return false
+   * to stop. `info.checkpoint()` captures the state for `resume`.
+   */
   onIteration?: OnIteration;
+  /**
+   * Continue the run from a state taken by `info.checkpoint()` of the same
+   * method. Restore θ (saved when the state was taken) into
+   * `objective.theta` first: the optimizer evaluates the objective there once
+   * (not counted in `evaluations`) to recover ∇J, and rejects a θ whose cost
+   * differs from the state's. The iteration count goes on from the state, so
+   * `maxIterations` is a total over both runs.
+   */
+  resume?: OptimizerState;
 }
 
 export interface LineSearchMethodSettings {
@@ -36,6 +48,7 @@ export interface LineSearchMethodSettings {
   c2: number;
   maxLineSearch: number;
   onIteration: OnIteration | undefined;
+  resume: OptimizerState | undefined;
 }
 
 export function lineSearchSettings(o: LineSearchMethodOptions & { c2?: number }, defaultC2: number): LineSearchMethodSettings {
@@ -52,7 +65,7 @@ export function lineSearchSettings(o: LineSearchMethodOptions & { c2?: number },
   if (!(c1 > 0 && c1 < c2 && c2 < 1)) throw new SpecError(`line search constants need 0 < c1 < c2 < 1, got c1 = ${c1}, c2 = ${c2}`);
   const maxLineSearch = o.maxLineSearch ?? LINE_SEARCH_DEFAULTS.maxEvaluations;
   if (!Number.isInteger(maxLineSearch) || maxLineSearch < 1) throw new SpecError(`maxLineSearch must be a positive integer, got ${maxLineSearch}`);
-  return { maxIterations, optTol, progTol, c1, c2, maxLineSearch, onIteration: o.onIteration };
+  return { maxIterations, optTol, progTol, c1, c2, maxLineSearch, onIteration: o.onIteration, resume: o.resume };
 }
 
 /** ‖v‖₁ via one readback of the vector (used once, for the first step t = min(1, 1/‖g‖₁)). */
@@ -61,4 +74,30 @@ export async function norm1<V>(ops: { read(v: V): Promise<Float64Array> }, v: V)
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i]);
   return s;
+}
+
+/**
+ * On resume: evaluates the objective at the restored θ (for ∇J) and checks
+ * that its cost matches the cost `f` the state recorded at that θ. On a
+ * deterministic objective with θ restored exactly they are equal bitwise; a
+ * relative difference above 1e-4 means θ was not restored (throws). Returns
+ * the new cost.
+ */
+export async function reevaluateAt<V>(objective: Objective<V>, f: number, method: string): Promise<number> {
+  const fNow = (await objective.evaluate({ cost: true })) as number;
+  if (!(Math.abs(fNow - f) <= 1e-4 * Math.max(Math.abs(f), Math.abs(fNow)) + 1e-300)) {
+    throw new Error(
+      `${method} resume: J(θ) = ${fNow} at the current θ, but the state was taken at a θ with J = ${f}; ` +
+        'restore the θ saved with the checkpoint into objective.theta before resuming',
+    );
+  }
+  return fNow;
+}
+
+/** Whether the stopping tests that follow onIteration end the run: the reason, or null. */
+export function stopAfterIteration(s: LineSearchMethodSettings, gg: number, t: number, dNorm: number, f: number, fOld: number): 'gradient' | 'step' | 'progress' | null {
+  if (Math.sqrt(gg) <= s.optTol) return 'gradient';
+  if (t * dNorm <= s.progTol) return 'step';
+  if (Math.abs(f - fOld) < s.progTol) return 'progress';
+  return null;
 }

@@ -1,5 +1,6 @@
 // Training: optimizers written against VectorOps/Objective (CPU or GPU).
 export * from './types.js';
+export * from './state.js';
 export * from './cpu-vectors.js';
 export * from './cpu-network.js';
 export * from './schedules.js';

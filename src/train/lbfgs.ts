@@ -17,11 +17,23 @@
 //   search returns a step other than the last it tried). sᵀy needs no dot:
 //   sᵀy = t·(∇J_newᵀd − ∇Jᵀd), both known. The first iteration also reads
 //   ∇J back once for ‖∇J‖₁.
+//
+// Checkpoints (`info.checkpoint()`, `resume`): the state holds the stored
+// correction pairs (vectors s0, y0, s1, y1, … oldest first, scalars `pairs`,
+// `rho0`, `rho1`, … and `gamma`) and the last iteration's J (`f`), previous J
+// (`fOld`), ‖∇J‖² (`gg`), step `t` and ‖d‖ (`dNorm`). On resume the
+// objective is evaluated once at the restored θ to recover ∇J (and J, checked
+// against `f`); then the stopping tests that followed the checkpointed
+// iteration run on the stored scalars, and the iterations go on with the
+// restored history. The next direction needs nothing else (d is rebuilt from
+// ∇J and the history every iteration). With a smaller `history` than the
+// state's pair count, only the newest pairs are kept.
 
 import { SpecError } from '../spec.js';
-import { lineSearchSettings, norm1, type LineSearchMethodOptions } from './full-batch.js';
+import { lineSearchSettings, norm1, reevaluateAt, stopAfterIteration, type LineSearchMethodOptions } from './full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
-import type { Objective, OptimizeResult, StopReason } from './types.js';
+import { checkpointer, checkState, expectVectors, restoreVector, stateInteger, stateNumber } from './state.js';
+import type { Objective, OptimizeResult, OptimizerState, StopReason } from './types.js';
 
 export interface LbfgsOptions extends LineSearchMethodOptions {
   /** Number of correction pairs kept, m (default 10; minFunc's `Corr`). */
@@ -69,18 +81,50 @@ export async function lbfgs<V>(objective: Objective<V>, options: LbfgsOptions = 
 
     let evaluations = 0;
     let iteration = 0;
-    let f = (await objective.evaluate({ cost: true })) as number;
-    evaluations++;
-    ops.copy(objective.theta, x);
-    let gg = await ops.dot(objective.grad, objective.grad);
-    if (!Number.isFinite(f) || !Number.isFinite(gg)) {
-      throw new Error(`L-BFGS: the cost or gradient at the starting point is not finite (J = ${f}, ‖∇J‖² = ${gg})`);
+    let f: number;
+    let gg: number;
+    let reason: StopReason | null = null;
+    if (s.resume) {
+      const st = s.resume;
+      checkState(st, 'lbfgs', ops.n);
+      const pairs = stateInteger(st, 'pairs');
+      const names: string[] = [];
+      for (let i = 0; i < pairs; i++) names.push(`s${i}`, `y${i}`);
+      expectVectors(st, names, `an L-BFGS state with pairs = ${pairs}`);
+      const fState = stateNumber(st, 'f');
+      const fOld = stateNumber(st, 'fOld');
+      const ggState = stateNumber(st, 'gg');
+      const t = stateNumber(st, 't');
+      const dNorm = stateNumber(st, 'dNorm');
+      gamma = stateNumber(st, 'gamma');
+      const keep = Math.min(pairs, m);
+      for (let i = 0; i < keep; i++) {
+        const j = pairs - keep + i;
+        S[i] = restoreVector(ops, st, `s${j}`, alloc());
+        Y[i] = restoreVector(ops, st, `y${j}`, alloc());
+        rho[i] = stateNumber(st, `rho${j}`);
+      }
+      stored = keep;
+      head = keep % m;
+      iteration = st.iteration;
+      evaluations = st.evaluations;
+      f = await reevaluateAt(objective, fState, 'L-BFGS');
+      ops.copy(objective.theta, x);
+      gg = await ops.dot(objective.grad, objective.grad);
+      // The tests that followed the checkpointed iteration's onIteration.
+      reason = stopAfterIteration(s, ggState, t, dNorm, fState, fOld);
+    } else {
+      f = (await objective.evaluate({ cost: true })) as number;
+      evaluations++;
+      ops.copy(objective.theta, x);
+      gg = await ops.dot(objective.grad, objective.grad);
+      if (!Number.isFinite(f) || !Number.isFinite(gg)) {
+        throw new Error(`L-BFGS: the cost or gradient at the starting point is not finite (J = ${f}, ‖∇J‖² = ${gg})`);
+      }
+      if (Math.sqrt(gg) <= s.optTol) reason = 'gradient';
     }
 
-    let reason: StopReason;
-    if (Math.sqrt(gg) <= s.optTol) {
-      reason = 'gradient';
-    } else {
+    if (reason === null) {
       for (;;) {
         if (iteration >= s.maxIterations) {
           reason = 'iterations';
@@ -149,24 +193,28 @@ export async function lbfgs<V>(objective: Objective<V>, options: LbfgsOptions = 
         gg = await ops.dot(objective.grad, objective.grad);
 
         if (s.onIteration) {
-          const r = await s.onIteration({ iteration, epoch: iteration - 1, cost: f, stepSize: t, evaluations, gradNorm: Math.sqrt(gg) });
+          const scalars: OptimizerState['scalars'] = { n: ops.n, history: m, pairs: stored, gamma, f, fOld, gg, t, dNorm };
+          const vectors: Record<string, V> = {};
+          for (let i = 0; i < stored; i++) {
+            const k = slot(i);
+            scalars[`rho${i}`] = rho[k]!;
+            vectors[`s${i}`] = S[k]!;
+            vectors[`y${i}`] = Y[k]!;
+          }
+          const cp = checkpointer(ops, { method: 'lbfgs', iteration, epoch: iteration - 1, evaluations, scalars }, vectors);
+          let r: boolean | void;
+          try {
+            r = await s.onIteration({ iteration, epoch: iteration - 1, cost: f, stepSize: t, evaluations, gradNorm: Math.sqrt(gg), checkpoint: cp.checkpoint });
+          } finally {
+            await cp.end();
+          }
           if (r === false) {
             reason = 'callback';
             break;
           }
         }
-        if (Math.sqrt(gg) <= s.optTol) {
-          reason = 'gradient';
-          break;
-        }
-        if (t * dNorm <= s.progTol) {
-          reason = 'step';
-          break;
-        }
-        if (Math.abs(f - fOld) < s.progTol) {
-          reason = 'progress';
-          break;
-        }
+        reason = stopAfterIteration(s, gg, t, dNorm, f, fOld);
+        if (reason !== null) break;
       }
     }
     await ops.flush();

@@ -27,7 +27,10 @@ export type OptimizerMethod = (typeof METHODS)[number];
  *   parameters), `optTol` 1e-5, `progTol` 1e-9, `c1` 1e-4, `c2` 0.2,
  *   `maxLineSearch` 25.
  *
- * All take `onIteration` (return false to stop).
+ * All take `onIteration` (return false to stop; `info.checkpoint()` captures
+ * the optimizer's state) and `resume` (continue exactly from such a state,
+ * taken by the same method, after restoring θ into `objective.theta`; see
+ * {@link OptimizerState}).
  */
 export type OptimizerOptions =
   | ({ method: 'gd' } & GradientDescentOptions)

@@ -14,10 +14,21 @@
 // Readbacks: these methods never call `dot`, and evaluate the objective with
 // `cost: false` except every `costEvery` iterations (when set) and once at the
 // end when `finalCost` is set.
+//
+// Checkpoints (`info.checkpoint()`, `resume`): the state holds the counters,
+// the position in the epoch (`batch` of `batches` done in epoch `epoch`), the
+// example count, batch size and seed, and the vectors (momentum `velocity`,
+// Adam `m` and `v`). A resumed run redoes objective.shuffle(seed + epoch) and
+// continues with the next batch of that epoch (or with the next epoch), with
+// the learning-rate schedule, Adam's step count t and the `iterations` and
+// `epochs` limits counting on from the restored iteration and epoch. It needs
+// no extra evaluation. Mid-epoch, the same example count, batch size and seed
+// are required; at an epoch boundary they may change.
 
 import { SpecError } from '../spec.js';
 import { checkLearningRate, learningRate, type LearningRate } from './schedules.js';
-import type { BatchRange, Objective, OnIteration, OptimizeResult, StopReason } from './types.js';
+import { checkpointer, checkState, expectVectors, restoreVector, stateInteger } from './state.js';
+import type { BatchRange, Objective, OnIteration, OptimizeResult, OptimizerState, StopReason } from './types.js';
 
 /** Settings shared by every first-order method. */
 export interface FirstOrderCommonOptions {
@@ -34,8 +45,15 @@ export interface FirstOrderCommonOptions {
   costEvery?: number;
   /** Evaluate the full-data cost once at the end, reported as the result's `cost` (default false: `cost` is null). */
   finalCost?: boolean;
-  /** Called after each update; return false to stop. */
+  /** Called after each update; return false to stop. `info.checkpoint()` captures the state for `resume`. */
   onIteration?: OnIteration;
+  /**
+   * Continue the run from a state taken by `info.checkpoint()` of the same
+   * method. Restore θ (saved when the state was taken) into
+   * `objective.theta` first. Iteration, epoch and evaluation counts go on from
+   * the state, so `iterations` and `epochs` are totals over both runs.
+   */
+  resume?: OptimizerState;
 }
 
 /** Batch gradient descent: θ ← θ − α∇J(θ) over all examples. */
@@ -103,6 +121,8 @@ export const FIRST_ORDER_DEFAULTS = {
 type Update = { kind: 'plain' } | { kind: 'momentum'; mu: number; nesterov: boolean } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number };
 
 interface Settings {
+  method: string;
+  resume: OptimizerState | undefined;
   lr: LearningRate;
   epochs: number;
   iterations: number;
@@ -126,19 +146,19 @@ function inUnit(x: number, what: string): number {
   return x;
 }
 
-function common(o: FirstOrderCommonOptions, defaultLr: number): Pick<Settings, 'lr' | 'costEvery' | 'finalCost' | 'onIteration'> {
+function common(o: FirstOrderCommonOptions, defaultLr: number, method: string): Pick<Settings, 'method' | 'resume' | 'lr' | 'costEvery' | 'finalCost' | 'onIteration'> {
   const lr = o.learningRate ?? defaultLr;
   checkLearningRate(lr);
-  return { lr, costEvery: count(o.costEvery, 'costEvery', 0), finalCost: o.finalCost ?? false, onIteration: o.onIteration };
+  return { method, resume: o.resume, lr, costEvery: count(o.costEvery, 'costEvery', 0), finalCost: o.finalCost ?? false, onIteration: o.onIteration };
 }
 
-function miniBatch(o: MiniBatchOptions, defaultLr: number, update: Update): Settings {
+function miniBatch(o: MiniBatchOptions, defaultLr: number, update: Update, method: string): Settings {
   const epochs = count(o.epochs, 'epochs', o.iterations === undefined ? FIRST_ORDER_DEFAULTS.epochs : Infinity);
   const iterations = count(o.iterations, 'iterations', Infinity);
   const batchSize = count(o.batchSize, 'batchSize', FIRST_ORDER_DEFAULTS.batchSize, 1);
   const seed = o.seed ?? FIRST_ORDER_DEFAULTS.seed;
   if (!Number.isFinite(seed)) throw new SpecError(`seed must be a finite number, got ${seed}`);
-  return { ...common(o, defaultLr), epochs, iterations, batchSize, seed, update };
+  return { ...common(o, defaultLr, method), epochs, iterations, batchSize, seed, update };
 }
 
 async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
@@ -156,12 +176,48 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
   const velocity = u.kind === 'momentum' && u.mu > 0 ? alloc() : null;
   const m1 = u.kind === 'adam' ? alloc() : null;
   const m2 = u.kind === 'adam' ? alloc() : null;
+  const vectors: Record<string, V> = velocity ? { velocity } : m1 && m2 ? { m: m1, v: m2 } : {};
+  const batchSize = full ? null : s.batchSize;
+  const seed = full ? null : s.seed;
 
   let iteration = 0;
   let evaluations = 0;
+  let startEpoch = 0;
+  let startBatch = 0;
   let reason: StopReason | null = null;
   try {
-    for (let epoch = 0; reason === null; epoch++) {
+    if (s.resume) {
+      const st = s.resume;
+      checkState(st, s.method, ops.n);
+      const why =
+        u.kind === 'adam' ? 'Adam' : u.kind === 'plain' ? 'gradient descent' : velocity ? `momentum ${u.mu}` : 'momentum 0 (no velocity)';
+      expectVectors(st, Object.keys(vectors), why);
+      if (velocity && u.kind === 'momentum' && st.scalars.nesterov !== u.nesterov) {
+        throw new SpecError(`resume: the state was taken with nesterov = ${String(st.scalars.nesterov)}, but the options give nesterov = ${u.nesterov}`);
+      }
+      const stBatches = stateInteger(st, 'batches', 1);
+      const done = stateInteger(st, 'batch', 0);
+      if (done > stBatches) throw new SpecError(`resume: state batch ${done} exceeds its ${stBatches} batches per epoch`);
+      if (done === stBatches) {
+        startEpoch = st.epoch + 1;
+      } else {
+        // Mid-epoch: the rest of the epoch needs the same order and batches.
+        const same = st.scalars.examples === m && st.scalars.batchSize === batchSize && st.scalars.seed === seed;
+        if (!same) {
+          throw new SpecError(
+            `resume: the state was taken in the middle of epoch ${st.epoch} (after batch ${done} of ${stBatches}) with ` +
+              `${String(st.scalars.examples)} examples, batch size ${String(st.scalars.batchSize)} and seed ${String(st.scalars.seed)}; ` +
+              `continuing that epoch needs the same, but got ${m} examples, batch size ${String(batchSize ?? s.batchSize)} and seed ${String(seed ?? s.seed)}`,
+          );
+        }
+        startEpoch = st.epoch;
+        startBatch = done;
+      }
+      for (const [k, v] of Object.entries(vectors)) restoreVector(ops, st, k, v);
+      iteration = st.iteration;
+      evaluations = st.evaluations;
+    }
+    for (let epoch = startEpoch; reason === null; epoch++) {
       if (epoch >= s.epochs) {
         reason = 'epochs';
         break;
@@ -171,7 +227,7 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
         break;
       }
       if (!full) obj.shuffle(s.seed + epoch);
-      for (let b = 0; b < batches; b++) {
+      for (let b = epoch === startEpoch ? startBatch : 0; b < batches; b++) {
         if (iteration >= s.iterations) {
           reason = 'iterations';
           break;
@@ -204,7 +260,15 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
         }
         iteration++;
         if (s.onIteration) {
-          const r = await s.onIteration({ iteration, epoch, cost: wantCost ? cost : null, stepSize: lr, evaluations });
+          const scalars: OptimizerState['scalars'] = { n: ops.n, batch: b + 1, batches, examples: m, batchSize, seed };
+          if (velocity && u.kind === 'momentum') Object.assign(scalars, { momentum: u.mu, nesterov: u.nesterov });
+          const cp = checkpointer(ops, { method: s.method, iteration, epoch, evaluations, scalars }, vectors);
+          let r: boolean | void;
+          try {
+            r = await s.onIteration({ iteration, epoch, cost: wantCost ? cost : null, stepSize: lr, evaluations, checkpoint: cp.checkpoint });
+          } finally {
+            await cp.end();
+          }
           if (r === false) {
             reason = 'callback';
             break;
@@ -227,7 +291,7 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
 /** Batch gradient descent (every update over all examples). */
 export async function gradientDescent<V>(objective: Objective<V>, options: GradientDescentOptions = {}): Promise<OptimizeResult> {
   const s: Settings = {
-    ...common(options, FIRST_ORDER_DEFAULTS.learningRate),
+    ...common(options, FIRST_ORDER_DEFAULTS.learningRate, 'gd'),
     epochs: Infinity,
     iterations: count(options.iterations, 'iterations', FIRST_ORDER_DEFAULTS.gdIterations),
     batchSize: Infinity,
@@ -239,12 +303,12 @@ export async function gradientDescent<V>(objective: Objective<V>, options: Gradi
 
 /** Mini-batch stochastic gradient descent, plain (default) or with momentum. */
 export async function sgd<V>(objective: Objective<V>, options: SgdOptions = {}): Promise<OptimizeResult> {
-  return run(objective, miniBatch(options, FIRST_ORDER_DEFAULTS.learningRate, momentumUpdate(options, 0)));
+  return run(objective, miniBatch(options, FIRST_ORDER_DEFAULTS.learningRate, momentumUpdate(options, 0), 'sgd'));
 }
 
 /** Mini-batch SGD with momentum (default μ = 0.9, classical). */
 export async function momentum<V>(objective: Objective<V>, options: MomentumOptions = {}): Promise<OptimizeResult> {
-  return run(objective, miniBatch(options, FIRST_ORDER_DEFAULTS.learningRate, momentumUpdate(options, FIRST_ORDER_DEFAULTS.momentum)));
+  return run(objective, miniBatch(options, FIRST_ORDER_DEFAULTS.learningRate, momentumUpdate(options, FIRST_ORDER_DEFAULTS.momentum), 'momentum'));
 }
 
 /** Adam on mini-batches. */
@@ -253,7 +317,7 @@ export async function adam<V>(objective: Objective<V>, options: AdamOptions = {}
   const beta2 = inUnit(options.beta2 ?? FIRST_ORDER_DEFAULTS.beta2, 'beta2');
   const epsilon = options.epsilon ?? FIRST_ORDER_DEFAULTS.epsilon;
   if (!(epsilon > 0 && Number.isFinite(epsilon))) throw new SpecError(`epsilon must be a positive number, got ${epsilon}`);
-  return run(objective, miniBatch(options, FIRST_ORDER_DEFAULTS.adamLearningRate, { kind: 'adam', beta1, beta2, epsilon }));
+  return run(objective, miniBatch(options, FIRST_ORDER_DEFAULTS.adamLearningRate, { kind: 'adam', beta1, beta2, epsilon }, 'adam'));
 }
 
 function momentumUpdate(o: SgdOptions, defaultMu: number): Update {

@@ -75,6 +75,52 @@ export interface IterationInfo {
   evaluations: number;
   /** ‖∇J‖ when the optimizer computed it. */
   gradNorm?: number;
+  /**
+   * Captures the optimizer's state at this iteration boundary, for a later
+   * `resume` (see {@link OptimizerState}). Reads the optimizer's vectors with
+   * `ops.read` (a readback on the GPU), so call it only when a checkpoint is
+   * wanted (every N iterations, on Ctrl-C, …). Call it, and await it, inside
+   * the `onIteration` call that provided it — together with reading θ
+   * (`ops.read(objective.theta)`), which the state does not hold. Called
+   * after that `onIteration` returned, it rejects. Every optimizer in
+   * src/train provides it.
+   */
+  checkpoint?: () => Promise<OptimizerState>;
+}
+
+/**
+ * A snapshot of an optimizer between two iterations, from which it continues
+ * exactly (`resume` option of every optimizer): on the same data and settings,
+ * a run interrupted after iteration k and resumed from the state taken there
+ * goes through the same iterates as an uninterrupted run.
+ *
+ * θ is NOT part of the state: the caller saves θ with the model when it takes
+ * the state, and the state is valid only for that θ. Before resuming, the
+ * caller restores that θ into `objective.theta`; the optimizer reads θ from
+ * there. Use {@link stateToJSON} / {@link stateFromJSON} (state.ts) to store
+ * it: they round-trip every number bitwise.
+ */
+export interface OptimizerState {
+  /** The optimizer that took it: 'gd', 'sgd', 'momentum', 'adam', 'lbfgs' or 'cg'. */
+  method: string;
+  /** Iterations (parameter updates) completed. */
+  iteration: number;
+  /** The epoch of the last completed iteration (`IterationInfo.epoch` at that iteration). */
+  epoch: number;
+  /** Objective evaluations so far. */
+  evaluations: number;
+  /**
+   * Method-specific scalars (JSON-able): always `n`, the number of
+   * parameters; mini-batch position, seed and batch size; the line-search
+   * methods' last cost, step, slopes, …
+   */
+  scalars: Record<string, number | boolean | null>;
+  /**
+   * Method-specific vectors of n values: momentum `velocity`; Adam `m`, `v`;
+   * L-BFGS correction pairs `s0`, `y0`, … (oldest first); CG direction `d` and
+   * previous gradient `gOld`.
+   */
+  vectors: Record<string, Float64Array>;
 }
 
 export type StopReason = 'iterations' | 'gradient' | 'progress' | 'step' | 'callback' | 'epochs';

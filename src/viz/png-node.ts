@@ -1,24 +1,11 @@
 // Writing pictures to disk. Node only.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import type { RgbaImage } from './tiles.js';
 
-let counter = 0;
-
-/** Writes a file atomically: a temporary file in the same folder, then rename. Creates the folder. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${++counter}.tmp`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new Error(`cannot write ${path}: ${(e as Error).message}`);
-  }
-}
+export { writeFileAtomic } from '../io/files.js';
+import { writeFileAtomic } from '../io/files.js';
 
 /** PNG bytes of an RGBA image. */
 export function encodePng(img: RgbaImage): Uint8Array {

@@ -1,0 +1,34 @@
+// The training-step benchmark with the vec4 GEMM prototype standing in for
+// Kernels.gemm (bench/experiments/vec4-gemm.ts), to measure what the proposed
+// kernel change buys end to end.
+//   npx vite-node bench/experiments/step-vec4.ts [--blocks 8x8,8x16,...] [--steps 10] [--full] [--json]
+// Without --full only our engine runs (one line per block); with --full the
+// first block also runs the TF.js webgpu / wasm / CPU comparisons.
+import { acquireDevice } from '../../src/gpu/device.js';
+import { benchStep, formatBenchTable } from '../../src/bench/index.js';
+import { installVec4Gemm, type Vec4Block } from './vec4-gemm.js';
+
+const args = process.argv.slice(2);
+const flag = (k: string): string | undefined => {
+  const i = args.indexOf(`--${k}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const blocks = (flag('blocks') ?? '8x8').split(',');
+const steps = Number(flag('steps') ?? 10);
+const full = args.includes('--full');
+const ctx = await acquireDevice();
+for (const b of blocks) {
+  const [tm, tn] = b.split('x').map(Number) as [number, number];
+  const blk: Vec4Block = { TM: tm, TNV: tn / 4, WX: 8, WY: 8 };
+  const patch = installVec4Gemm({ NN: blk, NT: blk, TN: blk });
+  const r = await benchStep(ctx, { steps, tfjsWebgpu: full, tfjsWasm: full, cpu: full, gemmVariant: 'regblock-4x4', log: (l) => void process.stderr.write(`[bench] ${l}\n`) });
+  patch.uninstall();
+  if (full) {
+    r.ours.gemmVariant = `vec4 prototype ${b} (fallback regblock-4x4: ${patch.fellBack} calls)`;
+    console.log(args.includes('--json') ? JSON.stringify(r, null, 2) : formatBenchTable(r));
+  } else {
+    console.log(`block ${b}: ${r.ours.samplesPerSec.toFixed(0)} samples/s, ${(r.ours.secondsPerStep * 1000).toFixed(1)} ms/step, ${r.ours.gflops.toFixed(2)} GFLOP/s; vec4 calls ${patch.used}, fallbacks ${patch.fellBack}; J0 ${r.costCheck.ours.toFixed(4)}`);
+  }
+}
+ctx.destroy();
+process.exit(0);

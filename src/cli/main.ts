@@ -1,0 +1,60 @@
+// The `wgnn` command dispatcher. `main` returns the exit status and writes only
+// through `io`, so tests run commands in-process.
+
+import { SpecError } from '../spec.js';
+import { UsageError } from './args.js';
+import { costCommand, costUsage } from './cost.js';
+import { gradcheckCommand, gradcheckUsage } from './gradcheck.js';
+import { processIO, type CliIO } from './io.js';
+
+interface Command {
+  summary: string;
+  usage: string;
+  run(argv: readonly string[], io: CliIO): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  gradcheck: { summary: 'check ∇J against central differences (cpu) or the CPU reference (webgpu)', usage: gradcheckUsage, run: gradcheckCommand },
+  cost: { summary: 'evaluate J(θ; X, Y) and ∇J from files', usage: costUsage, run: costCommand },
+};
+
+export const usage = `Usage: wgnn <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run wgnn <command> --help for the options of a command.
+`;
+
+/** One line: the message with any line breaks folded. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    io.stderr(usage);
+    return 1;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(usage);
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    io.stderr(`wgnn: unknown command ${JSON.stringify(name)}; run wgnn --help for the list\n`);
+    return 1;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    io.stderr(`wgnn: ${oneLine(err.message)}\n`);
+    // Usage and spec errors are the user's input; anything else may be a bug.
+    if (!(err instanceof UsageError || err instanceof SpecError) && process.env.WGNN_DEBUG) io.stderr(`${err.stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,297 @@
+// A training run from a configuration: data, model, optimizer, progress,
+// checkpoints (atomic, resumable) and the output folder. Node only.
+//
+// Output folder:
+//   config.json          the configuration, with defaults filled in
+//   model.safetensors    θ (W1, b1, W2, …) with the network spec and preprocessing in its metadata
+//   model.json           the same spec and preprocessing, readable
+//   features.png         first-layer features as tiles (image data only)
+//   reconstructions.png  inputs beside their reconstructions (image autoencoders only)
+//   loss.svg             the cost against iterations
+//   summary.json         final cost and parts, ρ̂, speed, adapter, accuracy…
+//   checkpoint/          θ, optimizer state and progress, for --resume
+
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createModel, type CostReport, type Model } from '../model.js';
+import { resolveSpec, SpecError, type Matrix } from '../spec.js';
+import { oneHot } from '../data/labels.js';
+import { encodeModel, decodeModel } from '../io/model-file.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { featureTiles, reconstructionGrid, upscale } from '../viz/tiles.js';
+import { lossCurveSvg } from '../viz/curve.js';
+import { encodePng } from '../viz/png-node.js';
+import { optimize, type OptimizerOptions } from '../train/optimize.js';
+import { cpuNetworkObjective } from '../train/cpu-network.js';
+import { stateFromJSON, stateToJSON } from '../train/state.js';
+import type { IterationInfo, Objective, OptimizeResult, OptimizerState } from '../train/types.js';
+import { adapterLabel } from '../gpu/device.js';
+import type { GpuModel } from '../gpu/model.js';
+import { checkConfig, type TrainConfig } from './config.js';
+import { loadTrainingData, type TrainingData } from './data.js';
+
+export interface Progress {
+  iteration: number;
+  /** Planned iterations (null when the optimizer decides, e.g. L-BFGS stopping early). */
+  total: number | null;
+  epoch: number;
+  cost: number | null;
+  samplesPerSecond: number;
+  seconds: number;
+  etaSeconds: number | null;
+}
+
+export interface TrainOptions {
+  onProgress?: (p: Progress) => void;
+  /** Log lines (data loading, checkpoints). */
+  log?: (line: string) => void;
+  /** Aborting stops at the next iteration boundary, after writing a checkpoint. */
+  signal?: AbortSignal;
+  /** Continue from the checkpoint in the configuration's output folder. */
+  resume?: boolean;
+  /** WebGPU backend: a device owned by the caller. */
+  device?: GPUDevice;
+}
+
+export interface TrainSummary {
+  finalCost: number;
+  costParts: CostReport['parts'];
+  iterations: number;
+  evaluations: number;
+  stopReason: OptimizeResult['reason'] | 'interrupted';
+  seconds: number;
+  samplesPerSecond: number;
+  examples: number;
+  rhoHatMean: number | null;
+  rhoHatMax: number | null;
+  adapter: string | null;
+  backend: string;
+  testAccuracy?: number;
+  trainAccuracy?: number;
+  testReconstructionError?: number;
+  config: TrainConfig;
+  date: string;
+}
+
+interface CheckpointProgress {
+  curve: { x: number; y: number }[];
+  seconds: number;
+  iteration: number;
+  evaluations: number;
+}
+
+/** Iterations a run will take, when the options fix it. */
+function plannedIterations(o: OptimizerOptions, m: number): number | null {
+  switch (o.method) {
+    case 'lbfgs':
+    case 'cg':
+      return o.maxIterations ?? 400;
+    case 'gd':
+      return o.iterations ?? 100;
+    default: {
+      const batch = Math.min(o.batchSize ?? 100, m);
+      const perEpoch = Math.ceil(m / batch);
+      const byEpochs = (o.epochs ?? (o.iterations ? Infinity : 10)) * perEpoch;
+      return Math.min(byEpochs, o.iterations ?? Infinity);
+    }
+  }
+}
+
+function examplesPerEvaluation(o: OptimizerOptions, m: number): number {
+  return o.method === 'sgd' || o.method === 'momentum' || o.method === 'adam' ? Math.min(o.batchSize ?? 100, m) : m;
+}
+
+function targets(config: TrainConfig, data: TrainingData): Matrix | undefined {
+  const net = resolveSpec(config.network);
+  if (net.autoencoder) return undefined;
+  const labels = data.train.labels;
+  if (!labels || !data.classes) throw new SpecError(`network ${JSON.stringify(net.layers)} is not an autoencoder, so the data need labels; data.source ${config.data.source} has none`);
+  const nL = net.layers[net.layers.length - 1]!;
+  if (nL !== data.classes) throw new SpecError(`the output layer has ${nL} units but the data have ${data.classes} classes`);
+  return oneHot(labels, data.classes);
+}
+
+function accuracy(pred: Matrix, labels: Uint8Array): number {
+  let right = 0;
+  for (let i = 0; i < pred.rows; i++) {
+    let best = 0;
+    for (let j = 1; j < pred.cols; j++) if (pred.data[i * pred.cols + j]! > pred.data[i * pred.cols + best]!) best = j;
+    if (best === labels[i]) right++;
+  }
+  return right / pred.rows;
+}
+
+function firstRows(X: Matrix, n: number): Matrix {
+  const rows = Math.min(n, X.rows);
+  return { rows, cols: X.cols, data: X.data.subarray(0, rows * X.cols) };
+}
+
+function writeCheckpoint(dir: string, model: Uint8Array, state: OptimizerState, progress: CheckpointProgress): void {
+  // Written into checkpoint.tmp, then swapped in with renames: a crash leaves either the old or the new checkpoint.
+  const tmp = join(dir, 'checkpoint.tmp');
+  const final = join(dir, 'checkpoint');
+  const old = join(dir, 'checkpoint.old');
+  rmSync(tmp, { recursive: true, force: true });
+  writeFileAtomic(join(tmp, 'model.safetensors'), model);
+  writeJsonAtomic(join(tmp, 'optimizer.json'), stateToJSON(state));
+  writeJsonAtomic(join(tmp, 'progress.json'), progress);
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(final)) renameSync(final, old);
+  renameSync(tmp, final);
+  rmSync(old, { recursive: true, force: true });
+}
+
+function readCheckpoint(dir: string): { theta: Float64Array; state: OptimizerState; progress: CheckpointProgress } {
+  // A crash between the two renames of writeCheckpoint leaves only checkpoint.old.
+  const complete = (d: string): boolean => ['model.safetensors', 'optimizer.json', 'progress.json'].every((f) => existsSync(join(d, f)));
+  const cp = [join(dir, 'checkpoint'), join(dir, 'checkpoint.old')].find(complete);
+  if (!cp) throw new SpecError(`no checkpoint in ${join(dir, 'checkpoint')} to resume from`);
+  const saved = decodeModel(new Uint8Array(readFileSync(join(cp, 'model.safetensors'))), join(cp, 'model.safetensors'));
+  const state = stateFromJSON(JSON.parse(readFileSync(join(cp, 'optimizer.json'), 'utf8')));
+  const progress = JSON.parse(readFileSync(join(cp, 'progress.json'), 'utf8')) as CheckpointProgress;
+  return { theta: saved.theta, state, progress };
+}
+
+/** Reads the configuration a run saved in its output folder (for --resume). */
+export function readRunConfig(dir: string): TrainConfig {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) throw new SpecError(`${dir} holds no config.json: not an output folder of wgnn train`);
+  const config = checkConfig(JSON.parse(readFileSync(path, 'utf8')));
+  return { ...config, output: dir };
+}
+
+export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Promise<{ summary: TrainSummary; outputDir: string }> {
+  const config = checkConfig(rawConfig);
+  const log = opts.log ?? (() => {});
+  const outputDir = resolve(config.output ?? join('runs', config.name!));
+  const net = resolveSpec(config.network);
+  const resumed = opts.resume ? readCheckpoint(outputDir) : null;
+
+  log(`loading data (${config.data.source})…`);
+  const data = await loadTrainingData(config.data, config.seed!, config.whiten);
+  const X = data.train.X;
+  const Y = targets(config, data);
+  const m = X.rows;
+  log(`${m} training examples × ${X.cols} features${data.test ? `, ${data.test.X.rows} test examples` : ''}`);
+  writeJsonAtomic(join(outputDir, 'config.json'), { ...config, output: undefined });
+
+  const model: Model = await createModel(net, {
+    backend: config.backend, init: config.init, seed: config.seed, device: opts.device,
+    parameters: resumed?.theta,
+  });
+  const gpuModel = model.backend === 'webgpu' ? (model as GpuModel) : null;
+  let objective: Objective<unknown>;
+  let disposeObjective = (): void => {};
+  if (gpuModel) {
+    const { GpuObjective } = await import('../gpu/objective.js');
+    const o = new GpuObjective(gpuModel, X, Y);
+    objective = o as Objective<unknown>;
+    disposeObjective = () => o.dispose();
+  } else {
+    objective = cpuNetworkObjective(net, await model.readParameters(), X, Y) as Objective<unknown>;
+  }
+
+  const total = plannedIterations(config.optimizer, m);
+  const perEval = examplesPerEvaluation(config.optimizer, m);
+  const curve = resumed?.progress.curve ?? [];
+  const secondsBefore = resumed?.progress.seconds ?? 0;
+  const t0 = performance.now();
+  const elapsed = (): number => secondsBefore + (performance.now() - t0) / 1000;
+  const firstOrder = !['lbfgs', 'cg'].includes(config.optimizer.method);
+  const costEvery = config.costEvery ?? (firstOrder ? Math.max(1, Math.round((total ?? 100) / 50)) : 1);
+  let last: IterationInfo | null = null;
+  let interrupted = false;
+  const evalsAtStart = resumed?.progress.evaluations ?? 0;
+  const iterAtStart = resumed?.progress.iteration ?? 0;
+
+  const checkpoint = async (info: IterationInfo): Promise<void> => {
+    if (!info.checkpoint) return;
+    const state = await info.checkpoint();
+    const theta = await objective.ops.read(objective.theta);
+    writeCheckpoint(outputDir, encodeModel(net, theta, data.preprocessing, 'F64'), state, { curve, seconds: elapsed(), iteration: info.iteration, evaluations: info.evaluations });
+    log(`checkpoint at iteration ${info.iteration} → ${join(outputDir, 'checkpoint')}`);
+  };
+
+  const options = {
+    ...config.optimizer,
+    ...(firstOrder ? { costEvery } : {}),
+    ...(resumed ? { resume: resumed.state } : {}),
+    onIteration: async (info: IterationInfo): Promise<boolean> => {
+      last = info;
+      if (info.cost !== null) curve.push({ x: info.iteration, y: info.cost });
+      const seconds = elapsed();
+      const doneIters = info.iteration - iterAtStart;
+      const sps = ((info.evaluations - evalsAtStart) * perEval) / Math.max(1e-9, (performance.now() - t0) / 1000);
+      opts.onProgress?.({
+        iteration: info.iteration, total, epoch: info.epoch, cost: info.cost, samplesPerSecond: sps, seconds,
+        etaSeconds: total && doneIters > 0 ? ((total - info.iteration) * (performance.now() - t0)) / 1000 / doneIters : null,
+      });
+      if (opts.signal?.aborted) {
+        interrupted = true;
+        await checkpoint(info);
+        return false;
+      }
+      if (config.checkpointEvery && info.iteration % config.checkpointEvery === 0) await checkpoint(info);
+      return true;
+    },
+  } as OptimizerOptions;
+
+  let result: OptimizeResult;
+  try {
+    result = await optimize(objective, options);
+    if (!interrupted && last) await checkpoint(last);
+  } finally {
+    // θ lives in the objective on the CPU backend; hand it to the model for the evaluation below.
+    if (!gpuModel) model.setParameters(await objective.ops.read(objective.theta));
+    disposeObjective();
+  }
+  const trainSeconds = elapsed();
+
+  const theta = await model.readParameters();
+  const final = await model.cost(X, Y, { gradient: false });
+  const hidden = final.rhoHat[0];
+  const summary: TrainSummary = {
+    finalCost: final.cost,
+    costParts: final.parts,
+    iterations: result.iterations,
+    evaluations: result.evaluations,
+    stopReason: interrupted ? 'interrupted' : result.reason,
+    seconds: trainSeconds,
+    samplesPerSecond: ((result.evaluations - evalsAtStart) * perEval) / Math.max(1e-9, (performance.now() - t0) / 1000),
+    examples: m,
+    rhoHatMean: hidden ? hidden.reduce((a, b) => a + b, 0) / hidden.length : null,
+    rhoHatMax: hidden ? Math.max(...hidden) : null,
+    adapter: gpuModel ? adapterLabel(gpuModel.adapter) : null,
+    backend: model.backend,
+    config: { ...config, output: undefined },
+    date: new Date().toISOString(),
+  };
+  if (net.activations[net.activations.length - 1]!.name === 'softmax' && data.train.labels) {
+    summary.trainAccuracy = accuracy(await model.predict(X), data.train.labels);
+    if (data.test?.labels) summary.testAccuracy = accuracy(await model.predict(data.test.X), data.test.labels);
+  }
+
+  // Pictures and files.
+  writeFileAtomic(join(outputDir, 'model.safetensors'), encodeModel(net, theta, data.preprocessing));
+  writeJsonAtomic(join(outputDir, 'model.json'), { format: 'webgpu-nn/1', spec: config.network, layout: 'W1 [n2×n1], b1 [n2], W2 [n3×n2], … row-major', preprocessing: data.preprocessing });
+  if (data.image) {
+    const s0 = model.layout.slots[0]!;
+    const W1 = theta.subarray(s0.w, s0.w + s0.nOut * s0.nIn);
+    writeFileAtomic(join(outputDir, 'features.png'), encodePng(upscale(featureTiles(W1, s0.nOut, s0.nIn, { tileWidth: data.image.width }), data.image.width <= 8 ? 4 : 2)));
+    if (net.autoencoder) {
+      const sample = firstRows(data.test?.X ?? X, 20);
+      const rec = await model.predict(sample);
+      writeFileAtomic(join(outputDir, 'reconstructions.png'), encodePng(upscale(reconstructionGrid(sample, rec, data.image.width, data.image.height), 2)));
+      if (data.test) {
+        const rt = await model.predict(data.test.X);
+        let se = 0;
+        for (let i = 0; i < rt.data.length; i++) se += (rt.data[i]! - data.test.X.data[i]!) ** 2;
+        summary.testReconstructionError = se / 2 / data.test.X.rows;
+      }
+    }
+  }
+  writeFileAtomic(join(outputDir, 'loss.svg'), lossCurveSvg(curve, { title: `${config.name}: cost`, xLabel: 'iteration', yLabel: firstOrder ? 'batch cost J' : 'cost J', logY: true }));
+  writeJsonAtomic(join(outputDir, 'summary.json'), summary);
+  model.dispose();
+  return { summary, outputDir };
+}
