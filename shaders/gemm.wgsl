@@ -77,7 +77,54 @@ fn store(i: u32, j: u32, acc: f32) {
   C[idx] = act_f(v);
 }
 
-#if ${TILED}
+#if ${UNROLLED}
+// TM × 4 outputs per invocation (TM = 4 or 8) in vec4 accumulators: no private
+// arrays, so nothing is indexed dynamically (SwiftShader keeps these in registers).
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row0 = gid.y * TM;
+  let col0 = gid.x * 4u;
+  if (row0 >= p.M || col0 >= p.N) { return; }
+  let last = p.M - 1u;
+  let r1 = min(row0 + 1u, last); let r2 = min(row0 + 2u, last); let r3 = min(row0 + 3u, last);
+  let c1 = min(col0 + 1u, p.N - 1u); let c2 = min(col0 + 2u, p.N - 1u); let c3 = min(col0 + 3u, p.N - 1u);
+  var acc0 = vec4<f32>(0.0); var acc1 = vec4<f32>(0.0); var acc2 = vec4<f32>(0.0); var acc3 = vec4<f32>(0.0);
+#if ${TM8}
+  let r4 = min(row0 + 4u, last); let r5 = min(row0 + 5u, last); let r6 = min(row0 + 6u, last); let r7 = min(row0 + 7u, last);
+  var acc4 = vec4<f32>(0.0); var acc5 = vec4<f32>(0.0); var acc6 = vec4<f32>(0.0); var acc7 = vec4<f32>(0.0);
+#endif
+  for (var k = 0u; k < p.K; k++) {
+    let b = vec4<f32>(b_at(k, col0), b_at(k, c1), b_at(k, c2), b_at(k, c3));
+    acc0 += a_at(row0, k) * b;
+    acc1 += a_at(r1, k) * b;
+    acc2 += a_at(r2, k) * b;
+    acc3 += a_at(r3, k) * b;
+#if ${TM8}
+    acc4 += a_at(r4, k) * b;
+    acc5 += a_at(r5, k) * b;
+    acc6 += a_at(r6, k) * b;
+    acc7 += a_at(r7, k) * b;
+#endif
+  }
+  store_row(row0, col0, acc0);
+  if (row0 + 1u < p.M) { store_row(row0 + 1u, col0, acc1); }
+  if (row0 + 2u < p.M) { store_row(row0 + 2u, col0, acc2); }
+  if (row0 + 3u < p.M) { store_row(row0 + 3u, col0, acc3); }
+#if ${TM8}
+  if (row0 + 4u < p.M) { store_row(row0 + 4u, col0, acc4); }
+  if (row0 + 5u < p.M) { store_row(row0 + 5u, col0, acc5); }
+  if (row0 + 6u < p.M) { store_row(row0 + 6u, col0, acc6); }
+  if (row0 + 7u < p.M) { store_row(row0 + 7u, col0, acc7); }
+#endif
+}
+
+fn store_row(i: u32, j0: u32, v: vec4<f32>) {
+  store(i, j0, v.x);
+  if (j0 + 1u < p.N) { store(i, j0 + 1u, v.y); }
+  if (j0 + 2u < p.N) { store(i, j0 + 2u, v.z); }
+  if (j0 + 3u < p.N) { store(i, j0 + 3u, v.w); }
+}
+#elif ${TILED}
 const BK: u32 = 16u;
 const TILE_M: u32 = WG_Y * TM;
 const TILE_N: u32 = WG_X * TN;
@@ -119,7 +166,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       for (var c = 0u; c < TN; c++) { bv[c] = Bs[kk][lid.x * TN + c]; }
       for (var r = 0u; r < TM; r++) {
         let av = As[kk][lid.y * TM + r];
-        for (var c = 0u; c < TN; c++) { acc[r][c] = fma(av, bv[c], acc[r][c]); }
+        for (var c = 0u; c < TN; c++) { acc[r][c] += av * bv[c]; }
       }
     }
     workgroupBarrier();
@@ -149,7 +196,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var c = 0u; c < TN; c++) { bv[c] = b_at(k, cols[c]); }
     for (var r = 0u; r < TM; r++) {
       let av = a_at(rows[r], k);
-      for (var c = 0u; c < TN; c++) { acc[r][c] = fma(av, bv[c], acc[r][c]); }
+      for (var c = 0u; c < TN; c++) { acc[r][c] += av * bv[c]; }
     }
   }
   for (var r = 0u; r < TM; r++) {

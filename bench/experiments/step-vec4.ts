@@ -6,20 +6,22 @@
 // first block also runs the TF.js webgpu / wasm / CPU comparisons.
 import { acquireDevice } from '../../src/gpu/device.js';
 import { benchStep, formatBenchTable } from '../../src/bench/index.js';
-import { installVec4Gemm, type Vec4Block } from './vec4-gemm.js';
+import { installVec4Gemm, parseVec4Choice } from './vec4-gemm.js';
 
 const args = process.argv.slice(2);
 const flag = (k: string): string | undefined => {
   const i = args.indexOf(`--${k}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const blocks = (flag('blocks') ?? '8x8').split(',');
+// TMxTN[@WXxWY][:gen]: rows × columns per invocation, workgroup size (default 8x8);
+// the kernel is gemm_vec4.wgsl (8 or 16 × 8 or 16), or with :gen the generator in vec4-gemm.ts.
+const blocks = (flag('blocks') ?? '16x8').split(',');
+const rounds = Number(flag('rounds') ?? 1);
 const steps = Number(flag('steps') ?? 10);
 const full = args.includes('--full');
 const ctx = await acquireDevice();
-for (const b of blocks) {
-  const [tm, tn] = b.split('x').map(Number) as [number, number];
-  const blk: Vec4Block = { TM: tm, TNV: tn / 4, WX: 8, WY: 8 };
+for (const b of Array.from({ length: rounds }, () => blocks).flat()) {
+  const blk = parseVec4Choice(b);
   const patch = installVec4Gemm({ NN: blk, NT: blk, TN: blk });
   const r = await benchStep(ctx, { steps, tfjsWebgpu: full, tfjsWasm: full, cpu: full, gemmVariant: 'regblock-4x4', log: (l) => void process.stderr.write(`[bench] ${l}\n`) });
   patch.uninstall();
@@ -27,7 +29,7 @@ for (const b of blocks) {
     r.ours.gemmVariant = `vec4 prototype ${b} (fallback regblock-4x4: ${patch.fellBack} calls)`;
     console.log(args.includes('--json') ? JSON.stringify(r, null, 2) : formatBenchTable(r));
   } else {
-    console.log(`block ${b}: ${r.ours.samplesPerSec.toFixed(0)} samples/s, ${(r.ours.secondsPerStep * 1000).toFixed(1)} ms/step, ${r.ours.gflops.toFixed(2)} GFLOP/s; vec4 calls ${patch.used}, fallbacks ${patch.fellBack}; J0 ${r.costCheck.ours.toFixed(4)}`);
+    console.log(`block ${b}: ${r.ours.samplesPerSec.toFixed(0)} samples/s, ${(r.ours.secondsPerStep * 1000).toFixed(1)} ms/step, ${r.ours.gflops.toFixed(2)} GFLOP/s; vec4 calls ${patch.used}, fallbacks ${patch.fellBack}; CPU ${((r.ours.cpuSecondsPerStep ?? NaN) * 1000).toFixed(0)} ms/step (≈ ${(256 / ((r.ours.cpuSecondsPerStep ?? NaN) / 2)).toFixed(0)} samples/s on 2 idle cores); J0 ${r.costCheck.ours.toFixed(4)}`);
   }
 }
 ctx.destroy();

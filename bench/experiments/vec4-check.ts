@@ -7,9 +7,11 @@ import { BufferPool, readF32, STORAGE, writeF32 } from '../../src/gpu/buffers.js
 import { Kernels, recordDispatches } from '../../src/gpu/kernels.js';
 import { PipelineCache } from '../../src/gpu/shaders.js';
 import { Rng } from '../../src/prng.js';
-import { installVec4Gemm } from './vec4-gemm.js';
+import { installVec4Gemm, parseVec4Choice } from './vec4-gemm.js';
 
-const blk = { TM: 8, TNV: 2, WX: 8, WY: 8 };
+// One block shape per run: --block 16x16@4x4 (the .wgsl file) or 8x8:gen (the generator).
+const spec = process.argv[process.argv.indexOf('--block') + 1] ?? '8x8';
+const blk = parseVec4Choice(process.argv.includes('--block') ? spec : '8x8');
 const patch = installVec4Gemm({ NN: blk, NT: blk, TN: blk });
 const ctx = await acquireDevice();
 const pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize);
@@ -58,6 +60,6 @@ for (const [M, N, K] of [[4, 4, 4], [12, 20, 36], [100, 196, 68], [131, 8, 4], [
     }
   }
 }
-console.log(`${cases} cases, vec4 kernel used ${patch.used}×, fell back ${patch.fellBack}×, worst rel err ${worst.toExponential(2)} ${worst < 1e-5 ? 'OK' : 'FAIL'}`);
+console.log(`${process.argv.includes('--block') ? spec : '8x8'}: ${cases} cases, vec4 kernel used ${patch.used}×, fell back ${patch.fellBack}×, worst rel err ${worst.toExponential(2)} ${worst < 1e-5 ? 'OK' : 'FAIL'}`);
 ctx.check();
 process.exit(worst < 1e-5 ? 0 : 1);

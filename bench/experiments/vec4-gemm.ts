@@ -10,6 +10,8 @@
 // fma of the current kernel costs gathers and scatters. Here the accumulators are
 // named vec4 values and each loaded scalar feeds TN (or TM) fmas.
 
+import { readFileSync } from 'node:fs';
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { renderShader } from '../../src/gpu/shaders.js';
 import { Kernels, type Dispatch, type GemmCall } from '../../src/gpu/kernels.js';
 import { UNIFORM } from '../../src/gpu/buffers.js';
@@ -24,6 +26,37 @@ export interface Vec4Block {
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** The proposed shader file (bench/experiments/gemm_vec4.wgsl), one block shape per variant. */
+export interface Vec4FileVariant {
+  ROWS16: boolean;
+  COLS16: boolean;
+  WG_X: number;
+  WG_Y: number;
+}
+
+const FILE_TEXT = readFileSync(new URL('./gemm_vec4.wgsl', import.meta.url), 'utf8');
+
+/** Renders gemm_vec4.wgsl the way src/gpu/shaders.ts renders shaders/ files (activation.wgsl in front). */
+export function renderVec4File(v: Vec4FileVariant, o: { transA: boolean; transB: boolean; accumulate: boolean; addend: boolean; bias: boolean; storeZ: boolean; act: number; alpha: number | string }): string {
+  const act = renderShader(['activation'], { ACT: o.act, ALPHA: typeof o.alpha === 'number' ? `${o.alpha}.0` : o.alpha, HIDDEN_DELTA: false, NEEDS_Z: false, SPARSE: false });
+  const defines: Record<string, unknown> = {
+    TRANS_A: o.transA, TRANS_B: o.transB, ACCUMULATE: o.accumulate, ADDEND: o.addend, BIAS: o.bias, STORE_Z: o.storeZ,
+    ROWS16: v.ROWS16, COLS16: v.COLS16, WG_X: v.WG_X, WG_Y: v.WG_Y,
+  };
+  const strings: string[] = [];
+  const values: unknown[] = [];
+  let last = 0;
+  for (const m of FILE_TEXT.matchAll(/\$\{(\w+)\}/g)) {
+    if (!(m[1]! in defines)) throw new Error(`gemm_vec4.wgsl needs ${m[1]}`);
+    strings.push(FILE_TEXT.slice(last, m.index));
+    values.push(defines[m[1]!]);
+    last = m.index! + m[0].length;
+  }
+  strings.push(FILE_TEXT.slice(last));
+  const raw = Object.assign([...strings], { raw: [...strings] }) as unknown as TemplateStringsArray;
+  return `${act}\n${wgsl(raw, ...values) as string}`;
+}
 
 /** The full kernel source (activation.wgsl + GEMM) for one call's layout and epilogue. */
 export function vec4GemmSource(blk: Vec4Block, o: { transA: boolean; transB: boolean; accumulate: boolean; addend: boolean; bias: boolean; storeZ: boolean; act: number; alpha: number | string }): string {
@@ -127,8 +160,10 @@ export interface Vec4Patch {
   uninstall(): void;
 }
 
-/** Routes eligible Kernels.gemm calls of this process to the vec4 kernel with block `blk` (per layout). */
-export function installVec4Gemm(blocks: { NN: Vec4Block; NT: Vec4Block; TN: Vec4Block }): Vec4Patch {
+export type Vec4Choice = ({ kind: 'generated' } & Vec4Block) | ({ kind: 'file' } & Vec4FileVariant);
+
+/** Routes eligible Kernels.gemm calls of this process to a vec4 kernel (per layout: generated block or the .wgsl file). */
+export function installVec4Gemm(blocks: { NN: Vec4Choice; NT: Vec4Choice; TN: Vec4Choice }): Vec4Patch {
   const original = Kernels.prototype.gemm;
   const pipelines = new Map<string, GPUComputePipeline>();
   const patch: Vec4Patch = {
@@ -153,7 +188,7 @@ export function installVec4Gemm(blocks: { NN: Vec4Block; NT: Vec4Block; TN: Vec4
       transA: !!c.transA, transB: !!c.transB, accumulate: (c.beta ?? 0) !== 0, addend: !!c.E && (c.gamma ?? 0) !== 0,
       bias: !!c.bias, storeZ: !!c.Z, act: act ? ACT_IDS[act.name]! : 2, alpha: Number.isInteger(alpha) ? alpha : `${alpha}`,
     };
-    const code = vec4GemmSource(blk, o);
+    const code = blk.kind === 'file' ? renderVec4File(blk, o) : vec4GemmSource(blk, o);
     const device = this.ctx.device;
     let pipeline = pipelines.get(code);
     if (!pipeline) {
@@ -183,9 +218,21 @@ export function installVec4Gemm(blocks: { NN: Vec4Block; NT: Vec4Block; TN: Vec4
     if (o.addend) entries.push({ binding: 5, resource: { buffer: c.E!.buffer } });
     if (o.storeZ) entries.push({ binding: 6, resource: { buffer: c.Z! } });
     const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const x = Math.ceil(c.N / 4 / (blk.WX * blk.TNV));
-    const y = Math.ceil(c.M / (blk.WY * blk.TM));
+    const [tm, tnv, wx, wy] = blk.kind === 'file' ? [blk.ROWS16 ? 16 : 8, blk.COLS16 ? 4 : 2, blk.WG_X, blk.WG_Y] : [blk.TM, blk.TNV, blk.WX, blk.WY];
+    const x = Math.ceil(c.N / 4 / (wx * tnv));
+    const y = Math.ceil(c.M / (wy * tm));
     return { pipeline, bindGroup, x, y, label: `vec4 gemm ${layout} ${c.M}x${c.N}x${c.K}`, params };
   };
   return patch;
+}
+
+/** 'TMxTN[@WXxWY][:gen]', e.g. '8x16@4x4' (the .wgsl file) or '8x16@4x4:gen' (the generator). */
+export function parseVec4Choice(spec: string): Vec4Choice {
+  const [body, how] = spec.split(':');
+  const [blkS, wgS] = body!.split('@');
+  const [tm, tn] = blkS!.split('x').map(Number) as [number, number];
+  const [wx, wy] = (wgS ?? '8x8').split('x').map(Number) as [number, number];
+  if (how === 'gen') return { kind: 'generated', TM: tm, TNV: tn / 4, WX: wx, WY: wy };
+  if (![8, 16].includes(tm) || ![8, 16].includes(tn)) throw new Error(`gemm_vec4.wgsl blocks are 8 or 16 rows × 8 or 16 columns, got ${blkS}`);
+  return { kind: 'file', ROWS16: tm === 16, COLS16: tn === 16, WG_X: wx, WG_Y: wy };
 }

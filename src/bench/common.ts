@@ -26,6 +26,20 @@ export interface Timing {
   seconds: number;
   minSeconds: number;
   reps: number;
+  /**
+   * Process CPU seconds (user + system, all threads) per run, averaged over the
+   * timed runs; null outside Node. Less sensitive than wall time to other
+   * processes competing for the cores: compare engines by it on a busy machine.
+   */
+  cpuSeconds: number | null;
+}
+
+/** Process CPU seconds so far (all threads), or null outside Node. */
+export function cpuClock(): number | null {
+  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
+  if (!p?.cpuUsage) return null;
+  const u = p.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 type NodeProcess = { versions?: { node?: string }; platform?: string };
@@ -92,15 +106,17 @@ export async function timeRuns(run: () => Promise<void>, warmup: number, reps: n
   if (!(reps >= 1)) throw new RangeError(`reps must be ≥ 1, got ${reps}`);
   for (let i = 0; i < warmup; i++) await run();
   const times: number[] = [];
+  const c0 = cpuClock();
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
     await run();
     times.push((performance.now() - t0) / 1000);
   }
+  const c1 = cpuClock();
   times.sort((a, b) => a - b);
   const mid = times.length >> 1;
   const seconds = times.length % 2 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
-  return { seconds, minSeconds: times[0]!, reps };
+  return { seconds, minSeconds: times[0]!, reps, cpuSeconds: c0 === null || c1 === null ? null : (c1 - c0) / reps };
 }
 
 /** Largest |a − b| / (1 + |b|). */

@@ -1,7 +1,7 @@
 // Benchmark results as Markdown tables (readable in a terminal, pasteable into RESULTS.md).
 
 import type { GemmBenchResult } from './gemm.js';
-import type { StepBenchResult } from './step.js';
+import type { StepBenchResult, StepFigure } from './step.js';
 
 export type BenchResult = GemmBenchResult | StepBenchResult;
 
@@ -40,10 +40,11 @@ function formatGemm(r: GemmBenchResult): string {
     `${num(s.ours.gflops)} (${s.ours.variant})`,
     num(s.tfjs?.gflops),
     ratio(s.ratio),
+    ratio(s.cpuTimeRatio),
     s.maxRelDiffVsTfjs === null ? '—' : s.maxRelDiffVsTfjs.toExponential(1),
     `${s.ours.reps}`,
   ]);
-  const head = ['n', ...names.map((v) => `${v} GFLOP/s`), 'ours (best) GFLOP/s', 'TF.js webgpu GFLOP/s', 'ours / TF.js', 'max rel diff', 'reps'];
+  const head = ['n', ...names.map((v) => `${v} GFLOP/s`), 'ours (best) GFLOP/s', 'TF.js webgpu GFLOP/s', 'ours / TF.js', 'same by CPU time', 'max rel diff', 'reps'];
   return [
     `GEMM C = A·B, n × n × n, f32 (median of reps after ${r.warmup} warm-up runs; each run waits for completion, no readback)`,
     ...header(r),
@@ -55,23 +56,24 @@ function formatGemm(r: GemmBenchResult): string {
 
 function formatStep(r: StepBenchResult): string {
   const c = r.config;
+  const cpuMs = (f: StepFigure): string => (f.cpuSecondsPerStep === null ? '—' : num(f.cpuSecondsPerStep * 1000));
   const rows: string[][] = [
-    ['webgpu-nn (WebGPU)', num(r.ours.samplesPerSec), num(r.ours.secondsPerStep * 1000), `${r.ours.steps}`, '1×', `GEMM ${r.ours.gemmVariant}, ${num(r.ours.gflops)} GFLOP/s, ${num(r.ours.readbacksPerStep)} readbacks/step`],
+    ['webgpu-nn (WebGPU)', num(r.ours.samplesPerSec), num(r.ours.secondsPerStep * 1000), cpuMs(r.ours), `${r.ours.steps}`, '1×', '1×', `GEMM ${r.ours.gemmVariant}, ${num(r.ours.gflops)} GFLOP/s, ${num(r.ours.readbacksPerStep)} readbacks/step`],
   ];
-  const add = (label: string, f: { samplesPerSec: number; secondsPerStep: number; steps: number } | null, vs: number | null, extra = ''): void => {
-    rows.push(f ? [label, num(f.samplesPerSec), num(f.secondsPerStep * 1000), `${f.steps}`, ratio(vs), extra] : [label, '—', '—', '—', '—', 'not run (see notes)']);
+  const add = (label: string, f: StepFigure | null, vs: number | null, vsCpu: number | null, extra = ''): void => {
+    rows.push(f ? [label, num(f.samplesPerSec), num(f.secondsPerStep * 1000), cpuMs(f), `${f.steps}`, ratio(vs), ratio(vsCpu), extra] : [label, '—', '—', '—', '—', '—', '—', 'not run (see notes)']);
   };
   const info = (i: Record<string, string | number | boolean> | undefined): string =>
     i ? Object.entries(i).map(([k, v]) => `${k} ${v}`).join(', ') : '';
-  add('TF.js webgpu (same device)', r.tfjsWebgpu, r.ratios.vsTfjsWebgpu, info(r.tfjsWebgpu?.info));
-  add('TF.js wasm', r.tfjsWasm, r.ratios.vsTfjsWasm, info(r.tfjsWasm?.info));
-  add('CPU reference (float64 JS)', r.cpu, r.ratios.vsCpu);
+  add('TF.js webgpu (same device)', r.tfjsWebgpu, r.ratios.vsTfjsWebgpu, r.cpuTimeRatios.vsTfjsWebgpu, info(r.tfjsWebgpu?.info));
+  add('TF.js wasm', r.tfjsWasm, r.ratios.vsTfjsWasm, r.cpuTimeRatios.vsTfjsWasm, info(r.tfjsWasm?.info));
+  add('CPU reference (float64 JS)', r.cpu, r.ratios.vsCpu, r.cpuTimeRatios.vsCpu);
   const cc = r.costCheck;
   return [
     `Sparse-autoencoder SGD step: layers ${c.layers.join('-')}, sigmoid, squared error, batch ${c.batch}, ρ = ${c.rho}, β = ${c.beta}, λ = ${c.lambda}, η = ${c.lr}`,
     ...header(r),
     '',
-    table(['engine', 'samples/s', 'ms/step', 'steps', 'ours ÷ this', 'notes'], rows),
+    table(['engine', 'samples/s', 'ms/step', 'CPU ms/step', 'steps', 'ours ÷ this', 'same by CPU time', 'notes'], rows),
     '',
     `J(θ₀) on batch 1: ours ${num(cc.ours, 6)}, TF.js webgpu ${num(cc.tfjsWebgpu, 6)}, TF.js wasm ${num(cc.tfjsWasm, 6)}, CPU ${num(cc.cpu, 6)} (max rel diff ${cc.maxRelDiff.toExponential(1)})`,
     ...r.notes.map((n) => `note: ${n}`),

@@ -10,7 +10,7 @@ import type { GpuContext } from '../gpu/device.js';
 import { GEMM_VARIANT_NAMES, Kernels, recordDispatches, type GemmVariant } from '../gpu/kernels.js';
 import { PipelineCache } from '../gpu/shaders.js';
 import { Rng } from '../prng.js';
-import { benchMeta, errorMessage, maxRelDiff, timeRuns, type BenchMeta } from './common.js';
+import { benchMeta, errorMessage, maxRelDiff, timeRuns, type BenchMeta, type Timing } from './common.js';
 import { useTfWebGpu, tfVersions } from './tfjs.js';
 
 export interface GemmBenchOptions {
@@ -36,6 +36,8 @@ export interface GemmFigure {
   seconds: number;
   minSeconds: number;
   reps: number;
+  /** Process CPU seconds per product (both cores count; null outside Node). */
+  cpuSeconds: number | null;
 }
 
 export interface GemmSizeResult {
@@ -47,8 +49,10 @@ export interface GemmSizeResult {
   /** The fastest variant. */
   ours: { variant: GemmVariant } & GemmFigure;
   tfjs: GemmFigure | null;
-  /** ours.gflops / tfjs.gflops. */
+  /** ours.gflops / tfjs.gflops (wall clock). */
   ratio: number | null;
+  /** tfjs.cpuSeconds / ours.cpuSeconds (process CPU time, robust to other load; null outside Node). */
+  cpuTimeRatio: number | null;
   /** max |C_ours − C_tfjs| / (1 + |C_tfjs|): both engines computed the same product. */
   maxRelDiffVsTfjs: number | null;
 }
@@ -65,8 +69,8 @@ function defaultReps(n: number): number {
   return n >= 1024 ? 1 : n >= 512 ? 3 : 5;
 }
 
-function figure(flop: number, t: { seconds: number; minSeconds: number; reps: number }): GemmFigure {
-  return { gflops: flop / t.seconds / 1e9, seconds: t.seconds, minSeconds: t.minSeconds, reps: t.reps };
+function figure(flop: number, t: Timing): GemmFigure {
+  return { gflops: flop / t.seconds / 1e9, seconds: t.seconds, minSeconds: t.minSeconds, reps: t.reps, cpuSeconds: t.cpuSeconds };
 }
 
 export async function benchGemm(ctx: GpuContext, opts: GemmBenchOptions = {}): Promise<GemmBenchResult> {
@@ -163,7 +167,8 @@ export async function benchGemm(ctx: GpuContext, opts: GemmBenchOptions = {}): P
           tfjsWanted = false;
         }
       }
-      rows.push({ n, flop, variants: timed, ours, tfjs, ratio: tfjs ? ours.gflops / tfjs.gflops : null, maxRelDiffVsTfjs: diff });
+      const cpuTimeRatio = tfjs?.cpuSeconds && ours.cpuSeconds ? tfjs.cpuSeconds / ours.cpuSeconds : null;
+      rows.push({ n, flop, variants: timed, ours, tfjs, ratio: tfjs ? ours.gflops / tfjs.gflops : null, cpuTimeRatio, maxRelDiffVsTfjs: diff });
     }
   } finally {
     pool.destroy();

@@ -18,7 +18,7 @@ import { GpuObjective } from '../gpu/objective.js';
 import { initParameters, paramLayout, type ParamLayout } from '../params.js';
 import { Rng } from '../prng.js';
 import { resolveSpec, type Matrix, type Network } from '../spec.js';
-import { benchMeta, errorMessage, type BenchMeta } from './common.js';
+import { benchMeta, cpuClock, errorMessage, type BenchMeta } from './common.js';
 import { tfVersions, useTfWasm, useTfWebGpu, type TF, type TfEngine } from './tfjs.js';
 
 export interface StepBenchOptions {
@@ -55,6 +55,8 @@ export interface StepFigure {
   samplesPerSec: number;
   secondsPerStep: number;
   steps: number;
+  /** Process CPU seconds per step (all threads; null outside Node): robust to other load on the machine. */
+  cpuSecondsPerStep: number | null;
 }
 
 export interface StepBenchResult extends BenchMeta {
@@ -79,7 +81,10 @@ export interface StepBenchResult extends BenchMeta {
   tfjsWebgpu: (StepFigure & { info: Record<string, string | number | boolean> }) | null;
   tfjsWasm: (StepFigure & { info: Record<string, string | number | boolean> }) | null;
   cpu: StepFigure | null;
+  /** ours.samplesPerSec / theirs (wall clock). */
   ratios: { vsTfjsWebgpu: number | null; vsTfjsWasm: number | null; vsCpu: number | null };
+  /** Their CPU seconds per sample / ours (process CPU time; null outside Node). */
+  cpuTimeRatios: { vsTfjsWebgpu: number | null; vsTfjsWasm: number | null; vsCpu: number | null };
   /** J at the initial θ on the first batch by each engine, and the largest relative difference to ours. */
   costCheck: { ours: number; tfjsWebgpu: number | null; tfjsWasm: number | null; cpu: number | null; maxRelDiff: number };
   notes: string[];
@@ -94,12 +99,19 @@ function stepFlop(layout: ParamLayout, batch: number): number {
   return f;
 }
 
+/** (their CPU seconds per sample) / (ours). */
+function cpuRatio(theirs: StepFigure | null, ours: StepFigure, batch: number): number | null {
+  if (!theirs || theirs.cpuSecondsPerStep === null || ours.cpuSecondsPerStep === null) return null;
+  return theirs.cpuSecondsPerStep / batch / (ours.cpuSecondsPerStep / batch);
+}
+
 function rowsOf(X: Matrix, start: number, count: number): Matrix {
   return { rows: count, cols: X.cols, data: X.data.subarray(start * X.cols, (start + count) * X.cols) };
 }
 
-function figure(steps: number, batch: number, seconds: number): StepFigure {
-  return { samplesPerSec: (steps * batch) / seconds, secondsPerStep: seconds / steps, steps };
+function figure(steps: number, batch: number, seconds: number, cpu0: number | null): StepFigure {
+  const cpu1 = cpuClock();
+  return { samplesPerSec: (steps * batch) / seconds, secondsPerStep: seconds / steps, steps, cpuSecondsPerStep: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / steps };
 }
 
 /** The sparse-autoencoder objective in tf ops, on θ's layout; returns J as a scalar. */
@@ -137,27 +149,28 @@ async function tfSteps(
   o: { batch: number; batches: number; lr: number; warmup: number; steps: number },
 ): Promise<{ figure: StepFigure; cost0: number }> {
   const tf = eng.tf;
-  const vars = layout.slots.map((s, l) => ({
-    W: tf.variable(tf.tensor2d(Float32Array.from(theta0.subarray(s.w, s.w + s.nOut * s.nIn)), [s.nOut, s.nIn]), true, `bench_W${l + 1}_${eng.name}`),
-    b: tf.variable(tf.tensor1d(Float32Array.from(theta0.subarray(s.b, s.b + s.nOut))), true, `bench_b${l + 1}_${eng.name}`),
+  const vars = layout.slots.map((s) => ({
+    W: tf.variable(tf.tensor2d(Float32Array.from(theta0.subarray(s.w, s.w + s.nOut * s.nIn)), [s.nOut, s.nIn])),
+    b: tf.variable(tf.tensor1d(Float32Array.from(theta0.subarray(s.b, s.b + s.nOut)))),
   }));
   const batches = Array.from({ length: o.batches }, (_, k) => tf.tensor2d(Float32Array.from(rowsOf(X, k * o.batch, o.batch).data), [o.batch, X.cols]));
   const varList = vars.flatMap((v) => [v.W, v.b]);
   const opt = tf.train.sgd(o.lr);
   try {
-    const c0 = tf.tidy(() => tfObjective(tf, net, vars, batches[0]!));
-    const cost0 = (await c0.data())[0]!;
-    c0.dispose();
+    const j0 = tf.tidy(() => tfObjective(tf, net, vars, batches[0]!));
+    const cost0 = (await j0.data())[0]!;
+    j0.dispose();
     const step = (s: number): void => {
       opt.minimize(() => tfObjective(tf, net, vars, batches[s % o.batches]!), false, varList);
     };
     for (let s = 0; s < o.warmup; s++) step(s);
     await eng.sync();
+    const c0 = cpuClock();
     const t0 = performance.now();
     for (let s = 0; s < o.steps; s++) step(s);
     await eng.sync();
     const seconds = (performance.now() - t0) / 1000;
-    return { figure: figure(o.steps, o.batch, seconds), cost0 };
+    return { figure: figure(o.steps, o.batch, seconds, c0), cost0 };
   } finally {
     opt.dispose();
     vars.forEach((v) => {
@@ -212,12 +225,13 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
     for (let s = 0; s < warmup; s++) await step(s);
     await obj.ops.flush();
     const reads0 = obj.readbacks;
+    const c0 = cpuClock();
     const t0 = performance.now();
     for (let s = 0; s < steps; s++) await step(s);
     await obj.ops.flush();
     const seconds = (performance.now() - t0) / 1000;
+    const f = figure(steps, batch, seconds, c0);
     ctx.check();
-    const f = figure(steps, batch, seconds);
     ours = { ...f, readbacksPerStep: (obj.readbacks - reads0) / steps, gemmVariant: opts.gemmVariant ?? 'autotuned', gflops: (stepFlop(layout, batch) * steps) / seconds / 1e9 };
   } finally {
     objective?.dispose();
@@ -270,9 +284,10 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
     };
     costCpu = await one(0);
     theta.set(theta0);
+    const c0 = cpuClock();
     const t0 = performance.now();
     for (let s = 0; s < cpuSteps; s++) await one(s);
-    cpu = figure(cpuSteps, batch, (performance.now() - t0) / 1000);
+    cpu = figure(cpuSteps, batch, (performance.now() - t0) / 1000, c0);
   }
 
   const rel = (c: number | null): number => (c === null ? 0 : Math.abs(c - cost0) / Math.max(1e-12, Math.abs(cost0)));
@@ -293,6 +308,11 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
       vsTfjsWebgpu: tfjsWebgpu ? ours.samplesPerSec / tfjsWebgpu.samplesPerSec : null,
       vsTfjsWasm: tfjsWasm ? ours.samplesPerSec / tfjsWasm.samplesPerSec : null,
       vsCpu: cpu ? ours.samplesPerSec / cpu.samplesPerSec : null,
+    },
+    cpuTimeRatios: {
+      vsTfjsWebgpu: cpuRatio(tfjsWebgpu, ours, batch),
+      vsTfjsWasm: cpuRatio(tfjsWasm, ours, batch),
+      vsCpu: cpuRatio(cpu, ours, batch),
     },
     costCheck: { ours: cost0, tfjsWebgpu: costWebgpu, tfjsWasm: costWasm, cpu: costCpu, maxRelDiff: Math.max(rel(costWebgpu), rel(costWasm), rel(costCpu)) },
     notes,

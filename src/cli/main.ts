@@ -5,6 +5,9 @@ import { SpecError } from '../spec.js';
 import { UsageError } from './args.js';
 import { costCommand, costUsage } from './cost.js';
 import { gradcheckCommand, gradcheckUsage } from './gradcheck.js';
+import { trainCommand, trainUsage } from './train.js';
+import { infoCommand, infoUsage } from './info.js';
+import { dataCommand, dataUsage } from './data.js';
 import { processIO, type CliIO } from './io.js';
 
 interface Command {
@@ -14,6 +17,9 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  train: { summary: 'train a network or sparse autoencoder (the main job without --config)', usage: trainUsage, run: trainCommand },
+  info: { summary: 'print the WebGPU adapter and its limits', usage: infoUsage, run: infoCommand },
+  data: { summary: 'locate or install the data sets (Fashion-MNIST, natural images)', usage: dataUsage, run: dataCommand },
   gradcheck: { summary: 'check ∇J against central differences (cpu) or the CPU reference (webgpu)', usage: gradcheckUsage, run: gradcheckCommand },
   cost: { summary: 'evaluate J(θ; X, Y) and ∇J from files', usage: costUsage, run: costCommand },
 };

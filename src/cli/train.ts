@@ -114,7 +114,10 @@ function progressLine(p: Progress, width: number): string {
   const barWidth = Math.max(10, Math.min(30, width - 70));
   const filled = Math.round(frac * barWidth);
   const bar = p.total ? `[${'='.repeat(filled)}${' '.repeat(barWidth - filled)}] ` : '';
-  const cost = p.cost === null ? '' : ` J ${p.cost.toPrecision(5)}`;
+  const r = p.report;
+  const parts = r && p.cost !== null ? ` (data ${r.parts.data.toPrecision(3)} wd ${r.parts.weightDecay.toPrecision(3)} kl ${r.parts.sparsity.toPrecision(3)})` : '';
+  const rho = r?.rhoHatMean != null ? ` ρ̂ ${r.rhoHatMean.toPrecision(3)}` : '';
+  const cost = p.cost === null ? '' : ` J ${p.cost.toPrecision(5)}${parts}${rho}`;
   return `${bar}it ${p.iteration}${p.total ? `/${p.total}` : ''} ep ${p.epoch}${cost}  ${Math.round(p.samplesPerSecond)} samples/s  ${clock(p.seconds)} ETA ${clock(p.etaSeconds ?? NaN)}`;
 }
 

@@ -128,8 +128,9 @@ export async function chooseGemmVariant(kernels: Kernels, shape: GemmShape): Pro
   let p = inflight.get(key);
   if (!p) {
     p = (async () => {
-      // Time on a representative member of the class, capped to keep tuning short.
-      const cap = (n: number): number => Math.min(n, 512);
+      // Time on a representative member of the class, capped to keep tuning short
+      // (a slow variant on a software adapter can take seconds at 512³).
+      const cap = (n: number): number => Math.min(n, kernels.ctx.adapter.isSoftware ? 160 : 512);
       const probe = { ...shape, M: cap(shape.M), N: cap(shape.N), K: cap(shape.K) };
       let best: GemmVariant = GEMM_VARIANT_NAMES[0]!;
       let bestT = Infinity;

@@ -42,12 +42,16 @@ function actDefines(a: Activation | null): Defines {
 }
 
 export const GEMM_VARIANTS = {
+  /** Barrier-free, 4 × 4 outputs per invocation in vec4 registers (no private arrays), 8 × 8 invocations. */
+  'unrolled-4x4': { UNROLLED: true, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
+  /** As unrolled-4x4 with 8 rows per invocation: each B load feeds twice the arithmetic. */
+  'unrolled-8x4': { UNROLLED: true, TM8: true, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
   /** Barrier-free, 4 × 4 outputs per invocation, 8 × 8 invocations. */
-  'regblock-4x4': { TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
+  'regblock-4x4': { UNROLLED: false, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
   /** Barrier-free, 8 × 4 outputs per invocation (more reuse of each B load). */
-  'regblock-8x4': { TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
+  'regblock-8x4': { UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
   /** Shared-memory tiles of 64 × 64 with barriers, 4 × 4 per invocation, 16 × 16 invocations. */
-  'tiled-64': { TILED: true, TM: 4, TN: 4, WG_X: 16, WG_Y: 16 },
+  'tiled-64': { UNROLLED: false, TM8: false, TILED: true, TM: 4, TN: 4, WG_X: 16, WG_Y: 16 },
 } as const;
 export type GemmVariant = keyof typeof GEMM_VARIANTS;
 export const GEMM_VARIANT_NAMES = Object.keys(GEMM_VARIANTS) as GemmVariant[];

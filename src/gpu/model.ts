@@ -17,8 +17,8 @@ import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
 
 /** Slots of the scalars buffer: each holds one already-scaled part of J. */
-const SLOT = { data: 0, weightDecay: 1, sparsity: 2, l1: 3 } as const;
-const SLOTS = 4;
+const SLOT = { data: 0, weightDecay: 1, sparsity: 2, l1: 3, rhoHatMean: 4 } as const;
+const SLOTS = 5;
 
 /** Examples resident on the GPU, split into chunks that each fit one storage binding. */
 export class GpuDataset {
@@ -341,6 +341,10 @@ export class GpuModel implements Model {
         finalCost.push(...(await k.sum({ count: net.layers[l + 1]!, map: 'kl', x: { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l] }, rho: sparse.rho, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.sparsity, scale: sparse.beta })));
       }
     }
+    if (Lw > 1) {
+      const n2 = net.layers[1]!;
+      finalCost.push(...(await k.sum({ count: n2, map: 'identity', x: { buffer: this.rhoHatBuffer, offset: 0 }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.rhoHatMean, scale: 1 / n2 })));
+    }
     const plan: Plan = { rhoPass, chunks, finalCost, layers };
     this.plans.set(ds, plan);
     return plan;
@@ -374,11 +378,12 @@ export class GpuModel implements Model {
   }
 
   /** Reads the parts of J written by the last evaluate({ cost: true }). */
-  async readCost(): Promise<{ cost: number; parts: CostParts }> {
+  async readCost(): Promise<{ cost: number; parts: CostParts; rhoHatMean: number | null }> {
     this.live();
     const [s] = await readF32(this.ctx.device, this.pool, [{ buffer: this.scalarsBuffer, count: SLOTS }]);
     const parts: CostParts = { data: s![SLOT.data]!, weightDecay: s![SLOT.weightDecay]!, sparsity: s![SLOT.sparsity]!, l1: s![SLOT.l1]! };
-    return { cost: parts.data + parts.weightDecay + parts.sparsity + parts.l1, parts };
+    const rhoHatMean = this.network.layers.length > 2 ? s![SLOT.rhoHatMean]! : null;
+    return { cost: parts.data + parts.weightDecay + parts.sparsity + parts.l1, parts, rhoHatMean };
   }
 
   async readGradient(): Promise<Float64Array> {

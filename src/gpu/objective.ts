@@ -5,7 +5,7 @@
 
 import { Rng } from '../prng.js';
 import { SpecError, type Matrix } from '../spec.js';
-import type { BatchRange, Objective } from '../train/types.js';
+import type { BatchRange, Objective, ObjectiveReport } from '../train/types.js';
 import { STORAGE } from './buffers.js';
 import type { Dispatch } from './kernels.js';
 import type { GpuDataset, GpuModel } from './model.js';
@@ -20,6 +20,7 @@ export class GpuObjective implements Objective<GpuVector> {
   private order: GPUBuffer | null = null;
   private readonly batches = new Map<number, GpuDataset>();
   private readonly gathers = new Map<string, Dispatch[]>();
+  lastReport: ObjectiveReport | null = null;
   /** Cost readbacks so far (the ops count their own). */
   costReads = 0;
 
@@ -79,7 +80,9 @@ export class GpuObjective implements Objective<GpuVector> {
     await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather] });
     if (!wantCost) return null;
     this.costReads++;
-    return (await this.model.readCost()).cost;
+    const r = await this.model.readCost();
+    this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+    return r.cost;
   }
 
   /** Frees the data, batches and optimizer vectors (not the model). */

@@ -7,6 +7,7 @@
 import { cpuCost } from '../cpu/network.js';
 import { SpecError, type Matrix, type Network } from '../spec.js';
 import { cpuObjective, type CpuObjective } from './cpu-vectors.js';
+import type { ObjectiveReport } from './types.js';
 
 /** Rows order[start … start+count) of `M` as a new count × cols matrix. */
 export function gatherRows(M: Matrix, order: Uint32Array, start: number, count: number): Matrix {
@@ -29,18 +30,18 @@ export function gatherRows(M: Matrix, order: Uint32Array, start: number, count: 
 export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: Matrix, Y?: Matrix | null): CpuObjective {
   if (!net.autoencoder && !Y) throw new SpecError('targets Y are required for a network that is not an autoencoder');
   const target = net.autoencoder ? undefined : (Y ?? undefined);
-  return cpuObjective(
+  let last: ObjectiveReport | null = null;
+  const objective = cpuObjective(
     (theta, batch, order) => {
-      if (!batch) {
-        const r = cpuCost(net, theta, X, target, { gradient: true });
-        return { cost: r.cost, grad: r.grad! };
-      }
-      const Xb = gatherRows(X, order, batch.start, batch.count);
-      const Yb = target && gatherRows(target, order, batch.start, batch.count);
+      const Xb = batch ? gatherRows(X, order, batch.start, batch.count) : X;
+      const Yb = batch ? target && gatherRows(target, order, batch.start, batch.count) : target;
       const r = cpuCost(net, theta, Xb, Yb, { gradient: true });
+      const h = r.rhoHat[0];
+      last = { parts: r.parts, rhoHatMean: h ? h.reduce((a, b) => a + b, 0) / h.length : null };
       return { cost: r.cost, grad: r.grad! };
     },
     theta0,
     X.rows,
   );
+  return Object.defineProperty(objective, 'lastReport', { get: () => last });
 }

@@ -61,6 +61,13 @@ export interface Objective<V> {
   evaluate(opts?: { batch?: BatchRange; cost?: boolean }): Promise<number | null>;
   /** A new seeded random order of the examples (used by SGD at each epoch). */
   shuffle(seed: number): void;
+  /** The parts of J and the mean ρ̂ of the first hidden layer at the last evaluation that computed the cost (for progress displays). */
+  readonly lastReport?: ObjectiveReport | null;
+}
+
+export interface ObjectiveReport {
+  parts: { data: number; weightDecay: number; sparsity: number; l1: number };
+  rhoHatMean: number | null;
 }
 
 export interface IterationInfo {

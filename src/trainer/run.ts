@@ -24,7 +24,7 @@ import { encodePng } from '../viz/png-node.js';
 import { optimize, type OptimizerOptions } from '../train/optimize.js';
 import { cpuNetworkObjective } from '../train/cpu-network.js';
 import { stateFromJSON, stateToJSON } from '../train/state.js';
-import type { IterationInfo, Objective, OptimizeResult, OptimizerState } from '../train/types.js';
+import type { IterationInfo, Objective, ObjectiveReport, OptimizeResult, OptimizerState } from '../train/types.js';
 import { adapterLabel } from '../gpu/device.js';
 import type { GpuModel } from '../gpu/model.js';
 import { checkConfig, type TrainConfig } from './config.js';
@@ -36,6 +36,8 @@ export interface Progress {
   total: number | null;
   epoch: number;
   cost: number | null;
+  /** Parts of J and mean ρ̂ at the last evaluation that computed the cost. */
+  report: ObjectiveReport | null;
   samplesPerSecond: number;
   seconds: number;
   etaSeconds: number | null;
@@ -199,7 +201,6 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   const elapsed = (): number => secondsBefore + (performance.now() - t0) / 1000;
   const firstOrder = !['lbfgs', 'cg'].includes(config.optimizer.method);
   const costEvery = config.costEvery ?? (firstOrder ? Math.max(1, Math.round((total ?? 100) / 50)) : 1);
-  let last: IterationInfo | null = null;
   let interrupted = false;
   const evalsAtStart = resumed?.progress.evaluations ?? 0;
   const iterAtStart = resumed?.progress.iteration ?? 0;
@@ -217,13 +218,12 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
     ...(firstOrder ? { costEvery } : {}),
     ...(resumed ? { resume: resumed.state } : {}),
     onIteration: async (info: IterationInfo): Promise<boolean> => {
-      last = info;
       if (info.cost !== null) curve.push({ x: info.iteration, y: info.cost });
       const seconds = elapsed();
       const doneIters = info.iteration - iterAtStart;
       const sps = ((info.evaluations - evalsAtStart) * perEval) / Math.max(1e-9, (performance.now() - t0) / 1000);
       opts.onProgress?.({
-        iteration: info.iteration, total, epoch: info.epoch, cost: info.cost, samplesPerSecond: sps, seconds,
+        iteration: info.iteration, total, epoch: info.epoch, cost: info.cost, report: objective.lastReport ?? null, samplesPerSecond: sps, seconds,
         etaSeconds: total && doneIters > 0 ? ((total - info.iteration) * (performance.now() - t0)) / 1000 / doneIters : null,
       });
       if (opts.signal?.aborted) {
@@ -239,7 +239,6 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   let result: OptimizeResult;
   try {
     result = await optimize(objective, options);
-    if (!interrupted && last) await checkpoint(last);
   } finally {
     // θ lives in the objective on the CPU backend; hand it to the model for the evaluation below.
     if (!gpuModel) model.setParameters(await objective.ops.read(objective.theta));
