@@ -1,8 +1,12 @@
 // Runs a benchmark from the source tree (until `wgnn bench` exists):
-//   npx vite-node bench/run-node.ts gemm [--sizes 256,512,1024] [--reps N] [--variant NAME] [--no-tfjs] [--json]
+//   npx vite-node bench/run-node.ts gemm [--sizes 256,512,1024] [--reps N] [--variant NAME | --variants A,B]
+//                                        [--variants-1024 A,B] [--no-tfjs] [--json]
 //   npx vite-node bench/run-node.ts step [--layers 784,200,784] [--batch 256] [--steps 20] [--tfjs-steps 5]
 //                                        [--cpu-steps 3] [--variant NAME] [--no-tfjs] [--no-wasm] [--no-cpu] [--json]
+//   common: [--keep-tuning-cache]
 // Prints a Markdown table (or, with --json, the result object) on stdout; progress on stderr.
+// GEMM variants are autotuned into a fresh, temporary cache unless --keep-tuning-cache: a
+// cache written by an older version may name variants tuned before faster ones existed.
 import { acquireDevice } from '../src/gpu/device.js';
 import { GEMM_VARIANT_NAMES, type GemmVariant } from '../src/gpu/kernels.js';
 import { benchGemm, benchStep, formatBenchTable, type BenchResult } from '../src/bench/index.js';
@@ -24,11 +28,22 @@ const variant = flags.get('variant') as GemmVariant | undefined;
 if (variant && !GEMM_VARIANT_NAMES.includes(variant)) throw new Error(`--variant must be one of ${GEMM_VARIANT_NAMES.join(', ')}`);
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
+if (!flags.has('keep-tuning-cache')) {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  process.env.XDG_CACHE_HOME = mkdtempSync(join(tmpdir(), 'wgnn-bench-'));
+}
 const ctx = await acquireDevice();
 let result: BenchResult;
 try {
   if (what === 'gemm') {
-    result = await benchGemm(ctx, { sizes: list('sizes'), reps: int('reps'), warmup: int('warmup'), variant, tfjs: !flags.has('no-tfjs'), log });
+    // --variants-1024: the variants to time from n = 1024 on (the slowest take minutes there on software adapters).
+    const names = (k: string): GemmVariant[] | undefined => flags.get(k)?.split(',') as GemmVariant[] | undefined;
+    const all = names('variants');
+    const big = names('variants-1024');
+    const variants = big ? (n: number): GemmVariant[] => (n >= 1024 ? big : all ?? GEMM_VARIANT_NAMES) : all;
+    result = await benchGemm(ctx, { sizes: list('sizes'), reps: int('reps'), warmup: int('warmup'), variant, variants, tfjs: !flags.has('no-tfjs'), log });
   } else if (what === 'step') {
     result = await benchStep(ctx, {
       layers: list('layers'), batch: int('batch'), steps: int('steps'), tfjsWebgpuSteps: int('tfjs-steps'), cpuSteps: int('cpu-steps'),

@@ -7,16 +7,15 @@
 //   Bindings: 0 uniform ColParams, 1 X, 2 out (read_write). Dispatch: ceil(n/16).
 //
 // sum_partial / sum_final: a scalar Σₖ map(x[k], y[k]) in two stages. Stage 1:
-//   each of G workgroups (256 invocations) sums a grid-stride share and a tree
-//   reduces it into partials[g]. Stage 2: one workgroup reduces the G partials
+//   T ≤ 4096 invocations each sum a grid-stride share into partials[t]. Stage 2:
+//   one workgroup of 64 reduces the T partials (serially per lane, then a tree)
 //   and adds scale · total into scalars[slot] (slots are zeroed per evaluation,
 //   so chunks accumulate). MAP (template value): 0 x, 1 x², 2 |x|,
 //   3 KL(ρ‖x) = ρ log(ρ/x) + (1−ρ) log((1−ρ)/(1−x)), 4 x·y, 5 ½(x−y)²,
 //   6 binary cross-entropy from logits x = z and targets y: softplus(z) − y·z
 //   (= −[y log σ(z) + (1−y) log(1−σ(z))]).
 //   Bindings: 0 uniform SumParams, 1 x, 2 y (MAP ≥ 4), 3 partials, 4 scalars.
-
-const WG: u32 = 256u;
+//   Dispatch: ceil(T / 64) workgroups, then 1.
 
 #if ${COLSUM}
 struct ColParams { rows: u32, cols: u32, offIn: u32, offOut: u32, scale: f32, beta: f32, pad0: u32, pad1: u32 }
@@ -47,30 +46,26 @@ fn colsum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
 #endif
 
 #if ${SUM}
-struct SumParams { count: u32, offX: u32, offY: u32, slot: u32, groups: u32, scale: f32, rho: f32, pad0: u32 }
+struct SumParams { count: u32, offX: u32, offY: u32, slot: u32, threads: u32, scale: f32, rho: f32, pad0: u32 }
 @group(0) @binding(0) var<uniform> sp: SumParams;
 @group(0) @binding(3) var<storage, read_write> partials: array<f32>;
-var<workgroup> tree: array<f32, WG>;
-
-fn tree_reduce(t: u32, v: f32) -> f32 {
-  tree[t] = v;
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    workgroupBarrier();
-    if (t < stride) { tree[t] += tree[t + stride]; }
-  }
-  workgroupBarrier();
-  return tree[0];
-}
 
 #if ${FINAL}
+// Stage 2: one workgroup of 64; each lane adds partials lane, lane + 64, …, then a
+// tree in workgroup memory (6 barriers) combines the 64 lanes.
 @group(0) @binding(4) var<storage, read_write> scalars: array<f32>;
+var<workgroup> tree: array<f32, 64>;
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn sum_final(@builtin(local_invocation_id) lid: vec3<u32>) {
   var s = 0.0;
-  for (var g = lid.x; g < sp.groups; g += WG) { s += partials[g]; }
-  let total = tree_reduce(lid.x, s);
-  if (lid.x == 0u) { scalars[sp.slot] += sp.scale * total; }
+  for (var g = lid.x; g < sp.threads; g += 64u) { s += partials[g]; }
+  tree[lid.x] = s;
+  for (var stride = 32u; stride > 0u; stride >>= 1u) {
+    workgroupBarrier();
+    if (lid.x < stride) { tree[lid.x] += tree[lid.x + stride]; }
+  }
+  if (lid.x == 0u) { scalars[sp.slot] += sp.scale * tree[0]; }
 }
 #else
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -93,12 +88,16 @@ fn map_at(k: u32) -> f32 {
   }
 }
 
-@compute @workgroup_size(WG)
-fn sum_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+// Stage 1: `threads` invocations (at most SUM_PARTIALS), each summing a grid-stride
+// share into its own partial — no workgroup memory and no barriers, which
+// software adapters execute slowly.
+@compute @workgroup_size(64)
+fn sum_partial(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x;
+  if (t >= sp.threads) { return; }
   var s = 0.0;
-  for (var k = wid.x * WG + lid.x; k < sp.count; k += sp.groups * WG) { s += map_at(k); }
-  let total = tree_reduce(lid.x, s);
-  if (lid.x == 0u) { partials[wid.x] = total; }
+  for (var k = t; k < sp.count; k += sp.threads) { s += map_at(k); }
+  partials[t] = s;
 }
 #endif
 #endif

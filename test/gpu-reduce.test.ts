@@ -44,7 +44,7 @@ describe('reductions', () => {
     const h = await harness();
     const rng = new Rng(4);
     const rho = 0.07;
-    const sizes = [1, 7, 65, 129, 256 * 4 * SUM_GROUPS + 77];
+    const sizes = [1, 7, 65, 129, 16 * SUM_GROUPS + 77, 40 * SUM_GROUPS + 3];
     for (const map of Object.keys(SUM_MAPS) as SumMap[]) {
       for (const n of sizes) {
         const kl = map === 'kl';

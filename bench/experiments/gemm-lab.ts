@@ -11,6 +11,8 @@ import { BufferPool, readF32, STORAGE, writeF32 } from '../../src/gpu/buffers.js
 import { GEMM_VARIANT_NAMES, Kernels, recordDispatches } from '../../src/gpu/kernels.js';
 import { PipelineCache } from '../../src/gpu/shaders.js';
 import { Rng } from '../../src/prng.js';
+import { parseVec4Choice, vec4GemmDispatch } from './vec4-gemm.js';
+import { useTfWebGpu } from '../../src/bench/tfjs.js';
 
 type Layout = 'NN' | 'NT' | 'TN';
 
@@ -253,6 +255,8 @@ const only = flag('only')?.split(',');
 const layout = (flag('layout') ?? 'NN') as Layout;
 const repsArg = flag('reps');
 const shapeArg = flag('shape'); // M,N,K instead of square sizes
+// gemm_vec4.wgsl blocks to time as well, e.g. --files 8x8,16x16@4x4 (through the Kernels-compatible dispatch).
+const files = flag('files')?.split(',') ?? [];
 
 const ctx = await acquireDevice();
 const { device } = ctx;
@@ -325,7 +329,7 @@ for (const [M, N, K] of shapes) {
     return worst;
   };
   const results: string[] = [];
-  const prod = only ? GEMM_VARIANT_NAMES.filter((v) => only.includes(v)) : GEMM_VARIANT_NAMES.filter((v) => v !== 'tiled-64' || M * N * K <= 512 ** 3);
+  const prod = only ? GEMM_VARIANT_NAMES.filter((v) => only.includes(v) || only.includes('production')) : GEMM_VARIANT_NAMES.filter((v) => v !== 'tiled-64' || M * N * K <= 512 ** 3);
   for (const variant of prod) {
     const d = await kernels.gemm({ M, N, K, transA: layout === 'TN', transB: layout === 'NT', A: { buffer: A }, B: { buffer: B }, C: { buffer: C }, variant });
     const t = await time(async () => {
@@ -337,6 +341,37 @@ for (const [M, N, K] of shapes) {
       await device.queue.onSubmittedWorkDone();
     }, reps);
     results.push(`${M}x${N}x${K} ${layout} production ${variant.padEnd(24)} ${(flop / t / 1e9).toFixed(3).padStart(7)} GFLOP/s  ${(t * 1000).toFixed(1)} ms  cpu ${(lastCpu * 1000).toFixed(0)} ms (${(flop / lastCpu / 1e9).toFixed(2)} GFLOP/cpu-s)  err ${(await check()).toExponential(1)}`);
+    console.log(results[results.length - 1]);
+    kernels.release([d]);
+  }
+  if (args.includes('--tfjs')) {
+    // TF.js webgpu's matMul on the same device, same data and timing rules (NN only).
+    const eng = await useTfWebGpu(ctx);
+    const tf = eng.tf;
+    const ta = tf.tensor2d(a, [aRows, aCols]);
+    const tb = tf.tensor2d(b, [bRows, bCols]);
+    const t = await time(async () => {
+      const tc = tf.matMul(ta, tb, layout === 'TN', layout === 'NT');
+      await eng.sync();
+      tc.dispose();
+    }, reps);
+    results.push(`${M}x${N}x${K} ${layout} TF.js      ${'tf.matMul (webgpu)'.padEnd(24)} ${(flop / t / 1e9).toFixed(3).padStart(7)} GFLOP/s  ${(t * 1000).toFixed(1)} ms  cpu ${(lastCpu * 1000).toFixed(0)} ms (${(flop / lastCpu / 1e9).toFixed(2)} GFLOP/cpu-s)`);
+    console.log(results[results.length - 1]);
+    ta.dispose();
+    tb.dispose();
+  }
+  for (const spec of files) {
+    const d = await vec4GemmDispatch(kernels, { M, N, K, transA: layout === 'TN', transB: layout === 'NT', A: { buffer: A }, B: { buffer: B }, C: { buffer: C }, variant: 'regblock-4x4' }, parseVec4Choice(spec));
+    device.queue.writeBuffer(C, 0, new Float32Array(M * N).fill(NaN));
+    const t = await time(async () => {
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      recordDispatches(pass, [d]);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    }, reps);
+    results.push(`${M}x${N}x${K} ${layout} wgsl-file  ${`vec4 ${spec}`.padEnd(24)} ${(flop / t / 1e9).toFixed(3).padStart(7)} GFLOP/s  ${(t * 1000).toFixed(1)} ms  cpu ${(lastCpu * 1000).toFixed(0)} ms (${(flop / lastCpu / 1e9).toFixed(2)} GFLOP/cpu-s)  err ${(await check()).toExponential(1)}`);
     console.log(results[results.length - 1]);
     kernels.release([d]);
   }

@@ -15,14 +15,16 @@ const flag = (k: string): string | undefined => {
 };
 // TMxTN[@WXxWY][:gen]: rows × columns per invocation, workgroup size (default 8x8);
 // the kernel is gemm_vec4.wgsl (8 or 16 × 8 or 16), or with :gen the generator in vec4-gemm.ts.
+// One block for every layout, or NN+NT+TN blocks joined by '+' (e.g. 16x8@4x4+16x16@4x4+8x16@4x4).
 const blocks = (flag('blocks') ?? '16x8').split(',');
 const rounds = Number(flag('rounds') ?? 1);
 const steps = Number(flag('steps') ?? 10);
 const full = args.includes('--full');
 const ctx = await acquireDevice();
 for (const b of Array.from({ length: rounds }, () => blocks).flat()) {
-  const blk = parseVec4Choice(b);
-  const patch = installVec4Gemm({ NN: blk, NT: blk, TN: blk });
+  const parts = b.split('+').map(parseVec4Choice);
+  const [nn, nt, tn] = parts.length === 3 ? parts : [parts[0]!, parts[0]!, parts[0]!];
+  const patch = installVec4Gemm({ NN: nn!, NT: nt!, TN: tn! });
   const r = await benchStep(ctx, { steps, tfjsWebgpu: full, tfjsWasm: full, cpu: full, gemmVariant: 'regblock-4x4', log: (l) => void process.stderr.write(`[bench] ${l}\n`) });
   patch.uninstall();
   if (full) {

@@ -179,51 +179,58 @@ export function installVec4Gemm(blocks: { NN: Vec4Choice; NT: Vec4Choice; TN: Ve
       return original.call(this, c);
     }
     patch.used++;
-    const layout = c.transA ? 'TN' : c.transB ? 'NT' : 'NN';
-    const blk = blocks[layout];
-    const act = c.activation ?? null;
-    const ACT_IDS: Record<string, number> = { sigmoid: 0, tanh: 1, identity: 2, relu: 3, prelu: 4, elu: 5, softplus: 6, softsign: 7, hardtanh: 8, step: 9, softmax: 2 };
-    const alpha = act?.alpha ?? 0;
-    const o = {
-      transA: !!c.transA, transB: !!c.transB, accumulate: (c.beta ?? 0) !== 0, addend: !!c.E && (c.gamma ?? 0) !== 0,
-      bias: !!c.bias, storeZ: !!c.Z, act: act ? ACT_IDS[act.name]! : 2, alpha: Number.isInteger(alpha) ? alpha : `${alpha}`,
-    };
-    const code = blk.kind === 'file' ? renderVec4File(blk, o) : vec4GemmSource(blk, o);
-    const device = this.ctx.device;
-    let pipeline = pipelines.get(code);
-    if (!pipeline) {
-      const module = device.createShaderModule({ code, label: `vec4 gemm ${layout}` });
-      const info = await module.getCompilationInfo();
-      const errs = info.messages.filter((m) => m.type === 'error');
-      if (errs.length) throw new Error(`vec4 gemm: ${errs.map((e) => `${e.lineNum}: ${e.message}`).join('\n')}\n${code}`);
-      pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-      pipelines.set(code, pipeline);
-    }
-    const data = new ArrayBuffer(48);
-    const u = new Uint32Array(data);
-    const f = new Float32Array(data);
-    u.set([c.M, c.N, c.K, c.A.offset ?? 0, c.B.offset ?? 0, c.C.offset ?? 0, c.E?.offset ?? 0, c.bias?.offset ?? 0]);
-    f[8] = c.alpha ?? 1;
-    f[9] = c.beta ?? 0;
-    f[10] = c.gamma ?? 0;
-    const params = this.pool.acquire(48, UNIFORM, 'params');
-    device.queue.writeBuffer(params, 0, data);
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: params } },
-      { binding: 1, resource: { buffer: c.A.buffer } },
-      { binding: 2, resource: { buffer: c.B.buffer } },
-      { binding: 3, resource: { buffer: c.C.buffer } },
-    ];
-    if (o.bias) entries.push({ binding: 4, resource: { buffer: c.bias!.buffer } });
-    if (o.addend) entries.push({ binding: 5, resource: { buffer: c.E!.buffer } });
-    if (o.storeZ) entries.push({ binding: 6, resource: { buffer: c.Z! } });
-    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const [tm, tnv, wx, wy] = blk.kind === 'file' ? [blk.ROWS16 ? 16 : 8, blk.COLS16 ? 4 : 2, blk.WG_X, blk.WG_Y] : [blk.TM, blk.TNV, blk.WX, blk.WY];
-    const x = Math.ceil(c.N / 4 / (wx * tnv));
-    const y = Math.ceil(c.M / (wy * tm));
-    return { pipeline, bindGroup, x, y, label: `vec4 gemm ${layout} ${c.M}x${c.N}x${c.K}`, params };
+    return vec4GemmDispatch(this, c, blocks[c.transA ? 'TN' : c.transB ? 'NT' : 'NN'], pipelines);
   };
   return patch;
+}
+
+const sharedPipelines = new Map<string, GPUComputePipeline>();
+
+/** What Kernels.gemm would return for an eligible call with the vec4 kernel `blk`. */
+export async function vec4GemmDispatch(k: Kernels, c: GemmCall, blk: Vec4Choice, pipelines = sharedPipelines): Promise<Dispatch> {
+  if (!vec4Eligible(c)) throw new Error(`vec4 GEMM: call ${c.M}x${c.N}x${c.K} is not eligible`);
+  const layout = c.transA ? 'TN' : c.transB ? 'NT' : 'NN';
+  const act = c.activation ?? null;
+  const ACT_IDS: Record<string, number> = { sigmoid: 0, tanh: 1, identity: 2, relu: 3, prelu: 4, elu: 5, softplus: 6, softsign: 7, hardtanh: 8, step: 9, softmax: 2 };
+  const alpha = act?.alpha ?? 0;
+  const o = {
+    transA: !!c.transA, transB: !!c.transB, accumulate: (c.beta ?? 0) !== 0, addend: !!c.E && (c.gamma ?? 0) !== 0,
+    bias: !!c.bias, storeZ: !!c.Z, act: act ? ACT_IDS[act.name]! : 2, alpha: Number.isInteger(alpha) ? alpha : `${alpha}`,
+  };
+  const code = blk.kind === 'file' ? renderVec4File(blk, o) : vec4GemmSource(blk, o);
+  const device = k.ctx.device;
+  let pipeline = pipelines.get(code);
+  if (!pipeline) {
+    const module = device.createShaderModule({ code, label: `vec4 gemm ${layout}` });
+    const info = await module.getCompilationInfo();
+    const errs = info.messages.filter((m) => m.type === 'error');
+    if (errs.length) throw new Error(`vec4 gemm: ${errs.map((e) => `${e.lineNum}: ${e.message}`).join('\n')}\n${code}`);
+    pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    pipelines.set(code, pipeline);
+  }
+  const data = new ArrayBuffer(48);
+  const u = new Uint32Array(data);
+  const f = new Float32Array(data);
+  u.set([c.M, c.N, c.K, c.A.offset ?? 0, c.B.offset ?? 0, c.C.offset ?? 0, c.E?.offset ?? 0, c.bias?.offset ?? 0]);
+  f[8] = c.alpha ?? 1;
+  f[9] = c.beta ?? 0;
+  f[10] = c.gamma ?? 0;
+  const params = k.pool.acquire(48, UNIFORM, 'params');
+  device.queue.writeBuffer(params, 0, data);
+  const entries: GPUBindGroupEntry[] = [
+    { binding: 0, resource: { buffer: params } },
+    { binding: 1, resource: { buffer: c.A.buffer } },
+    { binding: 2, resource: { buffer: c.B.buffer } },
+    { binding: 3, resource: { buffer: c.C.buffer } },
+  ];
+  if (o.bias) entries.push({ binding: 4, resource: { buffer: c.bias!.buffer } });
+  if (o.addend) entries.push({ binding: 5, resource: { buffer: c.E!.buffer } });
+  if (o.storeZ) entries.push({ binding: 6, resource: { buffer: c.Z! } });
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  const [tm, tnv, wx, wy] = blk.kind === 'file' ? [blk.ROWS16 ? 16 : 8, blk.COLS16 ? 4 : 2, blk.WG_X, blk.WG_Y] : [blk.TM, blk.TNV, blk.WX, blk.WY];
+  const x = Math.ceil(c.N / 4 / (wx * tnv));
+  const y = Math.ceil(c.M / (wy * tm));
+  return { pipeline, bindGroup, x, y, label: `vec4 gemm ${layout} ${c.M}x${c.N}x${c.K}`, params };
 }
 
 /** 'TMxTN[@WXxWY][:gen]', e.g. '8x16@4x4' (the .wgsl file) or '8x16@4x4:gen' (the generator). */

@@ -33,7 +33,7 @@ function header(r: BenchResult): string[] {
 }
 
 function formatGemm(r: GemmBenchResult): string {
-  const names = r.sizes[0]?.variants.map((v) => v.variant) ?? [];
+  const names = [...new Set(r.sizes.flatMap((s) => s.variants.map((v) => v.variant)))];
   const rows = r.sizes.map((s) => [
     `${s.n}³`,
     ...names.map((name) => num(s.variants.find((v) => v.variant === name)?.gflops)),

@@ -22,6 +22,8 @@ export interface GemmBenchOptions {
   warmup?: number;
   /** Time only this variant (default: every variant in GEMM_VARIANT_NAMES). */
   variant?: GemmVariant;
+  /** Time only these variants (default: every variant); per size when a function (e.g. skip slow ones at 1024). */
+  variants?: GemmVariant[] | ((n: number) => GemmVariant[]);
   /** Also time TF.js (default true; skipped with a note when TF.js is missing). */
   tfjs?: boolean;
   /** Seed of the random A and B (default 1). */
@@ -77,7 +79,13 @@ export async function benchGemm(ctx: GpuContext, opts: GemmBenchOptions = {}): P
   const sizes = opts.sizes ?? [256, 512, 1024];
   const warmup = opts.warmup ?? 2;
   const repsFor = (n: number): number => (typeof opts.reps === 'function' ? opts.reps(n) : opts.reps ?? defaultReps(n));
-  const variants = opts.variant ? [opts.variant] : GEMM_VARIANT_NAMES;
+  const variantsFor = (n: number): GemmVariant[] => {
+    if (opts.variant) return [opts.variant];
+    const v = typeof opts.variants === 'function' ? opts.variants(n) : opts.variants ?? GEMM_VARIANT_NAMES;
+    for (const name of v) if (!GEMM_VARIANT_NAMES.includes(name)) throw new RangeError(`unknown GEMM variant ${name}; expected one of ${GEMM_VARIANT_NAMES.join(', ')}`);
+    if (!v.length) throw new RangeError('no GEMM variant to time');
+    return v;
+  };
   const log = opts.log ?? (() => {});
   const notes: string[] = [];
   let extraVersions: Record<string, string> = {};
@@ -106,7 +114,7 @@ export async function benchGemm(ctx: GpuContext, opts: GemmBenchOptions = {}): P
       const timed: GemmSizeResult['variants'] = [];
       let bestC: Float32Array | null = null;
       try {
-        for (const variant of variants) {
+        for (const variant of variantsFor(n)) {
           log(`gemm ${n}³ ${variant}`);
           const d = await kernels.gemm({ M: n, N: n, K: n, A: { buffer: A }, B: { buffer: B }, C: { buffer: C }, variant });
           const run = async (): Promise<void> => {

@@ -8,6 +8,7 @@ import { gradcheckCommand, gradcheckUsage } from './gradcheck.js';
 import { trainCommand, trainUsage } from './train.js';
 import { infoCommand, infoUsage } from './info.js';
 import { dataCommand, dataUsage } from './data.js';
+import { benchCommand, benchUsage } from './bench.js';
 import { processIO, type CliIO } from './io.js';
 
 interface Command {
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   train: { summary: 'train a network or sparse autoencoder (the main job without --config)', usage: trainUsage, run: trainCommand },
   info: { summary: 'print the WebGPU adapter and its limits', usage: infoUsage, run: infoCommand },
   data: { summary: 'locate or install the data sets (Fashion-MNIST, natural images)', usage: dataUsage, run: dataCommand },
+  bench: { summary: 'benchmark GEMM and a training step against TF.js', usage: benchUsage, run: benchCommand },
   gradcheck: { summary: 'check ∇J against central differences (cpu) or the CPU reference (webgpu)', usage: gradcheckUsage, run: gradcheckCommand },
   cost: { summary: 'evaluate J(θ; X, Y) and ∇J from files', usage: costUsage, run: costCommand },
 };

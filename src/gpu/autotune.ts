@@ -7,6 +7,16 @@
 import { adapterLabel } from './device.js';
 import { GEMM_VARIANT_NAMES, type GemmVariant, type Kernels } from './kernels.js';
 import { STORAGE } from './buffers.js';
+import { SHADER_SOURCES } from './shaders.gen.js';
+
+/** FNV-1a of the GEMM shader and the variant table: a cached choice is void once either changes. */
+function kernelsVersion(): string {
+  const text = `${SHADER_SOURCES.gemm ?? ''}|${GEMM_VARIANT_NAMES.join(',')}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16);
+}
+const VERSION = kernelsVersion();
 
 export interface GemmShape {
   M: number;
@@ -111,14 +121,14 @@ export async function timeGemm(kernels: Kernels, shape: GemmShape, variant: Gemm
 export async function chooseGemmVariant(kernels: Kernels, shape: GemmShape): Promise<GemmVariant> {
   const forced = forcedByEnv();
   if (forced) return forced;
-  const key = `${adapterLabel(kernels.ctx.adapter)}|${shapeClass(shape)}`;
+  const key = `${adapterLabel(kernels.ctx.adapter)}|${VERSION}|${shapeClass(shape)}`;
   const known = memory.get(key);
   if (known) return known;
   const st = await store().catch(() => null);
   if (st && !persistentLoaded) {
     persistentLoaded = true;
     try {
-      for (const [k, v] of Object.entries(st.load())) if (isVariant(v)) memory.set(k, v);
+      for (const [k, v] of Object.entries(st.load())) if (isVariant(v) && k.includes(`|${VERSION}|`)) memory.set(k, v);
     } catch {
       // A corrupt cache file is ignored and rewritten below.
     }

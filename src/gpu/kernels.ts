@@ -176,8 +176,9 @@ export class Kernels {
     const mapId = SUM_MAPS[c.map];
     const twoInputs = mapId >= 4;
     if (twoInputs && !c.y) throw new Error(`sum map ${c.map} needs y`);
-    const groups = Math.min(SUM_GROUPS, Math.max(1, Math.ceil(c.count / 256 / 4)));
-    const fields: Field[] = [c.count, c.x.offset ?? 0, c.y?.offset ?? 0, c.slot, groups, { f: c.scale }, { f: c.rho ?? 0 }, 0];
+    // Enough invocations to fill the device, each summing at least 16 elements.
+    const threads = Math.max(1, Math.min(SUM_GROUPS, Math.ceil(c.count / 16)));
+    const fields: Field[] = [c.count, c.x.offset ?? 0, c.y?.offset ?? 0, c.slot, threads, { f: c.scale }, { f: c.rho ?? 0 }, 0];
     const base = { COLSUM: false, SUM: true, MAP: mapId, TWO_INPUTS: twoInputs };
     const partial = await this.cache.get(['reduce'], { ...base, FINAL: false }, 'sum_partial');
     const final = await this.cache.get(['reduce'], { ...base, MAP: 0, TWO_INPUTS: false, FINAL: true }, 'sum_final');
@@ -185,7 +186,7 @@ export class Kernels {
     const b1: Record<number, GPUBuffer> = { 1: c.x.buffer, 3: c.partials };
     if (twoInputs) b1[2] = c.y!.buffer;
     return [
-      this.dispatch(partial, params, b1, groups, 1, `sum ${c.map}`),
+      this.dispatch(partial, params, b1, Math.ceil(threads / 64), 1, `sum ${c.map}`),
       this.dispatch(final, params, { 3: c.partials, 4: c.scalars }, 1, 1, `sum ${c.map} final`),
     ];
   }
@@ -282,8 +283,8 @@ export class Kernels {
 
 export const SUM_MAPS = { identity: 0, square: 1, abs: 2, kl: 3, dot: 4, halfSqDiff: 5, bceLogits: 6 } as const;
 export type SumMap = keyof typeof SUM_MAPS;
-/** Workgroups of the first reduction stage (and f32 slots the partials buffer needs). */
-export const SUM_GROUPS = 256;
+/** Most invocations of the first reduction stage (and f32 slots the partials buffer needs). */
+export const SUM_GROUPS = 4096;
 
 export const VEC_OPS = { axpy: 0, scale: 1, copy: 2, fill: 3, axpby: 4, adam: 5 } as const;
 /** f32 coefficients per vector-op slot in the coef buffer. */

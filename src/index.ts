@@ -1,0 +1,42 @@
+// webgpu-nn: the public API. Everything here works in Node and in the browser
+// unless marked "Node"; Node-only modules (file loaders, the trainer, PNG
+// output) are exported from 'webgpu-nn/node'.
+
+// Network description, θ layout, random numbers.
+export * from './spec.js';
+export * from './params.js';
+export { Rng } from './prng.js';
+
+// One model API over both backends.
+export { createModel, type Model, type ModelOptions, type BackendName, type CostReport, type CostParts, type CostOptions } from './model.js';
+
+// The float64 CPU reference (the specification).
+export { cpuCost, cpuForward, cpuPredict } from './cpu/network.js';
+export { activate, activationDerivative, sigmoid, softplus } from './cpu/activations.js';
+
+// Gradient checking.
+export * from './gradcheck.js';
+
+// WebGPU: device, model, objective, vector operations, kernels.
+export { acquireDevice, adapterLabel, WebGpuUnavailableError, DeviceLostError, GpuError, type GpuContext, type AdapterDescription, type DeviceLimits } from './gpu/device.js';
+export { GpuModel, GpuDataset, createGpuModel, type GpuModelOptions, type EvaluateOptions } from './gpu/model.js';
+export { GpuObjective } from './gpu/objective.js';
+export { GpuVectorOps, type GpuVector } from './gpu/vectors.js';
+export { GEMM_VARIANT_NAMES, type GemmVariant } from './gpu/kernels.js';
+
+// Optimizers over CPU or GPU vectors.
+export * from './train/index.js';
+
+// Browser-safe data preprocessing and pictures.
+export { oneHot, filterClasses, selectRows, type LabeledSet } from './data/labels.js';
+export { samplePatches, normalizePatches } from './data/patches.js';
+export { fitPCA, pcaWhiten, zcaWhiten, whiteningToJSON, whiteningFromJSON, applyWhitening, type PCAFit, type Whitening } from './data/whitening.js';
+export { parseCsv } from './data/csv.js';
+export { rgbaToGray, type GrayImage } from './data/gray.js';
+export { featureTiles, imageGrid, reconstructionGrid, upscale, type RgbaImage } from './viz/tiles.js';
+export { lossCurveSvg } from './viz/curve.js';
+export { drawRgba } from './viz/canvas.js';
+
+// Model files.
+export { encodeModel, decodeModel, MODEL_FORMAT, type SavedModel } from './io/model-file.js';
+export { encodeSafetensors, decodeSafetensors, FormatError } from './io/safetensors.js';

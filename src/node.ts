@@ -1,0 +1,14 @@
+// webgpu-nn/node: the Node-only parts (file loaders, the trainer, PNG files).
+export * from './index.js';
+export { loadMnist, mnistDigits } from './data/mnist.js';
+export { loadFashionMnist, locateFashionMnist, installFashionMnist } from './data/fashion.js';
+export { loadIdxDataset, loadIdxImages, loadIdxLabels } from './data/idx-node.js';
+export { naturalImages } from './data/natural.js';
+export { loadImage, loadImageFolder } from './data/images-node.js';
+export { decodeGray } from './data/images.js';
+export { writePng, readPng, encodePng } from './viz/png-node.js';
+export { writeFileAtomic, writeJsonAtomic } from './io/files.js';
+export { train, readRunConfig, type TrainOptions, type TrainSummary, type Progress } from './trainer/run.js';
+export { checkConfig, type TrainConfig, type DataConfig } from './trainer/config.js';
+export { MAIN_JOB, MAIN_JOB_FULL } from './trainer/defaults.js';
+export * from './bench/index.js';
