@@ -2,8 +2,9 @@
 //   npx vite-node bench/run-node.ts gemm [--sizes 256,512,1024] [--reps N] [--variant NAME | --variants A,B]
 //                                        [--variants-1024 A,B] [--no-tfjs] [--json]
 //   npx vite-node bench/run-node.ts step [--layers 784,200,784] [--batch 256] [--steps 20] [--tfjs-steps 5]
-//                                        [--cpu-steps 3] [--variant NAME] [--no-tfjs] [--no-wasm] [--no-cpu] [--json]
+//                                        [--cpu-steps 3] [--rounds 3] [--variant NAME] [--no-tfjs] [--no-wasm] [--no-cpu] [--json]
 //   common: [--keep-tuning-cache]
+// (engines take turns in rounds: see StepBenchOptions.rounds)
 // Prints a Markdown table (or, with --json, the result object) on stdout; progress on stderr.
 // GEMM variants are autotuned into a fresh, temporary cache unless --keep-tuning-cache: a
 // cache written by an older version may name variants tuned before faster ones existed.
@@ -47,7 +48,7 @@ try {
   } else if (what === 'step') {
     result = await benchStep(ctx, {
       layers: list('layers'), batch: int('batch'), steps: int('steps'), tfjsWebgpuSteps: int('tfjs-steps'), cpuSteps: int('cpu-steps'),
-      warmup: int('warmup'), gemmVariant: variant, tfjsWebgpu: !flags.has('no-tfjs'), tfjsWasm: !flags.has('no-wasm'), cpu: !flags.has('no-cpu'), log,
+      warmup: int('warmup'), rounds: int('rounds'), gemmVariant: variant, tfjsWebgpu: !flags.has('no-tfjs'), tfjsWasm: !flags.has('no-wasm'), cpu: !flags.has('no-cpu'), log,
     });
   } else {
     throw new Error('usage: npx vite-node bench/run-node.ts gemm|step [options] (see the header of bench/run-node.ts)');

@@ -7,8 +7,9 @@
 // - TF.js webgpu: the same J written with tf ops, tf.train.sgd().minimize(), over the same GPUDevice;
 // - TF.js wasm (XNNPACK): the same tf code on the CPU;
 // - our float64 CPU reference (cpuCost), as the plain-JS point of comparison.
-// Each engine runs `warmup` untimed steps, then `steps` timed ones, then waits
-// for its queued work; samples/s = steps · batch / time.
+// Each engine runs `warmup` untimed steps; then the timed steps run in rounds,
+// the engines taking turns, each turn ending when its queued work is complete;
+// samples/s = steps · batch / (its summed time).
 
 import { cpuCost } from '../cpu/network.js';
 import { createGpuModel, type GpuModel } from '../gpu/model.js';
@@ -28,12 +29,18 @@ export interface StepBenchOptions {
   batch?: number;
   /** Distinct batches the steps cycle over (default 4). */
   batches?: number;
-  /** Timed steps per GPU / wasm engine (default 20). */
+  /** Timed steps of our engine and of TF.js wasm (default 20). */
   steps?: number;
-  /** Timed steps of TF.js webgpu, which is slow on software adapters (default min(steps, 5)). */
+  /** Timed steps of TF.js webgpu, which is slow on software adapters (default min(steps, 6)). */
   tfjsWebgpuSteps?: number;
   /** Timed steps of the float64 CPU reference (default min(steps, 3)). */
   cpuSteps?: number;
+  /**
+   * The timed steps of every engine are split into this many rounds, engines
+   * taking turns within each round, so that other load on the machine falls on
+   * all of them alike (default 3).
+   */
+  rounds?: number;
   /** Untimed steps first (default 2). */
   warmup?: number;
   /** Learning rate η (default 0.1). */
@@ -73,6 +80,7 @@ export interface StepBenchResult extends BenchMeta {
     lambda: number;
     seed: number;
     warmup: number;
+    rounds: number;
     parameters: number;
     /** Multiply-adds ×2 of the three GEMMs per weight layer (forward, ∇W, δ; no δ below layer 1). */
     flopPerStep: number;
@@ -109,10 +117,6 @@ function rowsOf(X: Matrix, start: number, count: number): Matrix {
   return { rows: count, cols: X.cols, data: X.data.subarray(start * X.cols, (start + count) * X.cols) };
 }
 
-function figure(steps: number, batch: number, seconds: number, cpu0: number | null): StepFigure {
-  const cpu1 = cpuClock();
-  return { samplesPerSec: (steps * batch) / seconds, secondsPerStep: seconds / steps, steps, cpuSecondsPerStep: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / steps };
-}
 
 /** The sparse-autoencoder objective in tf ops, on θ's layout; returns J as a scalar. */
 function tfObjective(tf: TF, net: Network, vars: { W: ReturnType<TF['variable']>; b: ReturnType<TF['variable']> }[], x: ReturnType<TF['tensor2d']>) {
@@ -139,16 +143,26 @@ function tfObjective(tf: TF, net: Network, vars: { W: ReturnType<TF['variable']>
   return tf.add(tf.add(data, tf.mul(net.lambda / 2, wd)), tf.mul(sparse.beta, kl)) as ReturnType<TF['scalar']>;
 }
 
-/** Times `steps` SGD steps of the tf objective on the current TF.js backend. */
-async function tfSteps(
-  eng: TfEngine,
-  net: Network,
-  layout: ParamLayout,
-  theta0: Float64Array,
-  X: Matrix,
-  o: { batch: number; batches: number; lr: number; warmup: number; steps: number },
-): Promise<{ figure: StepFigure; cost0: number }> {
+/**
+ * One engine under test. setup() builds it, computes J(θ₀) on the first batch and
+ * runs the warm-up steps; run() performs steps [from, from + count) and returns
+ * once they are complete.
+ */
+interface Runner {
+  cost0: number;
+  /** Makes this engine current (TF.js: its backend). */
+  activate(): Promise<void>;
+  run(from: number, count: number): Promise<void>;
+  dispose(): void;
+}
+
+/** The tf objective on TF.js engine `eng` (its backend current), with its own copies of θ and the batches. */
+async function tfRunner(eng: TfEngine, net: Network, layout: ParamLayout, theta0: Float64Array, X: Matrix, o: { batch: number; batches: number; lr: number; warmup: number }): Promise<Runner> {
   const tf = eng.tf;
+  const activate = async (): Promise<void> => {
+    if (tf.getBackend() !== eng.name && !(await tf.setBackend(eng.name))) throw new Error(`TF.js backend ${eng.name} could not be made current`);
+  };
+  await activate();
   const vars = layout.slots.map((s) => ({
     W: tf.variable(tf.tensor2d(Float32Array.from(theta0.subarray(s.w, s.w + s.nOut * s.nIn)), [s.nOut, s.nIn])),
     b: tf.variable(tf.tensor1d(Float32Array.from(theta0.subarray(s.b, s.b + s.nOut)))),
@@ -156,6 +170,14 @@ async function tfSteps(
   const batches = Array.from({ length: o.batches }, (_, k) => tf.tensor2d(Float32Array.from(rowsOf(X, k * o.batch, o.batch).data), [o.batch, X.cols]));
   const varList = vars.flatMap((v) => [v.W, v.b]);
   const opt = tf.train.sgd(o.lr);
+  const dispose = (): void => {
+    opt.dispose();
+    vars.forEach((v) => {
+      v.W.dispose();
+      v.b.dispose();
+    });
+    batches.forEach((t) => t.dispose());
+  };
   try {
     const j0 = tf.tidy(() => tfObjective(tf, net, vars, batches[0]!));
     const cost0 = (await j0.data())[0]!;
@@ -165,20 +187,25 @@ async function tfSteps(
     };
     for (let s = 0; s < o.warmup; s++) step(s);
     await eng.sync();
-    const c0 = cpuClock();
-    const t0 = performance.now();
-    for (let s = 0; s < o.steps; s++) step(s);
-    await eng.sync();
-    const seconds = (performance.now() - t0) / 1000;
-    return { figure: figure(o.steps, o.batch, seconds, c0), cost0 };
-  } finally {
-    opt.dispose();
-    vars.forEach((v) => {
-      v.W.dispose();
-      v.b.dispose();
-    });
-    batches.forEach((t) => t.dispose());
+    return {
+      cost0,
+      activate,
+      async run(from, count) {
+        for (let s = from; s < from + count; s++) step(s);
+        await eng.sync();
+      },
+      dispose,
+    };
+  } catch (e) {
+    dispose();
+    throw e;
   }
+}
+
+/** Splits `total` steps over `rounds` rounds (earlier rounds take the remainder). */
+function share(total: number, rounds: number, round: number): number {
+  if (round >= rounds) return 0;
+  return Math.floor(total / rounds) + (round < total % rounds ? 1 : 0);
 }
 
 export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): Promise<StepBenchResult> {
@@ -206,115 +233,148 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
   for (let i = 0; i < X.data.length; i++) X.data[i] = rng.uniform();
   const first = rowsOf(X, 0, batch);
 
-  // Ours.
-  log('step: webgpu-nn');
+  type Name = 'ours' | 'tfjsWebgpu' | 'tfjsWasm' | 'cpu';
+  const runners = new Map<Name, Runner & { steps: number; seconds: number; cpu: number | null; info?: Record<string, string | number | boolean> }>();
+  let versions: Record<string, string> = {};
   let model: GpuModel | null = null;
   let objective: GpuObjective | null = null;
-  let ours: StepBenchResult['ours'];
-  let cost0: number;
+  const rounds = Math.max(1, Math.min(opts.rounds ?? 3, steps));
   try {
+    // Ours: the update is recorded into the next evaluation's submit; nothing is read back.
+    log('step: webgpu-nn (setup)');
     model = await createGpuModel(net, theta0, ctx.device, opts.gemmVariant ? { gemmVariant: opts.gemmVariant } : {});
-    cost0 = (await model.cost(first, undefined, { gradient: false })).cost;
+    const ourCost0 = (await model.cost(first, undefined, { gradient: false })).cost;
     objective = new GpuObjective(model, X);
     objective.shuffle(seed);
     const obj = objective;
-    const step = async (s: number): Promise<void> => {
+    const ourStep = async (s: number): Promise<void> => {
       obj.ops.axpy(-lr, obj.grad, obj.theta);
       await obj.evaluate({ batch: { start: (s % batches) * batch, count: batch }, cost: false });
     };
-    for (let s = 0; s < warmup; s++) await step(s);
+    for (let s = 0; s < warmup; s++) await ourStep(s);
     await obj.ops.flush();
+    runners.set('ours', {
+      cost0: ourCost0, steps, seconds: 0, cpu: 0,
+      activate: async () => {},
+      async run(from, count) {
+        for (let s = from; s < from + count; s++) await ourStep(s);
+        await obj.ops.flush();
+      },
+      dispose: () => {},
+    });
     const reads0 = obj.readbacks;
-    const c0 = cpuClock();
-    const t0 = performance.now();
-    for (let s = 0; s < steps; s++) await step(s);
-    await obj.ops.flush();
-    const seconds = (performance.now() - t0) / 1000;
-    const f = figure(steps, batch, seconds, c0);
+
+    if (opts.tfjsWebgpu ?? true) {
+      log('step: tfjs-webgpu (setup)');
+      try {
+        const eng = await useTfWebGpu(ctx);
+        versions = { ...versions, ...(await tfVersions(eng.tf, ['tfjs-backend-webgpu'])) };
+        const r = await tfRunner(eng, net, layout, theta0, X, { batch, batches, lr, warmup });
+        runners.set('tfjsWebgpu', { ...r, steps: Math.min(opts.tfjsWebgpuSteps ?? Math.min(steps, 6), steps), seconds: 0, cpu: 0, info: eng.info });
+      } catch (e) {
+        notes.push(`TF.js webgpu not timed: ${errorMessage(e)}`);
+      }
+    }
+    if (opts.tfjsWasm ?? true) {
+      log('step: tfjs-wasm (setup)');
+      try {
+        const eng = await useTfWasm();
+        versions = { ...versions, ...(await tfVersions(eng.tf, ['tfjs-backend-wasm'])) };
+        const r = await tfRunner(eng, net, layout, theta0, X, { batch, batches, lr, warmup });
+        runners.set('tfjsWasm', { ...r, steps, seconds: 0, cpu: 0, info: eng.info });
+      } catch (e) {
+        notes.push(`TF.js wasm not timed: ${errorMessage(e)}`);
+      }
+    }
+    if (opts.cpu ?? true) {
+      const theta = Float64Array.from(theta0);
+      const X64: Matrix = { rows: X.rows, cols: X.cols, data: Float64Array.from(X.data) };
+      const one = async (s: number): Promise<number> => {
+        const r = await cpuCost(net, theta, rowsOf(X64, (s % batches) * batch, batch), undefined, { gradient: true });
+        const g = r.grad!;
+        for (let i = 0; i < theta.length; i++) theta[i] -= lr * g[i]!;
+        return r.cost;
+      };
+      const cpuCost0 = await one(0);
+      runners.set('cpu', {
+        cost0: cpuCost0, steps: Math.min(opts.cpuSteps ?? Math.min(steps, 3), steps), seconds: 0, cpu: 0,
+        activate: async () => {},
+        async run(from, count) {
+          for (let s = from; s < from + count; s++) await one(s + 1);
+        },
+        dispose: () => {},
+      });
+    }
+
+    // Timed rounds: every engine runs a share of its steps in each round, so that
+    // other load on the machine falls on all of them alike.
+    const done = new Map<Name, number>();
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, r] of runners) {
+        const count = share(r.steps, Math.min(rounds, r.steps), round);
+        if (count === 0) continue;
+        log(`step: ${name} round ${round + 1}/${rounds} (${count} steps)`);
+        await r.activate();
+        const c0 = cpuClock();
+        const t0 = performance.now();
+        await r.run(done.get(name) ?? 0, count);
+        r.seconds += (performance.now() - t0) / 1000;
+        const c1 = cpuClock();
+        r.cpu = r.cpu === null || c0 === null || c1 === null ? null : r.cpu + (c1 - c0);
+        done.set(name, (done.get(name) ?? 0) + count);
+      }
+    }
     ctx.check();
-    ours = { ...f, readbacksPerStep: (obj.readbacks - reads0) / steps, gemmVariant: opts.gemmVariant ?? 'autotuned', gflops: (stepFlop(layout, batch) * steps) / seconds / 1e9 };
+    const ourReads = (obj.readbacks - reads0) / steps;
+    const fig = (name: Name): StepFigure | null => {
+      const r = runners.get(name);
+      if (!r) return null;
+      return { samplesPerSec: (r.steps * batch) / r.seconds, secondsPerStep: r.seconds / r.steps, steps: r.steps, cpuSecondsPerStep: r.cpu === null ? null : r.cpu / r.steps };
+    };
+    const o = runners.get('ours')!;
+    const ours: StepBenchResult['ours'] = { ...fig('ours')!, readbacksPerStep: ourReads, gemmVariant: opts.gemmVariant ?? 'autotuned', gflops: (stepFlop(layout, batch) * steps) / o.seconds / 1e9 };
+    const withInfo = (name: Name): (StepFigure & { info: Record<string, string | number | boolean> }) | null => {
+      const f = fig(name);
+      return f ? { ...f, info: runners.get(name)!.info ?? {} } : null;
+    };
+    const tfjsWebgpu = withInfo('tfjsWebgpu');
+    const tfjsWasm = withInfo('tfjsWasm');
+    const cpu = fig('cpu');
+    const cost0 = o.cost0;
+    const costOf = (name: Name): number | null => runners.get(name)?.cost0 ?? null;
+    const costWebgpu = costOf('tfjsWebgpu');
+    const costWasm = costOf('tfjsWasm');
+    const costCpu = costOf('cpu');
+    const rel = (c: number | null): number => (c === null ? 0 : Math.abs(c - cost0) / Math.max(1e-12, Math.abs(cost0)));
+    const meta = await benchMeta(ctx, versions);
+    return {
+      bench: 'step',
+      ...meta,
+      date,
+      config: {
+        layers: [...layers], activation: 'sigmoid', loss: 'squared', batch, batches, lr, rho, beta, lambda, seed, warmup, rounds,
+        parameters: layout.size, flopPerStep: stepFlop(layout, batch),
+      },
+      ours,
+      tfjsWebgpu,
+      tfjsWasm,
+      cpu,
+      ratios: {
+        vsTfjsWebgpu: tfjsWebgpu ? ours.samplesPerSec / tfjsWebgpu.samplesPerSec : null,
+        vsTfjsWasm: tfjsWasm ? ours.samplesPerSec / tfjsWasm.samplesPerSec : null,
+        vsCpu: cpu ? ours.samplesPerSec / cpu.samplesPerSec : null,
+      },
+      cpuTimeRatios: {
+        vsTfjsWebgpu: cpuRatio(tfjsWebgpu, ours, batch),
+        vsTfjsWasm: cpuRatio(tfjsWasm, ours, batch),
+        vsCpu: cpuRatio(cpu, ours, batch),
+      },
+      costCheck: { ours: cost0, tfjsWebgpu: costWebgpu, tfjsWasm: costWasm, cpu: costCpu, maxRelDiff: Math.max(rel(costWebgpu), rel(costWasm), rel(costCpu)) },
+      notes,
+    };
   } finally {
+    for (const r of runners.values()) r.dispose();
     objective?.dispose();
     model?.dispose();
   }
-
-  let versions: Record<string, string> = {};
-  const tfOpts = { batch, batches, lr, warmup };
-  let tfjsWebgpu: StepBenchResult['tfjsWebgpu'] = null;
-  let costWebgpu: number | null = null;
-  if (opts.tfjsWebgpu ?? true) {
-    log('step: tfjs-webgpu');
-    try {
-      const eng = await useTfWebGpu(ctx);
-      versions = { ...versions, ...(await tfVersions(eng.tf, ['tfjs-backend-webgpu'])) };
-      const r = await tfSteps(eng, net, layout, theta0, X, { ...tfOpts, steps: opts.tfjsWebgpuSteps ?? Math.min(steps, 5) });
-      tfjsWebgpu = { ...r.figure, info: eng.info };
-      costWebgpu = r.cost0;
-    } catch (e) {
-      notes.push(`TF.js webgpu not timed: ${errorMessage(e)}`);
-    }
-  }
-  let tfjsWasm: StepBenchResult['tfjsWasm'] = null;
-  let costWasm: number | null = null;
-  if (opts.tfjsWasm ?? true) {
-    log('step: tfjs-wasm');
-    try {
-      const eng = await useTfWasm();
-      versions = { ...versions, ...(await tfVersions(eng.tf, ['tfjs-backend-wasm'])) };
-      const r = await tfSteps(eng, net, layout, theta0, X, { ...tfOpts, steps });
-      tfjsWasm = { ...r.figure, info: eng.info };
-      costWasm = r.cost0;
-    } catch (e) {
-      notes.push(`TF.js wasm not timed: ${errorMessage(e)}`);
-    }
-  }
-
-  let cpu: StepFigure | null = null;
-  let costCpu: number | null = null;
-  if (opts.cpu ?? true) {
-    log('step: cpu reference');
-    const cpuSteps = opts.cpuSteps ?? Math.min(steps, 3);
-    const theta = Float64Array.from(theta0);
-    const X64: Matrix = { rows: X.rows, cols: X.cols, data: Float64Array.from(X.data) };
-    const one = async (s: number): Promise<number> => {
-      const r = await cpuCost(net, theta, rowsOf(X64, (s % batches) * batch, batch), undefined, { gradient: true });
-      const g = r.grad!;
-      for (let i = 0; i < theta.length; i++) theta[i] -= lr * g[i]!;
-      return r.cost;
-    };
-    costCpu = await one(0);
-    theta.set(theta0);
-    const c0 = cpuClock();
-    const t0 = performance.now();
-    for (let s = 0; s < cpuSteps; s++) await one(s);
-    cpu = figure(cpuSteps, batch, (performance.now() - t0) / 1000, c0);
-  }
-
-  const rel = (c: number | null): number => (c === null ? 0 : Math.abs(c - cost0) / Math.max(1e-12, Math.abs(cost0)));
-  const meta = await benchMeta(ctx, versions);
-  return {
-    bench: 'step',
-    ...meta,
-    date,
-    config: {
-      layers: [...layers], activation: 'sigmoid', loss: 'squared', batch, batches, lr, rho, beta, lambda, seed, warmup,
-      parameters: layout.size, flopPerStep: stepFlop(layout, batch),
-    },
-    ours,
-    tfjsWebgpu,
-    tfjsWasm,
-    cpu,
-    ratios: {
-      vsTfjsWebgpu: tfjsWebgpu ? ours.samplesPerSec / tfjsWebgpu.samplesPerSec : null,
-      vsTfjsWasm: tfjsWasm ? ours.samplesPerSec / tfjsWasm.samplesPerSec : null,
-      vsCpu: cpu ? ours.samplesPerSec / cpu.samplesPerSec : null,
-    },
-    cpuTimeRatios: {
-      vsTfjsWebgpu: cpuRatio(tfjsWebgpu, ours, batch),
-      vsTfjsWasm: cpuRatio(tfjsWasm, ours, batch),
-      vsCpu: cpuRatio(cpu, ours, batch),
-    },
-    costCheck: { ours: cost0, tfjsWebgpu: costWebgpu, tfjsWasm: costWasm, cpu: costCpu, maxRelDiff: Math.max(rel(costWebgpu), rel(costWasm), rel(costCpu)) },
-    notes,
-  };
 }

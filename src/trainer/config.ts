@@ -23,6 +23,11 @@ export interface PatchConfig {
   size: number;
   /** 'ufldl': subtract each patch's mean, truncate to ±3σ, rescale to [0.1, 0.9]. Default 'ufldl'. */
   normalize?: 'ufldl' | 'none';
+  /**
+   * ZCA-whiten the raw patches with this ε before normalizing, standing in for
+   * the pre-whitened images of the UFLDL exercise (its IMAGES.mat). Default: none.
+   */
+  zcaEpsilon?: number;
 }
 
 export interface WhitenConfig {

@@ -10,7 +10,7 @@ import { parseCsv } from '../data/csv.js';
 import { naturalImages } from '../data/natural.js';
 import { loadImageFolder } from '../data/images-node.js';
 import { normalizePatches, samplePatches } from '../data/patches.js';
-import { applyWhitening, fitPCA, whiteningFromJSON, whiteningToJSON, type WhiteningJSON } from '../data/whitening.js';
+import { applyWhitening, fitPCA, whiteningFromJSON, whiteningToJSON, zcaWhiten, type WhiteningJSON } from '../data/whitening.js';
 import { filterClasses, selectRows, type LabeledSet } from '../data/labels.js';
 import type { DataConfig, WhitenConfig } from './config.js';
 
@@ -26,7 +26,7 @@ export interface TrainingData {
   /** Width × height when each example is an image (for pictures of features and reconstructions). */
   image: { width: number; height: number } | null;
   /** What was applied to the raw examples; saved with the model. */
-  preprocessing: { whitening: WhiteningJSON | null; patches?: { size: number; normalize: string } };
+  preprocessing: { whitening: WhiteningJSON | null; patches?: { size: number; normalize: string; zcaEpsilon?: number } };
 }
 
 function limitRows(set: LabeledSet, limit?: number): LabeledSet {
@@ -80,10 +80,12 @@ async function loadRaw(d: DataConfig, seed: number): Promise<Omit<TrainingData, 
     case 'natural':
     case 'images': {
       const images = d.source === 'natural' ? await naturalImages() : loadImageFolder(d.dir);
-      const raw = samplePatches(images, { count: d.patches.count, size: d.patches.size, seed });
+      let raw = samplePatches(images, { count: d.patches.count, size: d.patches.size, seed });
+      const eps = d.patches.zcaEpsilon;
+      if (eps !== undefined) raw = zcaWhiten(raw, fitPCA(raw, { epsilon: eps }));
       const normalize = d.patches.normalize ?? 'ufldl';
       const X = normalize === 'ufldl' ? normalizePatches(raw) : raw;
-      return { train: { X }, image: { width: d.patches.size, height: d.patches.size }, patches: { size: d.patches.size, normalize } };
+      return { train: { X }, image: { width: d.patches.size, height: d.patches.size }, patches: { size: d.patches.size, normalize, ...(eps !== undefined ? { zcaEpsilon: eps } : {}) } };
     }
   }
 }
