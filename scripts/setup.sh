@@ -7,7 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # npm ci installs exactly the lockfile. Where the registry serves only this
+  # platform's builds of optional packages (rollup's per-platform binaries), npm
+  # writes a lockfile without the others and `npm ci` then refuses it as out of
+  # sync: fall back to `npm install`, which keeps every version the lockfile pins.
+  if ! npm ci --no-audit --no-fund; then
+    echo "setup: npm ci refused the lockfile; installing the locked versions with npm install" >&2
+    npm install --no-audit --no-fund --no-save
+  fi
 else
   npm run --silent build
 fi
