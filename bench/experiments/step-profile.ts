@@ -1,6 +1,6 @@
 // Where does a sparse-autoencoder step's time go? Times every dispatch of the
 // GpuModel's plan on its own (submit + wait, fastest of a few runs).
-//   npx vite-node bench/experiments/step-profile.ts [--layers 784,200,784] [--batch 256] [--variant NAME]
+//   npx vite-node bench/experiments/step-profile.ts [--layers 784,200,784] [--batch 256] [--variant NAME] [--vec4 NN+NT+TN blocks]
 import { acquireDevice, adapterLabel } from '../../src/gpu/device.js';
 import type { Dispatch, GemmVariant } from '../../src/gpu/kernels.js';
 import { createGpuModel } from '../../src/gpu/model.js';
@@ -8,6 +8,7 @@ import { GpuObjective } from '../../src/gpu/objective.js';
 import { initParameters } from '../../src/params.js';
 import { Rng } from '../../src/prng.js';
 import { resolveSpec } from '../../src/spec.js';
+import { installVec4Gemm, parseVec4Choice } from './vec4-gemm.js';
 
 const args = process.argv.slice(2);
 const flag = (k: string): string | undefined => {
@@ -17,6 +18,13 @@ const flag = (k: string): string | undefined => {
 const layers = (flag('layers') ?? '784,200,784').split(',').map(Number);
 const batch = Number(flag('batch') ?? 256);
 const variant = flag('variant') as GemmVariant | undefined;
+const vec4 = flag('vec4');
+if (vec4) {
+  // The proposed kernel (gemm_vec4.wgsl) in place of Kernels.gemm, e.g. --vec4 16x8@4x4+16x16@4x4+8x16@4x4.
+  const parts = vec4.split('+').map(parseVec4Choice);
+  const [nn, nt, tn] = parts.length === 3 ? parts : [parts[0]!, parts[0]!, parts[0]!];
+  installVec4Gemm({ NN: nn!, NT: nt!, TN: tn! });
+}
 
 const ctx = await acquireDevice();
 const net = resolveSpec({ layers, activation: 'sigmoid', loss: 'squared', autoencoder: true, lambda: 3e-3, sparsity: { rho: 0.1, beta: 3 } });
@@ -47,7 +55,7 @@ async function time(d: Dispatch): Promise<number> {
   }
   return best;
 }
-console.log(`adapter: ${adapterLabel(ctx.adapter)}; layers ${layers.join('-')}, batch ${batch}, gemm ${variant ?? 'autotuned'}`);
+console.log(`adapter: ${adapterLabel(ctx.adapter)}; layers ${layers.join('-')}, batch ${batch}, gemm ${vec4 ? `vec4 ${vec4}` : variant ?? 'autotuned'}`);
 let total = 0;
 for (const d of list) {
   const ms = await time(d);
