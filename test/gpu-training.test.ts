@@ -17,20 +17,20 @@ function data(m: number): { rows: number; cols: number; data: Float64Array } {
   return { rows: m, cols: 12, data: Float64Array.from({ length: m * 12 }, () => rng.uniform()) };
 }
 
-async function run(backend: 'cpu' | 'webgpu', options: OptimizerOptions, m = 40): Promise<{ costs: (number | null)[]; theta: Float64Array; readbacks: number }> {
+async function run(backend: 'cpu' | 'webgpu', options: OptimizerOptions, m = 40, rhoHatDecay = 0): Promise<{ costs: (number | null)[]; theta: Float64Array; readbacks: number }> {
   const X = data(m);
   // θ rounded to float32 so both start from the same point.
   const theta0 = Float64Array.from(Float32Array.from(initParameters(net, { seed: 3 })));
   const costs: (number | null)[] = [];
   const onIteration = (i: IterationInfo): void => void costs.push(i.cost);
   if (backend === 'cpu') {
-    const obj = cpuNetworkObjective(net, theta0, X);
+    const obj = cpuNetworkObjective(net, theta0, X, undefined, { rhoHatDecay });
     await optimize(obj, { ...options, onIteration });
     return { costs, theta: await obj.ops.read(obj.theta), readbacks: 0 };
   }
   const ctx = await gpu();
   const model = await createGpuModel(net, theta0, ctx.device);
-  const obj = new GpuObjective(model, X);
+  const obj = new GpuObjective(model, X, undefined, { rhoHatDecay });
   try {
     await optimize(obj, { ...options, onIteration });
     const readbacks = obj.readbacks;
@@ -70,5 +70,14 @@ describe('optimizers on the GPU follow the CPU path', () => {
     const opts: OptimizerOptions = { method: 'momentum', learningRate: 0.05, momentum: 0.9, nesterov: true, batchSize: 9, epochs: 2, seed: 2 };
     const [a, b] = [await run('cpu', opts), await run('webgpu', opts)];
     expect(relNormDiff(b.theta, a.theta)).toBeLessThan(1e-4);
+  });
+
+  it('a running ρ̂ estimate over mini-batches: GPU equals CPU, and differs from per-batch ρ̂', async () => {
+    const opts: OptimizerOptions = { method: 'adam', learningRate: 0.02, batchSize: 6, epochs: 2, seed: 4, costEvery: 1 };
+    const [a, b] = [await run('cpu', opts, 40, 0.9), await run('webgpu', opts, 40, 0.9)];
+    expect(relNormDiff(b.theta, a.theta)).toBeLessThan(1e-4);
+    a.costs.forEach((c, i) => expect(Math.abs(b.costs[i]! - c!) / c!, `iteration ${i + 1}`).toBeLessThan(1e-4));
+    const perBatch = await run('cpu', opts, 40, 0);
+    expect(relNormDiff(perBatch.theta, a.theta)).toBeGreaterThan(1e-6);
   });
 });

@@ -121,7 +121,16 @@ function kl(rho: number, rhoHat: number): number {
  * autoencoder, which uses y = x), its parts, ρ̂ of every hidden layer and, when
  * opts.gradient, ∇J in θ order.
  */
-export function cpuCost(net: Network, theta: Float64Array, X: Matrix, Y: Matrix | undefined, opts: { gradient: boolean }): CostReport {
+export interface CpuCostOptions {
+  gradient: boolean;
+  /**
+   * Replaces the examples' ρ̂ (one array per hidden layer) by an estimate, e.g. a
+   * running average over mini-batches; the sparsity term and its δ then use it.
+   */
+  rhoHatEstimate?: (rhoHat: Float64Array[]) => Float64Array[];
+}
+
+export function cpuCost(net: Network, theta: Float64Array, X: Matrix, Y: Matrix | undefined, opts: CpuCostOptions): CostReport {
   assertTrainable(net);
   const T = checkData(net, X, Y); // targets: m × nL (X itself for an autoencoder)
   const layout = paramLayout(net);
@@ -166,8 +175,9 @@ export function cpuCost(net: Network, theta: Float64Array, X: Matrix, Y: Matrix 
   const weightDecay = (net.lambda / 2) * sumW2;
 
   // ρ̂ of every hidden layer k = 0 … L−3 (notes §3), always reported.
-  const rhoHat: Float64Array[] = [];
+  let rhoHat: Float64Array[] = [];
   for (let k = 0; k < out; k++) rhoHat.push(columnMeans(A[k]!, m, net.layers[k + 1]!));
+  if (opts.rhoHatEstimate) rhoHat = opts.rhoHatEstimate(rhoHat);
 
   // Sparsity β Σⱼ KL(ρ‖ρ̂ⱼ) on each sparse layer   (notes §3, J_sparse)
   let sparsity = 0;

@@ -36,8 +36,10 @@ interface LayerBuffers {
 interface Plan {
   /** Pass 1 with chunked sparsity: forward + ρ̂ accumulation for every chunk. */
   rhoPass: Dispatch[];
-  /** Per chunk, in order: forward (with ρ̂ when one chunk), loss sums, backward. */
-  chunks: { forward: Dispatch[]; cost: Dispatch[]; backward: Dispatch[] }[];
+  /** Per chunk, in order: forward, ρ̂ sums (unless rhoPass did them), loss sums, backward. */
+  chunks: { forward: Dispatch[]; rho: Dispatch[]; cost: Dispatch[]; backward: Dispatch[] }[];
+  /** Single-chunk data sets: ρ̂ as a running average, by decay (built on first use). */
+  running: Map<number, { first: Dispatch[]; next: Dispatch[] }>;
   /** After the chunks: weight decay and KL sums. */
   finalCost: Dispatch[];
   /** Activation buffers, sized for one chunk. */
@@ -53,6 +55,12 @@ export interface EvaluateOptions {
   before?: readonly Dispatch[];
   /** Dispatches recorded after the evaluation in the same pass. */
   then?: readonly Dispatch[];
+  /**
+   * Mini-batches: use an exponential running average of ρ̂ instead of the batch's
+   * own, ρ̂ ← decay·ρ̂ + (1 − decay)·ρ̂_batch (the first batch starts it). 0 or
+   * absent: ρ̂ of the evaluated examples (the default, and exact for full batches).
+   */
+  rhoHatDecay?: number;
 }
 
 export interface GpuModelOptions {
@@ -182,7 +190,7 @@ export class GpuModel implements Model {
     this.planBuffers.delete(ds);
     const plan = this.plans.get(ds);
     if (plan) {
-      const all = [plan.rhoPass, plan.finalCost, ...plan.chunks.flatMap((c) => [c.forward, c.cost, c.backward])];
+      const all = [plan.rhoPass, plan.finalCost, ...plan.chunks.flatMap((c) => [c.forward, c.rho, c.cost, c.backward]), ...[...plan.running.values()].flatMap((r) => [r.first, r.next])];
       for (const list of all) this.kernels.release(list);
     }
     this.plans.delete(ds);
@@ -249,15 +257,9 @@ export class GpuModel implements Model {
       }
     };
     const rhoSums = async (c: GpuDataset['chunks'][number], first: boolean, into: Dispatch[]): Promise<void> => {
-      for (let l = 0; l < Lw - 1; l++) {
-        into.push(
-          await k.colsum({
-            rows: c.rows, cols: net.layers[l + 1]!, X: { buffer: layers[l]!.A },
-            out: { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l] }, scale: 1 / m, beta: first ? 0 : 1,
-          }),
-        );
-      }
+      into.push(...(await this.rhoDispatches(c, layers, m, first ? 0 : 1, 1)));
     };
+
 
     for (let ci = 0; ci < ds.chunks.length; ci++) {
       const c = ds.chunks[ci]!;
@@ -271,7 +273,8 @@ export class GpuModel implements Model {
       // dispatches go into one list so that they stay in order in the pass.
       const fw: Dispatch[] = [];
       await forwardChunk(c, fw);
-      if (!(multi && sparse)) await rhoSums(c, first, fw);
+      const rho: Dispatch[] = [];
+      if (!(multi && sparse)) await rhoSums(c, first, rho);
       const cost: Dispatch[] = [];
       const outL = layers[Lw - 1]!;
       const nL = net.layers[Lw]!;
@@ -326,7 +329,7 @@ export class GpuModel implements Model {
           }),
         );
       }
-      chunks.push({ forward: fw, cost, backward: bw });
+      chunks.push({ forward: fw, rho, cost, backward: bw });
     }
 
     const finalCost: Dispatch[] = [];
@@ -345,9 +348,34 @@ export class GpuModel implements Model {
       const n2 = net.layers[1]!;
       finalCost.push(...(await k.sum({ count: n2, map: 'identity', x: { buffer: this.rhoHatBuffer, offset: 0 }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.rhoHatMean, scale: 1 / n2 })));
     }
-    const plan: Plan = { rhoPass, chunks, finalCost, layers };
+    const plan: Plan = { rhoPass, chunks, finalCost, layers, running: new Map() };
     this.plans.set(ds, plan);
     return plan;
+  }
+
+  /**
+   * ρ̂ of every hidden layer ← scale·(column mean over the chunk's m_total rows) + beta·ρ̂.
+   * Exact sums over chunks: scale 1, beta 0 then 1. Running average: scale 1 − decay, beta decay.
+   */
+  private async rhoDispatches(c: GpuDataset['chunks'][number], layers: LayerBuffers[], m: number, beta: number, scale: number): Promise<Dispatch[]> {
+    const out: Dispatch[] = [];
+    for (let l = 0; l < this.network.layers.length - 2; l++) {
+      out.push(
+        await this.kernels.colsum({
+          rows: c.rows, cols: this.network.layers[l + 1]!, X: { buffer: layers[l]!.A },
+          out: { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l] }, scale: scale / m, beta,
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** Whether the running ρ̂ estimate has been started (see EvaluateOptions.rhoHatDecay). */
+  private runningStarted = false;
+
+  /** Restarts the running ρ̂ estimate: the next running evaluation uses its batch's ρ̂ alone. */
+  resetRunningRhoHat(): void {
+    this.runningStarted = false;
   }
 
   /**
@@ -366,8 +394,22 @@ export class GpuModel implements Model {
     const pass = enc.beginComputePass();
     if (what.before) recordDispatches(pass, what.before);
     recordDispatches(pass, plan.rhoPass);
+    const decay = what.rhoHatDecay ?? 0;
+    let running: Dispatch[] | null = null;
+    if (decay > 0 && this.network.layers.length > 2) {
+      if (ds.chunks.length !== 1) throw new SpecError('a running ρ̂ estimate applies to mini-batches that fit one storage binding');
+      let r = plan.running.get(decay);
+      if (!r) {
+        const c = ds.chunks[0]!;
+        r = { first: await this.rhoDispatches(c, plan.layers, c.rows, 0, 1), next: await this.rhoDispatches(c, plan.layers, c.rows, decay, 1 - decay) };
+        plan.running.set(decay, r);
+      }
+      running = this.runningStarted ? r.next : r.first;
+      this.runningStarted = true;
+    }
     for (const c of plan.chunks) {
       recordDispatches(pass, c.forward);
+      recordDispatches(pass, running ?? c.rho);
       if (wantCost) recordDispatches(pass, c.cost);
       if (wantGrad) recordDispatches(pass, c.backward);
     }

@@ -24,7 +24,11 @@ export class GpuObjective implements Objective<GpuVector> {
   /** Cost readbacks so far (the ops count their own). */
   costReads = 0;
 
-  constructor(readonly model: GpuModel, X: Matrix, Y?: Matrix | null) {
+  /**
+   * `rhoHatDecay` > 0: mini-batch evaluations use a running average of ρ̂
+   * (EvaluateOptions.rhoHatDecay); full evaluations always use the exact ρ̂.
+   */
+  constructor(readonly model: GpuModel, X: Matrix, Y?: Matrix | null, private readonly opts: { rhoHatDecay?: number } = {}) {
     this.ops = new GpuVectorOps(model.kernels, model.layout.size);
     this.theta = this.ops.wrap(model.thetaBuffer);
     this.grad = this.ops.wrap(model.gradBuffer);
@@ -77,7 +81,8 @@ export class GpuObjective implements Objective<GpuVector> {
     const pending = await this.ops.drain();
     const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order);
     const { ds, gather } = full ? { ds: this.data, gather: [] } : await this.gatherBatch(opts.batch!);
-    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather] });
+    const rhoHatDecay = full ? 0 : this.opts.rhoHatDecay ?? 0;
+    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay });
     if (!wantCost) return null;
     this.costReads++;
     const r = await this.model.readCost();

@@ -27,15 +27,22 @@ export function gatherRows(M: Matrix, order: Uint32Array, start: number, count: 
  * sub-matrix and evaluates cpuCost on it, so the cost, the gradient and the
  * sparsity estimate ρ̂ are those of the batch alone.
  */
-export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: Matrix, Y?: Matrix | null): CpuObjective {
+export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: Matrix, Y?: Matrix | null, opts: { rhoHatDecay?: number } = {}): CpuObjective {
   if (!net.autoencoder && !Y) throw new SpecError('targets Y are required for a network that is not an autoencoder');
   const target = net.autoencoder ? undefined : (Y ?? undefined);
   let last: ObjectiveReport | null = null;
+  // Mini-batches with rhoHatDecay > 0: ρ̂ ← decay·ρ̂ + (1 − decay)·ρ̂_batch, started by the first batch.
+  const decay = opts.rhoHatDecay ?? 0;
+  let running: Float64Array[] | null = null;
+  const runningEstimate = (batch: Float64Array[]): Float64Array[] => {
+    running = running ? running.map((r, k) => r.map((v, j) => decay * v + (1 - decay) * batch[k]![j]!)) : batch.map((b) => b.slice());
+    return running;
+  };
   const objective = cpuObjective(
     (theta, batch, order) => {
       const Xb = batch ? gatherRows(X, order, batch.start, batch.count) : X;
       const Yb = batch ? target && gatherRows(target, order, batch.start, batch.count) : target;
-      const r = cpuCost(net, theta, Xb, Yb, { gradient: true });
+      const r = cpuCost(net, theta, Xb, Yb, { gradient: true, rhoHatEstimate: batch && decay > 0 ? runningEstimate : undefined });
       const h = r.rhoHat[0];
       last = { parts: r.parts, rhoHatMean: h ? h.reduce((a, b) => a + b, 0) / h.length : null };
       return { cost: r.cost, grad: r.grad! };

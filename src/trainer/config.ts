@@ -52,6 +52,12 @@ export interface TrainConfig {
   output?: string;
   /** Write a checkpoint every N iterations (default 50; 0 = only on Ctrl-C and at the end). */
   checkpointEvery?: number;
+  /**
+   * Mini-batch methods: ρ̂ of the sparsity term. Default (absent or 0): each
+   * batch's own ρ̂. A decay in (0, 1): an exponential running average over
+   * batches, ρ̂ ← decay·ρ̂ + (1 − decay)·ρ̂_batch. Full-batch methods always use the exact ρ̂.
+   */
+  rhoHatDecay?: number;
   /** Record the full-data cost for the loss curve every N iterations of mini-batch methods (default: about 50 points per run). */
   costEvery?: number;
 }
@@ -95,5 +101,8 @@ export function checkConfig(raw: unknown): TrainConfig {
     throw new SpecError(`checkpointEvery must be a non-negative integer, got ${JSON.stringify(c.checkpointEvery)}`);
   }
   if (c.costEvery !== undefined) positiveInt(c.costEvery, 'costEvery');
+  if (c.rhoHatDecay !== undefined && !(c.rhoHatDecay >= 0 && c.rhoHatDecay < 1)) {
+    throw new SpecError(`rhoHatDecay must lie in [0, 1), got ${JSON.stringify(c.rhoHatDecay)}`);
+  }
   return { ...c, backend, seed: c.seed ?? 1, init: c.init ?? 'ufldl', checkpointEvery: c.checkpointEvery ?? 50, name: c.name ?? 'run' };
 }

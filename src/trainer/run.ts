@@ -186,11 +186,11 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   let disposeObjective = (): void => {};
   if (gpuModel) {
     const { GpuObjective } = await import('../gpu/objective.js');
-    const o = new GpuObjective(gpuModel, X, Y);
+    const o = new GpuObjective(gpuModel, X, Y, { rhoHatDecay: config.rhoHatDecay });
     objective = o as Objective<unknown>;
     disposeObjective = () => o.dispose();
   } else {
-    objective = cpuNetworkObjective(net, await model.readParameters(), X, Y) as Objective<unknown>;
+    objective = cpuNetworkObjective(net, await model.readParameters(), X, Y, { rhoHatDecay: config.rhoHatDecay }) as Objective<unknown>;
   }
 
   const total = plannedIterations(config.optimizer, m);
