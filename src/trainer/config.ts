@@ -24,6 +24,11 @@ export interface PatchConfig {
   /** 'ufldl': subtract each patch's mean, truncate to ±3σ, rescale to [0.1, 0.9]. Default 'ufldl'. */
   normalize?: 'ufldl' | 'none';
   /**
+   * Whiten each image in the frequency domain before sampling (R(f) = f·e^(−(f/f₀)⁴),
+   * as for the UFLDL exercise's IMAGES.mat). Default false.
+   */
+  whitenImages?: boolean;
+  /**
    * ZCA-whiten the raw patches with this ε before normalizing, standing in for
    * the pre-whitened images of the UFLDL exercise (its IMAGES.mat). Default: none.
    */

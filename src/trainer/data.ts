@@ -9,6 +9,7 @@ import { imagesToMatrix } from '../data/idx.js';
 import { parseCsv } from '../data/csv.js';
 import { naturalImages } from '../data/natural.js';
 import { loadImageFolder } from '../data/images-node.js';
+import { whitenImage } from '../data/whiten-images.js';
 import { normalizePatches, samplePatches } from '../data/patches.js';
 import { applyWhitening, fitPCA, whiteningFromJSON, whiteningToJSON, zcaWhiten, type WhiteningJSON } from '../data/whitening.js';
 import { filterClasses, selectRows, type LabeledSet } from '../data/labels.js';
@@ -26,7 +27,7 @@ export interface TrainingData {
   /** Width × height when each example is an image (for pictures of features and reconstructions). */
   image: { width: number; height: number } | null;
   /** What was applied to the raw examples; saved with the model. */
-  preprocessing: { whitening: WhiteningJSON | null; patches?: { size: number; normalize: string; zcaEpsilon?: number } };
+  preprocessing: { whitening: WhiteningJSON | null; patches?: { size: number; normalize: string; whitenImages?: boolean; zcaEpsilon?: number } };
 }
 
 function limitRows(set: LabeledSet, limit?: number): LabeledSet {
@@ -79,13 +80,14 @@ async function loadRaw(d: DataConfig, seed: number): Promise<Omit<TrainingData, 
     }
     case 'natural':
     case 'images': {
-      const images = d.source === 'natural' ? await naturalImages() : loadImageFolder(d.dir);
+      let images = d.source === 'natural' ? await naturalImages() : loadImageFolder(d.dir);
+      if (d.patches.whitenImages) images = images.map(whitenImage);
       let raw = samplePatches(images, { count: d.patches.count, size: d.patches.size, seed });
       const eps = d.patches.zcaEpsilon;
       if (eps !== undefined) raw = zcaWhiten(raw, fitPCA(raw, { epsilon: eps }));
       const normalize = d.patches.normalize ?? 'ufldl';
       const X = normalize === 'ufldl' ? normalizePatches(raw) : raw;
-      return { train: { X }, image: { width: d.patches.size, height: d.patches.size }, patches: { size: d.patches.size, normalize, ...(eps !== undefined ? { zcaEpsilon: eps } : {}) } };
+      return { train: { X }, image: { width: d.patches.size, height: d.patches.size }, patches: { size: d.patches.size, normalize, whitenImages: !!d.patches.whitenImages, ...(eps !== undefined ? { zcaEpsilon: eps } : {}) } };
     }
   }
 }
