@@ -1,6 +1,6 @@
 // GEMM kernels against a float64 triple loop, every variant and layout, awkward sizes.
 import { describe, expect, it } from 'vitest';
-import { GEMM_VARIANT_NAMES } from '../src/gpu/kernels.js';
+import { GEMM_VARIANT_NAMES, vec4Eligible } from '../src/gpu/kernels.js';
 import { Rng } from '../src/prng.js';
 import { harness, maxRelErr, randomArray } from './helpers/gpu.js';
 
@@ -23,6 +23,11 @@ const SHAPES: [number, number, number][] = [
   [65, 129, 7],
   [1, 33, 17],
   [70, 1, 5],
+  // Shapes the vec4 variants take (N, K multiples of 4, M too for Aᵀ), awkward otherwise.
+  [12, 20, 36],
+  [100, 196, 68],
+  [132, 8, 4],
+  [4, 4, 4],
 ];
 const LAYOUTS: [boolean, boolean][] = [
   [false, false],
@@ -32,6 +37,16 @@ const LAYOUTS: [boolean, boolean][] = [
 ];
 
 describe('gemm', () => {
+  it('vec4 variants take aligned calls and fall back otherwise', () => {
+    const ref = { buffer: null as unknown as GPUBuffer };
+    expect(vec4Eligible({ M: 7, N: 8, K: 12, A: ref, B: ref, C: ref })).toBe(true);
+    expect(vec4Eligible({ M: 7, N: 8, K: 12, A: { ...ref, offset: 2 }, B: ref, C: ref })).toBe(false);
+    expect(vec4Eligible({ M: 7, N: 8, K: 12, transA: true, A: ref, B: ref, C: ref })).toBe(false);
+    expect(vec4Eligible({ M: 8, N: 8, K: 13, transA: true, A: ref, B: ref, C: ref })).toBe(true);
+    expect(vec4Eligible({ M: 8, N: 6, K: 12, A: ref, B: ref, C: ref })).toBe(false);
+    expect(vec4Eligible({ M: 8, N: 8, K: 12, transA: true, transB: true, A: ref, B: ref, C: ref })).toBe(false);
+  });
+
   for (const variant of GEMM_VARIANT_NAMES) {
     it(`${variant}: every layout at awkward sizes, output poisoned with NaN`, async () => {
       const h = await harness();
@@ -54,8 +69,7 @@ describe('gemm', () => {
   it('epilogue: offsets, α, β·C, γ·E, bias and activation', async () => {
     const h = await harness();
     const rng = new Rng(5);
-    const [M, N, K] = [9, 13, 66];
-    const pad = 3;
+    for (const [M, N, K, pad] of [[9, 13, 66, 3], [12, 20, 68, 4]] as const)
     for (const variant of GEMM_VARIANT_NAMES) {
       const A = randomArray(rng, M * K);
       const B = randomArray(rng, K * N);
@@ -73,9 +87,9 @@ describe('gemm', () => {
       await h.run([d]);
       const AB = refGemm(M, N, K, A, B, false, false);
       const z = AB.map((v, i) => 0.5 * v + 2 * C0[i]! - 0.25 * E[i]! + bias[i % N]!);
-      expect(maxRelErr(await h.read(Z, M * N), z), `${variant} Z`).toBeLessThan(1e-5);
-      expect(maxRelErr(await h.read(bufC, M * N, pad), z.map(Math.tanh)), `${variant} C`).toBeLessThan(1e-5);
-      expect(Array.from(await h.read(bufC, pad)), 'elements before the offset are untouched').toEqual([7, 7, 7]);
+      expect(maxRelErr(await h.read(Z, M * N), z), `${variant} ${M}x${N}x${K} Z`).toBeLessThan(1e-5);
+      expect(maxRelErr(await h.read(bufC, M * N, pad), z.map(Math.tanh)), `${variant} ${M}x${N}x${K} C`).toBeLessThan(1e-5);
+      expect(Array.from(await h.read(bufC, pad)), 'elements before the offset are untouched').toEqual(new Array(pad).fill(7));
     }
   });
 });

@@ -29,6 +29,7 @@ for (const b of Array.from({ length: rounds }, () => blocks).flat()) {
   patch.uninstall();
   if (full) {
     r.ours.gemmVariant = `vec4 prototype ${b} (fallback regblock-4x4: ${patch.fellBack} calls)`;
+    r.ours.gemmChoices = {};
     console.log(args.includes('--json') ? JSON.stringify(r, null, 2) : formatBenchTable(r));
   } else {
     console.log(`block ${b}: ${r.ours.samplesPerSec.toFixed(0)} samples/s, ${(r.ours.secondsPerStep * 1000).toFixed(1)} ms/step, ${r.ours.gflops.toFixed(2)} GFLOP/s; vec4 calls ${patch.used}, fallbacks ${patch.fellBack}; CPU ${((r.ours.cpuSecondsPerStep ?? NaN) * 1000).toFixed(0)} ms/step (≈ ${(256 / ((r.ours.cpuSecondsPerStep ?? NaN) / 2)).toFixed(0)} samples/s on 2 idle cores); J0 ${r.costCheck.ours.toFixed(4)}`);

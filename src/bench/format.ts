@@ -41,7 +41,7 @@ function formatGemm(r: GemmBenchResult): string {
     num(s.tfjs?.gflops),
     ratio(s.ratio),
     ratio(s.cpuTimeRatio),
-    s.maxRelDiffVsTfjs === null ? '—' : s.maxRelDiffVsTfjs.toExponential(1),
+    s.maxRelDiffVsTfjs === null ? '—' : s.maxRelDiffVsTfjs === 0 ? '0' : s.maxRelDiffVsTfjs.toExponential(1),
     `${s.ours.reps}`,
   ]);
   const head = ['n', ...names.map((v) => `${v} GFLOP/s`), 'ours (best) GFLOP/s', 'TF.js webgpu GFLOP/s', 'ours / TF.js', 'same by CPU time', 'max rel diff', 'reps'];
@@ -75,6 +75,7 @@ function formatStep(r: StepBenchResult): string {
     '',
     table(['engine', 'samples/s', 'ms/step', 'CPU ms/step', 'steps', 'ours ÷ this', 'same by CPU time', 'notes'], rows),
     '',
+    ...(Object.keys(r.ours.gemmChoices).length ? [`GEMM variants: ${Object.entries(r.ours.gemmChoices).map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
     `J(θ₀) on batch 1: ours ${num(cc.ours, 6)}, TF.js webgpu ${num(cc.tfjsWebgpu, 6)}, TF.js wasm ${num(cc.tfjsWasm, 6)}, CPU ${num(cc.cpu, 6)} (max rel diff ${cc.maxRelDiff.toExponential(1)})`,
     ...r.notes.map((n) => `note: ${n}`),
   ].join('\n');

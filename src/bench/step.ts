@@ -12,6 +12,7 @@
 // samples/s = steps · batch / (its summed time).
 
 import { cpuCost } from '../cpu/network.js';
+import { chooseGemmVariant } from '../gpu/autotune.js';
 import { createGpuModel, type GpuModel } from '../gpu/model.js';
 import type { GpuContext } from '../gpu/device.js';
 import type { GemmVariant } from '../gpu/kernels.js';
@@ -85,7 +86,14 @@ export interface StepBenchResult extends BenchMeta {
     /** Multiply-adds ×2 of the three GEMMs per weight layer (forward, ∇W, δ; no δ below layer 1). */
     flopPerStep: number;
   };
-  ours: StepFigure & { readbacksPerStep: number; gemmVariant: string; gflops: number };
+  ours: StepFigure & {
+    readbacksPerStep: number;
+    /** The forced variant, or 'autotuned'. */
+    gemmVariant: string;
+    /** The variant used for each GEMM of the step ('NT 256x200x784' → name). */
+    gemmChoices: Record<string, string>;
+    gflops: number;
+  };
   tfjsWebgpu: (StepFigure & { info: Record<string, string | number | boolean> }) | null;
   tfjsWasm: (StepFigure & { info: Record<string, string | number | boolean> }) | null;
   cpu: StepFigure | null;
@@ -263,6 +271,17 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
       dispose: () => {},
     });
     const reads0 = obj.readbacks;
+    // The variant each GEMM of the step uses (the same shapes as GpuModel's plan; cached after the warm-up).
+    const gemmChoices: Record<string, string> = {};
+    const m = model;
+    const choose = async (M: number, N: number, K: number, transA: boolean, transB: boolean): Promise<void> => {
+      gemmChoices[`${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} ${M}x${N}x${K}`] = opts.gemmVariant ?? (await chooseGemmVariant(m.kernels, { M, N, K, transA, transB }));
+    };
+    for (const [l, s] of layout.slots.entries()) {
+      await choose(batch, s.nOut, s.nIn, false, true);
+      await choose(s.nOut, s.nIn, batch, true, false);
+      if (l > 0) await choose(batch, s.nIn, s.nOut, false, false);
+    }
 
     if (opts.tfjsWebgpu ?? true) {
       log('step: tfjs-webgpu (setup)');
@@ -332,7 +351,7 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
       return { samplesPerSec: (r.steps * batch) / r.seconds, secondsPerStep: r.seconds / r.steps, steps: r.steps, cpuSecondsPerStep: r.cpu === null ? null : r.cpu / r.steps };
     };
     const o = runners.get('ours')!;
-    const ours: StepBenchResult['ours'] = { ...fig('ours')!, readbacksPerStep: ourReads, gemmVariant: opts.gemmVariant ?? 'autotuned', gflops: (stepFlop(layout, batch) * steps) / o.seconds / 1e9 };
+    const ours: StepBenchResult['ours'] = { ...fig('ours')!, readbacksPerStep: ourReads, gemmVariant: opts.gemmVariant ?? 'autotuned', gemmChoices, gflops: (stepFlop(layout, batch) * steps) / o.seconds / 1e9 };
     const withInfo = (name: Name): (StepFigure & { info: Record<string, string | number | boolean> }) | null => {
       const f = fig(name);
       return f ? { ...f, info: runners.get(name)!.info ?? {} } : null;

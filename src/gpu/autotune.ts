@@ -5,13 +5,13 @@
 // WEBGPU_NN_GEMM=<variant> (Node) or GpuModelOptions.gemmVariant forces one.
 
 import { adapterLabel } from './device.js';
-import { GEMM_VARIANT_NAMES, type GemmVariant, type Kernels } from './kernels.js';
+import { GEMM_VARIANT_NAMES, GEMM_VARIANTS, gemmVariantsFor, vec4Eligible, type GemmVariant, type Kernels } from './kernels.js';
 import { STORAGE } from './buffers.js';
 import { SHADER_SOURCES } from './shaders.gen.js';
 
 /** FNV-1a of the GEMM shader and the variant table: a cached choice is void once either changes. */
 function kernelsVersion(): string {
-  const text = `${SHADER_SOURCES.gemm ?? ''}|${GEMM_VARIANT_NAMES.join(',')}`;
+  const text = `${SHADER_SOURCES.gemm ?? ''}|${SHADER_SOURCES.gemm_vec4 ?? ''}|${GEMM_VARIANT_NAMES.join(',')}`;
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h.toString(16);
@@ -85,7 +85,7 @@ function forcedByEnv(): GemmVariant | null {
   return v;
 }
 
-/** Seconds per run of `variant` on `shape`, median of `reps` after one warm-up. */
+/** Seconds per run of `variant` on `shape`: the fastest of `reps` after one warm-up (robust to load spikes). */
 export async function timeGemm(kernels: Kernels, shape: GemmShape, variant: GemmVariant, reps = 3): Promise<number> {
   const { device } = kernels.ctx;
   const pool = kernels.pool;
@@ -109,8 +109,7 @@ export async function timeGemm(kernels: Kernels, shape: GemmShape, variant: Gemm
     await run();
     const times: number[] = [];
     for (let i = 0; i < reps; i++) times.push(await run());
-    times.sort((x, y) => x - y);
-    return times[Math.floor(times.length / 2)]!;
+    return Math.min(...times);
   } finally {
     kernels.release([d]);
     [a, b, c].forEach((buf) => pool.release(buf));
@@ -144,7 +143,8 @@ export async function chooseGemmVariant(kernels: Kernels, shape: GemmShape): Pro
       const probe = { ...shape, M: cap(shape.M), N: cap(shape.N), K: cap(shape.K) };
       let best: GemmVariant = GEMM_VARIANT_NAMES[0]!;
       let bestT = Infinity;
-      for (const v of GEMM_VARIANT_NAMES) {
+      for (const v of gemmVariantsFor(kernels.ctx.adapter.isSoftware)) {
+        if (GEMM_VARIANTS[v].VEC4 && !vec4Eligible({ ...shape, A: {} as never, B: {} as never, C: {} as never })) continue;
         const t = await timeGemm(kernels, probe, v, 2);
         if (t < bestT) {
           bestT = t;

@@ -117,8 +117,18 @@ export interface AcquireOptions {
 }
 
 /** A GpuContext over a new device (largest buffer limits the adapter allows) or over the caller's. */
+/** One context per caller device, so its listeners are added once however many models share it. */
+const callerDevices = new WeakMap<GPUDevice, GpuContext>();
+
 export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuContext> {
-  if (opts.device) return wrapDevice(opts.device, undefined, false);
+  if (opts.device) {
+    let ctx = callerDevices.get(opts.device);
+    if (!ctx) {
+      ctx = wrapDevice(opts.device, undefined, false);
+      callerDevices.set(opts.device, ctx);
+    }
+    return ctx;
+  }
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   let adapter: GPUAdapter | null;
   if (nav?.gpu) {

@@ -43,17 +43,35 @@ function actDefines(a: Activation | null): Defines {
 
 export const GEMM_VARIANTS = {
   /** Barrier-free, 4 × 4 outputs per invocation in vec4 registers (no private arrays), 8 × 8 invocations. */
-  'unrolled-4x4': { UNROLLED: true, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
+  'unrolled-4x4': { VEC4: false, ROWS16: false, COLS16: false, UNROLLED: true, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
   /** As unrolled-4x4 with 8 rows per invocation: each B load feeds twice the arithmetic. */
-  'unrolled-8x4': { UNROLLED: true, TM8: true, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
+  'unrolled-8x4': { VEC4: false, ROWS16: false, COLS16: false, UNROLLED: true, TM8: true, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
   /** Barrier-free, 4 × 4 outputs per invocation, 8 × 8 invocations. */
-  'regblock-4x4': { UNROLLED: false, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
+  'regblock-4x4': { VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
   /** Barrier-free, 8 × 4 outputs per invocation (more reuse of each B load). */
-  'regblock-8x4': { UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
+  'regblock-8x4': { VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
+  /** vec4 loads, mat4x4 accumulator blocks of 8 × 16 outputs (gemm_vec4.wgsl); aligned calls only, else unrolled-8x4. */
+  'vec4-8x16': { VEC4: true, ROWS16: false, COLS16: true, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 16, WG_X: 4, WG_Y: 4 },
+  /** vec4 loads, blocks of 16 × 8 outputs. */
+  'vec4-16x8': { VEC4: true, ROWS16: true, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 16, TN: 8, WG_X: 4, WG_Y: 4 },
+  /** vec4 loads, blocks of 16 × 16 outputs, 8 × 8 invocations. */
+  'vec4-16x16': { VEC4: true, ROWS16: true, COLS16: true, UNROLLED: false, TM8: false, TILED: false, TM: 16, TN: 16, WG_X: 8, WG_Y: 8 },
   /** Shared-memory tiles of 64 × 64 with barriers, 4 × 4 per invocation, 16 × 16 invocations. */
-  'tiled-64': { UNROLLED: false, TM8: false, TILED: true, TM: 4, TN: 4, WG_X: 16, WG_Y: 16 },
+  'tiled-64': { VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: true, TM: 4, TN: 4, WG_X: 16, WG_Y: 16 },
 } as const;
 export type GemmVariant = keyof typeof GEMM_VARIANTS;
+
+/** Variants worth timing on software adapters (private arrays and barriers are slow there). */
+export function gemmVariantsFor(isSoftware: boolean): GemmVariant[] {
+  return GEMM_VARIANT_NAMES.filter((v) => !isSoftware || GEMM_VARIANTS[v].VEC4 || GEMM_VARIANTS[v].UNROLLED);
+}
+
+/** gemm_vec4.wgsl reads A, B and C as vec4: the shapes and offsets must allow it. */
+export function vec4Eligible(c: Pick<GemmCall, 'M' | 'N' | 'K' | 'transA' | 'transB' | 'A' | 'B' | 'C'>): boolean {
+  const aligned = (o?: number): boolean => (o ?? 0) % 4 === 0;
+  if (c.transA && c.transB) return false;
+  return c.N % 4 === 0 && (c.transA ? c.M % 4 === 0 : c.K % 4 === 0) && aligned(c.A.offset) && aligned(c.B.offset) && aligned(c.C.offset);
+}
 export const GEMM_VARIANT_NAMES = Object.keys(GEMM_VARIANTS) as GemmVariant[];
 
 export interface BufferRef {
@@ -122,7 +140,9 @@ export class Kernels {
   }
 
   async gemm(c: GemmCall): Promise<Dispatch> {
-    const v = GEMM_VARIANTS[c.variant];
+    // A vec4 variant on a call it cannot take runs the best scalar kernel instead.
+    const name: GemmVariant = GEMM_VARIANTS[c.variant].VEC4 && !vec4Eligible(c) ? 'unrolled-8x4' : c.variant;
+    const v = GEMM_VARIANTS[name];
     const act = c.activation ?? null;
     const defines: Defines = {
       ...actDefines(act),
@@ -137,7 +157,7 @@ export class Kernels {
       BIAS: !!c.bias,
       STORE_Z: !!c.Z,
     };
-    const pipeline = await this.cache.get(['activation', 'gemm'], defines, 'main');
+    const pipeline = await this.cache.get(['activation', v.VEC4 ? 'gemm_vec4' : 'gemm'], defines, 'main');
     const params = this.uniform([
       c.M, c.N, c.K, c.A.offset ?? 0, c.B.offset ?? 0, c.C.offset ?? 0, c.E?.offset ?? 0, c.bias?.offset ?? 0,
       { f: c.alpha ?? 1 }, { f: c.beta ?? 0 }, { f: c.gamma ?? 0 }, 0,
