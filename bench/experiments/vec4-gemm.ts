@@ -27,7 +27,7 @@ export interface Vec4Block {
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-/** The proposed shader file (bench/experiments/gemm_vec4.wgsl), one block shape per variant. */
+/** The engine's shader file (shaders/gemm_vec4.wgsl, which began here as a proposal), one block shape per variant. */
 export interface Vec4FileVariant {
   ROWS16: boolean;
   COLS16: boolean;
@@ -35,7 +35,7 @@ export interface Vec4FileVariant {
   WG_Y: number;
 }
 
-const FILE_TEXT = readFileSync(new URL('./gemm_vec4.wgsl', import.meta.url), 'utf8');
+const FILE_TEXT = readFileSync(new URL('../../shaders/gemm_vec4.wgsl', import.meta.url), 'utf8');
 
 /** Renders gemm_vec4.wgsl the way src/gpu/shaders.ts renders shaders/ files (activation.wgsl in front). */
 export function renderVec4File(v: Vec4FileVariant, o: { transA: boolean; transB: boolean; accumulate: boolean; addend: boolean; bias: boolean; storeZ: boolean; act: number; alpha: number | string }): string {
