@@ -389,11 +389,6 @@ export class GpuModel implements Model {
     const plan = await this.plan(ds);
     const wantCost = what.cost ?? true;
     const wantGrad = what.gradient ?? true;
-    const enc = this.ctx.device.createCommandEncoder();
-    if (wantCost) enc.clearBuffer(this.scalarsBuffer);
-    const pass = enc.beginComputePass();
-    if (what.before) recordDispatches(pass, what.before);
-    recordDispatches(pass, plan.rhoPass);
     const decay = what.rhoHatDecay ?? 0;
     let running: Dispatch[] | null = null;
     if (decay > 0 && this.network.layers.length > 2) {
@@ -407,6 +402,11 @@ export class GpuModel implements Model {
       running = this.runningStarted ? r.next : r.first;
       this.runningStarted = true;
     }
+    const enc = this.ctx.device.createCommandEncoder();
+    if (wantCost) enc.clearBuffer(this.scalarsBuffer);
+    const pass = enc.beginComputePass();
+    if (what.before) recordDispatches(pass, what.before);
+    recordDispatches(pass, plan.rhoPass);
     for (const c of plan.chunks) {
       recordDispatches(pass, c.forward);
       recordDispatches(pass, running ?? c.rho);

@@ -26,7 +26,7 @@ export function renderShader(files: string[], defines: Defines): string {
     if (!(name in defines)) throw new Error(`shader ${files.join('+')} needs template value ${name}`);
     strings.push(text.slice(last, m.index));
     const v = defines[name]!;
-    values.push(typeof v === 'boolean' ? v : v);
+    values.push(v);
     last = m.index! + m[0].length;
   }
   strings.push(text.slice(last));
