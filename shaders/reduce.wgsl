@@ -1,10 +1,12 @@
 // reduce.wgsl — reductions.
 //
-// colsum: out[offOut + j] = scale · Σᵢ X[offIn + i·cols + j] (+ beta · out[…]).
+// colsum / colsum_final: out[offOut + j] = scale · Σᵢ X[offIn + i·cols + j] (+ beta · out[…]).
 //   Column sums of an m × n example-major matrix: ρ̂ⱼ = (1/m) Σᵢ aⱼ⁽ⁱ⁾ and
-//   ∇b = (1/m) Σᵢ δ⁽ⁱ⁾. A 16 × 16 workgroup covers 16 columns; its 16 lanes per
-//   column sum rows lane, lane+16, … and a tree in workgroup memory combines them.
-//   Bindings: 0 uniform ColParams, 1 X, 2 out (read_write). Dispatch: ceil(n/16).
+//   ∇b = (1/m) Σᵢ δ⁽ⁱ⁾, in two barrier-free stages: the rows are cut into S strips,
+//   invocation (j, s) sums strip s of column j into colPartials[s·n + j], then one
+//   invocation per column adds its S partials.
+//   Bindings: 0 uniform ColParams, 1 X, 2 out (read_write), 3 colPartials (S·n f32).
+//   Dispatch: (ceil(n / 64), S), then ceil(n / 64).
 //
 // sum_partial / sum_final: a scalar Σₖ map(x[k], y[k]) in two stages. Stage 1:
 //   T ≤ 4096 invocations each sum a grid-stride share into partials[t]. Stage 2:
@@ -18,31 +20,42 @@
 //   Dispatch: ceil(T / 64) workgroups, then 1.
 
 #if ${COLSUM}
-struct ColParams { rows: u32, cols: u32, offIn: u32, offOut: u32, scale: f32, beta: f32, pad0: u32, pad1: u32 }
+struct ColParams { rows: u32, cols: u32, offIn: u32, offOut: u32, scale: f32, beta: f32, strips: u32, stripRows: u32 }
 @group(0) @binding(0) var<uniform> cp: ColParams;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-var<workgroup> lanes: array<array<f32, 16>, 16>;
+@group(0) @binding(3) var<storage, read_write> colPartials: array<f32>;
 
-@compute @workgroup_size(16, 16)
-fn colsum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let col = wid.x * 16u + lid.x;
+#if ${FINAL}
+// Stage 2: one invocation per column adds its `strips` partial sums.
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(64)
+fn colsum_final(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let col = gid.x;
+  if (col >= cp.cols) { return; }
   var s = 0.0;
-  if (col < cp.cols) {
-    for (var r = lid.y; r < cp.rows; r += 16u) { s += X[cp.offIn + r * cp.cols + col]; }
-  }
-  lanes[lid.y][lid.x] = s;
-  for (var stride = 8u; stride > 0u; stride >>= 1u) {
-    workgroupBarrier();
-    if (lid.y < stride) { lanes[lid.y][lid.x] += lanes[lid.y + stride][lid.x]; }
-  }
-  if (lid.y == 0u && col < cp.cols) {
-    let o = cp.offOut + col;
-    var v = cp.scale * lanes[0][lid.x];
-    if (cp.beta != 0.0) { v += cp.beta * out[o]; } // never read an output that may be uninitialized
-    out[o] = v;
-  }
+  for (var t = 0u; t < cp.strips; t++) { s += colPartials[t * cp.cols + col]; }
+  let o = cp.offOut + col;
+  var v = cp.scale * s;
+  if (cp.beta != 0.0) { v += cp.beta * out[o]; } // never read an output that may be uninitialized
+  out[o] = v;
 }
+#else
+// Stage 1: invocation (col, strip) sums rows strip·stripRows … of one column;
+// neighbouring invocations read neighbouring columns. No barriers.
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+
+@compute @workgroup_size(64)
+fn colsum(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let col = gid.x;
+  let strip = gid.y;
+  if (col >= cp.cols || strip >= cp.strips) { return; }
+  let r0 = strip * cp.stripRows;
+  let r1 = min(r0 + cp.stripRows, cp.rows);
+  var s = 0.0;
+  for (var r = r0; r < r1; r++) { s += X[cp.offIn + r * cp.cols + col]; }
+  colPartials[strip * cp.cols + col] = s;
+}
+#endif
 #endif
 
 #if ${SUM}

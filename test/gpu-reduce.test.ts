@@ -1,7 +1,7 @@
 // Reductions (column sums, scalar sums with every map) and vector kernels
 // against float64 loops, at awkward sizes, outputs poisoned with NaN.
 import { describe, expect, it } from 'vitest';
-import { SUM_GROUPS, SUM_MAPS, type SumMap } from '../src/gpu/kernels.js';
+import { COLSUM_STRIPS, SUM_GROUPS, SUM_MAPS, type SumMap } from '../src/gpu/kernels.js';
 import { GpuVectorOps } from '../src/gpu/vectors.js';
 import { Rng } from '../src/prng.js';
 import { harness, maxRelErr, randomArray } from './helpers/gpu.js';
@@ -24,18 +24,19 @@ describe('reductions', () => {
   it('colsum: scale, accumulate, offsets', async () => {
     const h = await harness();
     const rng = new Rng(3);
-    for (const [rows, cols] of [[1, 1], [7, 65], [129, 7], [1, 33], [300, 17]] as const) {
+    for (const [rows, cols] of [[1, 1], [7, 65], [129, 7], [1, 33], [300, 17], [2500, 5]] as const) {
       const X = randomArray(rng, rows * cols);
       const prev = randomArray(rng, cols);
       const want = new Float64Array(cols);
       for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) want[j] += X[i * cols + j]!;
       const out = h.poisoned(cols + 2);
-      const d1 = await h.kernels.colsum({ rows, cols, X: { buffer: h.upload(X) }, out: { buffer: out, offset: 2 }, scale: 1 / rows });
-      await h.run([d1]);
+      const partials = h.poisoned(COLSUM_STRIPS * cols);
+      const d1 = await h.kernels.colsum({ rows, cols, X: { buffer: h.upload(X) }, out: { buffer: out, offset: 2 }, scale: 1 / rows, partials });
+      await h.run(d1);
       expect(maxRelErr(await h.read(out, cols, 2), want.map((v) => v / rows)), `${rows}x${cols}`).toBeLessThan(1e-5);
       const acc = h.upload(prev);
-      const d2 = await h.kernels.colsum({ rows, cols, X: { buffer: h.upload([0, ...X]), offset: 1 }, out: { buffer: acc }, scale: 2, beta: 1 });
-      await h.run([d2]);
+      const d2 = await h.kernels.colsum({ rows, cols, X: { buffer: h.upload([0, ...X]), offset: 1 }, out: { buffer: acc }, scale: 2, beta: 1, partials });
+      await h.run(d2);
       expect(maxRelErr(await h.read(acc, cols), want.map((v, j) => 2 * v + prev[j]!)), `${rows}x${cols} accumulate`).toBeLessThan(1e-5);
     }
   });

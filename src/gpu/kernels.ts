@@ -172,10 +172,19 @@ export class Kernels {
   }
 
   /** out[offOut + j] = scale · Σᵢ X[offIn + i·cols + j] + beta · out[offOut + j]. */
-  async colsum(c: { rows: number; cols: number; X: BufferRef; out: BufferRef; scale: number; beta?: number }): Promise<Dispatch> {
-    const pipeline = await this.cache.get(['reduce'], { COLSUM: true, SUM: false, FINAL: false, MAP: 0, TWO_INPUTS: false }, 'colsum');
-    const params = this.uniform([c.rows, c.cols, c.X.offset ?? 0, c.out.offset ?? 0, { f: c.scale }, { f: c.beta ?? 0 }, 0, 0]);
-    return this.dispatch(pipeline, params, { 1: c.X.buffer, 2: c.out.buffer }, Math.ceil(c.cols / 16), 1, 'colsum');
+  async colsum(c: { rows: number; cols: number; X: BufferRef; out: BufferRef; scale: number; beta?: number; partials: GPUBuffer }): Promise<Dispatch[]> {
+    const base = { COLSUM: true, SUM: false, MAP: 0, TWO_INPUTS: false };
+    const stage1 = await this.cache.get(['reduce'], { ...base, FINAL: false }, 'colsum');
+    const stage2 = await this.cache.get(['reduce'], { ...base, FINAL: true }, 'colsum_final');
+    // Strips of at least 32 rows, at most COLSUM_STRIPS of them, and no more than the partials buffer holds.
+    const strips = Math.max(1, Math.min(COLSUM_STRIPS, Math.ceil(c.rows / 32), Math.floor(c.partials.size / 4 / Math.max(1, c.cols))));
+    const stripRows = Math.ceil(c.rows / strips);
+    const params = this.uniform([c.rows, c.cols, c.X.offset ?? 0, c.out.offset ?? 0, { f: c.scale }, { f: c.beta ?? 0 }, strips, stripRows]);
+    const groups = Math.ceil(c.cols / 64);
+    return [
+      this.dispatch(stage1, params, { 1: c.X.buffer, 3: c.partials }, groups, strips, 'colsum'),
+      this.dispatch(stage2, params, { 2: c.out.buffer, 3: c.partials }, groups, 1, 'colsum final'),
+    ];
   }
 
   /**
@@ -303,6 +312,8 @@ export class Kernels {
 
 export const SUM_MAPS = { identity: 0, square: 1, abs: 2, kl: 3, dot: 4, halfSqDiff: 5, bceLogits: 6 } as const;
 export type SumMap = keyof typeof SUM_MAPS;
+/** Most row strips of a column sum (its partials buffer holds COLSUM_STRIPS × columns f32). */
+export const COLSUM_STRIPS = 64;
 /** Most invocations of the first reduction stage (and f32 slots the partials buffer needs). */
 export const SUM_GROUPS = 4096;
 

@@ -12,7 +12,7 @@ import { assertTrainable, checkData, SpecError, type Matrix, type Network } from
 import { checkLayer, checkTheta, type CostOptions, type CostParts, type CostReport, type Model } from '../model.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
 import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';
-import { derivativeNeedsZ, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
+import { COLSUM_STRIPS, derivativeNeedsZ, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
 import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
 
@@ -87,6 +87,8 @@ export class GpuModel implements Model {
   /** Kernel launchers on this model's device and pool (optimizers build their updates with it). */
   readonly kernels: Kernels;
   private readonly partials: GPUBuffer;
+  /** Scratch of the column sums (COLSUM_STRIPS × widest layer). */
+  private readonly colPartials: GPUBuffer;
   private readonly plans = new Map<GpuDataset, Plan>();
   private readonly planBuffers = new Map<GpuDataset, GPUBuffer[]>();
   private disposed = false;
@@ -107,6 +109,7 @@ export class GpuModel implements Model {
     this.gradBuffer = this.pool.acquire(bytes, STORAGE, 'grad');
     this.scalarsBuffer = this.pool.acquire(SLOTS * 4, STORAGE, 'scalars');
     this.partials = this.pool.acquire(SUM_GROUPS * 4, STORAGE, 'partials');
+    this.colPartials = this.pool.acquire(COLSUM_STRIPS * Math.max(...network.layers) * 4, STORAGE, 'column partials');
     this.rhoOffsets = [];
     let off = 0;
     for (let k = 0; k < network.layers.length - 2; k++) {
@@ -308,7 +311,7 @@ export class GpuModel implements Model {
           }),
         );
         // ∇b(l) = (1/m) Σᵢ δ(l+1).
-        bw.push(await k.colsum({ rows: c.rows, cols: s.nOut, X: { buffer: D }, out: { buffer: this.gradBuffer, offset: s.b }, scale: 1 / m, beta: first ? 0 : 1 }));
+        bw.push(...(await k.colsum({ rows: c.rows, cols: s.nOut, X: { buffer: D }, out: { buffer: this.gradBuffer, offset: s.b }, scale: 1 / m, beta: first ? 0 : 1, partials: this.colPartials })));
         if (l === 0) continue;
         // δ(l) = (δ(l+1)·W(l) + sparsity + L1) • f′(z(l)).
         const below = layers[l - 1]!;
@@ -361,10 +364,10 @@ export class GpuModel implements Model {
     const out: Dispatch[] = [];
     for (let l = 0; l < this.network.layers.length - 2; l++) {
       out.push(
-        await this.kernels.colsum({
+        ...(await this.kernels.colsum({
           rows: c.rows, cols: this.network.layers[l + 1]!, X: { buffer: layers[l]!.A },
-          out: { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l] }, scale: scale / m, beta,
-        }),
+          out: { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l] }, scale: scale / m, beta, partials: this.colPartials,
+        })),
       );
     }
     return out;
