@@ -97,13 +97,21 @@ async function nodeRequestAdapter(powerPreference?: GPUPowerPreference): Promise
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
   if (nodeGpu) return nodeGpu.requestAdapter({ powerPreference });
+  const proc = nodeEnv();
+  const canUseSwiftShader = !!proc && proc.platform === 'linux' && !proc.env.VK_ICD_FILENAMES && (await fileExists(SWIFTSHADER_ICD));
+  const useSwiftShader = (): void => {
+    // The Vulkan loader reads VK_ICD_FILENAMES when Dawn creates its instance.
+    proc!.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  };
+  // No GPU device node at all: go straight to SwiftShader (probing the system's
+  // Vulkan drivers first would only find a software rasterizer Dawn rejects).
+  const gpuNodes = canUseSwiftShader && (await Promise.all(['/dev/dri', '/dev/nvidia0', '/dev/dxg'].map(fileExists))).some((x) => x);
+  if (canUseSwiftShader && !gpuNodes) useSwiftShader();
   nodeGpu = webgpu.create([]);
   let adapter = await nodeGpu.requestAdapter({ powerPreference });
-  const proc = nodeEnv();
-  if (!adapter && proc && proc.platform === 'linux' && !proc.env.VK_ICD_FILENAMES && (await fileExists(SWIFTSHADER_ICD))) {
-    // No hardware adapter: fall back to SwiftShader, which Debian's chromium ships.
-    // The Vulkan loader reads VK_ICD_FILENAMES when Dawn creates its instance.
-    proc.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  if (!adapter && canUseSwiftShader && gpuNodes) {
+    // A GPU device node but no adapter: fall back to SwiftShader, which Debian's chromium ships.
+    useSwiftShader();
     nodeGpu = webgpu.create([]);
     adapter = await nodeGpu.requestAdapter({ powerPreference });
   }
