@@ -23,7 +23,7 @@
 import { SpecError } from '../spec.js';
 import { lineSearchSettings, norm1, reevaluateAt, stopAfterIteration, type LineSearchMethodOptions } from './full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
-import { checkpointer, checkState, expectVectors, restoreVector, stateInteger, stateNumber } from './state.js';
+import { checkState, reportIteration, expectVectors, restoreVector, stateInteger, stateNumber } from './state.js';
 import type { Objective, OptimizeResult, StopReason } from './types.js';
 
 export interface CgOptions extends LineSearchMethodOptions {
@@ -154,14 +154,8 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
 
         if (s.onIteration) {
           const scalars = { n: ops.n, f, fPrev, gg, ggOld, lsGtd, sinceRestart, t, dNorm };
-          const cp = checkpointer(ops, { method: 'cg', iteration, epoch: iteration - 1, evaluations, scalars }, { d, gOld });
-          let r: boolean | void;
-          try {
-            r = await s.onIteration({ iteration, epoch: iteration - 1, cost: f, stepSize: t, evaluations, gradNorm: Math.sqrt(gg), checkpoint: cp.checkpoint });
-          } finally {
-            await cp.end();
-          }
-          if (r === false) {
+          const info = { iteration, epoch: iteration - 1, cost: f, stepSize: t, evaluations, gradNorm: Math.sqrt(gg) };
+          if (await reportIteration(ops, s.onIteration, info, 'cg', scalars, { d, gOld })) {
             reason = 'callback';
             break;
           }

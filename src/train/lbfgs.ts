@@ -32,7 +32,7 @@
 import { SpecError } from '../spec.js';
 import { lineSearchSettings, norm1, reevaluateAt, stopAfterIteration, type LineSearchMethodOptions } from './full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
-import { checkpointer, checkState, expectVectors, restoreVector, stateInteger, stateNumber } from './state.js';
+import { checkState, reportIteration, expectVectors, restoreVector, stateInteger, stateNumber } from './state.js';
 import type { Objective, OptimizeResult, OptimizerState, StopReason } from './types.js';
 
 export interface LbfgsOptions extends LineSearchMethodOptions {
@@ -201,14 +201,8 @@ export async function lbfgs<V>(objective: Objective<V>, options: LbfgsOptions = 
             vectors[`s${i}`] = S[k]!;
             vectors[`y${i}`] = Y[k]!;
           }
-          const cp = checkpointer(ops, { method: 'lbfgs', iteration, epoch: iteration - 1, evaluations, scalars }, vectors);
-          let r: boolean | void;
-          try {
-            r = await s.onIteration({ iteration, epoch: iteration - 1, cost: f, stepSize: t, evaluations, gradNorm: Math.sqrt(gg), checkpoint: cp.checkpoint });
-          } finally {
-            await cp.end();
-          }
-          if (r === false) {
+          const info = { iteration, epoch: iteration - 1, cost: f, stepSize: t, evaluations, gradNorm: Math.sqrt(gg) };
+          if (await reportIteration(ops, s.onIteration, info, 'lbfgs', scalars, vectors)) {
             reason = 'callback';
             break;
           }

@@ -27,7 +27,7 @@
 
 import { SpecError } from '../spec.js';
 import { checkLearningRate, learningRate, type LearningRate } from './schedules.js';
-import { checkpointer, checkState, expectVectors, restoreVector, stateInteger } from './state.js';
+import { checkState, reportIteration, expectVectors, restoreVector, stateInteger } from './state.js';
 import type { BatchRange, Objective, OnIteration, OptimizeResult, OptimizerState, StopReason } from './types.js';
 
 /** Settings shared by every first-order method. */
@@ -262,14 +262,8 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
         if (s.onIteration) {
           const scalars: OptimizerState['scalars'] = { n: ops.n, batch: b + 1, batches, examples: m, batchSize, seed };
           if (velocity && u.kind === 'momentum') Object.assign(scalars, { momentum: u.mu, nesterov: u.nesterov });
-          const cp = checkpointer(ops, { method: s.method, iteration, epoch, evaluations, scalars }, vectors);
-          let r: boolean | void;
-          try {
-            r = await s.onIteration({ iteration, epoch, cost: wantCost ? cost : null, stepSize: lr, evaluations, checkpoint: cp.checkpoint });
-          } finally {
-            await cp.end();
-          }
-          if (r === false) {
+          const info = { iteration, epoch, cost: wantCost ? cost : null, stepSize: lr, evaluations };
+          if (await reportIteration(ops, s.onIteration, info, s.method, scalars, vectors)) {
             reason = 'callback';
             break;
           }

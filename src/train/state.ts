@@ -2,7 +2,7 @@
 // and the helpers the optimizers use to take a state and to resume from one.
 
 import { SpecError } from '../spec.js';
-import type { OptimizerState, VectorOps } from './types.js';
+import type { IterationInfo, OnIteration, OptimizerState, VectorOps } from './types.js';
 
 /** The `format` tag of {@link OptimizerStateJSON}. */
 export const OPTIMIZER_STATE_FORMAT = 'webgpu-nn optimizer state';
@@ -251,4 +251,24 @@ export function checkpointer<V>(
       if (inFlight) await inFlight.catch(() => {});
     },
   };
+}
+
+/**
+ * Calls onIteration with a checkpoint() that captures this iteration's state
+ * while the call lasts. Returns true when the callback asked to stop.
+ */
+export async function reportIteration<V>(
+  ops: VectorOps<V>,
+  onIteration: OnIteration,
+  info: Omit<IterationInfo, 'checkpoint'>,
+  method: string,
+  scalars: OptimizerState['scalars'],
+  vectors: Record<string, V>,
+): Promise<boolean> {
+  const cp = checkpointer(ops, { method, iteration: info.iteration, epoch: info.epoch, evaluations: info.evaluations, scalars }, vectors);
+  try {
+    return (await onIteration({ ...info, checkpoint: cp.checkpoint })) === false;
+  } finally {
+    await cp.end();
+  }
 }
