@@ -21,7 +21,7 @@
 // the restart schedule come out as in the uninterrupted run.
 
 import { SpecError } from '../spec.js';
-import { lineSearchSettings, norm1, reevaluateAt, stopAfterIteration, type LineSearchMethodOptions } from './full-batch.js';
+import { lineSearchSettings, norm1, startingPoint, stopAfterIteration, type LineSearchMethodOptions } from './full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
 import { checkState, reportIteration, expectVectors, restoreVector, stateInteger, stateNumber } from './state.js';
 import type { Objective, OptimizeResult, StopReason } from './types.js';
@@ -84,19 +84,12 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
       restoreVector(ops, st, 'gOld', gOld);
       iteration = st.iteration;
       evaluations = st.evaluations;
-      f = await reevaluateAt(objective, fState, 'CG');
-      ops.copy(objective.theta, x);
-      gg = await ops.dot(objective.grad, objective.grad);
+      ({ f, gg } = await startingPoint(objective, x, 'CG', fState));
       // The tests that followed the checkpointed iteration's onIteration.
       reason = stopAfterIteration(s, ggState, t, dNorm, fState, fPrev);
     } else {
-      f = (await objective.evaluate({ cost: true })) as number;
+      ({ f, gg } = await startingPoint(objective, x, 'CG', null));
       evaluations++;
-      ops.copy(objective.theta, x);
-      gg = await ops.dot(objective.grad, objective.grad);
-      if (!Number.isFinite(f) || !Number.isFinite(gg)) {
-        throw new Error(`CG: the cost or gradient at the starting point is not finite (J = ${f}, ‖∇J‖² = ${gg})`);
-      }
       fPrev = f;
       ggOld = gg;
       if (Math.sqrt(gg) <= s.optTol) reason = 'gradient';

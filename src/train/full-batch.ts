@@ -94,6 +94,22 @@ export async function reevaluateAt<V>(objective: Objective<V>, f: number, method
   return fNow;
 }
 
+/**
+ * J and ‖∇J‖² where a full-batch method starts, with x ← θ: at the initial θ
+ * (`resumedF` null; a non-finite cost or gradient throws), or at the restored θ
+ * of a resume (checked against the state's cost by reevaluateAt).
+ */
+export async function startingPoint<V>(objective: Objective<V>, x: V, method: string, resumedF: number | null): Promise<{ f: number; gg: number }> {
+  const ops = objective.ops;
+  const f = resumedF === null ? ((await objective.evaluate({ cost: true })) as number) : await reevaluateAt(objective, resumedF, method);
+  ops.copy(objective.theta, x);
+  const gg = await ops.dot(objective.grad, objective.grad);
+  if (resumedF === null && (!Number.isFinite(f) || !Number.isFinite(gg))) {
+    throw new Error(`${method}: the cost or gradient at the starting point is not finite (J = ${f}, ‖∇J‖² = ${gg})`);
+  }
+  return { f, gg };
+}
+
 /** Whether the stopping tests that follow onIteration end the run: the reason, or null. */
 export function stopAfterIteration(s: LineSearchMethodSettings, gg: number, t: number, dNorm: number, f: number, fOld: number): 'gradient' | 'step' | 'progress' | null {
   if (Math.sqrt(gg) <= s.optTol) return 'gradient';

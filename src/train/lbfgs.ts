@@ -30,7 +30,7 @@
 // state's pair count, only the newest pairs are kept.
 
 import { SpecError } from '../spec.js';
-import { lineSearchSettings, norm1, reevaluateAt, stopAfterIteration, type LineSearchMethodOptions } from './full-batch.js';
+import { lineSearchSettings, norm1, startingPoint, stopAfterIteration, type LineSearchMethodOptions } from './full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
 import { checkState, reportIteration, expectVectors, restoreVector, stateInteger, stateNumber } from './state.js';
 import type { Objective, OptimizeResult, OptimizerState, StopReason } from './types.js';
@@ -108,19 +108,12 @@ export async function lbfgs<V>(objective: Objective<V>, options: LbfgsOptions = 
       head = keep % m;
       iteration = st.iteration;
       evaluations = st.evaluations;
-      f = await reevaluateAt(objective, fState, 'L-BFGS');
-      ops.copy(objective.theta, x);
-      gg = await ops.dot(objective.grad, objective.grad);
+      ({ f, gg } = await startingPoint(objective, x, 'L-BFGS', fState));
       // The tests that followed the checkpointed iteration's onIteration.
       reason = stopAfterIteration(s, ggState, t, dNorm, fState, fOld);
     } else {
-      f = (await objective.evaluate({ cost: true })) as number;
+      ({ f, gg } = await startingPoint(objective, x, 'L-BFGS', null));
       evaluations++;
-      ops.copy(objective.theta, x);
-      gg = await ops.dot(objective.grad, objective.grad);
-      if (!Number.isFinite(f) || !Number.isFinite(gg)) {
-        throw new Error(`L-BFGS: the cost or gradient at the starting point is not finite (J = ${f}, ‖∇J‖² = ${gg})`);
-      }
       if (Math.sqrt(gg) <= s.optTol) reason = 'gradient';
     }
 
