@@ -255,7 +255,7 @@ export function matrix(rows: number, cols: number, data?: ArrayLike<number> | Fl
   return { rows, cols, data: arr };
 }
 
-function assertFinite(name: string, m: Matrix): void {
+export function assertFinite(name: string, m: Matrix): void {
   const d = m.data;
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i]!)) {

@@ -8,7 +8,7 @@
 // forward passes) so the gradient is exactly that of the full-batch objective.
 
 import { paramLayout, type ParamLayout } from '../params.js';
-import { assertTrainable, checkData, SpecError, type Matrix, type Network } from '../spec.js';
+import { assertFinite, assertTrainable, checkData, SpecError, type Matrix, type Network } from '../spec.js';
 import { checkLayer, checkTheta, type CostOptions, type CostParts, type CostReport, type Model } from '../model.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
 import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';
@@ -23,7 +23,12 @@ const SLOTS = 5;
 /** Examples resident on the GPU, split into chunks that each fit one storage binding. */
 export class GpuDataset {
   readonly chunks: { rows: number; X: GPUBuffer; Y: GPUBuffer | null }[] = [];
-  constructor(readonly rows: number, readonly cols: number, readonly targetCols: number) {}
+  /**
+   * `owner`: the pool the chunk buffers came from. A model frees a data set's
+   * buffers only if they are its own; another model's data set (features passed
+   * between the stages of a stacked autoencoder) only loses its plan.
+   */
+  constructor(readonly rows: number, readonly cols: number, readonly targetCols: number, readonly owner: object | null = null) {}
 }
 
 interface LayerBuffers {
@@ -155,7 +160,7 @@ export class GpuModel implements Model {
     const widest = Math.max(...net.layers);
     const maxRows = Math.max(1, Math.floor(this.ctx.limits.maxStorageBufferBindingSize / 4 / widest));
     const chunkRows = Math.min(maxRows, this.opts.maxChunkRows ?? Infinity, X.rows);
-    const ds = new GpuDataset(X.rows, X.cols, T.cols);
+    const ds = new GpuDataset(X.rows, X.cols, T.cols, this.pool);
     for (let r0 = 0; r0 < X.rows; r0 += chunkRows) {
       const rows = Math.min(chunkRows, X.rows - r0);
       const xb = this.pool.acquire(rows * X.cols * 4, STORAGE, 'X');
@@ -175,20 +180,26 @@ export class GpuModel implements Model {
     const net = this.network;
     const n1 = net.layers[0]!;
     const nL = net.layers[net.layers.length - 1]!;
-    const ds = new GpuDataset(rows, n1, nL);
+    const ds = new GpuDataset(rows, n1, nL, this.pool);
     const X = this.pool.acquire(rows * n1 * 4, STORAGE, 'batch X');
     const Y = net.autoencoder ? null : this.pool.acquire(rows * nL * 4, STORAGE, 'batch Y');
     ds.chunks.push({ rows, X, Y });
     return ds;
   }
 
-  /** Frees a data set's buffers and its plan. */
+  /** Frees a data set's plan, and its buffers when this model made them. */
   release(ds: GpuDataset): void {
+    this.forget(ds);
+    if (ds.owner !== this.pool) return;
     for (const c of ds.chunks) {
       this.pool.release(c.X);
       if (c.Y) this.pool.release(c.Y);
     }
     ds.chunks.length = 0;
+  }
+
+  /** Frees only what this model built for a data set (its plan); the data stay. */
+  forget(ds: GpuDataset): void {
     for (const b of this.planBuffers.get(ds) ?? []) this.pool.release(b);
     this.planBuffers.delete(ds);
     const plan = this.plans.get(ds);
@@ -487,6 +498,47 @@ export class GpuModel implements Model {
     } finally {
       this.release(ds);
     }
+  }
+
+  /**
+   * Layer `layer`'s activations over `ds`, as a new data set resident on the GPU
+   * (one submit, no readback): the input of the next stage of a stacked
+   * autoencoder. `targets` (e.g. one-hot labels) become its Y. Its buffers
+   * belong to this model: keep it alive while another model uses them, and free
+   * them with `release` (or `dispose`).
+   */
+  async encodeDataset(ds: GpuDataset, layer = 2, opts: { targets?: Matrix } = {}): Promise<GpuDataset> {
+    this.live();
+    checkLayer(this.network, layer);
+    if (ds.cols !== this.network.layers[0]) throw new SpecError(`the data set has ${ds.cols} features per example but the input layer has ${this.network.layers[0]} units`);
+    const n = this.network.layers[layer - 1]!;
+    const T = opts.targets;
+    if (T) {
+      if (T.rows !== ds.rows) throw new SpecError(`targets have ${T.rows} examples but the data set has ${ds.rows}`);
+      assertFinite('targets', T);
+    }
+    const plan = await this.plan(ds);
+    const out = new GpuDataset(ds.rows, n, T ? T.cols : n, this.pool);
+    const enc = this.ctx.device.createCommandEncoder();
+    let r0 = 0;
+    for (let ci = 0; ci < ds.chunks.length; ci++) {
+      const rows = ds.chunks[ci]!.rows;
+      const X = this.pool.acquire(rows * n * 4, STORAGE, `features L${layer}`);
+      let Y: GPUBuffer | null = null;
+      if (T) {
+        Y = this.pool.acquire(rows * T.cols * 4, STORAGE, 'features Y');
+        writeF32(this.ctx.device, Y, T.data.subarray(r0 * T.cols, (r0 + rows) * T.cols));
+      }
+      const pass = enc.beginComputePass();
+      recordDispatches(pass, plan.chunks[ci]!.forward);
+      pass.end();
+      // The plan's activation buffers are reused by every chunk: copy this chunk's out before the next.
+      enc.copyBufferToBuffer(plan.layers[layer - 2]!.A, 0, X, 0, rows * n * 4);
+      out.chunks.push({ rows, X, Y });
+      r0 += rows;
+    }
+    this.ctx.device.queue.submit([enc.finish()]);
+    return out;
   }
 
   dispose(): void {

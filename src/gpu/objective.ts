@@ -8,7 +8,7 @@ import { SpecError, type Matrix } from '../spec.js';
 import type { BatchRange, Objective, ObjectiveReport } from '../train/types.js';
 import { STORAGE } from './buffers.js';
 import type { Dispatch } from './kernels.js';
-import type { GpuDataset, GpuModel } from './model.js';
+import { GpuDataset, type GpuModel } from './model.js';
 import { GpuVectorOps, type GpuVector } from './vectors.js';
 
 export class GpuObjective implements Objective<GpuVector> {
@@ -17,6 +17,8 @@ export class GpuObjective implements Objective<GpuVector> {
   readonly grad: GpuVector;
   readonly examples: number;
   private readonly data: GpuDataset;
+  /** Whether `data` was uploaded here (and is freed by dispose) or handed in. */
+  private readonly ownsData: boolean;
   private order: GPUBuffer | null = null;
   private readonly batches = new Map<number, GpuDataset>();
   private readonly gathers = new Map<string, Dispatch[]>();
@@ -27,13 +29,29 @@ export class GpuObjective implements Objective<GpuVector> {
   /**
    * `rhoHatDecay` > 0: mini-batch evaluations use a running average of ρ̂
    * (EvaluateOptions.rhoHatDecay); full evaluations always use the exact ρ̂.
+   * `data`: examples to upload, or a data set already on the GPU (e.g. the
+   * features another model's `encodeDataset` produced), which stays the caller's.
    */
-  constructor(readonly model: GpuModel, X: Matrix, Y?: Matrix | null, private readonly opts: { rhoHatDecay?: number } = {}) {
+  constructor(readonly model: GpuModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: { rhoHatDecay?: number } = {}) {
     this.ops = new GpuVectorOps(model.kernels, model.layout.size);
     this.theta = this.ops.wrap(model.thetaBuffer);
     this.grad = this.ops.wrap(model.gradBuffer);
-    this.examples = X.rows;
-    this.data = model.upload(X, Y);
+    this.examples = data.rows;
+    if (data instanceof GpuDataset) {
+      const net = model.network;
+      const n1 = net.layers[0]!;
+      const nL = net.layers[net.layers.length - 1]!;
+      if (data.cols !== n1) throw new SpecError(`the data set has ${data.cols} features per example but the input layer has ${n1} units`);
+      if (!net.autoencoder && (data.targetCols !== nL || data.chunks.some((c) => !c.Y))) {
+        throw new SpecError(`the network's output layer has ${nL} units; the data set needs targets of that width (it has ${data.chunks.some((c) => !c.Y) ? 'none' : data.targetCols})`);
+      }
+      if (Y) throw new SpecError('pass targets inside the GPU data set, not as Y');
+      this.data = data;
+      this.ownsData = false;
+    } else {
+      this.data = model.upload(data, Y);
+      this.ownsData = true;
+    }
   }
 
   /** Readbacks so far: cost reads plus the vector operations' dot products. */
@@ -96,7 +114,8 @@ export class GpuObjective implements Objective<GpuVector> {
     this.gathers.clear();
     for (const ds of this.batches.values()) this.model.release(ds);
     this.batches.clear();
-    this.model.release(this.data);
+    if (this.ownsData) this.model.release(this.data);
+    else this.model.forget(this.data);
     if (this.order) this.model.kernels.pool.release(this.order);
     this.ops.dispose();
   }
