@@ -40,3 +40,6 @@ export { drawRgba } from './viz/canvas.js';
 // Model files.
 export { encodeModel, decodeModel, MODEL_FORMAT, type SavedModel } from './io/model-file.js';
 export { encodeSafetensors, decodeSafetensors, FormatError } from './io/safetensors.js';
+
+// Classification metrics.
+export { accuracy, argmaxRows, confusionMatrix, confusionAccuracy, formatConfusionMatrix } from './metrics.js';

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { createModel, type CostReport, type Model } from '../model.js';
 import { resolveSpec, SpecError, type Matrix } from '../spec.js';
 import { oneHot } from '../data/labels.js';
+import { accuracy, confusionMatrix } from '../metrics.js';
 import { encodeModel, decodeModel } from '../io/model-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { featureTiles, reconstructionGrid, upscale } from '../viz/tiles.js';
@@ -70,6 +71,8 @@ export interface TrainSummary {
   backend: string;
   testAccuracy?: number;
   trainAccuracy?: number;
+  /** Classifiers with test labels: counts[true class][predicted class] on the test set. */
+  confusionMatrix?: number[][];
   testReconstructionError?: number;
   config: TrainConfig;
   date: string;
@@ -111,16 +114,6 @@ function targets(config: TrainConfig, data: TrainingData): Matrix | undefined {
   const nL = net.layers[net.layers.length - 1]!;
   if (nL !== data.classes) throw new SpecError(`the output layer has ${nL} units but the data have ${data.classes} classes`);
   return oneHot(labels, data.classes);
-}
-
-function accuracy(pred: Matrix, labels: Uint8Array): number {
-  let right = 0;
-  for (let i = 0; i < pred.rows; i++) {
-    let best = 0;
-    for (let j = 1; j < pred.cols; j++) if (pred.data[i * pred.cols + j]! > pred.data[i * pred.cols + best]!) best = j;
-    if (best === labels[i]) right++;
-  }
-  return right / pred.rows;
 }
 
 function firstRows(X: Matrix, n: number): Matrix {
@@ -267,7 +260,11 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   };
   if (net.activations[net.activations.length - 1]!.name === 'softmax' && data.train.labels) {
     summary.trainAccuracy = accuracy(await model.predict(X), data.train.labels);
-    if (data.test?.labels) summary.testAccuracy = accuracy(await model.predict(data.test.X), data.test.labels);
+    if (data.test?.labels) {
+      const pred = await model.predict(data.test.X);
+      summary.testAccuracy = accuracy(pred, data.test.labels);
+      summary.confusionMatrix = confusionMatrix(pred, data.test.labels, data.classes!);
+    }
   }
 
   // Pictures and files.
