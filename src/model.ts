@@ -18,6 +18,8 @@ export interface CostParts {
   sparsity: number;
   /** L1 activation penalty. */
   l1: number;
+  /** Contractive penalty λ_c·(1/m) Σᵢ ‖J_f(x⁽ⁱ⁾)‖²_F (0 without one). */
+  contractive: number;
 }
 
 export interface CostReport {

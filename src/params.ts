@@ -16,6 +16,11 @@ export interface LayerSlot {
   readonly w: number;
   /** Offset of b(l) in θ. */
   readonly b: number;
+  /**
+   * Tied weights: W(l) is not stored; it is the transpose of the nIn × nOut
+   * matrix at offset `w` (the mirror encoder layer's W).
+   */
+  readonly transposed: boolean;
 }
 
 export interface ParamLayout {
@@ -24,25 +29,51 @@ export interface ParamLayout {
   readonly size: number;
 }
 
+/**
+ * With tied weights, θ = W(1), b(1), …, W(h), b(h), b(h+1), …, b(L−1) where the
+ * decoder layers h+1 … L−1 store only their biases.
+ */
 export function paramLayout(net: Network): ParamLayout {
   const slots: LayerSlot[] = [];
+  const Lw = net.layers.length - 1;
   let off = 0;
-  for (let k = 0; k < net.layers.length - 1; k++) {
+  for (let k = 0; k < Lw; k++) {
     const nIn = net.layers[k]!;
     const nOut = net.layers[k + 1]!;
-    slots.push(Object.freeze({ nOut, nIn, w: off, b: off + nOut * nIn }));
-    off += nOut * nIn + nOut;
+    const mirror = net.tied && k >= Lw / 2 ? slots[Lw - 1 - k]! : null;
+    if (mirror) {
+      slots.push(Object.freeze({ nOut, nIn, w: mirror.w, b: off, transposed: true }));
+      off += nOut;
+    } else {
+      slots.push(Object.freeze({ nOut, nIn, w: off, b: off + nOut * nIn, transposed: false }));
+      off += nOut * nIn + nOut;
+    }
   }
   return Object.freeze({ slots: Object.freeze(slots), size: off });
 }
 
-/** Typed views of W(l) and b(l) inside θ (no copies). */
+/** The slots whose W is stored in θ (every slot unless weights are tied). */
+export function storedWeights(layout: ParamLayout): LayerSlot[] {
+  return layout.slots.filter((s) => !s.transposed);
+}
+
+/**
+ * Typed views of W(l) and b(l) inside θ (no copies). A tied slot's W is a
+ * transposed copy (changes to it do not reach θ).
+ */
 export function layerViews<T extends Float64Array | Float32Array>(layout: ParamLayout, theta: T): { W: T; b: T }[] {
   if (theta.length !== layout.size) throw new SpecError(`θ has ${theta.length} values but the network needs ${layout.size}`);
   return layout.slots.map((s) => ({
-    W: theta.subarray(s.w, s.w + s.nOut * s.nIn) as T,
+    W: s.transposed ? (transpose(theta.subarray(s.w, s.w + s.nOut * s.nIn), s.nIn, s.nOut) as T) : (theta.subarray(s.w, s.w + s.nOut * s.nIn) as T),
     b: theta.subarray(s.b, s.b + s.nOut) as T,
   }));
+}
+
+/** The transpose of a rows × cols row-major matrix. */
+export function transpose<T extends Float64Array | Float32Array>(M: T, rows: number, cols: number): T {
+  const out = new (M.constructor as { new (n: number): T })(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = M[i * cols + j]!;
+  return out;
 }
 
 export const INITIALIZERS = ['normal', 'ufldl', 'glorot', 'he'] as const;
@@ -70,7 +101,7 @@ export function initParameters(net: Network, opts: InitOptions = {}): Float64Arr
   const rng = new Rng(opts.seed ?? 0);
   const layout = paramLayout(net);
   const theta = new Float64Array(layout.size);
-  layout.slots.forEach((s) => {
+  storedWeights(layout).forEach((s) => {
     const n = s.nOut * s.nIn;
     for (let i = 0; i < n; i++) {
       let v: number;

@@ -50,6 +50,24 @@ export interface L1Spec {
   layers?: number[];
 }
 
+/** Input corruption of a denoising autoencoder (seed 004, "Denoising autoencoders"). */
+export interface CorruptionSpec {
+  /**
+   * - `mask`: each input is set to 0 with probability `level` (ν).
+   * - `gaussian`: each input gets N(0, level²) noise (σ = level).
+   * - `salt-pepper`: each input is set, with probability `level`, to `low` or `high` (equally likely).
+   */
+  kind: 'mask' | 'gaussian' | 'salt-pepper';
+  level: number;
+  /** Salt-and-pepper values (default 0 and 1). */
+  low?: number;
+  high?: number;
+  /** Seed of the noise stream (default 1); each training evaluation draws fresh noise from it. */
+  seed?: number;
+}
+
+export const CORRUPTIONS = ['mask', 'gaussian', 'salt-pepper'] as const;
+
 export interface NetworkSpec {
   /** Units per layer, input first: [n1, n2, …, nL]. At least two entries. */
   layers: number[];
@@ -63,6 +81,26 @@ export interface NetworkSpec {
   lambda?: number;
   sparsity?: SparsitySpec;
   l1?: L1Spec;
+  /**
+   * Tied weights (autoencoders with mirror-image layers, e.g. [n, h, n] or
+   * [n, h1, h2, h1, n]): each decoder matrix is an encoder matrix transposed,
+   * W(L−l) = W(l)ᵀ, and θ holds only the encoder's. Weight decay counts each
+   * stored matrix once.
+   */
+  tied?: boolean;
+  /** Denoising: corrupt the input of every training evaluation; the loss still compares with the clean input. */
+  corruption?: CorruptionSpec;
+  /**
+   * Contractive penalty λ_c·(1/m) Σᵢ ‖J_f(x⁽ⁱ⁾)‖²_F of the first hidden layer
+   * (sigmoid): ‖J_f(x)‖²_F = Σⱼ (hⱼ(1 − hⱼ))² Σₖ W(1)ⱼₖ².
+   */
+  contractive?: { weight: number };
+  /**
+   * k-sparse: in each listed hidden layer (default: every hidden layer) keep the
+   * k largest activations of each example and zero the rest; backpropagation
+   * flows through the kept units only.
+   */
+  kSparse?: { k: number; layers?: number[] };
 }
 
 export interface Activation {
@@ -81,6 +119,10 @@ export interface Network {
   /** KL sparsity: per hidden layer (indexed like `activations`), or null. */
   readonly sparsity: { readonly rho: number; readonly beta: number; readonly onLayer: readonly boolean[] } | null;
   readonly l1: { readonly weight: number; readonly onLayer: readonly boolean[] } | null;
+  readonly tied: boolean;
+  readonly corruption: { readonly kind: CorruptionSpec['kind']; readonly level: number; readonly low: number; readonly high: number; readonly seed: number } | null;
+  readonly contractive: { readonly weight: number } | null;
+  readonly kSparse: { readonly k: number; readonly onLayer: readonly boolean[] } | null;
 }
 
 /** Thrown for any invalid spec, data or option; the message names the offending value. */
@@ -199,6 +241,52 @@ export function resolveSpec(spec: NetworkSpec | Network): Network {
     l1 = Object.freeze({ weight, onLayer: Object.freeze(hiddenMask(L, spec.l1.layers, 'l1')) });
   }
 
+  const tied = spec.tied ?? false;
+  if (tied) {
+    if (!autoencoder) throw new SpecError('tied weights need an autoencoder (autoencoder: true)');
+    const mirror = layers.every((n, i) => n === layers[L - 1 - i]);
+    if (!mirror || (L - 1) % 2 !== 0) {
+      throw new SpecError(`tied weights need mirror-image layers with an even number of weight layers, like [n, h, n] or [n, h1, h2, h1, n]; got [${layers}]`);
+    }
+  }
+
+  let corruption: Network['corruption'] = null;
+  if (spec.corruption) {
+    const c = spec.corruption;
+    if (!(CORRUPTIONS as readonly string[]).includes(c.kind)) throw new SpecError(`corruption kind ${JSON.stringify(c.kind)} is not one of ${CORRUPTIONS.join(', ')}`);
+    if (c.kind === 'gaussian' ? !(Number.isFinite(c.level) && c.level >= 0) : !(c.level >= 0 && c.level < 1)) {
+      throw new SpecError(`corruption level for ${c.kind} must be ${c.kind === 'gaussian' ? 'a finite σ ≥ 0' : 'a fraction in [0, 1)'}, got ${c.level}`);
+    }
+    const low = c.low ?? 0;
+    const high = c.high ?? 1;
+    if (!Number.isFinite(low) || !Number.isFinite(high)) throw new SpecError(`corruption low/high must be finite, got ${low}, ${high}`);
+    const seed = c.seed ?? 1;
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new SpecError(`corruption seed must be an integer in [0, 2³²), got ${seed}`);
+    corruption = Object.freeze({ kind: c.kind, level: c.level, low, high, seed });
+  }
+
+  let contractive: Network['contractive'] = null;
+  if (spec.contractive) {
+    const { weight } = spec.contractive;
+    if (!Number.isFinite(weight) || weight < 0) throw new SpecError(`contractive weight must be ≥ 0, got ${weight}`);
+    if (L < 3) throw new SpecError('the contractive penalty needs a hidden layer');
+    if (activations[0]!.name !== 'sigmoid') throw new SpecError(`the contractive penalty needs a sigmoid first hidden layer, got ${activations[0]!.name}`);
+    contractive = Object.freeze({ weight });
+  }
+
+  let kSparse: Network['kSparse'] = null;
+  if (spec.kSparse) {
+    const { k } = spec.kSparse;
+    const onLayer = hiddenMask(L, spec.kSparse.layers, 'kSparse');
+    onLayer.forEach((on, i) => {
+      if (on && !(Number.isInteger(k) && k >= 1 && k <= layers[i + 1]!)) {
+        throw new SpecError(`kSparse k must be an integer in 1 … ${layers[i + 1]} (the units of layer ${i + 2}), got ${k}`);
+      }
+    });
+    if (contractive && onLayer[0]) throw new SpecError('kSparse and the contractive penalty cannot share the first hidden layer');
+    kSparse = Object.freeze({ k, onLayer: Object.freeze(onLayer) });
+  }
+
   const net: Network = Object.freeze({
     layers: Object.freeze([...layers]),
     activations: Object.freeze(activations),
@@ -207,6 +295,10 @@ export function resolveSpec(spec: NetworkSpec | Network): Network {
     lambda,
     sparsity,
     l1,
+    tied,
+    corruption,
+    contractive,
+    kSparse,
   });
   RESOLVED.add(net);
   return net;
@@ -224,6 +316,10 @@ export function networkToSpec(net: Network): NetworkSpec {
   const hidden = (mask: readonly boolean[]): number[] => mask.flatMap((on, k) => (on ? [k + 2] : []));
   if (net.sparsity) spec.sparsity = { rho: net.sparsity.rho, beta: net.sparsity.beta, layers: hidden(net.sparsity.onLayer) };
   if (net.l1) spec.l1 = { weight: net.l1.weight, layers: hidden(net.l1.onLayer) };
+  if (net.tied) spec.tied = true;
+  if (net.corruption) spec.corruption = { ...net.corruption };
+  if (net.contractive) spec.contractive = { weight: net.contractive.weight };
+  if (net.kSparse) spec.kSparse = { k: net.kSparse.k, layers: hidden(net.kSparse.onLayer) };
   return spec;
 }
 

@@ -8,15 +8,30 @@
 // Every activation matrix is m × n row-major: example i, unit j at [i·n + j].
 
 import { activate, activationDerivative, softplus } from './activations.js';
-import { paramLayout, layerViews } from '../params.js';
+import { paramLayout, layerViews, storedWeights } from '../params.js';
 import { assertTrainable, checkData, SpecError, type Matrix, type Network } from '../spec.js';
 import type { CostParts, CostReport } from '../model.js';
 
 export interface ForwardPass {
   /** Z[k] = z of layer k+2, m × n_{k+2}. */
   Z: Float64Array[];
-  /** A[k] = a of layer k+2 = f(Z[k]), m × n_{k+2}. */
+  /** A[k] = a of layer k+2 = f(Z[k]), m × n_{k+2} (k-sparse layers: with all but the k largest per example zeroed). */
   A: Float64Array[];
+  /** k-sparse layers: 1 where a unit was kept, 0 where zeroed (m × n); null elsewhere. */
+  M: (Uint8Array | null)[];
+}
+
+/**
+ * Keeps the k largest of row a[off … off+n) and zeroes the rest; mask gets 1
+ * for the kept units. Rank of j = #{j′ : a_j′ > a_j, or a_j′ = a_j and j′ < j}
+ * (ties go to the lower index, as on the GPU).
+ */
+export function keepTopK(a: Float64Array, mask: Uint8Array, off: number, n: number, k: number): void {
+  const idx = Array.from({ length: n }, (_, j) => j);
+  idx.sort((x, y) => a[off + y]! - a[off + x]! || x - y);
+  mask.fill(0, off, off + n);
+  for (let r = 0; r < k; r++) mask[off + idx[r]!] = 1;
+  for (let j = 0; j < n; j++) if (!mask[off + j]) a[off + j] = 0;
 }
 
 /** The X half of checkData: inference needs no targets. */
@@ -65,6 +80,7 @@ function forward(net: Network, views: { W: Float64Array; b: Float64Array }[], X:
   const m = X.rows;
   const Z: Float64Array[] = [];
   const A: Float64Array[] = [];
+  const M: (Uint8Array | null)[] = [];
   let prev = asFloat64(X.data); // a(1) = x, m × n1
   for (let k = 0; k < net.layers.length - 1; k++) {
     const nIn = net.layers[k]!;
@@ -84,11 +100,16 @@ function forward(net: Network, views: { W: Float64Array; b: Float64Array }[], X:
       if (act.name === 'softmax') softmaxRow(z, a, i * nOut, nOut);
       else for (let r = 0; r < nOut; r++) a[i * nOut + r] = activate(act, z[i * nOut + r]!);
     }
+    // k-sparse autoencoder (seed 004): only the k largest hidden activations of each example survive.
+    const sparseK = net.kSparse?.onLayer[k] ? net.kSparse.k : 0;
+    const mask = sparseK ? new Uint8Array(m * nOut) : null;
+    if (mask) for (let i = 0; i < m; i++) keepTopK(a, mask, i * nOut, nOut, sparseK);
     Z.push(z);
     A.push(a);
+    M.push(mask);
     prev = a;
   }
-  return { Z, A };
+  return { Z, A, M };
 }
 
 /** Batched forward pass: Z[k], A[k] (m × n_{k+2}) for every weight layer k. */
@@ -124,6 +145,11 @@ function kl(rho: number, rhoHat: number): number {
 export interface CpuCostOptions {
   gradient: boolean;
   /**
+   * The input fed forward, when it differs from X (a denoising autoencoder's
+   * corrupted x̃); the loss still compares the output with X (or Y).
+   */
+  input?: Matrix;
+  /**
    * Replaces the examples' ρ̂ (one array per hidden layer) by an estimate, e.g. a
    * running average over mini-batches; the sparsity term and its δ then use it.
    */
@@ -139,7 +165,12 @@ export function cpuCost(net: Network, theta: Float64Array, X: Matrix, Y: Matrix 
   const nLayers = net.layers.length - 1; // weight layers k = 0 … L−2
   const out = nLayers - 1; // the output layer's index
   const nL = net.layers[nLayers]!;
-  const { Z, A } = forward(net, views, X);
+  const input = opts.input ?? X;
+  if (input !== X) {
+    if (input.rows !== X.rows || input.cols !== X.cols) throw new SpecError(`the input is ${input.rows} × ${input.cols} but X is ${X.rows} × ${X.cols}`);
+    checkInput(net, input);
+  }
+  const { Z, A, M } = forward(net, views, input);
   const zOut = Z[out]!; // m × nL
   const aOut = A[out]!; // m × nL
   const y = T.data; // m × nL
@@ -170,9 +201,25 @@ export function cpuCost(net: Network, theta: Float64Array, X: Matrix, Y: Matrix 
   const data = dataSum / m;
 
   // Weight decay (λ/2) Σₗ Σᵢⱼ (W(l)ᵢⱼ)², biases excluded   (notes §2.1)
+  // (each stored matrix once: tied decoder weights are the encoder's)
   let sumW2 = 0;
-  for (const { W } of views) for (let i = 0; i < W.length; i++) sumW2 += W[i]! * W[i]!;
+  for (const s of storedWeights(layout)) for (let i = 0; i < s.nOut * s.nIn; i++) sumW2 += theta[s.w + i]! * theta[s.w + i]!;
   const weightDecay = (net.lambda / 2) * sumW2;
+
+  // Contractive penalty (seed 004): λ_c (1/m) Σᵢ Σⱼ (hⱼ(1−hⱼ))² Sⱼ with Sⱼ = Σₖ W(1)ⱼₖ²,
+  // the squared Frobenius norm of the sigmoid encoder's Jacobian ∂h/∂x, averaged over examples.
+  const n1 = net.layers[0]!;
+  const n2 = net.layers[1]!;
+  let contractive = 0;
+  const rowSq = new Float64Array(n2); // Sⱼ
+  const slopeSq = new Float64Array(n2); // qⱼ = (1/m) Σᵢ (hⱼ(1−hⱼ))²
+  if (net.contractive) {
+    const W1 = views[0]!.W;
+    for (let j = 0; j < n2; j++) for (let k = 0; k < n1; k++) rowSq[j] = rowSq[j]! + W1[j * n1 + k]! ** 2;
+    const H = A[0]!;
+    for (let i = 0; i < m; i++) for (let j = 0; j < n2; j++) slopeSq[j] = slopeSq[j]! + (H[i * n2 + j]! * (1 - H[i * n2 + j]!)) ** 2 / m;
+    for (let j = 0; j < n2; j++) contractive += net.contractive.weight * slopeSq[j]! * rowSq[j]!;
+  }
 
   // ρ̂ of every hidden layer k = 0 … L−3 (notes §3), always reported.
   let rhoHat: Float64Array[] = [];
@@ -203,8 +250,8 @@ export function cpuCost(net: Network, theta: Float64Array, X: Matrix, Y: Matrix 
     }
   }
 
-  const parts: CostParts = { data, weightDecay, sparsity, l1 };
-  const cost = data + weightDecay + sparsity + l1;
+  const parts: CostParts = { data, weightDecay, sparsity, l1, contractive };
+  const cost = data + weightDecay + sparsity + l1 + contractive;
   if (!opts.gradient) return { cost, parts, rhoHat };
 
   // Backpropagation (notes §2.1, vectorised form), all m examples at once.
@@ -220,23 +267,26 @@ export function cpuCost(net: Network, theta: Float64Array, X: Matrix, Y: Matrix 
   }
 
   const grad = new Float64Array(layout.size);
-  const gviews = layerViews(layout, grad);
+  // ∂J/∂W(l) of every layer as if untied; folded into θ's stored matrices below.
+  const gWs: Float64Array[] = [];
   for (let k = out; k >= 0; k--) {
     const nIn = net.layers[k]!;
     const nOut = net.layers[k + 1]!;
     const { W } = views[k]!; // nOut × nIn
-    const { W: gW, b: gb } = gviews[k]!;
-    const prev = k === 0 ? asFloat64(X.data) : A[k - 1]!; // a(l), m × nIn
+    const slot = layout.slots[k]!;
+    const gW = new Float64Array(nOut * nIn);
+    gWs[k] = gW;
+    const prev = k === 0 ? asFloat64(input.data) : A[k - 1]!; // a(l), m × nIn
 
-    // ∇W(l) = (1/m) Σᵢ δ(l+1) a(l)ᵀ + λ W(l);  ∇b(l) = (1/m) Σᵢ δ(l+1)   (notes §2.2)
+    // ∇W(l) = (1/m) Σᵢ δ(l+1) a(l)ᵀ;  ∇b(l) = (1/m) Σᵢ δ(l+1)   (notes §2.2; λW(l) added below)
     for (let r = 0; r < nOut; r++) {
       let sb = 0;
       for (let i = 0; i < m; i++) sb += delta[i * nOut + r]!;
-      gb[r] = sb / m;
+      grad[slot.b + r] = sb / m;
       for (let j = 0; j < nIn; j++) {
         let s = 0;
         for (let i = 0; i < m; i++) s += delta[i * nOut + r]! * prev[i * nIn + j]!;
-        gW[r * nIn + j] = s / m + net.lambda * W[r * nIn + j]!;
+        gW[r * nIn + j] = s / m;
       }
     }
     if (k === 0) break; // no δ for the input layer
@@ -255,6 +305,8 @@ export function cpuCost(net: Network, theta: Float64Array, X: Matrix, Y: Matrix 
       }
     }
     const l1Weight = l1spec && l1spec.onLayer[h] ? l1spec.weight : 0;
+    const lc = h === 0 && net.contractive ? net.contractive.weight : 0;
+    const mask = M[h];
     const next = new Float64Array(m * nIn); // δ(l), m × nIn
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < nIn; j++) {
@@ -262,10 +314,35 @@ export function cpuCost(net: Network, theta: Float64Array, X: Matrix, Y: Matrix 
         for (let r = 0; r < nOut; r++) s += W[r * nIn + j]! * delta[i * nOut + r]!;
         const a = aH[i * nIn + j]!;
         s += klTerm[j]! + l1Weight * Math.sign(a);
-        next[i * nIn + j] = s * activationDerivative(actH, zH[i * nIn + j]!, a);
+        let d = s * activationDerivative(actH, zH[i * nIn + j]!, a);
+        // Contractive: ∂/∂zⱼ of λ_c (hⱼ(1−hⱼ))² Sⱼ = 2λ_c (h(1−h))² (1 − 2h) Sⱼ   (h = σ(z), h′ = h(1−h))
+        if (lc) d += 2 * lc * (a * (1 - a)) ** 2 * (1 - 2 * a) * rowSq[j]!;
+        // k-sparse: the zeroed units pass no gradient.
+        next[i * nIn + j] = mask ? d * mask[i * nIn + j]! : d;
       }
     }
     delta = next;
   }
+
+  // Assemble ∇θ: stored matrices get their own ∂J/∂W plus λW (and the contractive
+  // penalty's direct term 2λ_c qⱼ W(1)ⱼₖ); a tied decoder's ∂J/∂W(l), transposed,
+  // adds to the encoder matrix it mirrors (W(l) = W(mirror)ᵀ).
+  layout.slots.forEach((slot, k) => {
+    if (slot.transposed) return;
+    const gW = gWs[k]!;
+    for (let i = 0; i < gW.length; i++) grad[slot.w + i] = gW[i]! + net.lambda * theta[slot.w + i]!;
+  });
+  if (net.contractive) {
+    const lc = net.contractive.weight;
+    const w0 = layout.slots[0]!.w;
+    for (let j = 0; j < n2; j++) for (let k = 0; k < n1; k++) grad[w0 + j * n1 + k] = grad[w0 + j * n1 + k]! + 2 * lc * slopeSq[j]! * theta[w0 + j * n1 + k]!;
+  }
+  layout.slots.forEach((slot, k) => {
+    if (!slot.transposed) return;
+    const gW = gWs[k]!; // nOut × nIn; the stored matrix is nIn × nOut
+    for (let r = 0; r < slot.nOut; r++) {
+      for (let j = 0; j < slot.nIn; j++) grad[slot.w + j * slot.nOut + r] = grad[slot.w + j * slot.nOut + r]! + gW[r * slot.nIn + j]!;
+    }
+  });
   return { cost, parts, grad, rhoHat };
 }

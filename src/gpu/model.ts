@@ -17,8 +17,8 @@ import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
 
 /** Slots of the scalars buffer: each holds one already-scaled part of J. */
-const SLOT = { data: 0, weightDecay: 1, sparsity: 2, l1: 3, rhoHatMean: 4 } as const;
-const SLOTS = 5;
+const SLOT = { data: 0, weightDecay: 1, sparsity: 2, l1: 3, rhoHatMean: 4, contractive: 5 } as const;
+const SLOTS = 6;
 
 /** Examples resident on the GPU, split into chunks that each fit one storage binding. */
 export class GpuDataset {
@@ -437,9 +437,9 @@ export class GpuModel implements Model {
   async readCost(): Promise<{ cost: number; parts: CostParts; rhoHatMean: number | null }> {
     this.live();
     const [s] = await readF32(this.ctx.device, this.pool, [{ buffer: this.scalarsBuffer, count: SLOTS }]);
-    const parts: CostParts = { data: s![SLOT.data]!, weightDecay: s![SLOT.weightDecay]!, sparsity: s![SLOT.sparsity]!, l1: s![SLOT.l1]! };
+    const parts: CostParts = { data: s![SLOT.data]!, weightDecay: s![SLOT.weightDecay]!, sparsity: s![SLOT.sparsity]!, l1: s![SLOT.l1]!, contractive: s![SLOT.contractive]! };
     const rhoHatMean = this.network.layers.length > 2 ? s![SLOT.rhoHatMean]! : null;
-    return { cost: parts.data + parts.weightDecay + parts.sparsity + parts.l1, parts, rhoHatMean };
+    return { cost: parts.data + parts.weightDecay + parts.sparsity + parts.l1 + parts.contractive, parts, rhoHatMean };
   }
 
   async readGradient(): Promise<Float64Array> {

@@ -27,7 +27,8 @@ export function encodeModel(net: Network, theta: ArrayLike<number>, preprocessin
       for (let i = 0; i < n; i++) out[i] = theta[off + i]!;
       return out;
     };
-    tensors[`W${k + 1}`] = { dtype, shape: [s.nOut, s.nIn], data: slice(s.w, s.nOut * s.nIn) };
+    // Tied decoder layers store no W of their own (W(l) is a mirror encoder W transposed).
+    if (!s.transposed) tensors[`W${k + 1}`] = { dtype, shape: [s.nOut, s.nIn], data: slice(s.w, s.nOut * s.nIn) };
     tensors[`b${k + 1}`] = { dtype, shape: [s.nOut], data: slice(s.b, s.nOut) };
   });
   return encodeSafetensors(tensors, {
@@ -52,7 +53,8 @@ export function decodeModel(bytes: Uint8Array, name = 'model file'): SavedModel 
   const layout = paramLayout(network);
   const theta = new Float64Array(layout.size);
   layout.slots.forEach((s, k) => {
-    for (const [key, off, shape] of [[`W${k + 1}`, s.w, [s.nOut, s.nIn]], [`b${k + 1}`, s.b, [s.nOut]]] as const) {
+    const entries = [[`W${k + 1}`, s.w, [s.nOut, s.nIn]], [`b${k + 1}`, s.b, [s.nOut]]] as const;
+    for (const [key, off, shape] of s.transposed ? entries.slice(1) : entries) {
       const t = tensors[key];
       if (!t || t.shape.join() !== shape.join()) {
         throw new FormatError(`${name}: tensor ${key} should have shape [${shape}], found ${t ? `[${t.shape}]` : 'none'}`);
