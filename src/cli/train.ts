@@ -47,7 +47,13 @@ const OPTIONS = {
 /** Applies command-line overrides to a configuration. */
 function applyFlags(base: TrainConfig, a: Args): TrainConfig {
   const c: TrainConfig = structuredClone(base);
-  const net: NetworkSpec = c.network;
+  if (c.stacked || c.selfTaught) {
+    const stageFlags = ['layers', 'activation', 'loss', 'lambda', 'beta', 'rho', 'init', 'autoencoder', 'optimizer', 'iterations', 'epochs', 'batch-size', 'lr', 'momentum', 'patches', 'patch-size'];
+    const bad = stageFlags.find((f) => a.has(f));
+    if (bad) throw new UsageError(`--${bad} does not apply to a ${c.stacked ? 'stacked' : 'self-taught'} pipeline: set it per stage in the configuration file`);
+    return applyRunFlags(c, a);
+  }
+  const net: NetworkSpec = c.network!;
   const layers = a.intList('layers', 1);
   if (layers) net.layers = layers;
   const act = a.oneOf('activation', ACTIVATIONS);
@@ -65,6 +71,35 @@ function applyFlags(base: TrainConfig, a: Args): TrainConfig {
   }
   const init = a.oneOf('init', INITIALIZERS);
   if (init) c.init = init;
+  applyRunFlags(c, a);
+  const patches = a.int('patches', 1);
+  const patchSize = a.int('patch-size', 1);
+  const source = a.oneOf('data', ['mnist', 'fashion-mnist', 'natural'] as const);
+  if (source === 'natural') c.data = { source, patches: { count: patches ?? 10000, size: patchSize ?? 8 } };
+  else if (!source && (patches !== undefined || patchSize !== undefined)) {
+    const d = c.data as DataConfig;
+    if (d.source !== 'natural' && d.source !== 'images') throw new UsageError('--patches and --patch-size apply to --data natural');
+    d.patches = { ...d.patches, ...(patches ? { count: patches } : {}), ...(patchSize ? { size: patchSize } : {}) };
+  }
+  const opt = c.optimizer!;
+  const method = a.oneOf('optimizer', METHODS);
+  if (method && method !== opt.method) c.optimizer = { method } as OptimizerOptions;
+  const o = c.optimizer as unknown as Record<string, unknown>;
+  const iterations = a.int('iterations', 1);
+  if (iterations !== undefined) o[c.optimizer!.method === 'lbfgs' || c.optimizer!.method === 'cg' ? 'maxIterations' : 'iterations'] = iterations;
+  const epochs = a.int('epochs', 1);
+  if (epochs !== undefined) o.epochs = epochs;
+  const batch = a.int('batch-size', 1);
+  if (batch !== undefined) o.batchSize = batch;
+  const lr = a.number('lr');
+  if (lr !== undefined) o.learningRate = lr;
+  const momentum = a.number('momentum');
+  if (momentum !== undefined) o.momentum = momentum;
+  return c;
+}
+
+/** Flags that apply to every run: seed, backend, name, output, data source (mnist / fashion-mnist), limit, checkpoints. */
+function applyRunFlags(c: TrainConfig, a: Args): TrainConfig {
   const seed = a.int('seed', 0);
   if (seed !== undefined) c.seed = seed;
   const backend = a.oneOf('backend', ['webgpu', 'cpu'] as const);
@@ -74,30 +109,9 @@ function applyFlags(base: TrainConfig, a: Args): TrainConfig {
   const out = a.string('out');
   if (out) c.output = out;
   const source = a.oneOf('data', ['mnist', 'fashion-mnist', 'natural'] as const);
-  const patches = a.int('patches', 1);
-  const patchSize = a.int('patch-size', 1);
-  if (source) {
-    c.data = source === 'natural' ? { source, patches: { count: patches ?? 10000, size: patchSize ?? 8 } } : { source };
-  } else if (patches !== undefined || patchSize !== undefined) {
-    const d = c.data as DataConfig;
-    if (d.source !== 'natural' && d.source !== 'images') throw new UsageError('--patches and --patch-size apply to --data natural');
-    d.patches = { ...d.patches, ...(patches ? { count: patches } : {}), ...(patchSize ? { size: patchSize } : {}) };
-  }
+  if (source && source !== 'natural') c.data = { source };
   const limit = a.int('limit', 1);
   if (limit !== undefined) (c.data as { limit?: number }).limit = limit;
-  const method = a.oneOf('optimizer', METHODS);
-  if (method && method !== c.optimizer.method) c.optimizer = { method } as OptimizerOptions;
-  const o = c.optimizer as unknown as Record<string, unknown>;
-  const iterations = a.int('iterations', 1);
-  if (iterations !== undefined) o[c.optimizer.method === 'lbfgs' || c.optimizer.method === 'cg' ? 'maxIterations' : 'iterations'] = iterations;
-  const epochs = a.int('epochs', 1);
-  if (epochs !== undefined) o.epochs = epochs;
-  const batch = a.int('batch-size', 1);
-  if (batch !== undefined) o.batchSize = batch;
-  const lr = a.number('lr');
-  if (lr !== undefined) o.learningRate = lr;
-  const momentum = a.number('momentum');
-  if (momentum !== undefined) o.momentum = momentum;
   const every = a.int('checkpoint-every', 0);
   if (every !== undefined) c.checkpointEvery = every;
   return c;
@@ -118,7 +132,7 @@ function progressLine(p: Progress, width: number): string {
   const parts = r && p.cost !== null ? ` (data ${r.parts.data.toPrecision(3)} wd ${r.parts.weightDecay.toPrecision(3)} kl ${r.parts.sparsity.toPrecision(3)})` : '';
   const rho = r?.rhoHatMean != null ? ` ρ̂ ${r.rhoHatMean.toPrecision(3)}` : '';
   const cost = p.cost === null ? '' : ` J ${p.cost.toPrecision(5)}${parts}${rho}`;
-  return `${bar}it ${p.iteration}${p.total ? `/${p.total}` : ''} ep ${p.epoch}${cost}  ${Math.round(p.samplesPerSecond)} samples/s  ${clock(p.seconds)} ETA ${clock(p.etaSeconds ?? NaN)}`;
+  return `${p.stage ? `[${p.stage}] ` : ''}${bar}it ${p.iteration}${p.total ? `/${p.total}` : ''} ep ${p.epoch}${cost}  ${Math.round(p.samplesPerSecond)} samples/s  ${clock(p.seconds)} ETA ${clock(p.etaSeconds ?? NaN)}`;
 }
 
 export async function trainCommand(argv: readonly string[], io: CliIO): Promise<number> {

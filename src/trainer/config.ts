@@ -43,15 +43,58 @@ export interface WhitenConfig {
   components?: number;
 }
 
+/** A network spec without its sizes: the settings of one stage of a pipeline (layers are filled in). */
+export type StageNetwork = Omit<Partial<NetworkSpec>, 'layers'>;
+
+/** One autoencoder of a pipeline: `hidden` units, trained on the previous stage's features. */
+export interface AutoencoderStage {
+  hidden: number;
+  /** Spread into the stage's NetworkSpec (default activation sigmoid, loss squared); layers and autoencoder are set. */
+  network?: StageNetwork;
+  optimizer: OptimizerOptions;
+  init?: InitializerName;
+  /** Mini-batch ρ̂ running average (as the top-level rhoHatDecay). */
+  rhoHatDecay?: number;
+}
+
+/** A softmax layer (or the fine-tuning of a whole stack): weight decay λ and an optimizer. */
+export interface ClassifierStage {
+  lambda?: number;
+  optimizer: OptimizerOptions;
+  init?: InitializerName;
+}
+
+/** Greedy layer-wise pretraining of autoencoders, a softmax on the last features, then fine-tuning. */
+export interface StackedConfig {
+  autoencoders: AutoencoderStage[];
+  softmax: ClassifierStage;
+  /** Fine-tuning of the assembled network [n1, h1, …, classes]; absent: no fine-tuning. */
+  fineTune?: ClassifierStage;
+}
+
+/** Self-taught learning: an autoencoder on unlabeled classes, a softmax on its features of the labeled classes. */
+export interface SelfTaughtConfig {
+  unlabeledClasses: number[];
+  labeledClasses: number[];
+  autoencoder: AutoencoderStage;
+  softmax: ClassifierStage;
+  /** Also train a softmax on the raw inputs of the same labeled split (summary.rawPixelTestAccuracy). */
+  compareRawPixels?: boolean;
+}
+
 export interface TrainConfig {
   /** A name for the run (used in the default output folder). */
   name?: string;
-  network: NetworkSpec;
+  /** The network (required unless `stacked` or `selfTaught` describes a pipeline). */
+  network?: NetworkSpec;
+  stacked?: StackedConfig;
+  selfTaught?: SelfTaughtConfig;
   init?: InitializerName;
   seed?: number;
   data: DataConfig;
   whiten?: WhitenConfig;
-  optimizer: OptimizerOptions;
+  /** The optimizer (required with `network`; pipelines name one per stage). */
+  optimizer?: OptimizerOptions;
   backend?: BackendName;
   /** Output folder (default runs/<name>). */
   output?: string;
@@ -67,6 +110,89 @@ export interface TrainConfig {
   costEvery?: number;
 }
 
+function checkOptimizer(o: OptimizerOptions | undefined, key: string): void {
+  if (!o || typeof o !== 'object' || !(METHODS as readonly string[]).includes(o.method)) {
+    throw new SpecError(`${key}.method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(o?.method)}`);
+  }
+}
+
+function checkLambda(v: unknown, key: string): void {
+  if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new SpecError(`${key} must be a number ≥ 0, got ${JSON.stringify(v)}`);
+}
+
+function checkInit(v: unknown, key: string): void {
+  if (v !== undefined && !(INITIALIZERS as readonly string[]).includes(v as string)) throw new SpecError(`${key} ${JSON.stringify(v)} is not one of ${INITIALIZERS.join(', ')}`);
+}
+
+function checkAutoencoderStage(s: AutoencoderStage | undefined, key: string): void {
+  if (!s || typeof s !== 'object') throw new SpecError(`${key} must be an object { hidden, network, optimizer }, got ${JSON.stringify(s)}`);
+  positiveInt(s.hidden, `${key}.hidden`);
+  if (s.network !== undefined) {
+    if (!s.network || typeof s.network !== 'object' || Array.isArray(s.network)) throw new SpecError(`${key}.network must be an object (a network spec without layers), got ${JSON.stringify(s.network)}`);
+    if ('layers' in s.network) throw new SpecError(`${key}.network must not set layers (they follow from the data and ${key}.hidden), got ${JSON.stringify((s.network as { layers?: unknown }).layers)}`);
+    // Validate the settings on a stand-in size; the real input width is checked again when the data are loaded.
+    try {
+      resolveSpec(stageSpec(s, 4));
+    } catch (e) {
+      throw new SpecError(`${key}.network: ${(e as Error).message}`);
+    }
+  }
+  checkOptimizer(s.optimizer, `${key}.optimizer`);
+  checkInit(s.init, `${key}.init`);
+  if (s.rhoHatDecay !== undefined && !(s.rhoHatDecay >= 0 && s.rhoHatDecay < 1)) throw new SpecError(`${key}.rhoHatDecay must lie in [0, 1), got ${JSON.stringify(s.rhoHatDecay)}`);
+}
+
+function checkClassifierStage(s: ClassifierStage | undefined, key: string): void {
+  if (!s || typeof s !== 'object') throw new SpecError(`${key} must be an object { lambda, optimizer }, got ${JSON.stringify(s)}`);
+  checkLambda(s.lambda, `${key}.lambda`);
+  checkOptimizer(s.optimizer, `${key}.optimizer`);
+  checkInit(s.init, `${key}.init`);
+}
+
+function checkClassList(v: unknown, key: string): void {
+  if (!Array.isArray(v) || v.length === 0 || v.some((c) => !Number.isInteger(c) || c < 0 || c > 255)) {
+    throw new SpecError(`${key} must be a non-empty list of class numbers, got ${JSON.stringify(v)}`);
+  }
+  if (new Set(v).size !== v.length) throw new SpecError(`${key} lists a class twice: ${JSON.stringify(v)}`);
+}
+
+/** The NetworkSpec of an autoencoder stage on inputs of width nIn. */
+export function stageSpec(s: AutoencoderStage, nIn: number): NetworkSpec {
+  return { activation: 'sigmoid', loss: 'squared', ...s.network, layers: [nIn, s.hidden, nIn], autoencoder: true };
+}
+
+/** Checks `stacked` / `selfTaught`; true when the configuration is a pipeline. */
+function checkPipeline(c: TrainConfig): boolean {
+  if (c.stacked !== undefined && c.selfTaught !== undefined) throw new SpecError('a configuration holds either "stacked" or "selfTaught", not both');
+  if (c.stacked === undefined && c.selfTaught === undefined) return false;
+  if (c.network !== undefined) throw new SpecError(`"network" does not go with ${c.stacked ? '"stacked"' : '"selfTaught"'}: each stage names its own network settings`);
+  if (c.optimizer !== undefined) throw new SpecError(`"optimizer" does not go with ${c.stacked ? '"stacked"' : '"selfTaught"'}: each stage names its own optimizer`);
+  const labeled = ['mnist', 'fashion-mnist', 'idx', 'csv'];
+  if (c.data && !labeled.includes((c.data as { source: string }).source)) {
+    throw new SpecError(`a ${c.stacked ? 'stacked' : 'self-taught'} pipeline needs labeled data (data.source ${labeled.join(', ')}), got ${JSON.stringify((c.data as { source: string }).source)}`);
+  }
+  if (c.stacked !== undefined) {
+    const s = c.stacked;
+    if (!s || typeof s !== 'object') throw new SpecError(`stacked must be an object { autoencoders, softmax, fineTune }, got ${JSON.stringify(s)}`);
+    if (!Array.isArray(s.autoencoders) || s.autoencoders.length === 0) throw new SpecError(`stacked.autoencoders must be a non-empty list, got ${JSON.stringify(s.autoencoders)}`);
+    s.autoencoders.forEach((a, k) => checkAutoencoderStage(a, `stacked.autoencoders[${k}]`));
+    checkClassifierStage(s.softmax, 'stacked.softmax');
+    if (s.fineTune !== undefined) checkClassifierStage(s.fineTune, 'stacked.fineTune');
+  } else {
+    const s = c.selfTaught!;
+    if (!s || typeof s !== 'object') throw new SpecError(`selfTaught must be an object { unlabeledClasses, labeledClasses, autoencoder, softmax }, got ${JSON.stringify(s)}`);
+    checkClassList(s.unlabeledClasses, 'selfTaught.unlabeledClasses');
+    checkClassList(s.labeledClasses, 'selfTaught.labeledClasses');
+    const both = s.labeledClasses.filter((k) => s.unlabeledClasses.includes(k));
+    if (both.length) throw new SpecError(`selfTaught: class ${both[0]} is both labeled and unlabeled`);
+    if (s.labeledClasses.length < 2) throw new SpecError(`selfTaught.labeledClasses needs at least two classes, got ${JSON.stringify(s.labeledClasses)}`);
+    checkAutoencoderStage(s.autoencoder, 'selfTaught.autoencoder');
+    checkClassifierStage(s.softmax, 'selfTaught.softmax');
+    if (s.compareRawPixels !== undefined && typeof s.compareRawPixels !== 'boolean') throw new SpecError(`selfTaught.compareRawPixels must be true or false, got ${JSON.stringify(s.compareRawPixels)}`);
+  }
+  return true;
+}
+
 const SOURCES = ['mnist', 'fashion-mnist', 'idx', 'csv', 'natural', 'images'];
 
 function positiveInt(v: unknown, key: string): void {
@@ -77,8 +203,11 @@ function positiveInt(v: unknown, key: string): void {
 export function checkConfig(raw: unknown): TrainConfig {
   if (!raw || typeof raw !== 'object') throw new SpecError(`the training configuration must be a JSON object, got ${JSON.stringify(raw)}`);
   const c = raw as TrainConfig;
-  if (!c.network) throw new SpecError('the configuration needs "network" (layers, activation, …)');
-  resolveSpec(c.network);
+  const pipeline = checkPipeline(c);
+  if (!pipeline) {
+    if (!c.network) throw new SpecError('the configuration needs "network" (layers, activation, …), or "stacked" or "selfTaught" for a pipeline');
+    resolveSpec(c.network);
+  }
   if (c.init !== undefined && !(INITIALIZERS as readonly string[]).includes(c.init)) {
     throw new SpecError(`init ${JSON.stringify(c.init)} is not one of ${INITIALIZERS.join(', ')}`);
   }
@@ -97,9 +226,7 @@ export function checkConfig(raw: unknown): TrainConfig {
     if (c.whiten.kind !== 'zca' && c.whiten.kind !== 'pca') throw new SpecError(`whiten.kind must be zca or pca, got ${JSON.stringify(c.whiten.kind)}`);
     if (!(c.whiten.epsilon >= 0)) throw new SpecError(`whiten.epsilon must be ≥ 0, got ${JSON.stringify(c.whiten.epsilon)}`);
   }
-  if (!c.optimizer || !(METHODS as readonly string[]).includes(c.optimizer.method)) {
-    throw new SpecError(`optimizer.method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(c.optimizer?.method)}`);
-  }
+  if (!pipeline) checkOptimizer(c.optimizer, 'optimizer');
   const backend = c.backend ?? 'webgpu';
   if (backend !== 'webgpu' && backend !== 'cpu') throw new SpecError(`backend must be webgpu or cpu, got ${JSON.stringify(backend)}`);
   if (c.checkpointEvery !== undefined && (!Number.isInteger(c.checkpointEvery) || c.checkpointEvery < 0)) {

@@ -32,6 +32,8 @@ import { checkConfig, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
 
 export interface Progress {
+  /** Pipelines (stacked, self-taught): the stage being trained, e.g. "ae1", "softmax", "fine-tune". */
+  stage?: string;
   iteration: number;
   /** Planned iterations (null when the optimizer decides, e.g. L-BFGS stopping early). */
   total: number | null;
@@ -74,8 +76,31 @@ export interface TrainSummary {
   /** Classifiers with test labels: counts[true class][predicted class] on the test set. */
   confusionMatrix?: number[][];
   testReconstructionError?: number;
+  /** Stacked pipelines: test accuracy of the assembled network before fine-tuning. */
+  testAccuracyBeforeFineTuning?: number;
+  /** Self-taught pipelines with compareRawPixels: a softmax on the raw inputs of the same labeled split. */
+  rawPixelTestAccuracy?: number;
+  /** Pipelines: each stage's final cost, iterations, seconds and input. */
+  stages?: StageSummary[];
   config: TrainConfig;
   date: string;
+}
+
+export interface StageSummary {
+  name: string;
+  layers: number[];
+  finalCost: number;
+  costParts: CostReport['parts'];
+  iterations: number;
+  evaluations: number;
+  stopReason: OptimizeResult['reason'] | 'interrupted';
+  seconds: number;
+  examples: number;
+  rhoHatMean: number | null;
+  /** Where the stage's training inputs lived: 'gpu' (a data set resident on the GPU, e.g. the previous stage's features) or 'cpu' (a Matrix). */
+  input: 'gpu' | 'cpu';
+  /** Classifier stages: accuracy on their own training examples. */
+  trainAccuracy?: number;
 }
 
 interface CheckpointProgress {
@@ -86,7 +111,7 @@ interface CheckpointProgress {
 }
 
 /** Iterations a run will take, when the options fix it. */
-function plannedIterations(o: OptimizerOptions, m: number): number | null {
+export function plannedIterations(o: OptimizerOptions, m: number): number | null {
   switch (o.method) {
     case 'lbfgs':
     case 'cg':
@@ -102,12 +127,12 @@ function plannedIterations(o: OptimizerOptions, m: number): number | null {
   }
 }
 
-function examplesPerEvaluation(o: OptimizerOptions, m: number): number {
+export function examplesPerEvaluation(o: OptimizerOptions, m: number): number {
   return o.method === 'sgd' || o.method === 'momentum' || o.method === 'adam' ? Math.min(o.batchSize ?? 100, m) : m;
 }
 
 function targets(config: TrainConfig, data: TrainingData): Matrix | undefined {
-  const net = resolveSpec(config.network);
+  const net = resolveSpec(config.network!);
   if (net.autoencoder) return undefined;
   const labels = data.train.labels;
   if (!labels || !data.classes) throw new SpecError(`network ${JSON.stringify(net.layers)} is not an autoencoder, so the data need labels; data.source ${config.data.source} has none`);
@@ -116,7 +141,7 @@ function targets(config: TrainConfig, data: TrainingData): Matrix | undefined {
   return oneHot(labels, data.classes);
 }
 
-function firstRows(X: Matrix, n: number): Matrix {
+export function firstRows(X: Matrix, n: number): Matrix {
   const rows = Math.min(n, X.rows);
   return { rows, cols: X.cols, data: X.data.subarray(0, rows * X.cols) };
 }
@@ -157,9 +182,16 @@ export function readRunConfig(dir: string): TrainConfig {
 
 export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Promise<{ summary: TrainSummary; outputDir: string }> {
   const config = checkConfig(rawConfig);
+  if (config.stacked || config.selfTaught) {
+    if (opts.resume) throw new SpecError(`--resume continues single-network runs; a ${config.stacked ? 'stacked' : 'self-taught'} pipeline has no checkpoints (run it again)`);
+    const { runPipeline } = await import('./pipeline.js');
+    return runPipeline(config, opts);
+  }
   const log = opts.log ?? (() => {});
   const outputDir = resolve(config.output ?? join('runs', config.name!));
-  const net = resolveSpec(config.network);
+  const network = config.network!;
+  const optimizer = config.optimizer!;
+  const net = resolveSpec(network);
   const resumed = opts.resume ? readCheckpoint(outputDir) : null;
 
   log(`loading data (${config.data.source})…`);
@@ -186,13 +218,13 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
     objective = cpuNetworkObjective(net, await model.readParameters(), X, Y, { rhoHatDecay: config.rhoHatDecay }) as Objective<unknown>;
   }
 
-  const total = plannedIterations(config.optimizer, m);
-  const perEval = examplesPerEvaluation(config.optimizer, m);
+  const total = plannedIterations(optimizer, m);
+  const perEval = examplesPerEvaluation(optimizer, m);
   const curve = resumed?.progress.curve ?? [];
   const secondsBefore = resumed?.progress.seconds ?? 0;
   const t0 = performance.now();
   const elapsed = (): number => secondsBefore + (performance.now() - t0) / 1000;
-  const firstOrder = !['lbfgs', 'cg'].includes(config.optimizer.method);
+  const firstOrder = !['lbfgs', 'cg'].includes(optimizer.method);
   const costEvery = config.costEvery ?? (firstOrder ? Math.max(1, Math.round((total ?? 100) / 50)) : 1);
   let interrupted = false;
   const evalsAtStart = resumed?.progress.evaluations ?? 0;
@@ -207,7 +239,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   };
 
   const options = {
-    ...config.optimizer,
+    ...optimizer,
     ...(firstOrder ? { costEvery } : {}),
     ...(resumed ? { resume: resumed.state } : {}),
     onIteration: async (info: IterationInfo): Promise<boolean> => {
@@ -269,7 +301,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
 
   // Pictures and files.
   writeFileAtomic(join(outputDir, 'model.safetensors'), encodeModel(net, theta, data.preprocessing));
-  writeJsonAtomic(join(outputDir, 'model.json'), { format: 'webgpu-nn/1', spec: config.network, layout: 'W1 [n2×n1], b1 [n2], W2 [n3×n2], … row-major', preprocessing: data.preprocessing });
+  writeJsonAtomic(join(outputDir, 'model.json'), { format: 'webgpu-nn/1', spec: network, layout: 'W1 [n2×n1], b1 [n2], W2 [n3×n2], … row-major', preprocessing: data.preprocessing });
   if (data.image) {
     const s0 = model.layout.slots[0]!;
     const W1 = theta.subarray(s0.w, s0.w + s0.nOut * s0.nIn);
