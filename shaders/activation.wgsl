@@ -6,10 +6,16 @@
 //
 // hidden_delta — bindings: 0 uniform HiddenParams, 1 G (m × n, read_write: in
 //   δ = g • f′ written in place), 2 A (m × n, f(z)), 3 Z (m × n, only when the
-//   derivative needs z), 4 rhoHat (n, only with sparsity).
+//   derivative needs z), 4 rhoHat (n, only with sparsity), 5 mask (m × n), 6 S (rowSumSq);
+//   5 and 6 are always bound (the launcher binds A when unused) and switched on at
+//   run time by hp.flags (bit 0 mask, bit 1 contractive), so the template values
+//   stay those of the plain kernel.
 //   Dispatch: ceil(m·n / 256) workgroups of 256 along x (2-D when large).
 //   CS294A §2.3 / UFLDL "Autoencoders and Sparsity":
 //   δ(l) = ((W(l))ᵀ δ(l+1) + β(−ρ/ρ̂ + (1−ρ)/(1−ρ̂)) + λ₁·sign(a)) • f′(z(l)).
+//   Contractive (sigmoid only; Rifai et al. 2011, penalty λ_c Σᵢⱼ (aⱼ(1−aⱼ))² Wⱼᵢ²):
+//   δ += 2λ_c · s²(1 − 2a) · S_j with s = a(1−a), S_j = Σₖ W_jk² = S[offS + j].
+//   k-sparse: δ ← δ • mask (only the kept units pass gradient).
 
 const ACT: u32 = ${ACT}u;
 const ALPHA: f32 = ${ALPHA};
@@ -54,6 +60,9 @@ struct HiddenParams {
   l1: f32,
   rowsPerGrid: u32, // workgroups along x × 256, for 2-D dispatch
   offRho: u32,      // offset of this layer's ρ̂ in rhoHat
+  flags: u32,       // bit 0: multiply by mask; bit 1: add the contractive term
+  cweight: f32,     // contractive weight λ_c
+  offS: u32,        // offset of this layer's row sums of squares in S
 }
 @group(0) @binding(0) var<uniform> hp: HiddenParams;
 @group(0) @binding(1) var<storage, read_write> G: array<f32>;
@@ -64,6 +73,8 @@ struct HiddenParams {
 #if ${SPARSE}
 @group(0) @binding(4) var<storage, read> rhoHat: array<f32>;
 #endif
+@group(0) @binding(5) var<storage, read> mask: array<f32>;
+@group(0) @binding(6) var<storage, read> S: array<f32>;
 
 @compute @workgroup_size(256)
 fn hidden_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -81,6 +92,12 @@ fn hidden_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
 #else
   let z = a;
 #endif
-  G[i] = g * act_df(z, a);
+  var d = g * act_df(z, a);
+  if ((hp.flags & 2u) != 0u) {
+    let s = a * (1.0 - a);
+    d += 2.0 * hp.cweight * s * s * (1.0 - 2.0 * a) * S[hp.offS + i % hp.n];
+  }
+  if ((hp.flags & 1u) != 0u) { d *= mask[i]; }
+  G[i] = d;
 }
 #endif

@@ -13,7 +13,8 @@
 //   one workgroup of 64 reduces the T partials (serially per lane, then a tree)
 //   and adds scale · total into scalars[slot] (slots are zeroed per evaluation,
 //   so chunks accumulate). MAP (template value): 0 x, 1 x², 2 |x|,
-//   3 KL(ρ‖x) = ρ log(ρ/x) + (1−ρ) log((1−ρ)/(1−x)), 4 x·y, 5 ½(x−y)²,
+//   3 KL(ρ‖x) = ρ log(ρ/x) + (1−ρ) log((1−ρ)/(1−x)), 4 x·y (maps 'dot' and
+//   'product'), 5 ½(x−y)²,
 //   6 binary cross-entropy from logits x = z and targets y: softplus(z) − y·z
 //   (= −[y log σ(z) + (1−y) log(1−σ(z))]).
 //   Bindings: 0 uniform SumParams, 1 x, 2 y (MAP ≥ 4), 3 partials, 4 scalars.

@@ -14,7 +14,7 @@ function refMap(map: SumMap, x: number, y: number, rho: number): number {
     case 'square': return x * x;
     case 'abs': return Math.abs(x);
     case 'kl': return rho * Math.log(rho / x) + (1 - rho) * Math.log((1 - rho) / (1 - x));
-    case 'dot': return x * y;
+    case 'dot': case 'product': return x * y;
     case 'halfSqDiff': return 0.5 * (x - y) ** 2;
     case 'bceLogits': return softplus(x) - y * x;
   }

@@ -3,6 +3,7 @@
 // group, returning a Dispatch that can be recorded into any number of command
 // encoders. Nothing here runs per training step: plans build Dispatches once.
 
+import { CORRUPTION_KINDS, normalizeCorruption, type CorruptionSpec } from '../noise.js';
 import type { Activation, ActivationName } from '../spec.js';
 import { BufferPool, UNIFORM } from './buffers.js';
 import type { GpuContext } from './device.js';
@@ -220,7 +221,10 @@ export class Kernels {
     ];
   }
 
-  /** In place: G ← (G + β(−ρ/ρ̂ + (1−ρ)/(1−ρ̂)) + l1·sign(A)) • f′(Z, A). */
+  /**
+   * In place: G ← ((G + β(−ρ/ρ̂ + (1−ρ)/(1−ρ̂)) + l1·sign(A)) • f′(Z, A) + 2w·s²(1 − 2A)·S_j) • mask,
+   * s = A(1 − A), S_j = rowSumSq[offset + j]; the contractive term (sigmoid only) and mask are optional.
+   */
   async hiddenDelta(c: {
     rows: number;
     n: number;
@@ -232,15 +236,23 @@ export class Kernels {
     rho?: number;
     beta?: number;
     l1?: number;
+    mask?: GPUBuffer;
+    contractive?: { weight: number; rowSumSq: BufferRef };
   }): Promise<Dispatch> {
     const needsZ = derivativeNeedsZ(c.activation);
     const sparse = !!c.rhoHat;
+    if (c.contractive && c.activation.name !== 'sigmoid') throw new Error(`the contractive term needs a sigmoid layer, not ${c.activation.name}`);
     const pipeline = await this.cache.get(['activation'], { ...actDefines(c.activation), HIDDEN_DELTA: true, NEEDS_Z: needsZ, SPARSE: sparse }, 'hidden_delta');
     if (needsZ && !c.Z) throw new Error('hiddenDelta needs Z for this activation');
     const count = c.rows * c.n;
     const g = this.grid(count, 256);
-    const params = this.uniform([count, c.n, { f: c.rho ?? 0 }, { f: c.beta ?? 0 }, { f: c.l1 ?? 0 }, g.rowsPerGrid, c.rhoHat?.offset ?? 0]);
-    const bindings: Record<number, GPUBuffer> = { 1: c.G, 2: c.A };
+    const flags = (c.mask ? 1 : 0) | (c.contractive ? 2 : 0);
+    const params = this.uniform([
+      count, c.n, { f: c.rho ?? 0 }, { f: c.beta ?? 0 }, { f: c.l1 ?? 0 }, g.rowsPerGrid, c.rhoHat?.offset ?? 0,
+      flags, { f: c.contractive?.weight ?? 0 }, c.contractive?.rowSumSq.offset ?? 0,
+    ]);
+    // Bindings 5 and 6 are always in the layout; A stands in when a term is off.
+    const bindings: Record<number, GPUBuffer> = { 1: c.G, 2: c.A, 5: c.mask ?? c.A, 6: c.contractive?.rowSumSq.buffer ?? c.A };
     if (needsZ) bindings[3] = c.Z!;
     if (sparse) bindings[4] = c.rhoHat!.buffer;
     return this.dispatch(pipeline, params, bindings, g.x, g.y, 'hidden_delta');
@@ -304,18 +316,83 @@ export class Kernels {
     return this.dispatch(pipeline, params, { 1: c.src, 2: c.order, 3: c.dst }, g.x, g.y, 'gather');
   }
 
+  // Autoencoder variants (variants.wgsl). One uniform layout for all:
+  // [count, cols, k, rowsPerGrid, off0, off1, off2, 0, f0, f1, f2, 0].
+  private async variant(kernel: VariantKernel, extra: Defines, f: {
+    count: number; cols?: number; k?: number; off0?: number; off1?: number; off2?: number; f0?: number; f1?: number; f2?: number;
+  }, bindings: Record<number, GPUBuffer>, wg: number, label: string): Promise<Dispatch> {
+    const defines: Defines = { KIND: 0, ...extra };
+    for (const [name, flag] of Object.entries(VARIANT_FLAGS)) defines[flag] = name === kernel;
+    const pipeline = await this.cache.get(['variants'], defines, kernel);
+    const g = this.grid(f.count, wg);
+    const params = this.uniform([
+      f.count, f.cols ?? 1, f.k ?? 0, g.rowsPerGrid, f.off0 ?? 0, f.off1 ?? 0, f.off2 ?? 0, 0,
+      { f: f.f0 ?? 0 }, { f: f.f1 ?? 0 }, { f: f.f2 ?? 0 }, 0,
+    ]);
+    return this.dispatch(pipeline, params, bindings, g.x, g.y, label);
+  }
+
+  /**
+   * out = corrupt(X) elementwise (src/noise.ts corruptValue at global index (rowOffset + r)·cols + c);
+   * seed and on/off are read at run time from state = u32 [seed, enabled] (enabled = 0 ⇒ out = X).
+   */
+  async corrupt(c: { rows: number; cols: number; rowOffset: number; X: BufferRef; out: GPUBuffer; spec: CorruptionSpec; state: GPUBuffer }): Promise<Dispatch> {
+    const spec = normalizeCorruption(c.spec);
+    return this.variant(
+      'corrupt', { KIND: CORRUPTION_KINDS[spec.kind] },
+      { count: c.rows * c.cols, cols: c.cols, k: c.rowOffset, off0: c.X.offset ?? 0, f0: spec.level, f1: spec.low, f2: spec.high },
+      { 1: c.X.buffer, 2: c.out, 3: c.state }, 256, `corrupt ${spec.kind}`,
+    );
+  }
+
+  /** mask[i·n + j] = 1 if #{j′ : A_ij′ > A_ij or (A_ij′ = A_ij and j′ < j)} < k, else 0 (the k largest of each row). */
+  async topKMask(c: { rows: number; n: number; k: number; A: GPUBuffer; mask: GPUBuffer }): Promise<Dispatch> {
+    return this.variant('topk_mask', {}, { count: c.rows * c.n, cols: c.n, k: c.k }, { 1: c.A, 2: c.mask }, 256, `topk ${c.k}/${c.n}`);
+  }
+
+  /** A[i] ← A[i]·mask[i] for i < count. */
+  async maskMultiply(c: { count: number; A: GPUBuffer; mask: GPUBuffer }): Promise<Dispatch> {
+    return this.variant('mask_multiply', {}, { count: c.count }, { 1: c.A, 2: c.mask }, 256, 'mask_multiply');
+  }
+
+  /** out[j] = Σₖ W[j·cols + k]² for j < rows (offsets of W and out apply). */
+  async rowSumSq(c: { rows: number; cols: number; W: BufferRef; out: BufferRef }): Promise<Dispatch> {
+    return this.variant('row_sum_sq', {}, { count: c.rows, cols: c.cols, off0: c.W.offset ?? 0, off1: c.out.offset ?? 0 }, { 1: c.W.buffer, 2: c.out.buffer }, 64, 'row_sum_sq');
+  }
+
+  /** out[i] = (A[i](1 − A[i]))² for i < count (squared sigmoid Jacobian entries). */
+  async slopeSq(c: { count: number; A: GPUBuffer; out: GPUBuffer }): Promise<Dispatch> {
+    return this.variant('slope_sq', {}, { count: c.count }, { 1: c.A, 2: c.out }, 256, 'slope_sq');
+  }
+
+  /** G[j·cols + k] += coef·q[j]·W[j·cols + k] for j < rows, k < cols (offsets of G, W and q apply). */
+  async scaleRowsAdd(c: { rows: number; cols: number; G: BufferRef; W: BufferRef; q: BufferRef; coef: number }): Promise<Dispatch> {
+    return this.variant(
+      'scale_rows_add', {},
+      { count: c.rows * c.cols, cols: c.cols, off0: c.W.offset ?? 0, off1: c.G.offset ?? 0, off2: c.q.offset ?? 0, f0: c.coef },
+      { 1: c.W.buffer, 2: c.G.buffer, 3: c.q.buffer }, 256, 'scale_rows_add',
+    );
+  }
+
   /** Returns the uniform buffers of these dispatches to the pool (the two stages of a sum share one). */
   release(list: readonly Dispatch[]): void {
     for (const d of list) this.pool.release(d.params);
   }
 }
 
-export const SUM_MAPS = { identity: 0, square: 1, abs: 2, kl: 3, dot: 4, halfSqDiff: 5, bceLogits: 6 } as const;
+/** 'product' is 'dot' under another name (Σ x·y). */
+export const SUM_MAPS = { identity: 0, square: 1, abs: 2, kl: 3, dot: 4, halfSqDiff: 5, bceLogits: 6, product: 4 } as const;
 export type SumMap = keyof typeof SUM_MAPS;
 /** Most row strips of a column sum (its partials buffer holds COLSUM_STRIPS × columns f32). */
 export const COLSUM_STRIPS = 64;
 /** Most invocations of the first reduction stage (and f32 slots the partials buffer needs). */
 export const SUM_GROUPS = 4096;
+
+/** variants.wgsl entry points and the template flag that selects each. */
+const VARIANT_FLAGS = {
+  corrupt: 'CORRUPT', topk_mask: 'TOPK', mask_multiply: 'MASK_MUL', row_sum_sq: 'ROW_SUM_SQ', slope_sq: 'SLOPE_SQ', scale_rows_add: 'SCALE_ROWS',
+} as const;
+type VariantKernel = keyof typeof VARIANT_FLAGS;
 
 export const VEC_OPS = { axpy: 0, scale: 1, copy: 2, fill: 3, axpby: 4, adam: 5 } as const;
 /** f32 coefficients per vector-op slot in the coef buffer. */

@@ -1,0 +1,81 @@
+// Counter-based noise for input corruption (denoising autoencoders). Every value
+// is a pure function of (seed, index, stream), so the GPU kernel `corrupt`
+// (shaders/variants.wgsl) reproduces these numbers bit for bit and no generator
+// state lives anywhere. Browser-safe, no dependencies.
+//
+// pcg: the PCG-RXS-M-XS 32-bit output permutation used as a hash (Jarzynski &
+// Olano, "Hash Functions for GPU Rendering", JCGT 2020).
+
+/** pcg(v) = (w >> 22) ^ w, s = v·747796405 + 2891336453, w = ((s >> ((s >> 28) + 4)) ^ s)·277803737 (all mod 2³²). */
+export function pcg(v: number): number {
+  const s = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
+  const w = Math.imul(((s >>> ((s >>> 28) + 4)) ^ s) >>> 0, 277803737) >>> 0;
+  return ((w >>> 22) ^ w) >>> 0;
+}
+
+/** A u32 for element `index` of stream `stream` under `seed` (index taken mod 2³²). */
+export function noiseU32(seed: number, index: number, stream: number): number {
+  return pcg((pcg((seed ^ Math.imul(stream, 0x9e3779b9)) >>> 0) + (index >>> 0)) >>> 0);
+}
+
+/** Uniform in [0, 1) on a grid of 2⁻²⁴ (exact in f32). */
+export function noiseUniform(seed: number, index: number, stream: number): number {
+  return (noiseU32(seed, index, stream) >>> 8) / 16777216;
+}
+
+export interface CorruptionSpec {
+  /** mask: zero with probability level; gaussian: add N(0, level²); salt-pepper: with probability level set to low or high (½ each). */
+  kind: 'mask' | 'gaussian' | 'salt-pepper';
+  level: number;
+  /** Salt-and-pepper values (default 0 and 1). */
+  low?: number;
+  high?: number;
+}
+
+export const CORRUPTION_KINDS = { mask: 0, gaussian: 1, 'salt-pepper': 2 } as const;
+
+/** Checks a corruption spec; returns it with low/high filled in. */
+export function normalizeCorruption(spec: CorruptionSpec): Required<CorruptionSpec> {
+  if (!(spec.kind in CORRUPTION_KINDS)) throw new Error(`unknown corruption kind ${String(spec.kind)}`);
+  if (!Number.isFinite(spec.level) || spec.level < 0) throw new Error(`corruption level must be a finite number ≥ 0, got ${spec.level}`);
+  if (spec.kind !== 'gaussian' && spec.level > 1) throw new Error(`${spec.kind} corruption level is a probability, got ${spec.level}`);
+  return { kind: spec.kind, level: spec.level, low: spec.low ?? 0, high: spec.high ?? 1 };
+}
+
+/**
+ * The corrupted value of x at global element `index` (u0, u1 = streams 0 and 1):
+ * mask: u0 < ν ? 0 : x; gaussian: x + σ·√(−2 ln(1 − u0))·cos(2π u1);
+ * salt-pepper: u0 < ν ? (u1 < ½ ? low : high) : x. The probability ν is compared
+ * as the f32 the GPU sees, so both sides pick the same elements.
+ */
+export function corruptValue(x: number, spec: CorruptionSpec, seed: number, index: number): number {
+  const u0 = noiseUniform(seed, index, 0);
+  switch (spec.kind) {
+    case 'mask':
+      return u0 < Math.fround(spec.level) ? 0 : x;
+    case 'gaussian': {
+      const u1 = noiseUniform(seed, index, 1);
+      return x + spec.level * Math.sqrt(-2 * Math.log(1 - u0)) * Math.cos(2 * Math.PI * u1);
+    }
+    case 'salt-pepper': {
+      if (!(u0 < Math.fround(spec.level))) return x;
+      return noiseUniform(seed, index, 1) < 0.5 ? (spec.low ?? 0) : (spec.high ?? 1);
+    }
+  }
+}
+
+/** A corrupted copy of a row-major matrix; element (r, c) uses global index (rowOffset + r)·cols + c. */
+export function corruptMatrix(X: { rows: number; cols: number; data: ArrayLike<number> }, spec: CorruptionSpec, seed: number, rowOffset = 0): Float64Array {
+  normalizeCorruption(spec);
+  const out = new Float64Array(X.rows * X.cols);
+  for (let r = 0; r < X.rows; r++) {
+    const base = (rowOffset + r) * X.cols;
+    for (let c = 0; c < X.cols; c++) out[r * X.cols + c] = corruptValue(X.data[r * X.cols + c]!, spec, seed, base + c);
+  }
+  return out;
+}
+
+/** The noise seed of training evaluation number `n` (0, 1, …) under a network's corruption seed: fresh noise for every presentation. */
+export function evaluationSeed(seed: number, n: number): number {
+  return noiseU32(seed, n, 0x5eed);
+}
