@@ -57,3 +57,22 @@ describe('model file', () => {
     expect(() => decodeModel(encodeSafetensors({}, { format: 'other' }), 'x.safetensors')).toThrow(/not a webgpu-nn\/1 model/);
   });
 });
+
+describe('model file of the autoencoder variants', () => {
+  it('a tied autoencoder stores W1, b1, b2 (no W2); the variants survive the round trip', () => {
+    const net = resolveSpec({
+      layers: [6, 3, 6], activation: 'sigmoid', autoencoder: true, tied: true,
+      corruption: { kind: 'salt-pepper', level: 0.2, low: -1, high: 2, seed: 5 }, contractive: { weight: 0.1 },
+    });
+    const theta = initParameters(net, { seed: 4 });
+    const bytes = encodeModel(net, theta, null, 'F64');
+    expect(Object.keys(decodeSafetensors(bytes).tensors).sort()).toEqual(['W1', 'b1', 'b2']);
+    const back = decodeModel(bytes);
+    expect(Array.from(back.theta)).toEqual(Array.from(theta));
+    expect(back.network.tied).toBe(true);
+    expect(back.network.corruption).toEqual({ kind: 'salt-pepper', level: 0.2, low: -1, high: 2, seed: 5 });
+    expect(back.network.contractive).toEqual({ weight: 0.1 });
+    const ks = resolveSpec({ layers: [6, 4, 6], activation: 'sigmoid', autoencoder: true, kSparse: { k: 2 } });
+    expect(decodeModel(encodeModel(ks, initParameters(ks))).network.kSparse).toEqual({ k: 2, onLayer: [true, false] });
+  });
+});

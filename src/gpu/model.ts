@@ -7,7 +7,7 @@
 // ∇θ; with KL sparsity it first accumulates ρ̂ over every chunk (the notes' two
 // forward passes) so the gradient is exactly that of the full-batch objective.
 
-import { paramLayout, type ParamLayout } from '../params.js';
+import { paramLayout, storedWeights, type ParamLayout } from '../params.js';
 import { assertFinite, assertTrainable, checkData, SpecError, type Matrix, type Network } from '../spec.js';
 import { checkLayer, checkTheta, type CostOptions, type CostParts, type CostReport, type Model } from '../model.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
@@ -35,18 +35,25 @@ interface LayerBuffers {
   A: GPUBuffer;
   Z: GPUBuffer | null;
   D: GPUBuffer;
+  /** k-sparse layers: 1 for the kept units of each example, 0 for the zeroed. */
+  M: GPUBuffer | null;
 }
 
 /** Everything one evaluation over a data set records, built once per data set. */
 interface Plan {
   /** Pass 1 with chunked sparsity: forward + ρ̂ accumulation for every chunk. */
   rhoPass: Dispatch[];
-  /** Per chunk, in order: forward, ρ̂ sums (unless rhoPass did them), loss sums, backward. */
-  chunks: { forward: Dispatch[]; rho: Dispatch[]; cost: Dispatch[]; backward: Dispatch[] }[];
+  /**
+   * Per chunk, in order: forward, ρ̂ sums (unless rhoPass did them), terms the
+   * gradient needs whether or not the cost is computed (contractive), loss sums, backward.
+   */
+  chunks: { forward: Dispatch[]; rho: Dispatch[]; terms: Dispatch[]; cost: Dispatch[]; backward: Dispatch[] }[];
   /** Single-chunk data sets: ρ̂ as a running average, by decay (built on first use). */
   running: Map<number, { first: Dispatch[]; next: Dispatch[] }>;
   /** After the chunks: weight decay and KL sums. */
   finalCost: Dispatch[];
+  /** After the chunks' backward passes: gradient terms over all examples (contractive). */
+  finalGrad: Dispatch[];
   /** Activation buffers, sized for one chunk. */
   layers: LayerBuffers[];
 }
@@ -66,6 +73,11 @@ export interface EvaluateOptions {
    * absent: ρ̂ of the evaluated examples (the default, and exact for full batches).
    */
   rhoHatDecay?: number;
+  /**
+   * Denoising networks: the seed of this evaluation's input corruption (a training
+   * evaluation; fresh noise needs a fresh seed). Absent: the clean input.
+   */
+  noiseSeed?: number;
 }
 
 export interface GpuModelOptions {
@@ -87,6 +99,8 @@ export class GpuModel implements Model {
   readonly scalarsBuffer: GPUBuffer;
   /** ρ̂ of every hidden layer, concatenated (offsets in rhoOffsets). */
   readonly rhoHatBuffer: GPUBuffer;
+  /** Denoising: [seed, enabled] (u32) of the input corruption, written before each submit. */
+  private readonly noiseState: GPUBuffer;
   readonly rhoOffsets: number[];
   private readonly pool: BufferPool;
   /** Kernel launchers on this model's device and pool (optimizers build their updates with it). */
@@ -122,12 +136,19 @@ export class GpuModel implements Model {
       off += network.layers[k + 1]!;
     }
     this.rhoHatBuffer = this.pool.acquire(Math.max(1, off) * 4, STORAGE, 'rhoHat');
+    this.noiseState = this.pool.acquire(8, STORAGE, 'noise state');
     writeF32(ctx.device, this.thetaBuffer, theta);
   }
 
   private checkBinding(bytes: number, what: string): void {
     const max = this.ctx.limits.maxStorageBufferBindingSize;
     if (bytes > max) throw new SpecError(`${what} needs ${bytes} bytes, over this device's maxStorageBufferBindingSize of ${max} bytes`);
+  }
+
+  /** Sets the input corruption of the next submit: on with `seed`, or off (clean input). */
+  private setNoise(seed: number | undefined): void {
+    if (!this.network.corruption) return;
+    this.ctx.device.queue.writeBuffer(this.noiseState, 0, Uint32Array.of((seed ?? 0) >>> 0, seed === undefined ? 0 : 1));
   }
 
   private live(): void {
@@ -204,7 +225,7 @@ export class GpuModel implements Model {
     this.planBuffers.delete(ds);
     const plan = this.plans.get(ds);
     if (plan) {
-      const all = [plan.rhoPass, plan.finalCost, ...plan.chunks.flatMap((c) => [c.forward, c.rho, c.cost, c.backward]), ...[...plan.running.values()].flatMap((r) => [r.first, r.next])];
+      const all = [plan.rhoPass, plan.finalCost, plan.finalGrad, ...plan.chunks.flatMap((c) => [c.forward, c.rho, c.terms, c.cost, c.backward]), ...[...plan.running.values()].flatMap((r) => [r.first, r.next])];
       for (const list of all) this.kernels.release(list);
     }
     this.plans.delete(ds);
@@ -235,9 +256,18 @@ export class GpuModel implements Model {
       const isOut = k === Lw - 1;
       const needZ = derivativeNeedsZ(act) || (isOut && (net.loss !== 'squared'));
       this.checkBinding(chunkRows * n * 4, `layer ${k + 2}'s activations`);
-      layers.push({ A: buf(chunkRows * n, `A${k + 2}`), Z: needZ ? buf(chunkRows * n, `Z${k + 2}`) : null, D: buf(chunkRows * n, `D${k + 2}`) });
+      const kSparse = !!net.kSparse?.onLayer[k];
+      layers.push({ A: buf(chunkRows * n, `A${k + 2}`), Z: needZ ? buf(chunkRows * n, `Z${k + 2}`) : null, D: buf(chunkRows * n, `D${k + 2}`), M: kSparse ? buf(chunkRows * n, `mask${k + 2}`) : null });
     }
     const rowLoss = out.name === 'softmax' ? buf(chunkRows, 'rowLoss') : null;
+    const n1 = net.layers[0]!;
+    const n2 = net.layers[1]!;
+    // Denoising: the corrupted input x̃ of one chunk (the loss still reads the clean X).
+    const noisyInput = net.corruption ? buf(chunkRows * n1, 'noisy X') : null;
+    // Contractive: Sⱼ = Σₖ W(1)ⱼₖ², qⱼ = (1/m) Σᵢ (hⱼ(1−hⱼ))² and its per-example terms.
+    const contractive = net.contractive
+      ? { rowSq: buf(n2, 'contractive S'), q: buf(n2, 'contractive q'), slopeSq: buf(chunkRows * n2, 'contractive (h(1−h))²') }
+      : null;
     this.planBuffers.set(ds, owned);
 
     const k = this.kernels;
@@ -247,26 +277,40 @@ export class GpuModel implements Model {
     const rhoPass: Dispatch[] = [];
     const chunks: Plan['chunks'] = [];
 
+    const rowOffsets = ds.chunks.map((_, ci) => ds.chunks.slice(0, ci).reduce((n, c) => n + c.rows, 0));
+    /** The input layer of a chunk: X, or x̃ for a denoising network. */
+    const inputOf = (c: GpuDataset['chunks'][number]): GPUBuffer => noisyInput ?? c.X;
     const forwardChunk = async (c: GpuDataset['chunks'][number], into: Dispatch[]): Promise<void> => {
+      if (noisyInput) {
+        // x̃ = corrupt(x), seeded per evaluation through noiseState (a plain copy when off).
+        const rowOffset = rowOffsets[ds.chunks.indexOf(c)]!;
+        into.push(await k.corrupt({ rows: c.rows, cols: n1, rowOffset, X: { buffer: c.X }, out: noisyInput, spec: net.corruption!, state: this.noiseState }));
+      }
       for (let l = 0; l < Lw; l++) {
         const s = this.layout.slots[l]!;
-        const Ain = l === 0 ? c.X : layers[l - 1]!.A;
+        const Ain = l === 0 ? inputOf(c) : layers[l - 1]!.A;
         const act = net.activations[l]!;
         const L = layers[l]!;
         const softmax = act.name === 'softmax';
+        // Z = A·W(l)ᵀ + b; a tied layer's W(l)ᵀ is the stored mirror matrix itself.
         into.push(
           await k.gemm({
-            M: c.rows, N: s.nOut, K: s.nIn, transB: true,
+            M: c.rows, N: s.nOut, K: s.nIn, transB: !s.transposed,
             A: { buffer: Ain }, B: { buffer: this.thetaBuffer, offset: s.w },
             C: { buffer: softmax ? L.Z! : L.A },
             bias: { buffer: this.thetaBuffer, offset: s.b },
             activation: softmax ? null : act,
             Z: softmax ? undefined : L.Z ?? undefined,
-            variant: await this.gemmVariant(c.rows, s.nOut, s.nIn, false, true),
+            variant: await this.gemmVariant(c.rows, s.nOut, s.nIn, false, !s.transposed),
           }),
         );
         if (softmax) {
           into.push(await k.softmax({ rows: c.rows, n: s.nOut, Z: L.Z!, Y: { buffer: c.Y ?? c.X }, A: L.A, rowLoss: rowLoss! }));
+        }
+        if (L.M) {
+          // k-sparse: keep the k largest activations of each example.
+          into.push(await k.topKMask({ rows: c.rows, n: s.nOut, k: net.kSparse!.k, A: L.A, mask: L.M }));
+          into.push(await k.maskMultiply({ count: c.rows * s.nOut, A: L.A, mask: L.M }));
         }
       }
     };
@@ -289,6 +333,13 @@ export class GpuModel implements Model {
       await forwardChunk(c, fw);
       const rho: Dispatch[] = [];
       if (!(multi && sparse)) await rhoSums(c, first, rho);
+      const terms: Dispatch[] = [];
+      if (contractive) {
+        const s0 = this.layout.slots[0]!;
+        if (first) terms.push(await k.rowSumSq({ rows: n2, cols: n1, W: { buffer: this.thetaBuffer, offset: s0.w }, out: { buffer: contractive.rowSq } }));
+        terms.push(await k.slopeSq({ count: c.rows * n2, A: layers[0]!.A, out: contractive.slopeSq }));
+        terms.push(...(await k.colsum({ rows: c.rows, cols: n2, X: { buffer: contractive.slopeSq }, out: { buffer: contractive.q }, scale: 1 / m, beta: first ? 0 : 1, partials: this.colPartials })));
+      }
       const cost: Dispatch[] = [];
       const outL = layers[Lw - 1]!;
       const nL = net.layers[Lw]!;
@@ -307,30 +358,37 @@ export class GpuModel implements Model {
       }
       const bw: Dispatch[] = [];
       bw.push(await k.outputDelta({ rows: c.rows, n: nL, activation: out, squared: net.loss === 'squared', A: outL.A, Y, D: outL.D, Z: outL.Z ?? undefined }));
+      const written = new Set<number>(); // stored matrices of ∇θ written so far in this chunk
       for (let l = Lw - 1; l >= 0; l--) {
         const s = this.layout.slots[l]!;
-        const Ain = l === 0 ? c.X : layers[l - 1]!.A;
+        const Ain = l === 0 ? inputOf(c) : layers[l - 1]!.A;
         const D = layers[l]!.D;
-        // ∇W(l) = (1/m) δ(l+1)ᵀ·A(l) + λW(l), accumulated over chunks (λW once).
+        // ∇W(l) = (1/m) δ(l+1)ᵀ·A(l) + λW(l), accumulated over chunks (λW once). A tied
+        // layer adds its gradient transposed, (1/m) A(l)ᵀ·δ(l+1), to the mirror matrix.
+        const fresh = first && !written.has(s.w);
+        written.add(s.w);
         bw.push(
           await k.gemm({
-            M: s.nOut, N: s.nIn, K: c.rows, transA: true,
-            A: { buffer: D }, B: { buffer: Ain }, C: { buffer: this.gradBuffer, offset: s.w },
-            alpha: 1 / m, beta: first ? 0 : 1,
-            E: { buffer: this.thetaBuffer, offset: s.w }, gamma: first ? net.lambda : 0,
-            variant: await this.gemmVariant(s.nOut, s.nIn, c.rows, true, false),
+            ...(s.transposed
+              ? { M: s.nIn, N: s.nOut, A: { buffer: Ain }, B: { buffer: D } }
+              : { M: s.nOut, N: s.nIn, A: { buffer: D }, B: { buffer: Ain } }),
+            K: c.rows, transA: true,
+            C: { buffer: this.gradBuffer, offset: s.w },
+            alpha: 1 / m, beta: fresh ? 0 : 1,
+            E: { buffer: this.thetaBuffer, offset: s.w }, gamma: fresh ? net.lambda : 0,
+            variant: s.transposed ? await this.gemmVariant(s.nIn, s.nOut, c.rows, true, false) : await this.gemmVariant(s.nOut, s.nIn, c.rows, true, false),
           }),
         );
         // ∇b(l) = (1/m) Σᵢ δ(l+1).
         bw.push(...(await k.colsum({ rows: c.rows, cols: s.nOut, X: { buffer: D }, out: { buffer: this.gradBuffer, offset: s.b }, scale: 1 / m, beta: first ? 0 : 1, partials: this.colPartials })));
         if (l === 0) continue;
-        // δ(l) = (δ(l+1)·W(l) + sparsity + L1) • f′(z(l)).
+        // δ(l) = ((δ(l+1)·W(l) + sparsity + L1) • f′(z(l)) + contractive) • k-sparse mask.
         const below = layers[l - 1]!;
         bw.push(
           await k.gemm({
-            M: c.rows, N: s.nIn, K: s.nOut,
+            M: c.rows, N: s.nIn, K: s.nOut, transB: s.transposed,
             A: { buffer: D }, B: { buffer: this.thetaBuffer, offset: s.w }, C: { buffer: below.D },
-            variant: await this.gemmVariant(c.rows, s.nIn, s.nOut, false, false),
+            variant: await this.gemmVariant(c.rows, s.nIn, s.nOut, false, s.transposed),
           }),
         );
         const onSparse = !!sparse && sparse.onLayer[l - 1]!;
@@ -340,15 +398,24 @@ export class GpuModel implements Model {
             rows: c.rows, n: s.nIn, activation: net.activations[l - 1]!, G: below.D, A: below.A, Z: below.Z ?? undefined,
             rhoHat: onSparse ? { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l - 1] } : undefined,
             rho: sparse?.rho, beta: sparse?.beta, l1: onL1 ? net.l1!.weight : 0,
+            mask: below.M ?? undefined,
+            contractive: l === 1 && contractive ? { weight: net.contractive!.weight, rowSumSq: { buffer: contractive.rowSq } } : undefined,
           }),
         );
       }
-      chunks.push({ forward: fw, rho, cost, backward: bw });
+      chunks.push({ forward: fw, rho, terms, cost, backward: bw });
     }
 
+    const finalGrad: Dispatch[] = [];
     const finalCost: Dispatch[] = [];
+    if (contractive) {
+      // ∂/∂W(1)ⱼₖ of λ_c Σⱼ qⱼ Sⱼ through Sⱼ: 2λ_c qⱼ W(1)ⱼₖ; the cost λ_c Σⱼ qⱼ Sⱼ.
+      const s0 = this.layout.slots[0]!;
+      finalGrad.push(await k.scaleRowsAdd({ rows: n2, cols: n1, G: { buffer: this.gradBuffer, offset: s0.w }, W: { buffer: this.thetaBuffer, offset: s0.w }, q: { buffer: contractive.q }, coef: 2 * net.contractive!.weight }));
+      finalCost.push(...(await k.sum({ count: n2, map: 'product', x: { buffer: contractive.q }, y: { buffer: contractive.rowSq }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.contractive, scale: net.contractive!.weight })));
+    }
     if (net.lambda > 0) {
-      for (const s of this.layout.slots) {
+      for (const s of storedWeights(this.layout)) {
         finalCost.push(...(await k.sum({ count: s.nOut * s.nIn, map: 'square', x: { buffer: this.thetaBuffer, offset: s.w }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.weightDecay, scale: net.lambda / 2 })));
       }
     }
@@ -362,7 +429,7 @@ export class GpuModel implements Model {
       const n2 = net.layers[1]!;
       finalCost.push(...(await k.sum({ count: n2, map: 'identity', x: { buffer: this.rhoHatBuffer, offset: 0 }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.rhoHatMean, scale: 1 / n2 })));
     }
-    const plan: Plan = { rhoPass, chunks, finalCost, layers, running: new Map() };
+    const plan: Plan = { rhoPass, chunks, finalCost, finalGrad, layers, running: new Map() };
     this.plans.set(ds, plan);
     return plan;
   }
@@ -416,6 +483,7 @@ export class GpuModel implements Model {
       running = this.runningStarted ? r.next : r.first;
       this.runningStarted = true;
     }
+    this.setNoise(what.noiseSeed);
     const enc = this.ctx.device.createCommandEncoder();
     if (wantCost) enc.clearBuffer(this.scalarsBuffer);
     const pass = enc.beginComputePass();
@@ -424,9 +492,11 @@ export class GpuModel implements Model {
     for (const c of plan.chunks) {
       recordDispatches(pass, c.forward);
       recordDispatches(pass, running ?? c.rho);
+      recordDispatches(pass, c.terms);
       if (wantCost) recordDispatches(pass, c.cost);
       if (wantGrad) recordDispatches(pass, c.backward);
     }
+    if (wantGrad) recordDispatches(pass, plan.finalGrad);
     if (wantCost) recordDispatches(pass, plan.finalCost);
     if (what.then) recordDispatches(pass, what.then);
     pass.end();
@@ -480,6 +550,7 @@ export class GpuModel implements Model {
     const ds = this.upload(X, this.network.autoencoder ? undefined : { rows: X.rows, cols: this.network.layers[this.network.layers.length - 1]!, data: new Float32Array(X.rows * this.network.layers[this.network.layers.length - 1]!) });
     try {
       const plan = await this.plan(ds);
+      this.setNoise(undefined);
       const out = new Float64Array(X.rows * n);
       let r0 = 0;
       for (let ci = 0; ci < ds.chunks.length; ci++) {
@@ -518,6 +589,7 @@ export class GpuModel implements Model {
       assertFinite('targets', T);
     }
     const plan = await this.plan(ds);
+    this.setNoise(undefined);
     const out = new GpuDataset(ds.rows, n, T ? T.cols : n, this.pool);
     const enc = this.ctx.device.createCommandEncoder();
     let r0 = 0;

@@ -7,6 +7,7 @@ import { Rng } from '../prng.js';
 import { SpecError, type Matrix } from '../spec.js';
 import type { BatchRange, Objective, ObjectiveReport } from '../train/types.js';
 import { STORAGE } from './buffers.js';
+import { evaluationSeed } from '../noise.js';
 import type { Dispatch } from './kernels.js';
 import { GpuDataset, type GpuModel } from './model.js';
 import { GpuVectorOps, type GpuVector } from './vectors.js';
@@ -23,6 +24,8 @@ export class GpuObjective implements Objective<GpuVector> {
   private readonly batches = new Map<number, GpuDataset>();
   private readonly gathers = new Map<string, Dispatch[]>();
   lastReport: ObjectiveReport | null = null;
+  /** Training evaluations so far: a denoising network's noise seed for the next one derives from it. */
+  private presentations = 0;
   /** Cost readbacks so far (the ops count their own). */
   costReads = 0;
 
@@ -100,7 +103,10 @@ export class GpuObjective implements Objective<GpuVector> {
     const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order);
     const { ds, gather } = full ? { ds: this.data, gather: [] } : await this.gatherBatch(opts.batch!);
     const rhoHatDecay = full ? 0 : this.opts.rhoHatDecay ?? 0;
-    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay });
+    // Denoising: fresh corruption for every presentation, from the network's seed.
+    const corruption = this.model.network.corruption;
+    const noiseSeed = corruption ? evaluationSeed(corruption.seed, this.presentations++) : undefined;
+    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, noiseSeed });
     if (!wantCost) return null;
     this.costReads++;
     const r = await this.model.readCost();

@@ -5,6 +5,7 @@
 // depend on the network code.
 
 import { cpuCost } from '../cpu/network.js';
+import { corruptMatrix, evaluationSeed } from '../noise.js';
 import { SpecError, type Matrix, type Network } from '../spec.js';
 import { cpuObjective, type CpuObjective } from './cpu-vectors.js';
 import type { ObjectiveReport } from './types.js';
@@ -38,11 +39,15 @@ export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: 
     running = running ? running.map((r, k) => r.map((v, j) => decay * v + (1 - decay) * batch[k]![j]!)) : batch.map((b) => b.slice());
     return running;
   };
+  // Denoising: every evaluation corrupts its examples afresh (the same stream as the GPU's).
+  let presentations = 0;
   const objective = cpuObjective(
     (theta, batch, order) => {
       const Xb = batch ? gatherRows(X, order, batch.start, batch.count) : X;
       const Yb = batch ? target && gatherRows(target, order, batch.start, batch.count) : target;
-      const r = cpuCost(net, theta, Xb, Yb, { gradient: true, rhoHatEstimate: batch && decay > 0 ? runningEstimate : undefined });
+      const c = net.corruption;
+      const input = c ? { rows: Xb.rows, cols: Xb.cols, data: corruptMatrix(Xb, c, evaluationSeed(c.seed, presentations++)) } : undefined;
+      const r = cpuCost(net, theta, Xb, Yb, { gradient: true, input, rhoHatEstimate: batch && decay > 0 ? runningEstimate : undefined });
       const h = r.rhoHat[0];
       last = { parts: r.parts, rhoHatMean: h ? h.reduce((a, b) => a + b, 0) / h.length : null };
       return { cost: r.cost, grad: r.grad! };

@@ -1,0 +1,107 @@
+// The autoencoder variants on the GPU against the float64 reference: tied
+// weights, denoising (GPU corruption, seeded, fresh per evaluation, absent at
+// inference), the contractive penalty and k-sparse layers — cost parts and ∇θ,
+// whole data sets and data cut into chunks.
+import { describe, expect, it } from 'vitest';
+import { cpuCost } from '../src/cpu/network.js';
+import { createGpuModel, type GpuModel } from '../src/gpu/model.js';
+import { corruptMatrix } from '../src/noise.js';
+import { initParameters } from '../src/params.js';
+import { Rng } from '../src/prng.js';
+import { resolveSpec, type Matrix, type Network, type NetworkSpec } from '../src/spec.js';
+import { gpu, randomArray, relNormDiff } from './helpers/gpu.js';
+
+const GRAD_TOL = 1e-4;
+const COST_TOL = 1e-5;
+
+function setup(spec: NetworkSpec, m: number, seed = 1): { net: Network; theta: Float64Array; X: Matrix } {
+  const net = resolveSpec(spec);
+  const theta = Float64Array.from(Float32Array.from(initParameters(net, { init: 'glorot', seed })));
+  return { net, theta, X: { rows: m, cols: net.layers[0]!, data: Float64Array.from(Float32Array.from(randomArray(new Rng(seed + 10), m * net.layers[0]!, 0, 1))) } };
+}
+
+async function gpuEval(model: GpuModel, X: Matrix, noiseSeed?: number): Promise<{ cost: number; parts: Record<string, number>; grad: Float64Array }> {
+  const ds = model.upload(X);
+  try {
+    await model.evaluate(ds, { noiseSeed });
+    const { cost, parts } = await model.readCost();
+    return { cost, parts: parts as unknown as Record<string, number>, grad: await model.readGradient() };
+  } finally {
+    model.release(ds);
+  }
+}
+
+async function parity(spec: NetworkSpec, m: number, opts: { maxChunkRows?: number; noiseSeed?: number } = {}): Promise<void> {
+  const { net, theta, X } = setup(spec, m);
+  const ctx = await gpu();
+  const model = await createGpuModel(net, theta, ctx.device, { maxChunkRows: opts.maxChunkRows });
+  try {
+    const input = opts.noiseSeed === undefined ? undefined : { rows: X.rows, cols: X.cols, data: corruptMatrix(X, net.corruption!, opts.noiseSeed) };
+    const want = cpuCost(net, theta, X, undefined, { gradient: true, input });
+    const got = await gpuEval(model, X, opts.noiseSeed);
+    for (const part of ['data', 'weightDecay', 'sparsity', 'l1', 'contractive'] as const) {
+      expect(Math.abs(got.parts[part]! - want.parts[part]) / Math.abs(want.cost), part).toBeLessThan(COST_TOL);
+    }
+    expect(Math.abs(got.cost - want.cost) / want.cost).toBeLessThan(COST_TOL);
+    expect(relNormDiff(got.grad, want.grad!)).toBeLessThan(GRAD_TOL);
+  } finally {
+    model.dispose();
+  }
+}
+
+const sae = { activation: 'sigmoid', autoencoder: true, lambda: 1e-3 } as const;
+
+describe('variants: GPU cost and gradient equal the CPU reference', () => {
+  it('tied weights, one hidden layer, with KL sparsity (whole and chunked)', async () => {
+    const spec = { ...sae, layers: [13, 6, 13], tied: true, sparsity: { rho: 0.1, beta: 3 } };
+    await parity(spec, 23);
+    await parity(spec, 23, { maxChunkRows: 10 });
+  });
+
+  it('tied weights, three hidden layers', async () => {
+    await parity({ ...sae, layers: [13, 7, 4, 7, 13], tied: true }, 19);
+  });
+
+  it('contractive penalty (whole and chunked; tied too)', async () => {
+    await parity({ ...sae, layers: [11, 6, 11], contractive: { weight: 0.2 } }, 21);
+    await parity({ ...sae, layers: [11, 6, 11], contractive: { weight: 0.2 } }, 21, { maxChunkRows: 8 });
+    await parity({ ...sae, layers: [11, 6, 11], contractive: { weight: 0.2 }, tied: true }, 21);
+  });
+
+  it('k-sparse hidden layer (linear and sigmoid units)', async () => {
+    await parity({ layers: [12, 9, 12], activation: ['identity', 'sigmoid'], autoencoder: true, lambda: 1e-3, kSparse: { k: 3 } }, 17);
+    await parity({ ...sae, layers: [12, 9, 12], kSparse: { k: 4 } }, 17, { maxChunkRows: 6 });
+  });
+
+  for (const kind of ['mask', 'gaussian', 'salt-pepper'] as const) {
+    it(`denoising, ${kind} noise: the GPU corrupts exactly as the reference (chunked)`, async () => {
+      await parity({ ...sae, layers: [14, 5, 14], corruption: { kind, level: kind === 'gaussian' ? 0.2 : 0.3, seed: 9 } }, 25, { noiseSeed: 1234, maxChunkRows: 11 });
+    });
+  }
+});
+
+describe('denoising noise: fresh per evaluation, absent at inference', () => {
+  it('different seeds give different gradients; the same seed the same; no seed is the clean cost', async () => {
+    const { net, theta, X } = setup({ ...sae, layers: [14, 5, 14], corruption: { kind: 'mask', level: 0.3 } }, 25);
+    const ctx = await gpu();
+    const model = await createGpuModel(net, theta, ctx.device);
+    try {
+      const a = await gpuEval(model, X, 1);
+      const a2 = await gpuEval(model, X, 1);
+      const b = await gpuEval(model, X, 2);
+      const clean = await gpuEval(model, X);
+      expect(relNormDiff(a2.grad, a.grad)).toBe(0);
+      expect(relNormDiff(b.grad, a.grad)).toBeGreaterThan(1e-2);
+      const want = cpuCost(net, theta, X, undefined, { gradient: false });
+      expect(Math.abs(clean.cost - want.cost) / want.cost).toBeLessThan(COST_TOL);
+      // Inference after a noisy evaluation reads the clean input.
+      const rec = await model.predict(X);
+      const cpuRec = cpuCost(net, theta, X, undefined, { gradient: false });
+      expect(cpuRec.cost).toBeGreaterThan(0);
+      const ref = (await import('../src/cpu/network.js')).cpuPredict(net, theta, X);
+      expect(relNormDiff(rec.data, ref.data)).toBeLessThan(1e-5);
+    } finally {
+      model.dispose();
+    }
+  });
+});
