@@ -105,3 +105,31 @@ describe('denoising noise: fresh per evaluation, absent at inference', () => {
     }
   });
 });
+
+describe('training a denoising autoencoder: both objectives draw the same fresh noise', () => {
+  it('Adam on mini-batches: GPU θ follows the CPU reference, and differs from training without noise', async () => {
+    const { cpuNetworkObjective } = await import('../src/train/cpu-network.js');
+    const { GpuObjective } = await import('../src/gpu/objective.js');
+    const { optimize } = await import('../src/train/optimize.js');
+    const spec = { ...sae, layers: [14, 5, 14], corruption: { kind: 'mask' as const, level: 0.4, seed: 3 } };
+    const { net, theta, X } = setup(spec, 30);
+    const opts = { method: 'adam' as const, learningRate: 0.05, batchSize: 10, epochs: 2, seed: 4 };
+    const cpuObj = cpuNetworkObjective(net, theta, X);
+    await optimize(cpuObj, opts);
+    const want = await cpuObj.ops.read(cpuObj.theta);
+    const plain = cpuNetworkObjective(resolveSpec({ ...sae, layers: [14, 5, 14] }), theta, X);
+    await optimize(plain, opts);
+    const ctx = await gpu();
+    const model = await createGpuModel(net, theta, ctx.device);
+    const obj = new GpuObjective(model, X);
+    try {
+      await optimize(obj, opts);
+      const got = await obj.ops.read(obj.theta);
+      expect(relNormDiff(got, want)).toBeLessThan(1e-4);
+      expect(relNormDiff(await plain.ops.read(plain.theta), want)).toBeGreaterThan(1e-3);
+    } finally {
+      obj.dispose();
+      model.dispose();
+    }
+  });
+});

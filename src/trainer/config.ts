@@ -3,7 +3,7 @@
 // the offending key and value.
 
 import { INITIALIZERS, type InitializerName } from '../params.js';
-import { resolveSpec, SpecError, type NetworkSpec } from '../spec.js';
+import { resolveSpec, SpecError, type CorruptionSpec, type NetworkSpec } from '../spec.js';
 import { METHODS, type OptimizerOptions } from '../train/optimize.js';
 import type { BackendName } from '../model.js';
 
@@ -108,6 +108,12 @@ export interface TrainConfig {
   rhoHatDecay?: number;
   /** Record the full-data cost for the loss curve every N iterations of mini-batch methods (default: about 50 points per run). */
   costEvery?: number;
+  /**
+   * Autoencoders with a test set: also reconstruct test inputs corrupted this way
+   * (fixed seed, default 12345) and report the error against the clean inputs
+   * (summary.testCorruptedReconstructionError, denoising.png).
+   */
+  denoisingTest?: CorruptionSpec & { seed?: number };
 }
 
 function checkOptimizer(o: OptimizerOptions | undefined, key: string): void {
@@ -233,6 +239,14 @@ export function checkConfig(raw: unknown): TrainConfig {
     throw new SpecError(`checkpointEvery must be a non-negative integer, got ${JSON.stringify(c.checkpointEvery)}`);
   }
   if (c.costEvery !== undefined) positiveInt(c.costEvery, 'costEvery');
+  if (c.denoisingTest !== undefined) {
+    // The same rules as a network's corruption.
+    try {
+      resolveSpec({ layers: [1, 1, 1], activation: 'sigmoid', autoencoder: true, corruption: c.denoisingTest });
+    } catch (e) {
+      throw new SpecError(`denoisingTest: ${(e as Error).message}`);
+    }
+  }
   if (c.rhoHatDecay !== undefined && !(c.rhoHatDecay >= 0 && c.rhoHatDecay < 1)) {
     throw new SpecError(`rhoHatDecay must lie in [0, 1), got ${JSON.stringify(c.rhoHatDecay)}`);
   }

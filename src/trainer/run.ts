@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { createModel, type CostReport, type Model } from '../model.js';
 import { resolveSpec, SpecError, type Matrix } from '../spec.js';
 import { oneHot } from '../data/labels.js';
+import { corruptMatrix } from '../noise.js';
 import { accuracy, confusionMatrix } from '../metrics.js';
 import { encodeModel, decodeModel } from '../io/model-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
@@ -76,6 +77,8 @@ export interface TrainSummary {
   /** Classifiers with test labels: counts[true class][predicted class] on the test set. */
   confusionMatrix?: number[][];
   testReconstructionError?: number;
+  /** With `denoisingTest`: ½‖x̂(x̃) − x‖² per test example, x̃ the corrupted test input. */
+  testCorruptedReconstructionError?: number;
   /** Stacked pipelines: test accuracy of the assembled network before fine-tuning. */
   testAccuracyBeforeFineTuning?: number;
   /** Self-taught pipelines with compareRawPixels: a softmax on the raw inputs of the same labeled split. */
@@ -141,7 +144,14 @@ function targets(config: TrainConfig, data: TrainingData): Matrix | undefined {
   return oneHot(labels, data.classes);
 }
 
-export function firstRows(X: Matrix, n: number): Matrix {
+export /** (1/m) Σᵢ ½‖r⁽ⁱ⁾ − x⁽ⁱ⁾‖²: the squared-error data term of reconstructions R of X. */
+function halfSquaredError(R: Matrix, X: Matrix): number {
+  let se = 0;
+  for (let i = 0; i < R.data.length; i++) se += (R.data[i]! - X.data[i]!) ** 2;
+  return se / 2 / X.rows;
+}
+
+function firstRows(X: Matrix, n: number): Matrix {
   const rows = Math.min(n, X.rows);
   return { rows, cols: X.cols, data: X.data.subarray(0, rows * X.cols) };
 }
@@ -311,10 +321,16 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
       const rec = await model.predict(sample);
       writeFileAtomic(join(outputDir, 'reconstructions.png'), encodePng(upscale(reconstructionGrid(sample, rec, data.image.width, data.image.height), 2)));
       if (data.test) {
-        const rt = await model.predict(data.test.X);
-        let se = 0;
-        for (let i = 0; i < rt.data.length; i++) se += (rt.data[i]! - data.test.X.data[i]!) ** 2;
-        summary.testReconstructionError = se / 2 / data.test.X.rows;
+        summary.testReconstructionError = halfSquaredError(await model.predict(data.test.X), data.test.X);
+        if (config.denoisingTest) {
+          // Corrupted test digits in, clean digits expected (seed 004's denoising criterion).
+          const noisy = corruptMatrix(data.test.X, config.denoisingTest, config.denoisingTest.seed ?? 12345);
+          const corrupted = { rows: data.test.X.rows, cols: data.test.X.cols, data: noisy };
+          summary.testCorruptedReconstructionError = halfSquaredError(await model.predict(corrupted), data.test.X);
+          const n = Math.min(20, corrupted.rows);
+          const few = { rows: n, cols: corrupted.cols, data: noisy.subarray(0, n * corrupted.cols) };
+          writeFileAtomic(join(outputDir, 'denoising.png'), encodePng(upscale(reconstructionGrid(few, await model.predict(few), data.image.width, data.image.height), 2)));
+        }
       }
     }
   }
