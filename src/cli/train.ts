@@ -129,7 +129,7 @@ function progressLine(p: Progress, width: number): string {
   const filled = Math.round(frac * barWidth);
   const bar = p.total ? `[${'='.repeat(filled)}${' '.repeat(barWidth - filled)}] ` : '';
   const r = p.report;
-  const parts = r && p.cost !== null ? ` (data ${r.parts.data.toPrecision(3)} wd ${r.parts.weightDecay.toPrecision(3)} kl ${r.parts.sparsity.toPrecision(3)})` : '';
+  const parts = r && p.cost !== null ? ` (data ${r.parts.data.toPrecision(3)} wd ${r.parts.weightDecay.toPrecision(3)} kl ${r.parts.sparsity.toPrecision(3)}${r.parts.l1 ? ` l1 ${r.parts.l1.toPrecision(3)}` : ''}${r.parts.contractive ? ` cae ${r.parts.contractive.toPrecision(3)}` : ''})` : '';
   const rho = r?.rhoHatMean != null ? ` ρ̂ ${r.rhoHatMean.toPrecision(3)}` : '';
   const cost = p.cost === null ? '' : ` J ${p.cost.toPrecision(5)}${parts}${rho}`;
   return `${p.stage ? `[${p.stage}] ` : ''}${bar}it ${p.iteration}${p.total ? `/${p.total}` : ''} ep ${p.epoch}${cost}  ${Math.round(p.samplesPerSecond)} samples/s  ${clock(p.seconds)} ETA ${clock(p.etaSeconds ?? NaN)}`;
@@ -188,7 +188,7 @@ export async function trainCommand(argv: readonly string[], io: CliIO): Promise<
     const parts = summary.costParts;
     log(
       `done: ${summary.iterations} iterations (${summary.stopReason}) in ${summary.seconds.toFixed(1)} s, ` +
-        `J = ${summary.finalCost.toPrecision(6)} (data ${parts.data.toPrecision(4)}, weight decay ${parts.weightDecay.toPrecision(4)}, sparsity ${parts.sparsity.toPrecision(4)})` +
+        `J = ${summary.finalCost.toPrecision(6)} (data ${parts.data.toPrecision(4)}, weight decay ${parts.weightDecay.toPrecision(4)}, sparsity ${parts.sparsity.toPrecision(4)}${parts.l1 ? `, L1 ${parts.l1.toPrecision(4)}` : ''}${parts.contractive ? `, contractive ${parts.contractive.toPrecision(4)}` : ''})` +
         (summary.rhoHatMean !== null ? `, mean ρ̂ ${summary.rhoHatMean.toPrecision(3)}` : '') +
         (summary.testAccuracy !== undefined ? `, test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%` : '') +
         (summary.adapter ? ` on ${summary.adapter}` : ''),
