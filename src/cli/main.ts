@@ -6,6 +6,7 @@ import { UsageError } from './args.js';
 import { costCommand, costUsage } from './cost.js';
 import { gradcheckCommand, gradcheckUsage } from './gradcheck.js';
 import { trainCommand, trainUsage } from './train.js';
+import { evalCommand, evalUsage } from './eval.js';
 import { infoCommand, infoUsage } from './info.js';
 import { dataCommand, dataUsage } from './data.js';
 import { benchCommand, benchUsage } from './bench.js';
@@ -19,6 +20,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   train: { summary: 'train a network or sparse autoencoder (the main job without --config)', usage: trainUsage, run: trainCommand },
+  eval: { summary: 'accuracy and confusion matrix of a trained classifier on a test set', usage: evalUsage, run: evalCommand },
   info: { summary: 'print the WebGPU adapter and its limits', usage: infoUsage, run: infoCommand },
   data: { summary: 'locate or install the data sets (Fashion-MNIST, natural images)', usage: dataUsage, run: dataCommand },
   bench: { summary: 'benchmark GEMM and a training step against TF.js', usage: benchUsage, run: benchCommand },
