@@ -15,6 +15,8 @@ export interface BenchMeta {
   /** Node's version, or null in a browser. */
   node: string | null;
   platform: string | null;
+  /** Outside Node: the browser's user agent (absent in Node). */
+  browser?: string;
   /** Logical CPU cores (software adapters run on them). */
   cpus: number | null;
   /** webgpu-nn, webgpu (Dawn for Node) and the TF.js packages when loaded. */
@@ -49,6 +51,13 @@ function nodeProcess(): NodeProcess | null {
   return p?.versions?.node ? p : null;
 }
 
+let ownVersion: string | null = null;
+
+/** This package's version where no package.json can be read (a bundled page sets it). */
+export function setBenchPackageVersion(version: string): void {
+  ownVersion = version;
+}
+
 /** The `version` field of a package.json next to this module's package (Node only). */
 export async function readPackageVersion(spec: string): Promise<string | null> {
   if (!nodeProcess()) return null;
@@ -72,7 +81,7 @@ export async function readPackageVersion(spec: string): Promise<string | null> {
 export async function benchMeta(ctx: GpuContext, extraVersions: Record<string, string> = {}): Promise<BenchMeta> {
   const proc = nodeProcess();
   const versions: Record<string, string> = {};
-  const own = await readPackageVersion('.');
+  const own = (await readPackageVersion('.')) ?? ownVersion;
   if (own) versions['webgpu-nn'] = own;
   const dawn = await readPackageVersion('webgpu');
   if (dawn) versions.webgpu = dawn;
@@ -88,7 +97,7 @@ export async function benchMeta(ctx: GpuContext, extraVersions: Record<string, s
   } else {
     cpus = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? null;
   }
-  return {
+  const meta: BenchMeta = {
     date: new Date().toISOString(),
     adapter: { label: adapterLabel(ctx.adapter), isSoftware: ctx.adapter.isSoftware },
     node: proc?.versions?.node ?? null,
@@ -96,6 +105,9 @@ export async function benchMeta(ctx: GpuContext, extraVersions: Record<string, s
     cpus,
     versions,
   };
+  const ua = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
+  if (!proc && ua) meta.browser = ua;
+  return meta;
 }
 
 /**

@@ -27,7 +27,9 @@ function header(r: BenchResult): string[] {
   return [
     `date: ${r.date}`,
     `adapter: ${r.adapter.label}${r.adapter.isSoftware ? ' (software)' : ''}`,
-    `node: ${r.node ?? '—'} on ${r.platform ?? '—'}, ${r.cpus ?? '?'} CPU cores`,
+    r.node === null && r.browser
+      ? `browser: ${r.browser}, ${r.cpus ?? '?'} logical cores`
+      : `node: ${r.node ?? '—'} on ${r.platform ?? '—'}, ${r.cpus ?? '?'} CPU cores`,
     `versions: ${versions || '—'}`,
   ];
 }

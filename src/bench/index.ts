@@ -4,3 +4,5 @@ export { benchGemm, type GemmBenchOptions, type GemmBenchResult, type GemmFigure
 export { benchStep, type StepBenchOptions, type StepBenchResult, type StepFigure } from './step.js';
 export { formatBenchTable, type BenchResult } from './format.js';
 export type { BenchAdapter, BenchMeta, Timing } from './common.js';
+export { setBenchPackageVersion } from './common.js';
+export { provideTfModules, type ProvidedTf } from './tfjs.js';

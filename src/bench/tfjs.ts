@@ -26,8 +26,36 @@ interface WebGpuBackendLike {
   submitQueue(): void;
 }
 
+/**
+ * Modules handed in by a bundled page (bench/browser/main.ts), where a bare
+ * `import(name)` cannot be resolved at run time: '@tensorflow/tfjs',
+ * '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm'.
+ */
+const provided = new Map<string, unknown>();
+const providedVersions: Record<string, string> = {};
+let providedWasmPaths: string | null = null;
+
+export interface ProvidedTf {
+  tf: unknown;
+  webgpu?: unknown;
+  wasm?: unknown;
+  /** Where the wasm backend's .wasm files are served (a URL folder ending in '/'). */
+  wasmPaths?: string;
+  /** Package versions to report, e.g. from the bundler ('@tensorflow/tfjs-backend-webgpu': '4.22.0'). */
+  versions?: Record<string, string>;
+}
+
+/** Makes the benchmarks use these TF.js modules instead of importing them by name (browser pages). */
+export function provideTfModules(p: ProvidedTf): void {
+  provided.set('@tensorflow/tfjs', p.tf);
+  if (p.webgpu) provided.set('@tensorflow/tfjs-backend-webgpu', p.webgpu);
+  if (p.wasm) provided.set('@tensorflow/tfjs-backend-wasm', p.wasm);
+  providedWasmPaths = p.wasmPaths ?? null;
+  Object.assign(providedVersions, p.versions ?? {});
+}
+
 async function importModule<T>(name: string): Promise<T> {
-  const mod = (await import(/* @vite-ignore */ name)) as { default?: T } & T;
+  const mod = (provided.get(name) ?? (await import(/* @vite-ignore */ name))) as { default?: T } & T;
   // CommonJS bundles: the namespace's default is module.exports, which has every export.
   return (mod.default && typeof mod.default === 'object' ? mod.default : mod) as T;
 }
@@ -46,7 +74,7 @@ export function loadTf(): Promise<TF> {
 /** Versions of @tensorflow/tfjs and of the named backend packages (from their package.json). */
 export async function tfVersions(tf: TF, backends: string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = { '@tensorflow/tfjs': (tf.version as unknown as Record<string, string>).tfjs ?? '' };
-  for (const b of backends) out[`@tensorflow/${b}`] = (await readPackageVersion(`@tensorflow/${b}`)) ?? '';
+  for (const b of backends) out[`@tensorflow/${b}`] = (await readPackageVersion(`@tensorflow/${b}`)) ?? providedVersions[`@tensorflow/${b}`] ?? '';
   return out;
 }
 
@@ -116,7 +144,9 @@ export async function useTfWasm(): Promise<TfEngine> {
   wasmReady ??= (async () => {
     const wasm = await importModule<{ setWasmPaths(p: string): void; getThreadsCount(): number }>('@tensorflow/tfjs-backend-wasm');
     const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-    if (proc?.versions?.node) {
+    if (providedWasmPaths) {
+      wasm.setWasmPaths(providedWasmPaths);
+    } else if (proc?.versions?.node) {
       // In Node the .wasm files are read from the package's dist folder.
       const { createRequire } = await import('node:module');
       const path = await import('node:path');
