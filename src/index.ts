@@ -43,3 +43,6 @@ export { encodeSafetensors, decodeSafetensors, FormatError } from './io/safetens
 
 // Classification metrics.
 export { accuracy, argmaxRows, confusionMatrix, confusionAccuracy, formatConfusionMatrix } from './metrics.js';
+
+// Feature tiles drawn on the GPU from a weight buffer (canvas or texture; no readback).
+export { GpuFeatureTiles, modelFeatureTiles, type GpuTilesOptions } from './viz/gpu-tiles.js';
