@@ -345,7 +345,7 @@ async function build(loaded?: { network: Network; theta: Float64Array }): Promis
   const objective = new GpuObjective(model, data.X);
   const s0 = model.layout.slots[0]!;
   const tiles = new GpuFeatureTiles(device, { nOut: s0.nOut, nIn: s0.nIn, format: canvasFormat() });
-  const zoom = Math.max(1, Math.min(4, Math.floor(480 / tiles.width)));
+  const zoom = Math.max(1, Math.min(12, Math.floor(480 / tiles.width)));
   const fc = $<HTMLCanvasElement>('features');
   fc.style.width = `${tiles.width * zoom}px`;
   fc.style.height = `${tiles.height * zoom}px`;

@@ -4,13 +4,15 @@
 // canvas (drawn by WebGPU from the weight buffer) is not blank, pausing stops
 // the step counter, a single step advances it by one — and that a browser
 // without WebGPU gets a clear message. Screenshots go to test-output/.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, serveDir } from '../bench/browser/chromium.js';
+import { decodeModel } from '../src/io/model-file.js';
+import { Rng } from '../src/prng.js';
 
 const OUT = 'test-output';
 let outDir = '';
@@ -108,6 +110,33 @@ describe('browser demo', () => {
       writeFileSync(join(OUT, 'browser-demo-features.png'), PNG.sync.write(png));
       writeFileSync(join(OUT, 'browser-demo.png'), Buffer.from(await page.screenshot({ type: 'png', fullPage: true })));
       expect(await page.$eval('#error', (e) => (e as HTMLElement).hidden)).toBe(true);
+
+      // Export: model.safetensors and model.json, the CLI's files; θ as trained.
+      const downloads = mkdtempSync(join(tmpdir(), 'wgnn-demo-dl-'));
+      const cdp = await page.createCDPSession();
+      await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+      await page.click('#export');
+      const file = join(downloads, 'model.safetensors');
+      for (let i = 0; i < 100 && !(existsSync(file) && existsSync(join(downloads, 'model.json'))); i++) await new Promise((r) => setTimeout(r, 100));
+      const saved = decodeModel(new Uint8Array(readFileSync(file)), 'model.safetensors');
+      expect(saved.network.layers).toEqual([784, 25, 784]);
+      expect(saved.network.sparsity).toEqual(expect.objectContaining({ rho: 0.1, beta: 3 }));
+      expect(JSON.parse(readFileSync(join(downloads, 'model.json'), 'utf8')).format).toBe('webgpu-nn/1');
+
+      // Load it back: the page rebuilds from the file (step 0) and keeps training from it.
+      const input = await page.$('#load-file');
+      await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(file);
+      await page.waitForFunction(() => /Loaded model\.safetensors/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 30_000 });
+      expect((await status(page)).step).toBe(0);
+      for (const k of [1, 2]) {
+        await page.click('#step');
+        await page.waitForFunction((k) => Number(document.getElementById('status')!.dataset.step) === k, { timeout: 20_000 }, k);
+      }
+      // The cost is read every 2 steps: the loaded model's first reading is far below
+      // a fresh initialization's (it starts where the trained one was).
+      const first = Number(await page.$eval('#status', (el) => (el as HTMLElement).dataset.cost || 'NaN'));
+      rmSync(downloads, { recursive: true, force: true });
+      expect(first).toBeLessThan(0.7 * s.firstCost);
     } catch (e) {
       console.error(log.join('\n'));
       writeFileSync(join(OUT, 'browser-demo-failure.png'), Buffer.from(await page.screenshot({ type: 'png', fullPage: true })));
@@ -116,6 +145,41 @@ describe('browser demo', () => {
       await page.close();
     }
   }, 120_000);
+
+  it('trains on patches of an image dropped on the page', async () => {
+    const { page, log } = await openPage('?hidden=16&batch=100&patch=8&cost-every=1&gemm=unrolled-4x4');
+    try {
+      await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
+      // A 96 × 96 picture of smooth random blobs (seeded), as PNG.
+      const rng = new Rng(3);
+      const png = new PNG({ width: 96, height: 96 });
+      const blobs = Array.from({ length: 12 }, () => [rng.range(0, 96), rng.range(0, 96), rng.range(4, 14), rng.range(-1, 1)]);
+      for (let y = 0; y < 96; y++)
+        for (let x = 0; x < 96; x++) {
+          let v = 0.5;
+          for (const [bx, by, r, a] of blobs) v += 0.4 * a! * Math.exp(-((x - bx!) ** 2 + (y - by!) ** 2) / (2 * r! * r!));
+          const g = Math.round(Math.min(1, Math.max(0, v)) * 255);
+          png.data.set([g, g, g, 255], 4 * (y * 96 + x));
+        }
+      const path = join(OUT, 'browser-demo-drop.png');
+      writeFileSync(path, PNG.sync.write(png));
+      const input = await page.$('#drop-file');
+      await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(path);
+      await page.waitForFunction(() => /Ready: 64-16-64/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 30_000 });
+      expect(await page.$eval('#data-info', (e) => e.textContent ?? '')).toMatch(/8 × 8 patches of 1 dropped image/);
+      await page.click('#start');
+      await page.waitForFunction(() => Number(document.getElementById('status')!.dataset.step) >= 10, { timeout: 30_000, polling: 100 });
+      await page.click('#pause');
+      const s = await status(page);
+      expect(Number.isFinite(s.cost)).toBe(true);
+      expect(await page.$eval('#error', (e) => (e as HTMLElement).hidden)).toBe(true);
+    } catch (e) {
+      console.error(log.join('\n'));
+      throw e;
+    } finally {
+      await page.close();
+    }
+  }, 90_000);
 
   it('tells a browser without WebGPU so, instead of a blank page', async () => {
     const { page } = await openPage('', true);
