@@ -34,7 +34,8 @@ import { lossCurveSvg } from '../viz/curve.js';
 import { encodePng } from '../viz/png-node.js';
 import { optimize, type OptimizerOptions } from '../train/optimize.js';
 import { cpuNetworkObjective } from '../train/cpu-network.js';
-import type { IterationInfo, Objective, OptimizeResult } from '../train/types.js';
+import type { IterationInfo, Objective, ObjectiveReport, OptimizeResult } from '../train/types.js';
+import type { Dispatch } from '../gpu/kernels.js';
 import { acquireDevice, adapterLabel } from '../gpu/device.js';
 import type { GpuDataset, GpuModel } from '../gpu/model.js';
 import { stageSpec, type AutoencoderStage, type ClassifierStage, type TrainConfig } from './config.js';
@@ -118,16 +119,28 @@ async function trainStage(ctx: Context, name: string, model: Model, input: Stage
   } as OptimizerOptions;
   let result: OptimizeResult;
   let finalCost: number;
+  let report: ObjectiveReport | null;
   try {
     result = await optimize(objective, options);
-    // The full-data cost at the final θ (also the ρ̂ and parts for the summary).
-    finalCost = (await objective.evaluate({ cost: true }))!;
-    if (model.backend === 'cpu') model.setParameters(await objective.ops.read(objective.theta));
+    // The full-data cost at the final θ, its parts and ρ̂ (a forward pass only: no gradient).
+    if (model.backend === 'webgpu') {
+      const g = model as GpuModel;
+      const pending = await (objective.ops as unknown as { drain(): Promise<Dispatch[]> }).drain();
+      await g.evaluate(input as GpuDataset, { cost: true, gradient: false, before: pending });
+      const r = await g.readCost();
+      finalCost = r.cost;
+      report = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+    } else {
+      model.setParameters(await objective.ops.read(objective.theta));
+      const r = await model.cost(input as Matrix, model.network.autoencoder ? undefined : Y, { gradient: false });
+      const h = r.rhoHat[0];
+      finalCost = r.cost;
+      report = { parts: r.parts, rhoHatMean: h ? h.reduce((a, b) => a + b, 0) / h.length : null };
+    }
   } finally {
     dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
-  const report = objective.lastReport;
   if (interrupted) throw new SpecError(`interrupted during stage ${name}: pipelines keep no checkpoints, so run the configuration again`);
   const dir = join(ctx.outputDir, 'stages', name);
   writeFileAtomic(join(dir, 'loss.svg'), lossCurveSvg(curve, { title: `${ctx.config.name} ${name}: cost`, xLabel: 'iteration', yLabel: firstOrder ? 'batch cost J' : 'cost J', logY: true }));
@@ -320,9 +333,10 @@ async function stacked(ctx: Context): Promise<TrainSummary> {
   const theta0 = assemble(deepNet, [...encoders, softLayer]);
   const deep = await newModel(ctx, deepNet, undefined, theta0);
   let before: number | undefined;
-  if (test) before = accuracy(await deep.predict(test.X), test.labels);
-  const trainBefore = accuracy(await deep.predict(train.X), train.labels);
-  ctx.log(`before fine-tuning: train accuracy ${(100 * trainBefore).toFixed(2)}%${before !== undefined ? `, test accuracy ${(100 * before).toFixed(2)}%` : ''}`);
+  if (test) {
+    before = accuracy(await deep.predict(test.X), test.labels);
+    ctx.log(`before fine-tuning: test accuracy ${(100 * before).toFixed(2)}%`);
+  }
   let lastStage = 'softmax';
   let finalStage = softStage;
   if (ft) {
