@@ -25,11 +25,11 @@ const tinyStacked = (out: string, backend: 'cpu' | 'webgpu', data: TrainConfig['
   data,
   stacked: {
     autoencoders: [
-      { hidden: 24, network: sparse, optimizer: { method: 'lbfgs', maxIterations: 15 } },
-      { hidden: 16, network: { activation: 'sigmoid', lambda: 3e-3 }, optimizer: { method: 'lbfgs', maxIterations: 15 } },
+      { hidden: 24, network: sparse, optimizer: { method: 'lbfgs', maxIterations: 10 } },
+      { hidden: 16, network: { activation: 'sigmoid', lambda: 3e-3 }, optimizer: { method: 'lbfgs', maxIterations: 10 } },
     ],
-    softmax: { lambda: 1e-4, optimizer: { method: 'lbfgs', maxIterations: 40 } },
-    fineTune: { lambda: 1e-4, optimizer: { method: 'lbfgs', maxIterations: 25 } },
+    softmax: { lambda: 1e-4, optimizer: { method: 'lbfgs', maxIterations: 30 } },
+    fineTune: { lambda: 1e-4, optimizer: { method: 'lbfgs', maxIterations: 20 } },
   },
 });
 
@@ -127,12 +127,12 @@ describe('self-taught learning', () => {
     seed: 1,
     backend,
     output: out,
-    data: { source: 'mnist', limit: 600 },
+    data: { source: 'mnist', limit: 400 },
     selfTaught: {
       unlabeledClasses: [5, 6, 7, 8, 9],
       labeledClasses: [0, 1, 2, 3, 4],
-      autoencoder: { hidden: 32, network: sparse, optimizer: { method: 'lbfgs', maxIterations: 20 } },
-      softmax: { lambda: 1e-4, optimizer: { method: 'lbfgs', maxIterations: 50 } },
+      autoencoder: { hidden: 32, network: sparse, optimizer: { method: 'lbfgs', maxIterations: 12 } },
+      softmax: { lambda: 1e-4, optimizer: { method: 'lbfgs', maxIterations: 40 } },
       compareRawPixels: true,
     },
   });
@@ -145,9 +145,9 @@ describe('self-taught learning', () => {
       expect(hidden).toEqual([]);
       const [ae, soft, raw] = summary.stages!;
       expect(ae!.name).toBe('autoencoder');
-      // The autoencoder saw only the unlabeled classes, the classifiers only the labeled ones (≈ half of 600 each).
-      expect(ae!.examples + soft!.examples).toBe(600);
-      expect(ae!.examples).toBeGreaterThan(200);
+      // The autoencoder saw only the unlabeled classes, the classifiers only the labeled ones (≈ half of 400 each).
+      expect(ae!.examples + soft!.examples).toBe(400);
+      expect(ae!.examples).toBeGreaterThan(120);
       expect(soft!.layers).toEqual([32, 5]);
       expect(raw!.name).toBe('raw-pixels');
       expect(raw!.examples).toBe(soft!.examples);
