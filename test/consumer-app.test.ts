@@ -62,7 +62,8 @@ describe('webgpu-nn as a dependency', () => {
     await build({ root: app, base: './', configFile: false, logLevel: 'error', build: { outDir: out, emptyOutDir: true, target: 'es2022' } });
 
     const server = await serveDir(out);
-    const browser = await launchChromium();
+    // --use-vulkan=swiftshader: presenting a WebGPU canvas needs it on SwiftShader (as test/browser-demo.test.ts).
+    const browser = await launchChromium(['--use-vulkan=swiftshader']);
     const logs: string[] = [];
     let result: Record<string, unknown>;
     try {
@@ -99,6 +100,8 @@ describe('webgpu-nn as a dependency', () => {
     // W(1) drawn by the app's own render pipeline from model.thetaBuffer matches θ (±1 of 255).
     expect(result.render).toMatchObject({ width: 16, height: 8 });
     expect((result.render as { maxPixelDiff: number }).maxPixelDiff).toBeLessThanOrEqual(1);
+    // The README's drawing of the same buffer into a WebGPU canvas raises no validation error.
+    expect(result.canvasError).toBeNull();
     // dispose() left the app's device alone.
     expect(result.deviceUsable).toBe(true);
     expect(result.lost).toBeNull();

@@ -16,8 +16,10 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configFrom, int, parse, repo, runBrowserBench, USAGE, type BrowserBenchRun } from './bench-page.js';
 
+const loadAtStart = loadavg();
+
 function resultsSection(run: BrowserBenchRun, command: string): string {
-  const load = loadavg().map((x) => x.toFixed(2)).join(', ');
+  const fmt = (l: number[]): string => l.map((x) => x.toFixed(2)).join(', ');
   return [
     '',
     `## Headless Chromium: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
@@ -26,7 +28,7 @@ function resultsSection(run: BrowserBenchRun, command: string): string {
     '',
     `**Browser:** ${run.chromium}; user agent \`${run.userAgent}\`.`,
     `**Adapter:** \`${run.adapter?.label ?? '?'}\`${run.adapter?.isSoftware ? ' (software)' : ''}.`,
-    `**Machine:** ${cpus().length} × ${cpus()[0]?.model ?? '?'}; load average at the end ${load}.`,
+    `**Machine:** ${cpus().length} × ${cpus()[0]?.model ?? '?'}; load average ${fmt(loadAtStart)} at the start, ${fmt(loadavg())} at the end.`,
     'In a page there is no process CPU clock: the "CPU ms/step" and "same by CPU time" columns are empty.',
     '',
     ...run.tables.flatMap((t) => [t, '']),

@@ -19,7 +19,7 @@ function examples() {
 }
 
 // Draws W(1) (nOut × nIn, row-major at layout.slots[0].w in θ) as a gray image,
-// one texel per weight: gray = clamp(0.5 + w / (2 · scale)).
+// one texel per weight: gray = clamp(0.5 + w / (2 · scale)) (the README's shader).
 const SHADER = /* wgsl */ `
 struct View { offset: u32, cols: u32, scale: f32, pad: u32 }
 @group(0) @binding(0) var<storage, read> theta: array<f32>;
@@ -29,8 +29,7 @@ struct View { offset: u32, cols: u32, scale: f32, pad: u32 }
   return vec4f(p[i], 0, 1);
 }
 @fragment fn fs(@builtin(position) pos: vec4f) -> @location(0) vec4f {
-  let w = theta[view.offset + u32(pos.y) * view.cols + u32(pos.x)];
-  let g = clamp(0.5 + w / (2.0 * view.scale), 0.0, 1.0);
+  let g = clamp(0.5 + theta[view.offset + u32(pos.y) * view.cols + u32(pos.x)] / (2 * view.scale), 0, 1);
   return vec4f(g, g, g, 1);
 }`;
 
@@ -93,6 +92,43 @@ async function renderWeights(device, model) {
   return { width, height, maxPixelDiff: worst };
 }
 
+// The README's "Use it in your WebGPU app" drawing: the same pipeline into a WebGPU
+// canvas in the preferred format; returns the first validation error, or null.
+async function drawToCanvas(device, model) {
+  device.pushErrorScope('validation');
+  const slot = model.layout.slots[0];
+  const module = device.createShaderModule({ code: SHADER });
+  const view = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const v = new ArrayBuffer(16);
+  new Uint32Array(v, 0, 2).set([slot.w, slot.nIn]);
+  new Float32Array(v, 8, 1)[0] = 0.5;
+  device.queue.writeBuffer(view, 0, v);
+  const canvas = document.createElement('canvas');
+  [canvas.width, canvas.height] = [slot.nIn, slot.nOut];
+  document.body.append(canvas);
+  const context = canvas.getContext('webgpu');
+  const format = navigator.gpu.getPreferredCanvasFormat();
+  context.configure({ device, format });
+  const pipeline = device.createRenderPipeline({ layout: 'auto', vertex: { module, entryPoint: 'vs' }, fragment: { module, entryPoint: 'fs', targets: [{ format }] } });
+  const bindGroup = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: model.thetaBuffer } },
+      { binding: 1, resource: { buffer: view } },
+    ],
+  });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginRenderPass({ colorAttachments: [{ view: context.getCurrentTexture().createView(), loadOp: 'clear', storeOp: 'store' }] });
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.draw(3);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  view.destroy();
+  const error = await device.popErrorScope();
+  return error ? error.message : null;
+}
+
 async function main() {
   if (!navigator.gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
   const adapter = await navigator.gpu.requestAdapter();
@@ -110,6 +146,7 @@ async function main() {
   objective.dispose();
   const cost = (await model.cost(X, undefined, { gradient: false })).cost;
   const render = await renderWeights(device, model);
+  const canvasError = await drawToCanvas(device, model);
 
   // The same step on the float64 CPU backend.
   const cpu = await createModel(SPEC, { backend: 'cpu', seed: 2 });
@@ -127,7 +164,7 @@ async function main() {
   probe.unmap();
   probe.destroy();
   await device.queue.onSubmittedWorkDone();
-  report({ ok: true, before, cost, cpuCost, render, deviceUsable, lost, adapter: adapter.info?.description ?? adapter.info?.architecture ?? '' });
+  report({ ok: true, before, cost, cpuCost, render, canvasError, deviceUsable, lost, adapter: adapter.info?.description ?? adapter.info?.architecture ?? '' });
 }
 
 main().catch((e) => report({ ok: false, error: e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e) }));
