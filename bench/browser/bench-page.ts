@@ -95,20 +95,42 @@ export function configFrom(a: Args): BrowserBenchConfig {
   };
 }
 
-/** Builds the bench page into `outDir` (with the wasm backend's .wasm files beside it). */
+/** TF.js files served beside the page: the UMD bundles index.html loads and the wasm backend's binaries. */
+const TF_FILES: [pkg: string, file: string][] = [
+  ['@tensorflow/tfjs', 'tf.min.js'],
+  ['@tensorflow/tfjs-backend-webgpu', 'tf-backend-webgpu.min.js'],
+  ['@tensorflow/tfjs-backend-wasm', 'tf-backend-wasm.min.js'],
+  ['@tensorflow/tfjs-backend-wasm', 'tfjs-backend-wasm.wasm'],
+  ['@tensorflow/tfjs-backend-wasm', 'tfjs-backend-wasm-simd.wasm'],
+  ['@tensorflow/tfjs-backend-wasm', 'tfjs-backend-wasm-threaded-simd.wasm'],
+];
+
+/** Builds the bench page into `outDir`, with TF.js's prebuilt files beside it (see TF_FILES). */
 export async function buildBenchPage(outDir: string): Promise<void> {
-  const { build } = await import('vite');
+  const { build, createLogger } = await import('vite');
+  // index.html's classic <script>s (TF.js's UMD files) are meant to stay unbundled.
+  const logger = createLogger('warn');
+  const warn = logger.warn.bind(logger);
+  logger.warn = (msg, opts) => {
+    if (!msg.includes("can't be bundled without type")) warn(msg, opts);
+  };
   await build({
     root: here,
     base: './',
     configFile: false,
+    customLogger: logger,
     logLevel: 'warn',
     build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 8000, reportCompressedSize: false },
   });
   const require = createRequire(join(repo, 'package.json'));
-  const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
-    cpSync(join(wasmDist, 'dist', f), join(outDir, f));
+  for (const [pkg, file] of TF_FILES) {
+    let dir: string;
+    try {
+      dir = dirname(require.resolve(`${pkg}/package.json`));
+    } catch {
+      continue; // TF.js missing: the page runs this engine alone and says why
+    }
+    cpSync(join(dir, 'dist', file), join(outDir, file));
   }
 }
 

@@ -2,9 +2,9 @@
 // TF.js webgpu over the same GPUDevice in one page (and TF.js wasm, the CPU
 // reference point). bench/browser/run.ts builds it with Vite, serves it and
 // reads `window.__benchDone`; the settings come from `?config=` (JSON, BrowserBenchConfig).
-import * as tf from '@tensorflow/tfjs';
-import * as tfWebgpu from '@tensorflow/tfjs-backend-webgpu';
-import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
+// TF.js is not bundled: index.html loads the packages' prebuilt UMD files (copied beside
+// the page by bench-page.ts), which define the global `tf` (`tf.wasm` for the wasm
+// backend); bundling them would make every build take about a minute.
 import { acquireDevice, adapterLabel } from '../../src/gpu/device.js';
 import type { GemmVariant } from '../../src/gpu/kernels.js';
 import { benchGemm, benchStep, formatBenchTable, provideTfModules, setBenchPackageVersion, type BenchResult } from '../../src/bench/index.js';
@@ -44,6 +44,8 @@ export interface BrowserBenchDone {
 declare global {
   interface Window {
     __benchDone?: BrowserBenchDone;
+    /** @tensorflow/tfjs with tfjs-backend-webgpu's exports merged in, and tfjs-backend-wasm's as `tf.wasm`. */
+    tf?: Record<string, unknown> & { wasm?: unknown };
   }
 }
 
@@ -58,7 +60,9 @@ async function main(): Promise<BrowserBenchDone> {
   const cfg: BrowserBenchConfig = raw ? (JSON.parse(raw) as BrowserBenchConfig) : { benches: ['gemm', 'step'] };
   const versions = cfg.versions ?? {};
   if (versions['webgpu-nn']) setBenchPackageVersion(versions['webgpu-nn']);
-  provideTfModules({ tf, webgpu: tfWebgpu, wasm: tfWasm, wasmPaths: new URL('./', location.href).href, versions });
+  const tf = window.tf;
+  if (tf) provideTfModules({ tf, webgpu: tf, wasm: tf.wasm, wasmPaths: new URL('./', location.href).href, versions });
+  else log('TF.js is missing from this page (tf.min.js not served): comparisons are skipped');
   if (!navigator.gpu) throw new Error('navigator.gpu is missing: this browser has no WebGPU');
   const ctx = await acquireDevice();
   const adapter = { label: adapterLabel(ctx.adapter), isSoftware: ctx.adapter.isSoftware };
