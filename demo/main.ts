@@ -680,6 +680,16 @@ function wire(): void {
     if (f) await loadModel(f);
     $<HTMLInputElement>('load-file').value = '';
   }));
+  // Settings that suit each kind of data (the UFLDL exercises' λ; a larger ρ
+  // than UFLDL's 0.01 for patches, which Adam gets going from much sooner).
+  const PRESETS: Record<string, Record<string, string>> = {
+    mnist: { hidden: '64', lambda: '0.003', rho: '0.1', beta: '3' },
+    natural: { hidden: '25', lambda: '0.0001', rho: '0.05', beta: '3' },
+    dropped: { hidden: '25', lambda: '0.0001', rho: '0.05', beta: '3' },
+  };
+  $('data').addEventListener('change', () => {
+    for (const [id, v] of Object.entries(PRESETS[($('data') as HTMLSelectElement).value] ?? {})) ($(id) as HTMLInputElement).value = v;
+  });
   for (const id of CONTROL_IDS) {
     $(id).addEventListener('change', guard(async () => {
       if (id === 'cost-every' && session) {
@@ -696,7 +706,11 @@ function wire(): void {
     if (list.length === 0) return;
     for (const f of list) droppedImages.push(await imageFromFile(f));
     drop.textContent = `${droppedImages.length} image(s): ${droppedImages.map((i) => i.name).join(', ')}`;
-    ($('data') as HTMLSelectElement).value = 'dropped';
+    if (($('data') as HTMLSelectElement).value !== 'dropped') {
+      ($('data') as HTMLSelectElement).value = 'dropped';
+      $('data').dispatchEvent(new Event('change'));
+      return;
+    }
     if (session && (session.steps > 0 || session.loop)) $('pending').hidden = false;
     else await build();
   };
