@@ -57,3 +57,26 @@ describe('WebGPU device', () => {
     await expect(model.cost(X)).rejects.toThrow(DeviceLostError);
   });
 });
+
+describe('errors on a caller device belong to the caller', () => {
+  it("an app's own validation error does not surface as an engine error; on the engine's own device it does", async () => {
+    const appCtx = await acquireDevice();
+    const device = appCtx.device;
+    const model = await createModel({ layers: [3, 2, 3], activation: 'sigmoid', autoencoder: true }, { backend: 'webgpu', device });
+    // The app's mistake: MAP_READ may only be combined with COPY_DST.
+    device.pushErrorScope('validation');
+    device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+    expect(await device.popErrorScope()).not.toBeNull();
+    device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE }); // uncaptured
+    await device.queue.onSubmittedWorkDone();
+    const X = { rows: 2, cols: 3, data: new Float64Array(6).fill(0.5) };
+    await expect(model.cost(X)).resolves.toHaveProperty('cost');
+    model.dispose();
+    // The context acquireDevice made owns its device: an uncaptured error there is reported.
+    device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+    await device.queue.onSubmittedWorkDone();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(() => appCtx.check()).toThrow(GpuError);
+    appCtx.destroy();
+  });
+});

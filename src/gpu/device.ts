@@ -193,10 +193,15 @@ function wrapDevice(device: GPUDevice, info: GPUAdapterInfo | undefined, owned: 
     // A destroy() we asked for is not an error worth reporting later.
     ctx.lost = new DeviceLostError(info.reason ?? 'unknown', `WebGPU device lost (${info.reason}): ${info.message}`);
   });
-  device.addEventListener('uncapturederror', (ev) => {
-    const err = (ev as GPUUncapturedErrorEvent).error;
-    pending ??= new GpuError(`WebGPU error: ${err.message}`);
-  });
+  // On a device the engine created, any uncaptured error is the engine's: report
+  // it at the next check(). A caller's device also carries the app's own work,
+  // whose errors are the app's to handle (its own 'uncapturederror' listener).
+  if (owned) {
+    device.addEventListener('uncapturederror', (ev) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      pending ??= new GpuError(`WebGPU error: ${err.message}`);
+    });
+  }
   return ctx;
 }
 
