@@ -153,8 +153,9 @@ describe('self-taught learning', () => {
       expect(raw!.examples).toBe(soft!.examples);
       expect(summary.confusionMatrix).toHaveLength(5);
       // Five classes: chance is 0.2.
-      expect(summary.testAccuracy).toBeGreaterThan(0.75);
-      expect(summary.rawPixelTestAccuracy).toBeGreaterThan(0.75);
+      // (12 L-BFGS iterations of the autoencoder: 0.759 on the CPU; raw pixels 0.939.)
+      expect(summary.testAccuracy).toBeGreaterThan(0.6);
+      expect(summary.rawPixelTestAccuracy).toBeGreaterThan(0.85);
       expect(existsSync(join(dir, 'stages', 'autoencoder', 'features.png'))).toBe(true);
     });
   }
