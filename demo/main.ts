@@ -594,7 +594,7 @@ async function drawReconstructions(): Promise<void> {
   if (!s) return;
   const out = await s.model.predict(s.data.shown);
   const img = reconstructionGrid(s.data.shown, out, s.data.side, s.data.side, { pairsPerRow: 5 });
-  drawRgba($<HTMLCanvasElement>('recon'), img, { zoom: Math.max(1, Math.floor(480 / img.width)) });
+  drawRgba($<HTMLCanvasElement>('recon'), img, { zoom: Math.max(2, Math.floor(480 / img.width)) });
 }
 
 // ---------------------------------------------------------------- files
