@@ -24,11 +24,10 @@ beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'wgnn-demo-'));
   await build({ configFile: 'demo/vite.config.ts', logLevel: 'error', build: { outDir, emptyOutDir: true } });
   server = await serveDir(outDir);
-  // --use-vulkan=swiftshader: without it the GPU process has no Vulkan for the
-  // WebGPU canvas's shared images (vkCreateInstance fails), presenting the
-  // canvas kills the WebGPU connection, and every later mapAsync rejects with
-  // "A valid external Instance reference no longer exists".
-  browser = await launchChromium(['--use-vulkan=swiftshader']);
+  // CHROMIUM_FLAGS include --use-vulkan=swiftshader: without it presenting the
+  // WebGPU canvas kills the page's WebGPU connection ("A valid external Instance
+  // reference no longer exists" on every later mapAsync).
+  browser = await launchChromium();
   mkdirSync(OUT, { recursive: true });
 }, 90_000);
 

@@ -62,8 +62,7 @@ describe('webgpu-nn as a dependency', () => {
     await build({ root: app, base: './', configFile: false, logLevel: 'error', build: { outDir: out, emptyOutDir: true, target: 'es2022' } });
 
     const server = await serveDir(out);
-    // --use-vulkan=swiftshader: presenting a WebGPU canvas needs it on SwiftShader (as test/browser-demo.test.ts).
-    const browser = await launchChromium(['--use-vulkan=swiftshader']);
+    const browser = await launchChromium();
     const logs: string[] = [];
     let result: Record<string, unknown>;
     try {

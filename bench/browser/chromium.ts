@@ -15,6 +15,9 @@ export const CHROMIUM_FLAGS = [
   '--enable-features=Vulkan',
   '--use-angle=swiftshader',
   '--use-webgpu-adapter=swiftshader',
+  // Presenting to a WebGPU canvas needs Vulkan on SwiftShader too: without it the GPU
+  // process fails to create its Vulkan instance when a canvas is first shown.
+  '--use-vulkan=swiftshader',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
