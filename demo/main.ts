@@ -17,6 +17,7 @@ import {
   encodeModel,
   GEMM_VARIANT_NAMES,
   GpuFeatureTiles,
+  engineLimits,
   GpuObjective,
   networkToSpec,
   normalizePatches,
@@ -235,17 +236,7 @@ async function initGpu(): Promise<boolean> {
   }
   adapterRef = adapter;
   (globalThis as { __wgnnAdapter?: GPUAdapter }).__wgnnAdapter = adapterRef;
-  const lim = adapter.limits;
-  device = await adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
-      maxBufferSize: lim.maxBufferSize,
-      maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
-      maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
-      maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: lim.maxComputeWorkgroupSizeX,
-    },
-  });
+  device = await adapter.requestDevice({ requiredLimits: engineLimits(adapter) });
   device.lost.then((info) => {
     if (info.reason !== 'destroyed') {
       setStatus('error', `WebGPU device lost: ${info.message}`);

@@ -18,7 +18,7 @@ export { activate, activationDerivative, sigmoid, softplus } from './cpu/activat
 export * from './gradcheck.js';
 
 // WebGPU: device, model, objective, vector operations, kernels.
-export { acquireDevice, adapterLabel, WebGpuUnavailableError, DeviceLostError, GpuError, type GpuContext, type AdapterDescription, type DeviceLimits } from './gpu/device.js';
+export { acquireDevice, adapterLabel, engineLimits, WebGpuUnavailableError, DeviceLostError, GpuError, type GpuContext, type AdapterDescription, type DeviceLimits } from './gpu/device.js';
 export { GpuModel, GpuDataset, createGpuModel, type GpuModelOptions, type EvaluateOptions } from './gpu/model.js';
 export { GpuObjective } from './gpu/objective.js';
 export { GpuVectorOps, type GpuVector } from './gpu/vectors.js';

@@ -147,18 +147,25 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
     throw new WebGpuUnavailableError(INSTALL_HINT);
   }
   if (!adapter) throw new WebGpuUnavailableError(INSTALL_HINT);
-  const lim = adapter.limits;
-  const device = await adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
-      maxBufferSize: lim.maxBufferSize,
-      maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
-      maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
-      maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: lim.maxComputeWorkgroupSizeX,
-    },
-  });
+  const device = await adapter.requestDevice({ requiredLimits: engineLimits(adapter) });
   return wrapDevice(device, adapter.info, true);
+}
+
+/**
+ * The limits the engine asks of a device it creates: the adapter's largest
+ * buffers and workgroups (the defaults cap a storage binding at 128 MiB). An
+ * app creating its own device can pass these as `requiredLimits`.
+ */
+export function engineLimits(adapter: GPUAdapter): Record<string, number> {
+  const lim = adapter.limits;
+  return {
+    maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
+    maxBufferSize: lim.maxBufferSize,
+    maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
+    maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
+    maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: lim.maxComputeWorkgroupSizeX,
+  };
 }
 
 function wrapDevice(device: GPUDevice, info: GPUAdapterInfo | undefined, owned: boolean): GpuContext {
