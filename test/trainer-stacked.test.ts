@@ -25,11 +25,11 @@ const tinyStacked = (out: string, backend: 'cpu' | 'webgpu', data: TrainConfig['
   data,
   stacked: {
     autoencoders: [
-      { hidden: 24, network: sparse, optimizer: { method: 'lbfgs', maxIterations: 10 } },
-      { hidden: 16, network: { activation: 'sigmoid', lambda: 3e-3 }, optimizer: { method: 'lbfgs', maxIterations: 10 } },
+      { hidden: 24, network: sparse, optimizer: { method: 'lbfgs', maxIterations: 8 } },
+      { hidden: 16, network: { activation: 'sigmoid', lambda: 3e-3 }, optimizer: { method: 'lbfgs', maxIterations: 6 } },
     ],
-    softmax: { lambda: 1e-4, optimizer: { method: 'lbfgs', maxIterations: 30 } },
-    fineTune: { lambda: 1e-4, optimizer: { method: 'lbfgs', maxIterations: 20 } },
+    softmax: { lambda: 1e-4, optimizer: { method: 'lbfgs', maxIterations: 20 } },
+    fineTune: { lambda: 1e-4, optimizer: { method: 'lbfgs', maxIterations: 15 } },
   },
 });
 
@@ -133,12 +133,13 @@ describe('self-taught learning', () => {
       labeledClasses: [0, 1, 2, 3, 4],
       autoencoder: { hidden: 32, network: sparse, optimizer: { method: 'lbfgs', maxIterations: 12 } },
       softmax: { lambda: 1e-4, optimizer: { method: 'lbfgs', maxIterations: 40 } },
-      compareRawPixels: true,
+      // The raw-pixel softmax runs on the CPU backend only (it is the same code path as any classifier on the GPU).
+      compareRawPixels: backend === 'cpu',
     },
   });
 
   for (const backend of ['webgpu', 'cpu'] as const) {
-    it(`${backend}: autoencoder on digits 5–9, softmax on its features of digits 0–4, beside raw pixels`, async () => {
+    it(`${backend}: autoencoder on digits 5–9, softmax on its features of digits 0–4${backend === 'cpu' ? ', beside raw pixels' : ''}`, async () => {
       const hidden = spyHiddenReadbacks();
       const dir = join(base, `self-taught-${backend}`);
       const { summary } = await train(selfTaught(dir, backend));
@@ -149,13 +150,18 @@ describe('self-taught learning', () => {
       expect(ae!.examples + soft!.examples).toBe(400);
       expect(ae!.examples).toBeGreaterThan(120);
       expect(soft!.layers).toEqual([32, 5]);
-      expect(raw!.name).toBe('raw-pixels');
-      expect(raw!.examples).toBe(soft!.examples);
+      if (backend === 'cpu') {
+        expect(raw!.name).toBe('raw-pixels');
+        expect(raw!.examples).toBe(soft!.examples);
+        expect(summary.rawPixelTestAccuracy).toBeGreaterThan(0.85);
+      } else {
+        expect(raw).toBeUndefined();
+        expect(summary.stages!.map((s) => s.input)).toEqual(['gpu', 'gpu']);
+      }
       expect(summary.confusionMatrix).toHaveLength(5);
       // Five classes: chance is 0.2.
-      // (12 L-BFGS iterations of the autoencoder: 0.759 on the CPU; raw pixels 0.939.)
+      // (12 L-BFGS iterations of the autoencoder: 0.759 on the CPU, 0.766 on the GPU; raw pixels 0.939.)
       expect(summary.testAccuracy).toBeGreaterThan(0.6);
-      expect(summary.rawPixelTestAccuracy).toBeGreaterThan(0.85);
       expect(existsSync(join(dir, 'stages', 'autoencoder', 'features.png'))).toBe(true);
     });
   }
