@@ -154,6 +154,7 @@ async function trainStage(ctx: Context, name: string, model: Model, input: Stage
     stopReason: result.reason,
     seconds,
     examples: m,
+    samplesPerSecond: (result.evaluations * perEval) / Math.max(1e-9, seconds),
     rhoHatMean: report?.rhoHatMean ?? null,
     input: isMatrix(input) ? 'cpu' : 'gpu',
   };
@@ -264,7 +265,8 @@ function baseSummary(ctx: Context, final: StageSummary): TrainSummary {
     evaluations: ctx.stages.reduce((a, s) => a + s.evaluations, 0),
     stopReason: final.stopReason,
     seconds,
-    samplesPerSecond: NaN,
+    // Examples through the optimizers per second of training, over all stages.
+    samplesPerSecond: ctx.stages.reduce((a, s) => a + s.samplesPerSecond * s.seconds, 0) / Math.max(1e-9, seconds),
     examples: ctx.data.train.X.rows,
     rhoHatMean: null,
     rhoHatMax: null,

@@ -99,6 +99,8 @@ export interface StageSummary {
   stopReason: OptimizeResult['reason'] | 'interrupted';
   seconds: number;
   examples: number;
+  /** Examples through the optimizer per second (mini-batch methods: batch size × evaluations). */
+  samplesPerSecond: number;
   rhoHatMean: number | null;
   /** Where the stage's training inputs lived: 'gpu' (a data set resident on the GPU, e.g. the previous stage's features) or 'cpu' (a Matrix). */
   input: 'gpu' | 'cpu';
