@@ -190,7 +190,9 @@ export async function trainCommand(argv: readonly string[], io: CliIO): Promise<
       `done: ${summary.iterations} iterations (${summary.stopReason}) in ${summary.seconds.toFixed(1)} s, ` +
         `J = ${summary.finalCost.toPrecision(6)} (data ${parts.data.toPrecision(4)}, weight decay ${parts.weightDecay.toPrecision(4)}, sparsity ${parts.sparsity.toPrecision(4)}${parts.l1 ? `, L1 ${parts.l1.toPrecision(4)}` : ''}${parts.contractive ? `, contractive ${parts.contractive.toPrecision(4)}` : ''})` +
         (summary.rhoHatMean !== null ? `, mean ρ̂ ${summary.rhoHatMean.toPrecision(3)}` : '') +
+        (summary.testAccuracyBeforeFineTuning !== undefined ? `, test accuracy before fine-tuning ${(100 * summary.testAccuracyBeforeFineTuning).toFixed(2)}%` : '') +
         (summary.testAccuracy !== undefined ? `, test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%` : '') +
+        (summary.rawPixelTestAccuracy !== undefined ? ` (raw-pixel softmax ${(100 * summary.rawPixelTestAccuracy).toFixed(2)}%)` : '') +
         (summary.adapter ? ` on ${summary.adapter}` : ''),
     );
     if (summary.stopReason === 'interrupted') log(`resume with: wgnn train --resume ${outputDir}`);
