@@ -63,9 +63,14 @@ describe('wgnn train', () => {
     expect(d.err.join('')).toMatch(/--layers/);
   });
 
-  it('interrupted and resumed reaches the same cost as an uninterrupted run (CPU backend, same seed)', async () => {
+  const cases = [
+    { name: '', extra: {} },
+    { name: ', denoising with L-BFGS', extra: { corruption: { kind: 'mask' as const, level: 0.3 } } },
+    { name: ', denoising with Adam', extra: { corruption: { kind: 'mask' as const, level: 0.3 } }, optimizer: { method: 'adam' as const, batchSize: 10, iterations: 6, seed: 2 } },
+  ];
+  for (const c of cases) it(`interrupted and resumed reaches the same cost as an uninterrupted run (CPU backend, same seed${c.name})`, async () => {
     const base = mkdtempSync(join(tmpdir(), 'wgnn-'));
-    const cfg = (out: string): TrainConfig => tiny(out, { backend: 'cpu', network: { ...MAIN_JOB.network, layers: [784, 5, 784] }, data: { source: 'mnist', limit: 25 } });
+    const cfg = (out: string): TrainConfig => tiny(out, { backend: 'cpu', network: { ...MAIN_JOB.network, layers: [784, 5, 784], ...c.extra }, data: { source: 'mnist', limit: 25 }, ...(c.optimizer ? { optimizer: c.optimizer } : {}) });
     const whole = await train(cfg(join(base, 'whole')));
     const abort = new AbortController();
     const first = await train(cfg(join(base, 'parts')), {

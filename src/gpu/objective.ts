@@ -32,10 +32,13 @@ export class GpuObjective implements Objective<GpuVector> {
   /**
    * `rhoHatDecay` > 0: mini-batch evaluations use a running average of ρ̂
    * (EvaluateOptions.rhoHatDecay); full evaluations always use the exact ρ̂.
+   * `presentationsBefore`: training evaluations already done (a resumed run), so a
+   * denoising network's noise stream continues where it stopped.
    * `data`: examples to upload, or a data set already on the GPU (e.g. the
    * features another model's `encodeDataset` produced), which stays the caller's.
    */
-  constructor(readonly model: GpuModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: { rhoHatDecay?: number } = {}) {
+  constructor(readonly model: GpuModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: { rhoHatDecay?: number; presentationsBefore?: number } = {}) {
+    this.presentations = opts.presentationsBefore ?? 0;
     this.ops = new GpuVectorOps(model.kernels, model.layout.size);
     this.theta = this.ops.wrap(model.thetaBuffer);
     this.grad = this.ops.wrap(model.gradBuffer);

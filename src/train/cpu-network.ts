@@ -28,7 +28,7 @@ export function gatherRows(M: Matrix, order: Uint32Array, start: number, count: 
  * sub-matrix and evaluates cpuCost on it, so the cost, the gradient and the
  * sparsity estimate ρ̂ are those of the batch alone.
  */
-export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: Matrix, Y?: Matrix | null, opts: { rhoHatDecay?: number } = {}): CpuObjective {
+export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: Matrix, Y?: Matrix | null, opts: { rhoHatDecay?: number; presentationsBefore?: number } = {}): CpuObjective {
   if (!net.autoencoder && !Y) throw new SpecError('targets Y are required for a network that is not an autoencoder');
   const target = net.autoencoder ? undefined : (Y ?? undefined);
   let last: ObjectiveReport | null = null;
@@ -40,7 +40,7 @@ export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: 
     return running;
   };
   // Denoising: every evaluation corrupts its examples afresh (the same stream as the GPU's).
-  let presentations = 0;
+  let presentations = opts.presentationsBefore ?? 0;
   const objective = cpuObjective(
     (theta, batch, order) => {
       const Xb = batch ? gatherRows(X, order, batch.start, batch.count) : X;

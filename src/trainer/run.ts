@@ -219,15 +219,19 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
     parameters: resumed?.theta,
   });
   const gpuModel = model.backend === 'webgpu' ? (model as GpuModel) : null;
+  // A resumed denoising run continues its noise stream. L-BFGS and CG first
+  // re-evaluate the checkpoint's θ, which must see that evaluation's noise again.
+  const reevaluates = ['lbfgs', 'cg'].includes(optimizer.method);
+  const presentationsBefore = resumed ? Math.max(0, resumed.progress.evaluations - (reevaluates ? 1 : 0)) : 0;
   let objective: Objective<unknown>;
   let disposeObjective = (): void => {};
   if (gpuModel) {
     const { GpuObjective } = await import('../gpu/objective.js');
-    const o = new GpuObjective(gpuModel, X, Y, { rhoHatDecay: config.rhoHatDecay });
+    const o = new GpuObjective(gpuModel, X, Y, { rhoHatDecay: config.rhoHatDecay, presentationsBefore });
     objective = o as Objective<unknown>;
     disposeObjective = () => o.dispose();
   } else {
-    objective = cpuNetworkObjective(net, await model.readParameters(), X, Y, { rhoHatDecay: config.rhoHatDecay }) as Objective<unknown>;
+    objective = cpuNetworkObjective(net, await model.readParameters(), X, Y, { rhoHatDecay: config.rhoHatDecay, presentationsBefore }) as Objective<unknown>;
   }
 
   const total = plannedIterations(optimizer, m);
