@@ -179,9 +179,21 @@ function featurePng(ctx: Context, net: Network, theta: Float64Array): Uint8Array
 }
 
 /** The encoder (W(1), b(1)) of an autoencoder's θ. */
+/** W(1), b(1) and f of a one-layer-deep piece: an autoencoder's encoder, or a softmax layer. */
 function encoderOf(net: Network, theta: Float64Array): { W: Float64Array; b: Float64Array; activation: Network['activations'][number] } {
   const s = paramLayout(net).slots[0]!;
   return { W: theta.slice(s.w, s.w + s.nOut * s.nIn), b: theta.slice(s.b, s.b + s.nOut), activation: net.activations[0]! };
+}
+
+/** Train and test accuracy of a classifier, and its test confusion matrix, into the summary and the stage that made it. */
+async function scoreClassifier(model: Model, train: { X: Matrix; labels: Uint8Array; classes: number }, test: { X: Matrix; labels: Uint8Array } | null, summary: TrainSummary, stage: StageSummary): Promise<void> {
+  summary.trainAccuracy = accuracy(await model.predict(train.X), train.labels);
+  stage.trainAccuracy = summary.trainAccuracy;
+  if (test) {
+    const pred = await model.predict(test.X);
+    summary.testAccuracy = accuracy(pred, test.labels);
+    summary.confusionMatrix = confusionMatrix(pred, test.labels, train.classes);
+  }
 }
 
 /** θ of [n1, h1, …, classes]: each encoder's W, b, then the softmax's. */
@@ -326,8 +338,7 @@ async function stacked(ctx: Context): Promise<TrainSummary> {
   if (!isMatrix(input)) releaseDataset(input, softmax, owner!);
   owner?.dispose();
   softmax.dispose();
-  const softLayout = paramLayout(softNet).slots[0]!;
-  const softLayer = { W: softTheta.slice(softLayout.w, softLayout.w + softLayout.nOut * softLayout.nIn), b: softTheta.slice(softLayout.b, softLayout.b + softLayout.nOut) };
+  const softLayer = encoderOf(softNet, softTheta);
 
   // The assembled network [n1, h1, …, classes] with the pretrained θ.
   const ft = s.fineTune;
@@ -349,14 +360,8 @@ async function stacked(ctx: Context): Promise<TrainSummary> {
   }
   const theta = await deep.readParameters();
   const summary = baseSummary(ctx, finalStage);
-  summary.trainAccuracy = accuracy(await deep.predict(train.X), train.labels);
-  finalStage.trainAccuracy = summary.trainAccuracy;
-  if (test) {
-    const pred = await deep.predict(test.X);
-    summary.testAccuracy = accuracy(pred, test.labels);
-    summary.testAccuracyBeforeFineTuning = before;
-    summary.confusionMatrix = confusionMatrix(pred, test.labels, train.classes);
-  }
+  await scoreClassifier(deep, train, test, summary, finalStage);
+  if (test) summary.testAccuracyBeforeFineTuning = before;
   deep.dispose();
   if (ft) writeFileAtomic(join(ctx.outputDir, 'stages', 'fine-tune', 'model.safetensors'), encodeModel(deepNet, theta, ctx.data.preprocessing));
   if (ctx.data.image) writeFileAtomic(join(ctx.outputDir, 'features.png'), featurePng(ctx, deepNet, theta));
@@ -409,18 +414,11 @@ async function selfTaught(ctx: Context): Promise<TrainSummary> {
 
   // The classifier on raw inputs: [n1, h, classes] = encoder + softmax.
   const enc = encoderOf(aeNet, aeTheta);
-  const sl = paramLayout(softNet).slots[0]!;
   const net = resolveSpec(classifierSpec([all.X.cols, aeNet.layers[1]!, train.classes], [enc.activation], s.softmax.lambda));
-  const theta = assemble(net, [enc, { W: softTheta.slice(sl.w, sl.w + sl.nOut * sl.nIn), b: softTheta.slice(sl.b, sl.b + sl.nOut) }]);
+  const theta = assemble(net, [enc, encoderOf(softNet, softTheta)]);
   const model = await newModel(ctx, net, undefined, theta);
   const summary = baseSummary(ctx, softStage);
-  summary.trainAccuracy = accuracy(await model.predict(train.X), train.labels);
-  softStage.trainAccuracy = summary.trainAccuracy;
-  if (test) {
-    const pred = await model.predict(test.X);
-    summary.testAccuracy = accuracy(pred, test.labels);
-    summary.confusionMatrix = confusionMatrix(pred, test.labels, train.classes);
-  }
+  await scoreClassifier(model, train, test, summary, softStage);
   model.dispose();
 
   if (s.compareRawPixels) {

@@ -59,21 +59,27 @@ export interface TrainOptions {
   device?: GPUDevice;
 }
 
-export interface TrainSummary {
+/** What one optimization did: shared by a run's summary and each stage of a pipeline. */
+export interface OptimizationSummary {
   finalCost: number;
   costParts: CostReport['parts'];
   iterations: number;
   evaluations: number;
   stopReason: OptimizeResult['reason'] | 'interrupted';
   seconds: number;
+  /** Examples through the optimizer per second (mini-batch methods: batch size × evaluations). */
   samplesPerSecond: number;
   examples: number;
   rhoHatMean: number | null;
+  /** Classifiers: accuracy on their own training examples. */
+  trainAccuracy?: number;
+}
+
+export interface TrainSummary extends OptimizationSummary {
   rhoHatMax: number | null;
   adapter: string | null;
   backend: string;
   testAccuracy?: number;
-  trainAccuracy?: number;
   /** Classifiers with test labels: counts[true class][predicted class] on the test set. */
   confusionMatrix?: number[][];
   testReconstructionError?: number;
@@ -89,23 +95,11 @@ export interface TrainSummary {
   date: string;
 }
 
-export interface StageSummary {
+export interface StageSummary extends OptimizationSummary {
   name: string;
   layers: number[];
-  finalCost: number;
-  costParts: CostReport['parts'];
-  iterations: number;
-  evaluations: number;
-  stopReason: OptimizeResult['reason'] | 'interrupted';
-  seconds: number;
-  examples: number;
-  /** Examples through the optimizer per second (mini-batch methods: batch size × evaluations). */
-  samplesPerSecond: number;
-  rhoHatMean: number | null;
   /** Where the stage's training inputs lived: 'gpu' (a data set resident on the GPU, e.g. the previous stage's features) or 'cpu' (a Matrix). */
   input: 'gpu' | 'cpu';
-  /** Classifier stages: accuracy on their own training examples. */
-  trainAccuracy?: number;
 }
 
 interface CheckpointProgress {
