@@ -56,12 +56,14 @@ type Controls = {
   corruption: string;
   level: number;
   tied: boolean;
+  contractive: number;
+  kSparse: number;
   optimizer: 'adam' | 'sgd' | 'momentum';
   batch: number;
   lr: number;
   costEvery: number;
 };
-const CONTROL_IDS = ['data', 'patch', 'whiten', 'hidden', 'activation', 'lambda', 'beta', 'rho', 'corruption', 'level', 'tied', 'optimizer', 'batch', 'lr', 'cost-every'];
+const CONTROL_IDS = ['data', 'patch', 'whiten', 'hidden', 'activation', 'lambda', 'beta', 'rho', 'corruption', 'level', 'tied', 'contractive', 'ksparse', 'optimizer', 'batch', 'lr', 'cost-every'];
 
 for (const id of CONTROL_IDS) {
   const v = params.get(id);
@@ -89,6 +91,8 @@ function readControls(): Controls {
     corruption: val('corruption'),
     level: num('level'),
     tied: chk('tied'),
+    contractive: num('contractive'),
+    kSparse: Math.round(num('ksparse')),
     optimizer: val('optimizer') as Controls['optimizer'],
     batch: num('batch'),
     lr: num('lr'),
@@ -293,9 +297,12 @@ function specFor(c: Controls, inputs: number): NetworkSpec {
     autoencoder: true,
     lambda: c.lambda,
   };
-  if (c.beta > 0 && c.activation === 'sigmoid') spec.sparsity = { rho: c.rho, beta: c.beta };
+  // k-sparse sets the sparsity itself (KL would be infinite for a unit that never wins).
+  if (c.beta > 0 && c.activation === 'sigmoid' && !(c.kSparse > 0)) spec.sparsity = { rho: c.rho, beta: c.beta };
   if (c.corruption !== 'none' && c.level > 0) spec.corruption = { kind: c.corruption as 'mask', level: c.level, seed: 1 };
   if (c.tied) spec.tied = true;
+  if (c.contractive > 0) spec.contractive = { weight: c.contractive };
+  if (c.kSparse > 0) spec.kSparse = { k: c.kSparse };
   return spec;
 }
 
@@ -313,6 +320,8 @@ function controlsFromNetwork(net: Network): void {
   set('corruption', net.corruption ? net.corruption.kind : 'none');
   if (net.corruption) set('level', net.corruption.level);
   set('tied', net.tied);
+  set('contractive', net.contractive ? net.contractive.weight : 0);
+  set('ksparse', net.kSparse ? net.kSparse.k : 0);
   if (net.layers[0] !== 784) {
     if (($('data') as HTMLSelectElement).value === 'mnist') set('data', droppedImages.length ? 'dropped' : 'natural');
     set('patch', Math.round(Math.sqrt(net.layers[0]!)));

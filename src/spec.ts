@@ -284,6 +284,10 @@ export function resolveSpec(spec: NetworkSpec | Network): Network {
       }
     });
     if (contractive && onLayer[0]) throw new SpecError('kSparse and the contractive penalty cannot share the first hidden layer');
+    onLayer.forEach((on, i) => {
+      // A unit that is never among the k largest has ρ̂ = 0, where KL(ρ‖ρ̂) is infinite.
+      if (on && sparsity?.onLayer[i]) throw new SpecError(`kSparse and KL sparsity cannot share layer ${i + 2} (a unit never among the k largest has ρ̂ = 0 and KL(ρ‖0) = ∞); k itself sets the sparsity`);
+    });
     kSparse = Object.freeze({ k, onLayer: Object.freeze(onLayer) });
   }
 

@@ -187,6 +187,26 @@ describe('browser demo', () => {
     }
   }, 90_000);
 
+  it('trains the variants from the controls: k-sparse with tied weights, then contractive', async () => {
+    for (const query of ['ksparse=4&tied=1', 'contractive=0.05&beta=0']) {
+      const { page, log } = await openPage(`?data=mnist&hidden=16&batch=50&lr=0.01&cost-every=2&gemm=unrolled-4x4&${query}`);
+      try {
+        await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
+        await page.click('#start');
+        await page.waitForFunction(() => Number(document.getElementById('status')!.dataset.step) >= 30, { timeout: 60_000, polling: 100 });
+        await page.click('#pause');
+        await new Promise((r) => setTimeout(r, 400));
+        const s = await status(page);
+        expect(s.state, `${query}: ${s.text} ${log.join('\n')}`).toBe('paused');
+        expect(s.firstCost, query).toBeGreaterThan(0);
+        expect(s.cost, query).toBeLessThan(s.firstCost);
+        expect(log.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    }
+  }, 120_000);
+
   it('tells a browser without WebGPU so, instead of a blank page', async () => {
     const { page } = await openPage('', true);
     try {

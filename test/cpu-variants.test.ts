@@ -154,5 +154,6 @@ describe('k-sparse hidden layers', () => {
 
   it('validates k', () => {
     expect(() => resolveSpec({ layers: [4, 3, 4], activation: 'sigmoid', autoencoder: true, kSparse: { k: 5 } })).toThrow(/k must be an integer in 1 … 3/);
+    expect(() => resolveSpec({ layers: [4, 3, 4], activation: 'sigmoid', autoencoder: true, kSparse: { k: 2 }, sparsity: { rho: 0.1, beta: 3 } })).toThrow(/kSparse and KL sparsity cannot share layer 2/);
   });
 });
