@@ -175,6 +175,7 @@ describe('pipeline configuration', () => {
     expect(() => checkConfig({ ...ok, stacked: { ...ok.stacked!, autoencoders: [{ hidden: 0, optimizer: { method: 'adam' } }] } })).toThrow(/stacked\.autoencoders\[0\]\.hidden must be a positive integer, got 0/);
     expect(() => checkConfig({ ...ok, stacked: { ...ok.stacked!, softmax: { optimizer: { method: 'newton' } } } } as never)).toThrow(/stacked\.softmax\.optimizer\.method must be one of .*, got "newton"/);
     expect(() => checkConfig({ ...ok, stacked: { ...ok.stacked!, autoencoders: [{ hidden: 5, network: { sparsity: { rho: 2, beta: 3 } }, optimizer: { method: 'adam' } }] } })).toThrow(/stacked\.autoencoders\[0\]\.network: .*rho/);
+    expect(() => checkConfig({ ...ok, stacked: { ...ok.stacked!, autoencoders: [{ hidden: 5, network: { kSparse: { k: 2 } }, optimizer: { method: 'adam' } }] } })).toThrow(/stacked\.autoencoders\[0\]\.network: kSparse autoencoders cannot be stacked/);
     expect(() => checkConfig({ ...ok, data: { source: 'natural', patches: { count: 10, size: 8 } } })).toThrow(/needs labeled data .*"natural"/);
     const st = { unlabeledClasses: [5, 6], labeledClasses: [0, 5], autoencoder: { hidden: 4, optimizer: { method: 'lbfgs' } }, softmax: { optimizer: { method: 'lbfgs' } } };
     expect(() => checkConfig({ name: 'st', data: { source: 'mnist' }, selfTaught: st } as never)).toThrow(/class 5 is both labeled and unlabeled/);

@@ -550,10 +550,11 @@ export class GpuModel implements Model {
     const ds = this.upload(X, this.network.autoencoder ? undefined : { rows: X.rows, cols: this.network.layers[this.network.layers.length - 1]!, data: new Float32Array(X.rows * this.network.layers[this.network.layers.length - 1]!) });
     try {
       const plan = await this.plan(ds);
-      this.setNoise(undefined);
       const out = new Float64Array(X.rows * n);
       let r0 = 0;
       for (let ci = 0; ci < ds.chunks.length; ci++) {
+        // Clean input, set before every submit (an evaluation may run between chunks).
+        this.setNoise(undefined);
         const enc = this.ctx.device.createCommandEncoder();
         const pass = enc.beginComputePass();
         recordDispatches(pass, plan.chunks[ci]!.forward);

@@ -32,12 +32,15 @@ export class GpuObjective implements Objective<GpuVector> {
   /**
    * `rhoHatDecay` > 0: mini-batch evaluations use a running average of ρ̂
    * (EvaluateOptions.rhoHatDecay); full evaluations always use the exact ρ̂.
-   * `presentationsBefore`: training evaluations already done (a resumed run), so a
-   * denoising network's noise stream continues where it stopped.
+   * Denoising networks: `noise` 'fresh' (default) corrupts every evaluation anew,
+   * for first-order methods; 'fixed' keeps one corruption for the whole run, so
+   * the objective is deterministic as L-BFGS and CG line searches need.
+   * `presentationsBefore`: evaluations already done (a resumed run), so a fresh
+   * noise stream continues where it stopped.
    * `data`: examples to upload, or a data set already on the GPU (e.g. the
    * features another model's `encodeDataset` produced), which stays the caller's.
    */
-  constructor(readonly model: GpuModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: { rhoHatDecay?: number; presentationsBefore?: number } = {}) {
+  constructor(readonly model: GpuModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: { rhoHatDecay?: number; presentationsBefore?: number; noise?: 'fresh' | 'fixed' } = {}) {
     this.presentations = opts.presentationsBefore ?? 0;
     this.ops = new GpuVectorOps(model.kernels, model.layout.size);
     this.theta = this.ops.wrap(model.thetaBuffer);
@@ -108,7 +111,7 @@ export class GpuObjective implements Objective<GpuVector> {
     const rhoHatDecay = full ? 0 : this.opts.rhoHatDecay ?? 0;
     // Denoising: fresh corruption for every presentation, from the network's seed.
     const corruption = this.model.network.corruption;
-    const noiseSeed = corruption ? evaluationSeed(corruption.seed, this.presentations++) : undefined;
+    const noiseSeed = corruption ? evaluationSeed(corruption.seed, this.opts.noise === 'fixed' ? 0 : this.presentations++) : undefined;
     await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, noiseSeed });
     if (!wantCost) return null;
     this.costReads++;

@@ -28,7 +28,7 @@ export function gatherRows(M: Matrix, order: Uint32Array, start: number, count: 
  * sub-matrix and evaluates cpuCost on it, so the cost, the gradient and the
  * sparsity estimate ρ̂ are those of the batch alone.
  */
-export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: Matrix, Y?: Matrix | null, opts: { rhoHatDecay?: number; presentationsBefore?: number } = {}): CpuObjective {
+export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: Matrix, Y?: Matrix | null, opts: { rhoHatDecay?: number; presentationsBefore?: number; noise?: 'fresh' | 'fixed' } = {}): CpuObjective {
   if (!net.autoencoder && !Y) throw new SpecError('targets Y are required for a network that is not an autoencoder');
   const target = net.autoencoder ? undefined : (Y ?? undefined);
   let last: ObjectiveReport | null = null;
@@ -39,14 +39,15 @@ export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: 
     running = running ? running.map((r, k) => r.map((v, j) => decay * v + (1 - decay) * batch[k]![j]!)) : batch.map((b) => b.slice());
     return running;
   };
-  // Denoising: every evaluation corrupts its examples afresh (the same stream as the GPU's).
+  // Denoising: every evaluation corrupts its examples afresh (the same stream as the
+  // GPU's), or, with noise 'fixed' (L-BFGS, CG), once for the whole run.
   let presentations = opts.presentationsBefore ?? 0;
   const objective = cpuObjective(
     (theta, batch, order) => {
       const Xb = batch ? gatherRows(X, order, batch.start, batch.count) : X;
       const Yb = batch ? target && gatherRows(target, order, batch.start, batch.count) : target;
       const c = net.corruption;
-      const input = c ? { rows: Xb.rows, cols: Xb.cols, data: corruptMatrix(Xb, c, evaluationSeed(c.seed, presentations++)) } : undefined;
+      const input = c ? { rows: Xb.rows, cols: Xb.cols, data: corruptMatrix(Xb, c, evaluationSeed(c.seed, opts.noise === 'fixed' ? 0 : presentations++)) } : undefined;
       const r = cpuCost(net, theta, Xb, Yb, { gradient: true, input, rhoHatEstimate: batch && decay > 0 ? runningEstimate : undefined });
       const h = r.rhoHat[0];
       last = { parts: r.parts, rhoHatMean: h ? h.reduce((a, b) => a + b, 0) / h.length : null };

@@ -10,6 +10,11 @@ import type { Objective, OptimizeResult } from './types.js';
 export const METHODS = ['gd', 'sgd', 'momentum', 'adam', 'lbfgs', 'cg'] as const;
 export type OptimizerMethod = (typeof METHODS)[number];
 
+/** Methods with a line search: they need a deterministic objective (a denoising network's noise fixed for the run). */
+export function usesLineSearch(method: OptimizerMethod): boolean {
+  return method === 'lbfgs' || method === 'cg';
+}
+
 /**
  * Optimizer settings, by `method`. Every setting is optional; defaults:
  *

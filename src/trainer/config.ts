@@ -142,6 +142,8 @@ function checkAutoencoderStage(s: AutoencoderStage | undefined, key: string): vo
     } catch (e) {
       throw new SpecError(`${key}.network: ${(e as Error).message}`);
     }
+    // The assembled classifier is a plain feedforward net: it could not keep the top-k masks the stage was trained with.
+    if (s.network.kSparse) throw new SpecError(`${key}.network: kSparse autoencoders cannot be stacked into a classifier (its hidden layers would not keep the top-k masks)`);
   }
   checkOptimizer(s.optimizer, `${key}.optimizer`);
   checkInit(s.init, `${key}.init`);

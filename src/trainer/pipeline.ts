@@ -32,7 +32,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { featureTiles, upscale } from '../viz/tiles.js';
 import { lossCurveSvg } from '../viz/curve.js';
 import { encodePng } from '../viz/png-node.js';
-import { optimize, type OptimizerOptions } from '../train/optimize.js';
+import { optimize, usesLineSearch, type OptimizerOptions } from '../train/optimize.js';
 import { cpuNetworkObjective } from '../train/cpu-network.js';
 import type { IterationInfo, Objective, ObjectiveReport, OptimizeResult } from '../train/types.js';
 import type { Dispatch } from '../gpu/kernels.js';
@@ -83,18 +83,19 @@ async function trainStage(ctx: Context, name: string, model: Model, input: Stage
   ctx.log(`${name}: ${JSON.stringify(model.network.layers)} on ${m} examples (${isMatrix(input) ? 'matrices on the CPU' : 'resident on the GPU'}), ${optimizer.method}`);
   let objective: Objective<unknown>;
   let dispose = (): void => {};
+  const firstOrder = !usesLineSearch(optimizer.method);
+  const noise = firstOrder ? ('fresh' as const) : ('fixed' as const); // denoising stages: see run.ts
   if (model.backend === 'webgpu') {
     const { GpuObjective } = await import('../gpu/objective.js');
-    const o = new GpuObjective(model as GpuModel, input, isMatrix(input) ? Y : undefined, { rhoHatDecay });
+    const o = new GpuObjective(model as GpuModel, input, isMatrix(input) ? Y : undefined, { rhoHatDecay, noise });
     objective = o as Objective<unknown>;
     dispose = () => o.dispose();
   } else {
     if (!isMatrix(input)) throw new Error('the CPU backend takes matrices');
-    objective = cpuNetworkObjective(model.network, await model.readParameters(), input, Y, { rhoHatDecay }) as Objective<unknown>;
+    objective = cpuNetworkObjective(model.network, await model.readParameters(), input, Y, { rhoHatDecay, noise }) as Objective<unknown>;
   }
   const total = plannedIterations(optimizer, m);
   const perEval = examplesPerEvaluation(optimizer, m);
-  const firstOrder = !['lbfgs', 'cg'].includes(optimizer.method);
   const costEvery = ctx.config.costEvery ?? (firstOrder ? Math.max(1, Math.round((total ?? 100) / 50)) : 1);
   const curve: { x: number; y: number }[] = [];
   const t0 = performance.now();

@@ -23,7 +23,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { featureTiles, reconstructionGrid, upscale } from '../viz/tiles.js';
 import { lossCurveSvg } from '../viz/curve.js';
 import { encodePng } from '../viz/png-node.js';
-import { optimize, type OptimizerOptions } from '../train/optimize.js';
+import { optimize, usesLineSearch, type OptimizerOptions } from '../train/optimize.js';
 import { cpuNetworkObjective } from '../train/cpu-network.js';
 import { stateFromJSON, stateToJSON } from '../train/state.js';
 import type { IterationInfo, Objective, ObjectiveReport, OptimizeResult, OptimizerState } from '../train/types.js';
@@ -213,19 +213,20 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
     parameters: resumed?.theta,
   });
   const gpuModel = model.backend === 'webgpu' ? (model as GpuModel) : null;
-  // A resumed denoising run continues its noise stream. L-BFGS and CG first
-  // re-evaluate the checkpoint's θ, which must see that evaluation's noise again.
-  const reevaluates = ['lbfgs', 'cg'].includes(optimizer.method);
-  const presentationsBefore = resumed ? Math.max(0, resumed.progress.evaluations - (reevaluates ? 1 : 0)) : 0;
+  // Denoising: first-order methods see fresh noise at every evaluation (and a
+  // resumed run continues the stream); L-BFGS and CG need a deterministic
+  // objective for their line searches, so they keep one corruption of the data.
+  const noise = usesLineSearch(optimizer.method) ? ('fixed' as const) : ('fresh' as const);
+  const presentationsBefore = resumed?.progress.evaluations ?? 0;
   let objective: Objective<unknown>;
   let disposeObjective = (): void => {};
   if (gpuModel) {
     const { GpuObjective } = await import('../gpu/objective.js');
-    const o = new GpuObjective(gpuModel, X, Y, { rhoHatDecay: config.rhoHatDecay, presentationsBefore });
+    const o = new GpuObjective(gpuModel, X, Y, { rhoHatDecay: config.rhoHatDecay, presentationsBefore, noise });
     objective = o as Objective<unknown>;
     disposeObjective = () => o.dispose();
   } else {
-    objective = cpuNetworkObjective(net, await model.readParameters(), X, Y, { rhoHatDecay: config.rhoHatDecay, presentationsBefore }) as Objective<unknown>;
+    objective = cpuNetworkObjective(net, await model.readParameters(), X, Y, { rhoHatDecay: config.rhoHatDecay, presentationsBefore, noise }) as Objective<unknown>;
   }
 
   const total = plannedIterations(optimizer, m);
@@ -234,7 +235,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   const secondsBefore = resumed?.progress.seconds ?? 0;
   const t0 = performance.now();
   const elapsed = (): number => secondsBefore + (performance.now() - t0) / 1000;
-  const firstOrder = !['lbfgs', 'cg'].includes(optimizer.method);
+  const firstOrder = !usesLineSearch(optimizer.method);
   const costEvery = config.costEvery ?? (firstOrder ? Math.max(1, Math.round((total ?? 100) / 50)) : 1);
   let interrupted = false;
   const evalsAtStart = resumed?.progress.evaluations ?? 0;
