@@ -19,6 +19,7 @@ import {
   GpuFeatureTiles,
   engineLimits,
   GpuObjective,
+  modelJson,
   networkToSpec,
   normalizePatches,
   optimize,
@@ -415,6 +416,8 @@ function launch(): void {
       statusEl.dataset.firstCost ??= String(info.cost);
       drawCostChart();
     }
+    // Paused or stepping: apply the optimizer's pending update first, so the pictures show θ after this step.
+    if (mode !== 'running') await s.objective.ops.flush();
     if (info.iteration % 5 === 0 || mode !== 'running') drawFeatures();
     if (info.iteration % 25 === 0 || mode !== 'running') await drawRhoHat();
     if (info.iteration % 100 === 0 || mode !== 'running') await drawReconstructions();
@@ -617,7 +620,7 @@ async function exportModel(): Promise<void> {
   const theta = await s.model.readParameters();
   const net = s.model.network;
   download('model.safetensors', encodeModel(net, theta, s.data.preprocessing), 'application/octet-stream');
-  const json = { format: 'webgpu-nn/1', spec: networkToSpec(net), layout: 'W1 [n2×n1], b1 [n2], W2 [n3×n2], … row-major', preprocessing: s.data.preprocessing, steps: s.steps };
+  const json = { ...modelJson(net, s.data.preprocessing), steps: s.steps };
   download('model.json', JSON.stringify(json, null, 2) + '\n', 'application/json');
 }
 

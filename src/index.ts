@@ -38,7 +38,7 @@ export { lossCurveSvg } from './viz/curve.js';
 export { drawRgba } from './viz/canvas.js';
 
 // Model files.
-export { encodeModel, decodeModel, MODEL_FORMAT, type SavedModel } from './io/model-file.js';
+export { encodeModel, decodeModel, modelJson, MODEL_FORMAT, type SavedModel } from './io/model-file.js';
 export { encodeSafetensors, decodeSafetensors, FormatError } from './io/safetensors.js';
 
 // Classification metrics.

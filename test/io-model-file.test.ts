@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeModel, encodeModel } from '../src/io/model-file.js';
+import { decodeModel, encodeModel, modelJson } from '../src/io/model-file.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { initParameters } from '../src/params.js';
 import { resolveSpec } from '../src/spec.js';
@@ -72,6 +72,7 @@ describe('model file of the autoencoder variants', () => {
     expect(back.network.tied).toBe(true);
     expect(back.network.corruption).toEqual({ kind: 'salt-pepper', level: 0.2, low: -1, high: 2, seed: 5 });
     expect(back.network.contractive).toEqual({ weight: 0.1 });
+    expect(modelJson(net).layout).toBe('W1 [3×6], b1 [3], b2 [6] (W2 = W1ᵀ); row-major');
     const ks = resolveSpec({ layers: [6, 4, 6], activation: 'sigmoid', autoencoder: true, kSparse: { k: 2 } });
     expect(decodeModel(encodeModel(ks, initParameters(ks))).network.kSparse).toEqual({ k: 2, onLayer: [true, false] });
   });

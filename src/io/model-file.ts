@@ -38,6 +38,12 @@ export function encodeModel(net: Network, theta: ArrayLike<number>, preprocessin
   });
 }
 
+/** model.json: the format, the spec, θ's layout in words (tied decoders store biases only) and any preprocessing. */
+export function modelJson(net: Network, preprocessing: unknown = null): Record<string, unknown> {
+  const parts = paramLayout(net).slots.map((s, k) => (s.transposed ? `b${k + 1} [${s.nOut}] (W${k + 1} = W${net.layers.length - 1 - k}ᵀ)` : `W${k + 1} [${s.nOut}×${s.nIn}], b${k + 1} [${s.nOut}]`));
+  return { format: MODEL_FORMAT, spec: networkToSpec(net), layout: `${parts.join(', ')}; row-major`, preprocessing: preprocessing ?? null };
+}
+
 export function decodeModel(bytes: Uint8Array, name = 'model file'): SavedModel {
   const { tensors, metadata } = decodeSafetensors(bytes, name);
   if (metadata.format !== MODEL_FORMAT) throw new FormatError(`${name} is not a ${MODEL_FORMAT} model (format ${JSON.stringify(metadata.format)})`);

@@ -27,7 +27,7 @@ import { paramLayout } from '../params.js';
 import { resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from '../spec.js';
 import { filterClasses, oneHot, type LabeledSet } from '../data/labels.js';
 import { accuracy, confusionMatrix } from '../metrics.js';
-import { encodeModel } from '../io/model-file.js';
+import { encodeModel, modelJson } from '../io/model-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { featureTiles, upscale } from '../viz/tiles.js';
 import { lossCurveSvg } from '../viz/curve.js';
@@ -149,7 +149,7 @@ async function trainStage(ctx: Context, name: string, model: Model, input: Stage
     name,
     layers: [...model.network.layers],
     finalCost,
-    costParts: (report?.parts ?? { data: finalCost, weightDecay: 0, sparsity: 0, l1: 0 }) as StageSummary['costParts'],
+    costParts: report?.parts ?? { data: finalCost, weightDecay: 0, sparsity: 0, l1: 0, contractive: 0 },
     iterations: result.iterations,
     evaluations: result.evaluations,
     stopReason: result.reason,
@@ -179,7 +179,6 @@ function featurePng(ctx: Context, net: Network, theta: Float64Array): Uint8Array
   return encodePng(upscale(featureTiles(theta.subarray(s0.w, s0.w + s0.nOut * s0.nIn), s0.nOut, s0.nIn, { tileWidth: w }), w <= 8 ? 4 : 2));
 }
 
-/** The encoder (W(1), b(1)) of an autoencoder's θ. */
 /** W(1), b(1) and f of a one-layer-deep piece: an autoencoder's encoder, or a softmax layer. */
 function encoderOf(net: Network, theta: Float64Array): { W: Float64Array; b: Float64Array; activation: Network['activations'][number] } {
   const s = paramLayout(net).slots[0]!;
@@ -292,17 +291,11 @@ function baseSummary(ctx: Context, final: StageSummary): TrainSummary {
 
 function writeFinal(ctx: Context, net: Network, theta: Float64Array, lastStage: string, summary: TrainSummary): void {
   writeFileAtomic(join(ctx.outputDir, 'model.safetensors'), encodeModel(net, theta, ctx.data.preprocessing));
-  writeJsonAtomic(join(ctx.outputDir, 'model.json'), {
-    format: 'webgpu-nn/1', spec: networkSpecOf(net), layout: 'W1 [n2×n1], b1 [n2], W2 [n3×n2], … row-major', preprocessing: ctx.data.preprocessing,
-  });
+  writeJsonAtomic(join(ctx.outputDir, 'model.json'), modelJson(net, ctx.data.preprocessing));
   writeFileAtomic(join(ctx.outputDir, 'loss.svg'), readStageFile(ctx, lastStage, 'loss.svg'));
   summary.stages = ctx.stages;
   summary.seconds = (performance.now() - ctx.t0) / 1000;
   writeJsonAtomic(join(ctx.outputDir, 'summary.json'), summary);
-}
-
-function networkSpecOf(net: Network): NetworkSpec {
-  return { layers: [...net.layers], activation: net.activations.map((a) => ({ ...a })) as NetworkSpec['activation'], loss: net.loss, lambda: net.lambda };
 }
 
 function readStageFile(ctx: Context, stage: string, file: string): Uint8Array {

@@ -18,7 +18,7 @@ import { resolveSpec, SpecError, type Matrix } from '../spec.js';
 import { oneHot } from '../data/labels.js';
 import { corruptMatrix } from '../noise.js';
 import { accuracy, confusionMatrix } from '../metrics.js';
-import { encodeModel, decodeModel } from '../io/model-file.js';
+import { encodeModel, decodeModel, modelJson } from '../io/model-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { featureTiles, reconstructionGrid, upscale } from '../viz/tiles.js';
 import { lossCurveSvg } from '../viz/curve.js';
@@ -312,7 +312,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
 
   // Pictures and files.
   writeFileAtomic(join(outputDir, 'model.safetensors'), encodeModel(net, theta, data.preprocessing));
-  writeJsonAtomic(join(outputDir, 'model.json'), { format: 'webgpu-nn/1', spec: network, layout: 'W1 [n2×n1], b1 [n2], W2 [n3×n2], … row-major', preprocessing: data.preprocessing });
+  writeJsonAtomic(join(outputDir, 'model.json'), modelJson(net, data.preprocessing));
   if (data.image) {
     const s0 = model.layout.slots[0]!;
     const W1 = theta.subarray(s0.w, s0.w + s0.nOut * s0.nIn);
