@@ -331,7 +331,15 @@ function controlsFromNetwork(net: Network): void {
   }
 }
 
-async function build(loaded?: { network: Network; theta: Float64Array }): Promise<void> {
+/** Builds run one after another: a second one waits, then tears down the first's session (none is left undisposed). */
+let building: Promise<void> = Promise.resolve();
+function build(loaded?: { network: Network; theta: Float64Array }): Promise<void> {
+  const next = building.then(() => buildNow(loaded));
+  building = next.catch(() => undefined);
+  return next;
+}
+
+async function buildNow(loaded?: { network: Network; theta: Float64Array }): Promise<void> {
   await teardown();
   const c = readControls();
   setStatus('loading', 'Preparing data…');
