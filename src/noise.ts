@@ -6,6 +6,8 @@
 // pcg: the PCG-RXS-M-XS 32-bit output permutation used as a hash (Jarzynski &
 // Olano, "Hash Functions for GPU Rendering", JCGT 2020).
 
+import type { CorruptionSpec } from './spec.js';
+
 /** pcg(v) = (w >> 22) ^ w, s = v·747796405 + 2891336453, w = ((s >> ((s >> 28) + 4)) ^ s)·277803737 (all mod 2³²). */
 export function pcg(v: number): number {
   const s = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
@@ -23,24 +25,11 @@ export function noiseUniform(seed: number, index: number, stream: number): numbe
   return (noiseU32(seed, index, stream) >>> 8) / 16777216;
 }
 
-export interface CorruptionSpec {
-  /** mask: zero with probability level; gaussian: add N(0, level²); salt-pepper: with probability level set to low or high (½ each). */
-  kind: 'mask' | 'gaussian' | 'salt-pepper';
-  level: number;
-  /** Salt-and-pepper values (default 0 and 1). */
-  low?: number;
-  high?: number;
-}
+// The corruption spec is validated once, by resolveSpec (src/spec.ts); here it is only applied.
+export type { CorruptionSpec };
 
+/** The `corrupt` kernel's KIND for each kind of corruption. */
 export const CORRUPTION_KINDS = { mask: 0, gaussian: 1, 'salt-pepper': 2 } as const;
-
-/** Checks a corruption spec; returns it with low/high filled in. */
-export function normalizeCorruption(spec: CorruptionSpec): Required<CorruptionSpec> {
-  if (!(spec.kind in CORRUPTION_KINDS)) throw new Error(`unknown corruption kind ${String(spec.kind)}`);
-  if (!Number.isFinite(spec.level) || spec.level < 0) throw new Error(`corruption level must be a finite number ≥ 0, got ${spec.level}`);
-  if (spec.kind !== 'gaussian' && spec.level > 1) throw new Error(`${spec.kind} corruption level is a probability, got ${spec.level}`);
-  return { kind: spec.kind, level: spec.level, low: spec.low ?? 0, high: spec.high ?? 1 };
-}
 
 /**
  * The corrupted value of x at global element `index` (u0, u1 = streams 0 and 1):
@@ -66,7 +55,6 @@ export function corruptValue(x: number, spec: CorruptionSpec, seed: number, inde
 
 /** A corrupted copy of a row-major matrix; element (r, c) uses global index (rowOffset + r)·cols + c. */
 export function corruptMatrix(X: { rows: number; cols: number; data: ArrayLike<number> }, spec: CorruptionSpec, seed: number, rowOffset = 0): Float64Array {
-  normalizeCorruption(spec);
   const out = new Float64Array(X.rows * X.cols);
   for (let r = 0; r < X.rows; r++) {
     const base = (rowOffset + r) * X.cols;

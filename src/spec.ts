@@ -66,7 +66,7 @@ export interface CorruptionSpec {
   seed?: number;
 }
 
-export const CORRUPTIONS = ['mask', 'gaussian', 'salt-pepper'] as const;
+export const CORRUPTIONS: readonly CorruptionSpec['kind'][] = ['mask', 'gaussian', 'salt-pepper'];
 
 export interface NetworkSpec {
   /** Units per layer, input first: [n1, n2, …, nL]. At least two entries. */

@@ -3,7 +3,7 @@
 // group, returning a Dispatch that can be recorded into any number of command
 // encoders. Nothing here runs per training step: plans build Dispatches once.
 
-import { CORRUPTION_KINDS, normalizeCorruption, type CorruptionSpec } from '../noise.js';
+import { CORRUPTION_KINDS, type CorruptionSpec } from '../noise.js';
 import type { Activation, ActivationName } from '../spec.js';
 import { BufferPool, UNIFORM } from './buffers.js';
 import type { GpuContext } from './device.js';
@@ -337,10 +337,10 @@ export class Kernels {
    * seed and on/off are read at run time from state = u32 [seed, enabled] (enabled = 0 ⇒ out = X).
    */
   async corrupt(c: { rows: number; cols: number; rowOffset: number; X: BufferRef; out: GPUBuffer; spec: CorruptionSpec; state: GPUBuffer }): Promise<Dispatch> {
-    const spec = normalizeCorruption(c.spec);
+    const spec = c.spec; // validated by resolveSpec
     return this.variant(
       'corrupt', { KIND: CORRUPTION_KINDS[spec.kind] },
-      { count: c.rows * c.cols, cols: c.cols, k: c.rowOffset, off0: c.X.offset ?? 0, f0: spec.level, f1: spec.low, f2: spec.high },
+      { count: c.rows * c.cols, cols: c.cols, k: c.rowOffset, off0: c.X.offset ?? 0, f0: spec.level, f1: spec.low ?? 0, f2: spec.high ?? 1 },
       { 1: c.X.buffer, 2: c.out, 3: c.state }, 256, `corrupt ${spec.kind}`,
     );
   }

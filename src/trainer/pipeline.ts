@@ -29,9 +29,7 @@ import { filterClasses, oneHot, type LabeledSet } from '../data/labels.js';
 import { accuracy, confusionMatrix } from '../metrics.js';
 import { encodeModel, modelJson } from '../io/model-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
-import { featureTiles, upscale } from '../viz/tiles.js';
 import { lossCurveSvg } from '../viz/curve.js';
-import { encodePng } from '../viz/png-node.js';
 import { optimize, usesLineSearch, type OptimizerOptions } from '../train/optimize.js';
 import { cpuNetworkObjective } from '../train/cpu-network.js';
 import type { IterationInfo, Objective, ObjectiveReport, OptimizeResult } from '../train/types.js';
@@ -40,7 +38,7 @@ import { acquireDevice, adapterLabel } from '../gpu/device.js';
 import type { GpuDataset, GpuModel } from '../gpu/model.js';
 import { stageSpec, type AutoencoderStage, type ClassifierStage, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
-import { examplesPerEvaluation, plannedIterations, type StageSummary, type TrainOptions, type TrainSummary } from './run.js';
+import { examplesPerEvaluation, featuresPng, plannedIterations, type StageSummary, type TrainOptions, type TrainSummary } from './run.js';
 
 /** Stage inputs: a Matrix (CPU backend, or raw inputs), or a data set already on the GPU. */
 type StageInput = Matrix | GpuDataset;
@@ -174,9 +172,7 @@ async function saveStage(ctx: Context, name: string, model: Model, pictures: boo
 }
 
 function featurePng(ctx: Context, net: Network, theta: Float64Array): Uint8Array {
-  const s0 = paramLayout(net).slots[0]!;
-  const w = ctx.data.image!.width;
-  return encodePng(upscale(featureTiles(theta.subarray(s0.w, s0.w + s0.nOut * s0.nIn), s0.nOut, s0.nIn, { tileWidth: w }), w <= 8 ? 4 : 2));
+  return featuresPng(net, theta, ctx.data.image!.width);
 }
 
 /** W(1), b(1) and f of a one-layer-deep piece: an autoencoder's encoder, or a softmax layer. */

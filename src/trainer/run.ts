@@ -14,7 +14,8 @@
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createModel, type CostReport, type Model } from '../model.js';
-import { resolveSpec, SpecError, type Matrix } from '../spec.js';
+import { resolveSpec, SpecError, type Matrix, type Network } from '../spec.js';
+import { paramLayout } from '../params.js';
 import { oneHot } from '../data/labels.js';
 import { corruptMatrix } from '../noise.js';
 import { accuracy, confusionMatrix } from '../metrics.js';
@@ -140,8 +141,15 @@ function targets(config: TrainConfig, data: TrainingData): Matrix | undefined {
   return oneHot(labels, data.classes);
 }
 
-export /** (1/m) Σᵢ ½‖r⁽ⁱ⁾ − x⁽ⁱ⁾‖²: the squared-error data term of reconstructions R of X. */
-function halfSquaredError(R: Matrix, X: Matrix): number {
+/** features.png: the first layer's W as tiles of images `imageWidth` wide, enlarged 4× (small patches) or 2×. */
+export function featuresPng(net: Network, theta: Float64Array, imageWidth: number): Uint8Array {
+  const s0 = paramLayout(net).slots[0]!;
+  const tiles = featureTiles(theta.subarray(s0.w, s0.w + s0.nOut * s0.nIn), s0.nOut, s0.nIn, { tileWidth: imageWidth });
+  return encodePng(upscale(tiles, imageWidth <= 8 ? 4 : 2));
+}
+
+/** (1/m) Σᵢ ½‖r⁽ⁱ⁾ − x⁽ⁱ⁾‖²: the squared-error data term of reconstructions R of X. */
+export function halfSquaredError(R: Matrix, X: Matrix): number {
   let se = 0;
   for (let i = 0; i < R.data.length; i++) se += (R.data[i]! - X.data[i]!) ** 2;
   return se / 2 / X.rows;
@@ -314,9 +322,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   writeFileAtomic(join(outputDir, 'model.safetensors'), encodeModel(net, theta, data.preprocessing));
   writeJsonAtomic(join(outputDir, 'model.json'), modelJson(net, data.preprocessing));
   if (data.image) {
-    const s0 = model.layout.slots[0]!;
-    const W1 = theta.subarray(s0.w, s0.w + s0.nOut * s0.nIn);
-    writeFileAtomic(join(outputDir, 'features.png'), encodePng(upscale(featureTiles(W1, s0.nOut, s0.nIn, { tileWidth: data.image.width }), data.image.width <= 8 ? 4 : 2)));
+    writeFileAtomic(join(outputDir, 'features.png'), featuresPng(net, theta, data.image.width));
     if (net.autoencoder) {
       const sample = firstRows(data.test?.X ?? X, 20);
       const rec = await model.predict(sample);
