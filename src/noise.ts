@@ -1,12 +1,12 @@
 // Counter-based noise for input corruption (denoising autoencoders). Every value
 // is a pure function of (seed, index, stream), so the GPU kernel `corrupt`
 // (shaders/variants.wgsl) reproduces these numbers bit for bit and no generator
-// state lives anywhere. Browser-safe, no dependencies.
+// state lives anywhere. Browser-safe.
 //
 // pcg: the PCG-RXS-M-XS 32-bit output permutation used as a hash (Jarzynski &
 // Olano, "Hash Functions for GPU Rendering", JCGT 2020).
 
-import type { CorruptionSpec } from './spec.js';
+import { resolveCorruption, type CorruptionSpec } from './spec.js';
 
 /** pcg(v) = (w >> 22) ^ w, s = v·747796405 + 2891336453, w = ((s >> ((s >> 28) + 4)) ^ s)·277803737 (all mod 2³²). */
 export function pcg(v: number): number {
@@ -25,7 +25,7 @@ export function noiseUniform(seed: number, index: number, stream: number): numbe
   return (noiseU32(seed, index, stream) >>> 8) / 16777216;
 }
 
-// The corruption spec is validated once, by resolveSpec (src/spec.ts); here it is only applied.
+// Corruption specs are validated by resolveCorruption (src/spec.ts), the one validator.
 export type { CorruptionSpec };
 
 /** The `corrupt` kernel's KIND for each kind of corruption. */
@@ -55,6 +55,7 @@ export function corruptValue(x: number, spec: CorruptionSpec, seed: number, inde
 
 /** A corrupted copy of a row-major matrix; element (r, c) uses global index (rowOffset + r)·cols + c. */
 export function corruptMatrix(X: { rows: number; cols: number; data: ArrayLike<number> }, spec: CorruptionSpec, seed: number, rowOffset = 0): Float64Array {
+  resolveCorruption(spec);
   const out = new Float64Array(X.rows * X.cols);
   for (let r = 0; r < X.rows; r++) {
     const base = (rowOffset + r) * X.cols;

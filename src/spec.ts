@@ -160,6 +160,20 @@ function hiddenMask(L: number, layers: number[] | undefined, what: string): bool
   return mask;
 }
 
+/** Validates a corruption spec (the one place that does); returns it with low, high and seed filled in. */
+export function resolveCorruption(c: CorruptionSpec): NonNullable<Network['corruption']> {
+  if (!(CORRUPTIONS as readonly string[]).includes(c.kind)) throw new SpecError(`corruption kind ${JSON.stringify(c.kind)} is not one of ${CORRUPTIONS.join(', ')}`);
+  if (c.kind === 'gaussian' ? !(Number.isFinite(c.level) && c.level >= 0) : !(c.level >= 0 && c.level < 1)) {
+    throw new SpecError(`corruption level for ${c.kind} must be ${c.kind === 'gaussian' ? 'a finite σ ≥ 0' : 'a probability, a fraction in [0, 1)'}, got ${c.level}`);
+  }
+  const low = c.low ?? 0;
+  const high = c.high ?? 1;
+  if (!Number.isFinite(low) || !Number.isFinite(high)) throw new SpecError(`corruption low/high must be finite, got ${low}, ${high}`);
+  const seed = c.seed ?? 1;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new SpecError(`corruption seed must be an integer in [0, 2³²), got ${seed}`);
+  return Object.freeze({ kind: c.kind, level: c.level, low, high, seed });
+}
+
 const RESOLVED = new WeakSet<object>();
 
 /** True for the objects resolveSpec returns. */
@@ -250,20 +264,7 @@ export function resolveSpec(spec: NetworkSpec | Network): Network {
     }
   }
 
-  let corruption: Network['corruption'] = null;
-  if (spec.corruption) {
-    const c = spec.corruption;
-    if (!(CORRUPTIONS as readonly string[]).includes(c.kind)) throw new SpecError(`corruption kind ${JSON.stringify(c.kind)} is not one of ${CORRUPTIONS.join(', ')}`);
-    if (c.kind === 'gaussian' ? !(Number.isFinite(c.level) && c.level >= 0) : !(c.level >= 0 && c.level < 1)) {
-      throw new SpecError(`corruption level for ${c.kind} must be ${c.kind === 'gaussian' ? 'a finite σ ≥ 0' : 'a fraction in [0, 1)'}, got ${c.level}`);
-    }
-    const low = c.low ?? 0;
-    const high = c.high ?? 1;
-    if (!Number.isFinite(low) || !Number.isFinite(high)) throw new SpecError(`corruption low/high must be finite, got ${low}, ${high}`);
-    const seed = c.seed ?? 1;
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new SpecError(`corruption seed must be an integer in [0, 2³²), got ${seed}`);
-    corruption = Object.freeze({ kind: c.kind, level: c.level, low, high, seed });
-  }
+  const corruption = spec.corruption ? resolveCorruption(spec.corruption) : null;
 
   let contractive: Network['contractive'] = null;
   if (spec.contractive) {

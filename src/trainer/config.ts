@@ -3,7 +3,7 @@
 // the offending key and value.
 
 import { INITIALIZERS, type InitializerName } from '../params.js';
-import { resolveSpec, SpecError, type CorruptionSpec, type NetworkSpec } from '../spec.js';
+import { resolveCorruption, resolveSpec, SpecError, type CorruptionSpec, type NetworkSpec } from '../spec.js';
 import { METHODS, type OptimizerOptions } from '../train/optimize.js';
 import type { BackendName } from '../model.js';
 
@@ -244,7 +244,7 @@ export function checkConfig(raw: unknown): TrainConfig {
   if (c.denoisingTest !== undefined) {
     // The same rules as a network's corruption.
     try {
-      resolveSpec({ layers: [1, 1, 1], activation: 'sigmoid', autoencoder: true, corruption: c.denoisingTest });
+      resolveCorruption(c.denoisingTest);
     } catch (e) {
       throw new SpecError(`denoisingTest: ${(e as Error).message}`);
     }
