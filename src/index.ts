@@ -8,7 +8,8 @@ export * from './params.js';
 export { Rng } from './prng.js';
 
 // One model API over both backends.
-export { createModel, type Model, type ModelOptions, type BackendName, type CostReport, type CostParts, type CostOptions } from './model.js';
+export { createModel, type ModelOptions } from './model.js';
+export type { Model, BackendName, CostReport, CostParts, CostOptions } from './model-contract.js';
 
 // The float64 CPU reference (the specification).
 export { cpuCost, cpuForward, cpuPredict } from './cpu/network.js';

@@ -1,56 +1,12 @@
 // One model API over both backends. `createModel(spec, { backend })` returns a
 // Model whose methods behave the same on the float64 CPU reference and on WebGPU.
+// The contract (Model, CostReport, …) lives in model-contract.ts; this module is the factory.
 
-import { cpuCost, cpuForward } from './cpu/network.js';
-import { paramLayout, initParameters, type ParamLayout, type InitOptions } from './params.js';
-import { resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from './spec.js';
+import { paramLayout, initParameters, type InitOptions } from './params.js';
+import { resolveSpec, SpecError, type Network, type NetworkSpec } from './spec.js';
+import { checkTheta, type BackendName, type Model } from './model-contract.js';
+import { CpuModel } from './cpu/model.js';
 import type { GpuModelOptions } from './gpu/model.js';
-
-export type BackendName = 'cpu' | 'webgpu';
-
-/** The parts of J; `cost` is their sum. */
-export interface CostParts {
-  /** Data term: squared error or cross-entropy, averaged over examples. */
-  data: number;
-  /** (λ/2) Σ W². */
-  weightDecay: number;
-  /** β Σⱼ KL(ρ‖ρ̂ⱼ) summed over sparse layers. */
-  sparsity: number;
-  /** L1 activation penalty. */
-  l1: number;
-  /** Contractive penalty λ_c·(1/m) Σᵢ ‖J_f(x⁽ⁱ⁾)‖²_F (0 without one). */
-  contractive: number;
-}
-
-export interface CostReport {
-  cost: number;
-  parts: CostParts;
-  /** ∇J in θ order (omitted when the caller asked for the cost only). */
-  grad?: Float64Array;
-  /** ρ̂ (mean activation over the examples) of each hidden layer k = 0 … L−3. */
-  rhoHat: Float64Array[];
-}
-
-export interface CostOptions {
-  /** Compute and return ∇J (default true). */
-  gradient?: boolean;
-}
-
-export interface Model {
-  readonly backend: BackendName;
-  readonly network: Network;
-  readonly layout: ParamLayout;
-  /** Replaces θ (length layout.size, order documented in params.ts). */
-  setParameters(theta: ArrayLike<number>): void;
-  readParameters(): Promise<Float64Array>;
-  /** J(θ; X, Y), its parts, ρ̂ and ∇J. Y is omitted for an autoencoder. */
-  cost(X: Matrix, Y?: Matrix, opts?: CostOptions): Promise<CostReport>;
-  /** Output-layer activations, m × nL. */
-  predict(X: Matrix): Promise<Matrix>;
-  /** Activations of layer `layer` (notes' numbering, default 2: the first hidden layer), m × n_layer. */
-  encode(X: Matrix, layer?: number): Promise<Matrix>;
-  dispose(): void;
-}
 
 export interface ModelOptions extends InitOptions, GpuModelOptions {
   backend?: BackendName;
@@ -58,55 +14,6 @@ export interface ModelOptions extends InitOptions, GpuModelOptions {
   device?: GPUDevice;
   /** Initial θ; default: initParameters(net, { init, seed }). */
   parameters?: ArrayLike<number>;
-}
-
-export function checkTheta(layout: ParamLayout, theta: ArrayLike<number>): void {
-  if (theta.length !== layout.size) throw new SpecError(`θ has ${theta.length} values but the network needs ${layout.size}`);
-  for (let i = 0; i < theta.length; i++) {
-    if (!Number.isFinite(theta[i]!)) throw new SpecError(`θ[${i}] is ${theta[i]}`);
-  }
-}
-
-export function checkLayer(net: Network, layer: number): void {
-  if (!Number.isInteger(layer) || layer < 2 || layer > net.layers.length) {
-    throw new SpecError(`layer ${layer} does not exist; layers are numbered 2 … ${net.layers.length} (1 is the input)`);
-  }
-}
-
-class CpuModel implements Model {
-  readonly backend = 'cpu' as const;
-  readonly layout: ParamLayout;
-  private theta: Float64Array;
-
-  constructor(readonly network: Network, theta: Float64Array) {
-    this.layout = paramLayout(network);
-    this.theta = theta;
-  }
-
-  setParameters(theta: ArrayLike<number>): void {
-    checkTheta(this.layout, theta);
-    this.theta = Float64Array.from(theta);
-  }
-
-  async readParameters(): Promise<Float64Array> {
-    return this.theta.slice();
-  }
-
-  async cost(X: Matrix, Y?: Matrix, opts: CostOptions = {}): Promise<CostReport> {
-    return cpuCost(this.network, this.theta, X, Y, { gradient: opts.gradient ?? true });
-  }
-
-  async predict(X: Matrix): Promise<Matrix> {
-    return this.encode(X, this.network.layers.length);
-  }
-
-  async encode(X: Matrix, layer = 2): Promise<Matrix> {
-    checkLayer(this.network, layer);
-    const { A } = cpuForward(this.network, this.theta, X);
-    return { rows: X.rows, cols: this.network.layers[layer - 1]!, data: A[layer - 2]! };
-  }
-
-  dispose(): void {}
 }
 
 export async function createModel(spec: NetworkSpec | Network, opts: ModelOptions = {}): Promise<Model> {

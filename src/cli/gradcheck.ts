@@ -4,7 +4,8 @@
 
 import { cpuCost } from '../cpu/network.js';
 import { compareGradients, numericGradient, sampleIndices, toyCheck, type GradientMismatch } from '../gradcheck.js';
-import { createModel, type BackendName } from '../model.js';
+import { createModel } from '../model.js';
+import type { BackendName } from '../model-contract.js';
 import { INITIALIZERS, initParameters } from '../params.js';
 import { Rng } from '../prng.js';
 import { LOSSES, resolveSpec, type ActivationName, type ActivationSpec, type Matrix, type Network, type NetworkSpec } from '../spec.js';

@@ -10,7 +10,7 @@
 import { activate, activationDerivative, softplus } from './activations.js';
 import { paramLayout, layerViews, storedWeights } from '../params.js';
 import { assertTrainable, checkData, SpecError, type Matrix, type Network } from '../spec.js';
-import type { CostParts, CostReport } from '../model.js';
+import type { CostParts, CostReport } from '../model-contract.js';
 
 export interface ForwardPass {
   /** Z[k] = z of layer k+2, m × n_{k+2}. */

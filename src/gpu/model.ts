@@ -9,7 +9,7 @@
 
 import { paramLayout, storedWeights, type ParamLayout } from '../params.js';
 import { assertFinite, assertTrainable, checkData, SpecError, type Matrix, type Network } from '../spec.js';
-import { checkLayer, checkTheta, type CostOptions, type CostParts, type CostReport, type Model } from '../model.js';
+import { checkLayer, checkTheta, type CostOptions, type CostParts, type CostReport, type Model } from '../model-contract.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
 import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';
 import { COLSUM_STRIPS, derivativeNeedsZ, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';

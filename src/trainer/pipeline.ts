@@ -22,7 +22,8 @@
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createModel, type Model } from '../model.js';
+import { createModel } from '../model.js';
+import type { Model } from '../model-contract.js';
 import { paramLayout } from '../params.js';
 import { resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from '../spec.js';
 import { filterClasses, oneHot, type LabeledSet } from '../data/labels.js';
@@ -38,7 +39,7 @@ import { acquireDevice, adapterLabel } from '../gpu/device.js';
 import type { GpuDataset, GpuModel } from '../gpu/model.js';
 import { stageSpec, type AutoencoderStage, type ClassifierStage, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
-import { examplesPerEvaluation, featuresPng, plannedIterations, type StageSummary, type TrainOptions, type TrainSummary } from './run.js';
+import { examplesPerEvaluation, featuresPng, plannedIterations, type StageSummary, type TrainOptions, type TrainSummary } from './stage.js';
 
 /** Stage inputs: a Matrix (CPU backend, or raw inputs), or a data set already on the GPU. */
 type StageInput = Matrix | GpuDataset;
