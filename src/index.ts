@@ -20,7 +20,8 @@ export * from './gradcheck.js';
 
 // WebGPU: device, model, objective, vector operations, kernels.
 export { acquireDevice, adapterLabel, engineLimits, WebGpuUnavailableError, DeviceLostError, GpuError, type GpuContext, type AdapterDescription, type DeviceLimits } from './gpu/device.js';
-export { GpuModel, GpuDataset, createGpuModel, type GpuModelOptions, type EvaluateOptions } from './gpu/model.js';
+export { GpuModel, createGpuModel, type GpuModelOptions, type EvaluateOptions } from './gpu/model.js';
+export { GpuDataset } from './gpu/dataset.js';
 export { GpuObjective } from './gpu/objective.js';
 export { GpuVectorOps, type GpuVector } from './gpu/vectors.js';
 export { GEMM_VARIANT_NAMES, type GemmVariant } from './gpu/kernels.js';

@@ -9,7 +9,8 @@ import type { BatchRange, Objective, ObjectiveReport } from '../train/types.js';
 import { STORAGE } from './buffers.js';
 import { evaluationSeed } from '../noise.js';
 import type { Dispatch } from './kernels.js';
-import { GpuDataset, type GpuModel } from './model.js';
+import type { GpuModel } from './model.js';
+import { GpuDataset } from './dataset.js';
 import { GpuVectorOps, type GpuVector } from './vectors.js';
 
 export class GpuObjective implements Objective<GpuVector> {
