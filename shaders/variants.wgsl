@@ -102,13 +102,13 @@ fn corrupt(@builtin(global_invocation_id) gid: vec3<u32>) {
   let u0 = noise_uniform(seed, e, 0u);
   var v = x;
   switch ${KIND}u {
-    case 1u: {
+    case NOISE_GAUSSIAN: {
       v = x + vp.f0 * sqrt(-2.0 * ln_poly(1.0 - u0)) * cos_2pi(noise_uniform(seed, e, 1u));
     }
-    case 2u: {
+    case NOISE_SALT_PEPPER: {
       if (u0 < vp.f0) { v = select(vp.f2, vp.f1, noise_uniform(seed, e, 1u) < 0.5); }
     }
-    default: {
+    default: { // NOISE_MASK
       if (u0 < vp.f0) { v = 0.0; }
     }
   }

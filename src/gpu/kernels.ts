@@ -8,6 +8,7 @@ import type { Activation, ActivationName } from '../spec.js';
 import { BufferPool, UNIFORM } from './buffers.js';
 import type { GpuContext } from './device.js';
 import { PipelineCache, type Defines } from './shaders.js';
+import { ACT_ID as ACT_ID_GEN, SUM_MAP_ID, VEC_OP_ID } from './ids.gen.js';
 
 export interface Dispatch {
   readonly pipeline: GPUComputePipeline;
@@ -27,10 +28,12 @@ export function recordDispatches(pass: GPUComputePassEncoder, list: readonly Dis
   }
 }
 
-/** Activation ids as the shaders number them (activation.wgsl). Softmax's GEMM writes logits (identity). */
-export const ACT_ID: Record<ActivationName, number> = {
-  sigmoid: 0, tanh: 1, identity: 2, relu: 3, prelu: 4, elu: 5, softplus: 6, softsign: 7, hardtanh: 8, step: 9, softmax: 2,
-};
+/**
+ * Activation ids as the shaders number them: generated, with the WGSL constants
+ * ACT_*, from shaders/ids.json. The kernels treat softmax's id as identity (its
+ * GEMM writes logits; the softmax kernel does the rest).
+ */
+export const ACT_ID: Readonly<Record<ActivationName, number>> = ACT_ID_GEN;
 
 /** Activations whose derivative is computed from z rather than from a = f(z). */
 export function derivativeNeedsZ(a: Activation): boolean {
@@ -380,8 +383,8 @@ export class Kernels {
   }
 }
 
-/** 'product' is 'dot' under another name (Σ x·y). */
-export const SUM_MAPS = { identity: 0, square: 1, abs: 2, kl: 3, dot: 4, halfSqDiff: 5, bceLogits: 6, product: 4 } as const;
+/** reduce.wgsl's maps (ids from shaders/ids.json); 'product' is 'dot' under another name (Σ x·y). */
+export const SUM_MAPS = { ...SUM_MAP_ID, product: SUM_MAP_ID.dot } as const;
 export type SumMap = keyof typeof SUM_MAPS;
 /** Most row strips of a column sum (its partials buffer holds COLSUM_STRIPS × columns f32). */
 export const COLSUM_STRIPS = 64;
@@ -394,7 +397,8 @@ const VARIANT_FLAGS = {
 } as const;
 type VariantKernel = keyof typeof VARIANT_FLAGS;
 
-export const VEC_OPS = { axpy: 0, scale: 1, copy: 2, fill: 3, axpby: 4, adam: 5 } as const;
+/** blas1.wgsl's operations (ids from shaders/ids.json). */
+export const VEC_OPS = VEC_OP_ID;
 /** f32 coefficients per vector-op slot in the coef buffer. */
 export const COEF_STRIDE = 8;
 export type VecOp = keyof typeof VEC_OPS;
