@@ -1,6 +1,6 @@
 // Counter-based noise for input corruption (denoising autoencoders). Every value
 // is a pure function of (seed, index, stream), so the GPU kernel `corrupt`
-// (shaders/variants.wgsl) reproduces these numbers bit for bit and no generator
+// (shaders/corrupt.wgsl) reproduces these numbers bit for bit and no generator
 // state lives anywhere. Browser-safe.
 //
 // pcg: the PCG-RXS-M-XS 32-bit output permutation used as a hash (Jarzynski &

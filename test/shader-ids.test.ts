@@ -57,7 +57,7 @@ describe('id tables shared by TypeScript and WGSL', () => {
       ['activation', /switch ACT \{([\s\S]*?)\n {2}\}/g, 'ACT_'],
       ['reduce', /switch \$\{MAP\}u \{([\s\S]*?)\n {2}\}/g, 'MAP_'],
       ['blas1', /switch \$\{OP\}u \{([\s\S]*?)\n {2}\}/g, 'OP_'],
-      ['variants', /switch \$\{KIND\}u \{([\s\S]*?)\n {2}\}/g, 'NOISE_'],
+      ['corrupt', /switch \$\{KIND\}u \{([\s\S]*?)\n {2}\}/g, 'NOISE_'],
     ];
     for (const [file, re, prefix] of switches) {
       const bodies = [...SHADER_SOURCES[file]!.matchAll(re)].map((m) => m[1]!);

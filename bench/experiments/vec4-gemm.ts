@@ -195,7 +195,7 @@ export async function vec4GemmDispatch(k: Kernels, c: GemmCall, blk: Vec4Choice,
   const alpha = act?.alpha ?? 0;
   const o = {
     transA: !!c.transA, transB: !!c.transB, accumulate: (c.beta ?? 0) !== 0, addend: !!c.E && (c.gamma ?? 0) !== 0,
-    bias: !!c.bias, storeZ: !!c.Z, act: act ? ACT_IDS[act.name]! : 2, alpha: Number.isInteger(alpha) ? alpha : `${alpha}`,
+    bias: !!c.bias, storeZ: !!c.Z, act: act ? ACT_IDS[act.name]! : ACT_ID.identity, alpha: Number.isInteger(alpha) ? alpha : `${alpha}`,
   };
   const code = blk.kind === 'file' ? renderVec4File(blk, o) : vec4GemmSource(blk, o);
   const device = k.ctx.device;
