@@ -5,6 +5,7 @@
 // Network description, θ layout, random numbers.
 export * from './spec.js';
 export * from './params.js';
+export { transpose } from './linalg.js';
 export { Rng } from './prng.js';
 
 // One model API over both backends.

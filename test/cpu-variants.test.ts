@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { cpuCost, cpuForward } from '../src/cpu/network.js';
 import { gradientCheck } from '../src/gradcheck.js';
-import { paramLayout, transpose } from '../src/params.js';
+import { paramLayout } from '../src/params.js';
+import { transpose } from '../src/linalg.js';
 import { Rng } from '../src/prng.js';
 import { matrix, resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from '../src/spec.js';
 

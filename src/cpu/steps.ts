@@ -81,13 +81,8 @@ export function kSparseMask(a: Float64Array, m: number, n: number, k: number): U
   return mask;
 }
 
-/** ρ̂ⱼ = (1/m) Σᵢ aⱼ⁽ⁱ⁾: the column means of an m × n matrix → n. */
-export function columnMeans(a: ArrayLike<number>, m: number, n: number): Float64Array {
-  const mean = new Float64Array(n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) mean[j] = mean[j]! + a[i * n + j]!;
-  for (let j = 0; j < n; j++) mean[j] = mean[j]! / m;
-  return mean;
-}
+/** ρ̂ⱼ = (1/m) Σᵢ aⱼ⁽ⁱ⁾: the column means of an m × n activation matrix → n (one implementation, in linalg.ts). */
+export { columnMeans } from '../linalg.js';
 
 /**
  * The data term of J, averaged over the m examples. zOut, aOut, y: m × nL.
