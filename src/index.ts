@@ -4,6 +4,7 @@
 
 // Network description, θ layout, random numbers.
 export * from './spec.js';
+export * from './matrix.js';
 export * from './params.js';
 export { transpose } from './linalg.js';
 export { Rng } from './prng.js';

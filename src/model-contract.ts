@@ -4,7 +4,8 @@
 // import this module, and only the factory (src/model.ts) imports the backends.
 
 import type { ParamLayout } from './params.js';
-import { SpecError, type Matrix, type Network } from './spec.js';
+import { SpecError, type Network } from './spec.js';
+import { type Matrix } from './matrix.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 

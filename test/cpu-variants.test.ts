@@ -7,7 +7,8 @@ import { gradientCheck } from '../src/gradcheck.js';
 import { paramLayout } from '../src/params.js';
 import { transpose } from '../src/linalg.js';
 import { Rng } from '../src/prng.js';
-import { matrix, resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from '../src/spec.js';
+import { resolveSpec, SpecError, type Network, type NetworkSpec } from '../src/spec.js';
+import { matrix, type Matrix } from '../src/matrix.js';
 
 function setup(spec: NetworkSpec, m = 7, seed = 1): { net: Network; theta: Float64Array; X: Matrix } {
   const net = resolveSpec(spec);

@@ -5,7 +5,7 @@ import {
 } from '../src/data/whitening.js';
 import { symmetricEigen } from '../src/linalg.js';
 import { Rng } from '../src/prng.js';
-import type { Matrix } from '../src/spec.js';
+import type { Matrix } from '../src/matrix.js';
 
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;

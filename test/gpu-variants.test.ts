@@ -8,7 +8,8 @@ import { createGpuModel, type GpuModel } from '../src/gpu/model.js';
 import { corruptMatrix } from '../src/noise.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
-import { resolveSpec, type Matrix, type Network, type NetworkSpec } from '../src/spec.js';
+import { resolveSpec, type Network, type NetworkSpec } from '../src/spec.js';
+import { type Matrix } from '../src/matrix.js';
 import { gpu, randomArray, relNormDiff } from './helpers/gpu.js';
 
 const GRAD_TOL = 1e-4;

@@ -3,7 +3,8 @@
 
 import { cpuCost, cpuForward } from './network.js';
 import { paramLayout, type ParamLayout } from '../params.js';
-import type { Matrix, Network } from '../spec.js';
+import type { Network } from '../spec.js';
+import type { Matrix } from '../matrix.js';
 import { checkLayer, checkTheta, type CostOptions, type CostReport, type Model } from '../model-contract.js';
 
 export class CpuModel implements Model {

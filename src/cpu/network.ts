@@ -9,7 +9,8 @@
 // Every activation matrix is m × n row-major: example i, unit j at [i·n + j].
 
 import { paramLayout, layerViews } from '../params.js';
-import { assertTrainable, checkData, SpecError, type Matrix, type Network } from '../spec.js';
+import { assertTrainable, SpecError, type Network } from '../spec.js';
+import { checkData, checkInput, type Matrix } from '../matrix.js';
 import type { CostParts, CostReport } from '../model-contract.js';
 import {
   columnMeans,
@@ -35,21 +36,6 @@ export interface ForwardPass {
   A: Float64Array[];
   /** k-sparse layers: 1 where a unit was kept, 0 where zeroed (m × n); null elsewhere. */
   M: (Uint8Array | null)[];
-}
-
-/** The X half of checkData: inference needs no targets. */
-function checkInput(net: Network, X: Matrix): void {
-  const n1 = net.layers[0]!;
-  if (X.rows === 0) throw new SpecError('the data set is empty (0 examples)');
-  if (X.cols !== n1) throw new SpecError(`X has ${X.cols} features per example but the input layer has ${n1} units`);
-  if (X.data.length !== X.rows * X.cols) throw new SpecError(`X says ${X.rows} × ${X.cols} but holds ${X.data.length} values`);
-  for (let i = 0; i < X.data.length; i++) {
-    const v = X.data[i]!;
-    if (!Number.isFinite(v)) {
-      const r = Math.floor(i / X.cols);
-      throw new SpecError(`X contains ${v} at example ${r}, feature ${i - r * X.cols}`);
-    }
-  }
 }
 
 function asFloat64(d: Float64Array | Float32Array): Float64Array {

@@ -13,7 +13,8 @@
 // second for n = 784. The matrices are stored transposed internally so that every
 // inner loop walks contiguous memory.
 
-import { SpecError, type Matrix } from '../spec.js';
+import { SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import { base64ToFloat64, float64ToBase64 } from '../io/base64.js';
 import { columnMeans, gemmABt, symmetricEigen, transpose } from '../linalg.js';
 

@@ -3,7 +3,8 @@
 // empty mini-batch sets the caller fills; and a layer's activations over a data
 // set as a new data set (encodeDataset: the next stage's input, no readback).
 
-import { assertFinite, checkData, SpecError, type Matrix, type Network } from '../spec.js';
+import { SpecError, type Network } from '../spec.js';
+import { assertFinite, checkData, type Matrix } from '../matrix.js';
 import { STORAGE, writeF32, type BufferPool } from './buffers.js';
 import { recordDispatches, type Dispatch } from './kernels.js';
 

@@ -5,7 +5,8 @@
 // by plan.ts, and data sets (chunking, upload, encodeDataset) live in dataset.ts.
 
 import { paramLayout, type ParamLayout } from '../params.js';
-import { assertTrainable, SpecError, type Matrix, type Network } from '../spec.js';
+import { assertTrainable, SpecError, type Network } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import { checkLayer, checkTheta, type CostOptions, type CostParts, type CostReport, type Model } from '../model-contract.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
 import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';

@@ -4,7 +4,8 @@
 // optimizer's pending update, the gather and the cost-and-gradient passes.
 
 import { Rng } from '../prng.js';
-import { SpecError, type Matrix } from '../spec.js';
+import { SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import type { BatchRange, Objective, ObjectiveReport } from '../train/types.js';
 import { STORAGE } from './buffers.js';
 import { evaluationSeed } from '../noise.js';
