@@ -1,4 +1,4 @@
-// Autoencoder-variant kernels (corrupt.wgsl, ksparse.wgsl, contractive.wgsl, hidden δ with mask and contractive
+// Autoencoder-option kernels (corrupt.wgsl, ksparse.wgsl, contractive.wgsl, hidden δ with mask and contractive
 // term, the 'product' sum) against float64 loops at awkward sizes, outputs
 // poisoned with NaN.
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// The autoencoder variants in the float64 reference (seed 004): tied weights,
+// The autoencoder options (regularizers) in the float64 reference (seed 004): tied weights,
 // denoising (a corrupted input, loss against the clean one), the contractive
 // penalty and k-sparse hidden layers — gradient-checked against central differences.
 import { describe, expect, it } from 'vitest';
