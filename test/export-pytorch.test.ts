@@ -12,6 +12,9 @@ import { initParameters, paramLayout } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec, type Matrix, type NetworkSpec } from '../src/spec.js';
 import { oneHot } from '../src/data/labels.js';
+import { encodeIdx, imagesToMatrix } from '../src/data/idx.js';
+import { loadIdxImages } from '../src/data/idx-node.js';
+import { applyWhitening, fitPCA, whiteningFromJSON, whiteningToJSON } from '../src/data/whitening.js';
 import { main } from '../src/cli/main.js';
 import { float64Bytes } from '../src/cli/io.js';
 import { runPython, torchPython } from './helpers/torch.js';
@@ -90,7 +93,7 @@ beforeAll(async () => {
 });
 
 describe('PyTorch export: exact objective', () => {
-  it('cost, parts, ρ̂ and ∇J equal the CPU float64 reference to 1e-10 for every loss, regularizer and option', () => {
+  it('cost, parts, ρ̂ and ∇J equal the CPU float64 reference to 1e-10 for every loss, regularizer and option', async () => {
     const rng = new Rng(2026);
     const manifest: { dir: string; m: number; targets: boolean; corruptSeed: number | null }[] = [];
     const expected = CASES.map((c, i) => {
@@ -111,7 +114,7 @@ describe('PyTorch export: exact objective', () => {
       return { c, theta, report, input };
     });
     writeFileSync(join(work, 'cases.json'), JSON.stringify(manifest));
-    runPython([join(HERE, 'helpers', 'torch_cost.py'), pkg, join(work, 'cases.json'), join(work, 'torch.json')]);
+    await runPython([join(HERE, 'helpers', 'torch_cost.py'), pkg, join(work, 'cases.json'), join(work, 'torch.json')]);
     const got = JSON.parse(readFileSync(join(work, 'torch.json'), 'utf8')) as {
       cost: number;
       parts: Record<string, number>;
@@ -143,5 +146,163 @@ describe('PyTorch export: exact objective', () => {
       if (c.spec.contractive) expect(parts.contractive).toBeGreaterThan(0);
       if (c.spec.lambda) expect(parts.weightDecay).toBeGreaterThan(0);
     });
+  });
+});
+
+/** A .npy file (format 1.0) of a float64 rows × cols matrix, C order. */
+function npyBytes(m: Matrix): Uint8Array {
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
+  while ((10 + header.length + 1) % 64 !== 0) header += ' ';
+  header += '\n';
+  const out = new Uint8Array(10 + header.length + 8 * m.data.length);
+  out.set([0x93, ...new TextEncoder().encode('NUMPY'), 1, 0], 0);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(float64Bytes(m.data), 10 + header.length);
+  return out;
+}
+
+/** A file's bytes as a plain Uint8Array (decodeSafetensors reads Buffer.slice as a view of the whole pool). */
+function fileBytes(path: string): Uint8Array {
+  return new Uint8Array(readFileSync(path));
+}
+
+async function cli(args: string[]): Promise<{ status: number; out: string }> {
+  const out: string[] = [];
+  const status = await main(args, { stdout: (t) => out.push(t), stderr: (t) => out.push(t) });
+  return { status, out: out.join('') };
+}
+
+/** torchrun --standalone with 2 CPU processes (gloo over the loopback interface). */
+interface Report {
+  cost: number;
+  parts: Record<string, number>;
+  processes: number;
+  backend: string;
+  steps: number;
+}
+
+const ENV = { GLOO_SOCKET_IFNAME: 'lo', OMP_NUM_THREADS: '1', CUDA_VISIBLE_DEVICES: '' };
+
+/**
+ * train_ddp.py under torchrun --standalone with `procs` CPU processes (gloo on the
+ * loopback), or as a plain script for one process. --redirects/--tee 1: Debian's
+ * torch 1.13 under Python 3.11 cannot parse their default "0".
+ */
+async function trainDdp(procs: number, args: string[], report: string): Promise<Report> {
+  const launcher = procs > 1 ? ['-m', 'torch.distributed.run', '--standalone', '--nnodes=1', `--nproc_per_node=${procs}`, '--monitor_interval=1', '--redirects=1', '--tee=1'] : [];
+  await runPython([...launcher, join(pkg, 'train_ddp.py'), ...args, '--report', report], { env: ENV, timeoutMs: 180_000 });
+  return JSON.parse(readFileSync(report, 'utf8'));
+}
+
+describe('PyTorch export: model files, state_dicts and torch.distributed', () => {
+  it('save() writes the engine format (θ layout, spec, preprocessing kept); state_dicts import with and without a spec', async () => {
+    const rng = new Rng(5);
+    const raw = randomMatrix(rng, 30, 6, 0, 1);
+    const whitening = whiteningToJSON(fitPCA(raw, { epsilon: 0.01 }), { kind: 'zca' });
+    const spec: NetworkSpec = { layers: [6, 4, 6], activation: 'sigmoid', autoencoder: true, tied: true, lambda: 0.01 };
+    const net = resolveSpec(spec);
+    const theta = initParameters(net, { seed: 3 });
+    for (const s of paramLayout(net).slots) for (let j = 0; j < s.nOut; j++) theta[s.b + j] = rng.range(-1, 1);
+    const dir = join(work, 'roundtrip');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'start.safetensors'), encodeModel(net, theta, { whitening }, 'F64'));
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+    await runPython(['-c', [
+      'import sys, json',
+      `sys.path.insert(0, ${JSON.stringify(pkg)})`,
+      'import model as wg',
+      `d = ${JSON.stringify(dir)}`,
+      'net = wg.load(d + "/start.safetensors")',
+      'assert list(net.state_dict()) == ["layers.0.weight", "layers.0.bias", "layers.1.bias"], list(net.state_dict())',
+      'wg.save(net, d + "/saved.safetensors")',
+      'wg.write_safetensors(d + "/sd.safetensors", net.state_dict(), {"spec": json.dumps(net.spec)})',
+      'wg.write_safetensors(d + "/ddp.safetensors", {"module." + k: v.to(__import__("torch").float32) for k, v in net.state_dict().items()})',
+    ].join('\n')]);
+    const saved = decodeModel(fileBytes(join(dir, 'saved.safetensors')));
+    expect(Array.from(saved.theta)).toEqual(Array.from(theta));
+    expect(saved.preprocessing).toEqual({ whitening });
+    expect(saved.network.tied).toBe(true);
+    const sd = decodeModel(fileBytes(join(dir, 'sd.safetensors')), 'sd.safetensors');
+    expect(Array.from(sd.theta)).toEqual(Array.from(theta));
+    // A DDP state_dict (module. prefixes, float32) without a spec: wgnn import needs --spec.
+    const noSpec = await cli(['import', '--from', join(dir, 'ddp.safetensors'), '--out', join(dir, 'imported')]);
+    expect(noSpec.status).toBe(1);
+    expect(noSpec.out).toMatch(/state_dict without a "spec".*--spec/);
+    const ok = await cli(['import', '--from', join(dir, 'ddp.safetensors'), '--spec', join(dir, 'spec.json'), '--out', join(dir, 'imported')]);
+    expect(ok.status, ok.out).toBe(0);
+    const imported = decodeModel(fileBytes(join(dir, 'imported', 'model.safetensors')));
+    imported.theta.forEach((v, i) => expect(v).toBe(Math.fround(theta[i]!)));
+    expect(JSON.parse(readFileSync(join(dir, 'imported', 'model.json'), 'utf8')).spec.tied).toBe(true);
+    // A state_dict for another network is refused, naming the tensor.
+    const wrong = await cli(['import', '--from', join(dir, 'sd.safetensors'), '--spec', join(dir, 'spec.json'), '--out', join(dir, 'x')]);
+    expect(wrong.status).toBe(0); // the file's own spec wins over nothing; --spec overrides below
+    writeFileSync(join(dir, 'spec5.json'), JSON.stringify({ ...spec, layers: [6, 5, 6] }));
+    const bad = await cli(['import', '--from', join(dir, 'ddp.safetensors'), '--spec', join(dir, 'spec5.json'), '--out', join(dir, 'y')]);
+    expect(bad.status).toBe(1);
+    expect(bad.out).toMatch(/tensor layers\.0\.weight should have shape \[5,6\]/);
+  });
+
+  it('a 2-process gloo run of train_ddp.py (torchrun) trains a classifier from IDX files; the model loads back with the cost PyTorch reported (1e-6), wgnn eval reads it, and it equals the 1-process run', async () => {
+    const rng = new Rng(8);
+    const m = 48;
+    const pixels = Uint8Array.from({ length: m * 16 }, () => rng.int(256));
+    const labels = Uint8Array.from({ length: m }, (_, i) => {
+      let s = 0;
+      for (let j = 0; j < 8; j++) s += pixels[i * 16 + j]!;
+      return s < 900 ? 0 : s < 1140 ? 1 : 2;
+    });
+    const dir = join(work, 'ddp-classifier');
+    mkdirSync(dir);
+    const images = join(dir, 'images.idx3-ubyte');
+    const labelFile = join(dir, 'labels.idx1-ubyte');
+    writeFileSync(images, encodeIdx([m, 4, 4], pixels));
+    writeFileSync(labelFile, encodeIdx([m], labels));
+    const net = resolveSpec({ layers: [16, 8, 3], activation: ['sigmoid', 'softmax'], loss: 'softmax-cross-entropy', lambda: 1e-4 });
+    const theta0 = initParameters(net, { seed: 4 });
+    writeFileSync(join(dir, 'start.safetensors'), encodeModel(net, theta0, null, 'F64'));
+    const common = ['--model', join(dir, 'start.safetensors'), '--data', images, '--labels', labelFile, '--epochs', '5', '--lr', '2'];
+    // Each process's batch is its whole half of the data: every step is a full-batch step.
+    const out = join(dir, 'trained.safetensors');
+    const report = await trainDdp(2, [...common, '--batch-size', '24', '--out', out], join(dir, 'report2.json'));
+    expect(report.processes).toBe(2);
+    expect(report.backend).toBe('gloo');
+    expect(report.steps).toBe(5);
+    const saved = decodeModel(fileBytes(out), out);
+    const X = imagesToMatrix(loadIdxImages(images));
+    const Y = oneHot(labels, 3);
+    const J = cpuCost(saved.network, saved.theta, X, Y, { gradient: false });
+    expectClose(report.cost, J.cost, 1e-6, 'J after training');
+    expect(J.cost).toBeLessThan(cpuCost(net, theta0, X, Y, { gradient: false }).cost - 0.01);
+    const ev = await cli(['eval', '--model', out, '--data', 'idx', '--images', images, '--labels', labelFile, '--backend', 'cpu', '--json']);
+    expect(ev.status, ev.out).toBe(0);
+    expect(JSON.parse(ev.out.trim()).examples).toBe(m);
+    // Averaging the two halves' gradients is the full-batch gradient: one process with batch m takes the same steps.
+    const single = await trainDdp(1, [...common, '--batch-size', '48', '--out', join(dir, 'single.safetensors')], join(dir, 'report1.json'));
+    expect(single.processes).toBe(1);
+    expectClose(single.cost, report.cost, 1e-12, '1 process vs 2');
+  });
+
+  it('train_ddp.py trains a tied denoising sparse autoencoder on whitened .npy data (mini-batches, Adam); loads back with the reported cost', async () => {
+    const rng = new Rng(9);
+    const raw = randomMatrix(rng, 32, 6, 0, 1);
+    for (let i = 0; i < 32; i++) raw.data[i * 6 + 1] = 0.7 * raw.data[i * 6]! + 0.3 * raw.data[i * 6 + 1]!;
+    const whitening = whiteningToJSON(fitPCA(raw, { epsilon: 0.05 }), { kind: 'zca' });
+    const dir = join(work, 'ddp-autoencoder');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'data.npy'), npyBytes(raw));
+    const net = resolveSpec({ layers: [6, 4, 6], activation: ['sigmoid', 'identity'], autoencoder: true, tied: true, lambda: 1e-3, sparsity: { rho: 0.2, beta: 0.1 }, corruption: { kind: 'mask', level: 0.2, seed: 3 } });
+    const theta0 = initParameters(net, { seed: 6 });
+    writeFileSync(join(dir, 'start.safetensors'), encodeModel(net, theta0, { whitening }, 'F64'));
+    const out = join(dir, 'trained.safetensors');
+    const report = await trainDdp(1, ['--model', join(dir, 'start.safetensors'), '--data', join(dir, 'data.npy'), '--epochs', '4', '--batch-size', '4', '--lr', '0.05', '--optimizer', 'adam', '--out', out], join(dir, 'report.json'));
+    expect(report.steps).toBe(32);
+    const saved = decodeModel(fileBytes(out), out);
+    expect(saved.preprocessing).toEqual({ whitening });
+    const X = applyWhitening(raw, whiteningFromJSON(whitening));
+    const J = cpuCost(saved.network, saved.theta, X, undefined, { gradient: false });
+    expectClose(report.cost, J.cost, 1e-6, 'J after training');
+    for (const [k, v] of Object.entries(J.parts)) expectClose(report.parts[k]!, v, 1e-6, k);
+    expect(J.cost).toBeLessThan(cpuCost(net, theta0, X, undefined, { gradient: false }).cost);
   });
 });

@@ -1,7 +1,7 @@
 // The Python interpreter with torch that the PyTorch export tests run: $WGNN_PYTHON,
 // Debian's /usr/bin/python3 (python3-torch, installed by scripts/setup.sh) or python3
 // on PATH. No interpreter with torch is an error, not a skip: setup.sh installs it.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 let found: string | null = null;
 
@@ -20,9 +20,26 @@ export function torchPython(): string {
   );
 }
 
-/** Runs `py args…`; throws with its output when it fails. */
-export function runPython(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): string {
-  const r = spawnSync(torchPython(), args, { encoding: 'utf8', cwd: opts.cwd, env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 120_000 });
-  if (r.status !== 0) throw new Error(`python ${args.join(' ')} failed (status ${r.status}, signal ${r.signal}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
+/**
+ * Runs `py args…` without blocking the event loop (vitest's worker must keep
+ * answering while torch starts); rejects with its output when it fails.
+ */
+export function runPython(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(torchPython(), args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`python ${args.join(' ')} failed (status ${code}, signal ${signal}):\n${out}\n${err}`));
+    });
+  });
 }

@@ -1,6 +1,7 @@
 """Data-parallel training of a webgpu-nn network with torch.distributed.
 
-Written by `wgnn export --format pytorch`. Launch with torchrun, e.g.
+Written by `wgnn export --format pytorch`. Launch with torchrun (or run it as
+a plain script for one process), e.g.
 
     torchrun --nproc_per_node=8 train_ddp.py --model model.safetensors \
         --data train-images.idx3-ubyte --labels train-labels.idx1-ubyte \
@@ -184,8 +185,21 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def _single_process_defaults():
+    """Run as a plain script (no torchrun): one process, rendezvous on the loopback."""
+    if "RANK" in os.environ:
+        return
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    os.environ.update({"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0",
+                       "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
+
+
 def main(argv=None):
     args = parse_args(argv)
+    _single_process_defaults()
     cuda = torch.cuda.is_available() and args.backend != "gloo"
     backend = args.backend or ("nccl" if cuda else "gloo")
     dist.init_process_group(backend=backend)
