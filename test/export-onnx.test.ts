@@ -10,6 +10,11 @@ import { initParameters, paramLayout } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { ACTIVATIONS, resolveSpec, type ActivationName, type ActivationSpec, type Matrix, type NetworkSpec } from '../src/spec.js';
 import { applyWhitening, fitPCA, whiteningFromJSON, whiteningToJSON } from '../src/data/whitening.js';
+import { encodeModel } from '../src/io/model-file.js';
+import { main } from '../src/cli/main.js';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function randomMatrix(rng: Rng, rows: number, cols: number, scale = 2): Matrix {
   return { rows, cols, data: Float64Array.from({ length: rows * cols }, () => scale * rng.range(-1, 1)) };
@@ -134,5 +139,42 @@ describe('exportOnnx', () => {
   it('rejects a θ of the wrong length and a bad code layer, naming them', async () => {
     await expect(exportOnnx({ network: { layers: [3, 2], activation: 'sigmoid' }, theta: new Float64Array(5) })).rejects.toThrow(/θ has 5 values but the network needs 8/);
     expect(() => buildOnnx({ network: { layers: [3, 2, 3], activation: 'sigmoid', autoencoder: true }, theta: new Float64Array(17) }, { codeLayer: 3 })).toThrow(/codeLayer 3/);
+  });
+
+  it('wgnn export --format onnx reads a run folder (whitening folded) and a file; bad options are named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wgnn-onnx-'));
+    const run = join(dir, 'run');
+    mkdirSync(run);
+    const rng = new Rng(21);
+    const raw = randomMatrix(rng, 25, 5, 1);
+    const whitening = whiteningToJSON(fitPCA(raw, { epsilon: 0.01 }), { kind: 'pca', k: 3 });
+    const net = resolveSpec({ layers: [3, 6, 3], activation: ['softplus', 'identity'], autoencoder: true, kSparse: { k: 2 } });
+    const theta = initParameters(net, { seed: 2 });
+    writeFileSync(join(run, 'model.safetensors'), encodeModel(net, theta, { whitening }, 'F64'));
+    const io = { out: [] as string[] };
+    const cli = (args: string[]) => main(args, { stdout: (t) => io.out.push(t), stderr: (t) => io.out.push(t) });
+    const file = join(dir, 'model.onnx');
+    expect(await cli(['export', '--model', run, '--format', 'onnx', '--out', file, '--outputs', '2'])).toBe(0);
+    expect(io.out.join('')).toMatch(/outputs output, code \(layer 2\)/);
+    const model = await createModel(net, { backend: 'cpu', parameters: theta });
+    const X = applyWhitening(raw, whiteningFromJSON(whitening));
+    const out = await runOnnx(new Uint8Array(readFileSync(file)), raw);
+    expectClose(out.output!, (await model.predict(X)).data, 'output');
+    expectClose(out.layer2!, (await model.encode(X, 2)).data, 'layer2');
+    // --no-preprocess: the graph takes whitened inputs.
+    expect(await cli(['export', '--model', join(run, 'model.safetensors'), '--format', 'onnx', '--out', file, '--no-preprocess'])).toBe(0);
+    expectClose((await runOnnx(new Uint8Array(readFileSync(file)), X)).code!, (await model.encode(X, 2)).data, 'code');
+    io.out.length = 0;
+    expect(await cli(['export', '--model', run, '--out', file])).toBe(1);
+    expect(io.out.join('')).toMatch(/--format onnx or --format pytorch/);
+    io.out.length = 0;
+    expect(await cli(['export', '--model', run, '--format', 'tflite', '--out', file])).toBe(1);
+    expect(io.out.join('')).toMatch(/--format must be one of onnx, pytorch, got "tflite"/);
+    io.out.length = 0;
+    expect(await cli(['export', '--model', join(dir, 'nope'), '--format', 'onnx', '--out', file])).toBe(1);
+    expect(io.out.join('')).toMatch(/--model .*nope: no such file or folder/);
+    io.out.length = 0;
+    expect(await cli(['export', '--model', run, '--format', 'pytorch', '--out', join(dir, 'py'), '--code-layer', '2'])).toBe(1);
+    expect(io.out.join('')).toMatch(/apply to --format onnx only/);
   });
 });
