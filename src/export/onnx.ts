@@ -19,7 +19,7 @@
 // graph; see the README section "Scaling out" for what that needs.
 
 import onnxProto from 'onnx-proto';
-import { paramLayout, layerViews } from '../params.js';
+import { paramLayout, layerViews, type LayerSlot } from '../params.js';
 import { resolveSpec, networkToSpec, SpecError, type Activation, type Network, type NetworkSpec } from '../spec.js';
 import { whiteningFromJSON, zcaMatrix, type Whitening } from '../data/whitening.js';
 
@@ -190,6 +190,55 @@ function valueInfo(name: string, cols: number): InstanceType<typeof onnx.ValueIn
   });
 }
 
+/**
+ * Weight layer k (the notes' W(k+1)): z = a·W(k+1)ᵀ + b as a Gemm, a = f(z), then
+ * the k-sparse mask where the layer has one. A tied decoder's W is its mirror
+ * encoder's stored nIn × nOut matrix, which is exactly the Gemm's B with transB = 0.
+ * A VAE's heads (μ, log σ²) would be two more calls of this on the encoder's last layer.
+ */
+function layerNodes(g: GraphBuilder, net: Network, slot: LayerSlot, k: number, theta: Float64Array, W: Float64Array, bias: Float64Array, input: string): string {
+  const l = k + 1;
+  const b = g.floats(`b${l}`, [slot.nOut], bias);
+  let z: string;
+  if (slot.transposed) {
+    const B = g.floats(`W${l}_tied_transposed`, [slot.nIn, slot.nOut], theta.subarray(slot.w, slot.w + slot.nIn * slot.nOut));
+    z = g.op('Gemm', [input, B, b], `z${l + 1}`, [attrI('transB', 0)]);
+  } else {
+    z = g.op('Gemm', [input, g.floats(`W${l}`, [slot.nOut, slot.nIn], W), b], `z${l + 1}`, [attrI('transB', 1)]);
+  }
+  let a = activationNodes(g, net.activations[k]!, z, `a${l + 1}`);
+  if (net.kSparse?.onLayer[k]) a = kSparseNodes(g, a, net.kSparse.k, `a${l + 1}_ksparse`);
+  return a;
+}
+
+/** A ModelProto (opset 17) around the builder's nodes and initializers. A VAE's decoder would be a second one. */
+function modelProto(
+  g: GraphBuilder,
+  inputs: InstanceType<typeof onnx.ValueInfoProto>[],
+  outputs: InstanceType<typeof onnx.ValueInfoProto>[],
+  doc: string,
+  opts: OnnxExportOptions,
+  metadata: [string, string][],
+): InstanceType<typeof onnx.ModelProto> {
+  const graph = onnx.GraphProto.create({
+    name: 'webgpu_nn',
+    node: g.nodes.map((n) => onnx.NodeProto.create(n)),
+    initializer: g.initializers,
+    input: inputs,
+    output: outputs,
+    docString: doc,
+  });
+  return onnx.ModelProto.create({
+    irVersion: ONNX_IR_VERSION,
+    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: ONNX_OPSET })],
+    producerName: 'webgpu-nn',
+    producerVersion: opts.producerVersion ?? '0',
+    docString: 'Inference graph exported by webgpu-nn (float32).',
+    graph,
+    metadataProps: metadata.map(([key, value]) => onnx.StringStringEntryProto.create({ key, value })),
+  });
+}
+
 function isLive(m: ExportSource | LiveModelSource): m is LiveModelSource {
   return typeof (m as LiveModelSource).readParameters === 'function';
 }
@@ -240,46 +289,16 @@ export function buildOnnx(model: ExportSource, opts: OnnxExportOptions = {}): Ui
 
   const layerOut: string[] = [];
   layout.slots.forEach((slot, k) => {
-    const l = k + 1; // notes' W(l)
-    let z: string;
-    if (slot.transposed) {
-      // Tied: W(l) = W(mirror)ᵀ; the stored nIn × nOut matrix is exactly the Gemm's B with transB = 0.
-      const stored = theta.subarray(slot.w, slot.w + slot.nIn * slot.nOut);
-      const B = g.floats(`W${l}_tied_transposed`, [slot.nIn, slot.nOut], stored);
-      const b = g.floats(`b${l}`, [slot.nOut], views[k]!.b);
-      z = g.op('Gemm', [a, B, b], `z${l + 1}`, [attrI('transB', 0)]);
-    } else {
-      const W = g.floats(`W${l}`, [slot.nOut, slot.nIn], views[k]!.W);
-      const b = g.floats(`b${l}`, [slot.nOut], views[k]!.b);
-      z = g.op('Gemm', [a, W, b], `z${l + 1}`, [attrI('transB', 1)]);
-    }
-    a = activationNodes(g, net.activations[k]!, z, `a${l + 1}`);
-    if (net.kSparse?.onLayer[k]) a = kSparseNodes(g, a, net.kSparse.k, `a${l + 1}_ksparse`);
+    a = layerNodes(g, net, slot, k, theta, views[k]!.W, views[k]!.b, a);
     layerOut.push(a);
   });
   for (const o of outputs) g.node('Identity', [layerOut[o.layer - 2]!], [o.name]);
 
-  const graph = onnx.GraphProto.create({
-    name: 'webgpu_nn',
-    node: g.nodes.map((n) => onnx.NodeProto.create(n)),
-    initializer: g.initializers,
-    input: [valueInfo('input', nIn0)],
-    output: outputs.map((o) => valueInfo(o.name, net.layers[o.layer - 1]!)),
-    docString: `layers [${net.layers}]${white ? ', whitening folded in' : ''}`,
-  });
-  const proto = onnx.ModelProto.create({
-    irVersion: ONNX_IR_VERSION,
-    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: ONNX_OPSET })],
-    producerName: 'webgpu-nn',
-    producerVersion: opts.producerVersion ?? '0',
-    docString: 'Inference graph exported by webgpu-nn (float32).',
-    graph,
-    metadataProps: [
-      onnx.StringStringEntryProto.create({ key: 'webgpu-nn.spec', value: JSON.stringify(networkToSpec(net)) }),
-      onnx.StringStringEntryProto.create({ key: 'webgpu-nn.outputs', value: JSON.stringify(Object.fromEntries(outputs.map((o) => [o.name, o.layer]))) }),
-      onnx.StringStringEntryProto.create({ key: 'webgpu-nn.whitening-folded', value: String(!!white) }),
-    ],
-  });
+  const proto = modelProto(g, [valueInfo('input', nIn0)], outputs.map((o) => valueInfo(o.name, net.layers[o.layer - 1]!)), `layers [${net.layers}]${white ? ', whitening folded in' : ''}`, opts, [
+    ['webgpu-nn.spec', JSON.stringify(networkToSpec(net))],
+    ['webgpu-nn.outputs', JSON.stringify(Object.fromEntries(outputs.map((o) => [o.name, o.layer])))],
+    ['webgpu-nn.whitening-folded', String(!!white)],
+  ]);
   const err = onnx.ModelProto.verify(proto);
   if (err) throw new Error(`exportOnnx built an invalid ModelProto: ${err}`);
   return onnx.ModelProto.encode(proto).finish();
