@@ -272,7 +272,8 @@ describe('PyTorch export: model files, state_dicts and torch.distributed', () =>
     const net = start.network;
     const theta0 = start.theta;
     // 3. torchrun train_ddp.py (its default --model: the exported model.safetensors beside it).
-    const common = ['--data', images, '--labels', labelFile, '--epochs', '5', '--lr', '2'];
+    const common = ['--data', images, '--labels', labelFile, '--epochs', '5', '--lr', '0.3'];
+    const out = join(dir, 'trained.safetensors');
     const report = await trainDdp(2, [...common, '--batch-size', '24', '--out', out], join(dir, 'report2.json'), exported);
     expect(report.processes).toBe(2);
     expect(report.backend).toBe('gloo');
