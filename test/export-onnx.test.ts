@@ -12,7 +12,7 @@ import { ACTIVATIONS, resolveSpec, type ActivationName, type ActivationSpec, typ
 import { applyWhitening, fitPCA, whiteningFromJSON, whiteningToJSON } from '../src/data/whitening.js';
 import { encodeModel } from '../src/io/model-file.js';
 import { main } from '../src/cli/main.js';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -176,5 +176,6 @@ describe('exportOnnx', () => {
     io.out.length = 0;
     expect(await cli(['export', '--model', run, '--format', 'pytorch', '--out', join(dir, 'py'), '--code-layer', '2'])).toBe(1);
     expect(io.out.join('')).toMatch(/apply to --format onnx only/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

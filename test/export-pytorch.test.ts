@@ -1,8 +1,8 @@
 // PyTorch export: the exported model.py's cost and autograd gradient equal the
 // engine's float64 CPU reference to 1e-10 for every loss, regularizer and option;
 // model files and state_dicts round-trip between the two.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuCost } from '../src/cpu/network.js';
@@ -90,6 +90,10 @@ beforeAll(async () => {
   const status = await main(['export', '--model', first, '--format', 'pytorch', '--out', pkg], { stdout: (t) => out.push(t), stderr: (t) => out.push(t) });
   expect(status, out.join('')).toBe(0);
   for (const f of ['model.py', 'train_ddp.py', 'model.safetensors', 'README.md']) expect(existsSync(join(pkg, f)), f).toBe(true);
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('PyTorch export: exact objective', () => {
@@ -213,6 +217,7 @@ describe('PyTorch export: model files, state_dicts and torch.distributed', () =>
       `sys.path.insert(0, ${JSON.stringify(pkg)})`,
       'import model as wg',
       `d = ${JSON.stringify(dir)}`,
+      'assert wg.SPEC["layers"] == [5, 4, 3] and wg.build().net["lambda"] == 0.01, wg.SPEC  # the exported network, written into model.py',
       'net = wg.load(d + "/start.safetensors")',
       'assert list(net.state_dict()) == ["layers.0.weight", "layers.0.bias", "layers.1.bias"], list(net.state_dict())',
       'wg.save(net, d + "/saved.safetensors")',

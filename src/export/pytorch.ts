@@ -30,7 +30,9 @@ const SPEC_MARKER = 'SPEC = None  # @SPEC@';
 export function modelPy(saved: Pick<SavedModel, 'network'>): string {
   const text = template('model.py');
   if (!text.includes(SPEC_MARKER)) throw new Error(`model.py template lacks the line ${JSON.stringify(SPEC_MARKER)}`);
-  const json = JSON.stringify(networkToSpec(resolveSpec(saved.network)), null, 4);
+  // One line per field of the spec: readable, and still JSON.
+  const fields = Object.entries(networkToSpec(resolveSpec(saved.network))).map(([k, v]) => `    ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+  const json = `{\n${fields.join(',\n')}\n}`;
   return text.replace(SPEC_MARKER, `SPEC = json.loads(r"""\n${json}\n""")`);
 }
 
