@@ -12,6 +12,8 @@ import { initParameters, paramLayout } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec, type Matrix, type NetworkSpec } from '../src/spec.js';
 import { oneHot } from '../src/data/labels.js';
+import { parseCsv } from '../src/data/csv.js';
+import { gzipSync } from 'node:zlib';
 import { encodeIdx, imagesToMatrix } from '../src/data/idx.js';
 import { loadIdxImages } from '../src/data/idx-node.js';
 import { applyWhitening, fitPCA, whiteningFromJSON, whiteningToJSON } from '../src/data/whitening.js';
@@ -224,6 +226,28 @@ describe('PyTorch export: model files, state_dicts and torch.distributed', () =>
       'wg.write_safetensors(d + "/sd.safetensors", net.state_dict(), {"spec": json.dumps(net.spec)})',
       'wg.write_safetensors(d + "/ddp.safetensors", {"module." + k: v.to(__import__("torch").float32) for k, v in net.state_dict().items()})',
     ].join('\n')]);
+    // train_ddp.py's readers give the engine's matrices: CSV (header, quotes, blank lines, label column), .npy, gzipped IDX.
+    const csv = 'a,b,label,c\n\n1.5,"2",2,-3e-2\n4,5,0,6\n';
+    writeFileSync(join(dir, 'data.csv'), csv);
+    writeFileSync(join(dir, 'data.npy'), npyBytes(raw));
+    const pixels = Uint8Array.from({ length: 3 * 4 }, (_, i) => (i * 37) % 256);
+    writeFileSync(join(dir, 'images.idx3-ubyte.gz'), gzipSync(encodeIdx([3, 2, 2], pixels)));
+    const readers = JSON.parse(await runPython(['-c', [
+      'import sys, json',
+      `sys.path.insert(0, ${JSON.stringify(pkg)})`,
+      'import train_ddp as t',
+      `d = ${JSON.stringify(dir)}`,
+      'X, y = t.read_examples(d + "/data.csv", header=True, label_column=-2)',
+      'N, _ = t.read_examples(d + "/data.npy")',
+      'I, _ = t.read_examples(d + "/images.idx3-ubyte.gz")',
+      'print(json.dumps({"csv": X.reshape(-1).tolist(), "labels": y.tolist(), "npy": N.reshape(-1).tolist(), "idx": I.reshape(-1).tolist()}))',
+    ].join('\n')]));
+    const parsed = parseCsv(csv, { header: true, labelColumn: -2 });
+    expect(readers.csv).toEqual(Array.from(parsed.X.data));
+    expect(readers.labels).toEqual(Array.from(parsed.labels!));
+    expect(readers.npy).toEqual(Array.from(raw.data));
+    expect(readers.idx).toEqual(Array.from(imagesToMatrix(loadIdxImages(join(dir, 'images.idx3-ubyte.gz'))).data));
+
     const saved = decodeModel(fileBytes(join(dir, 'saved.safetensors')));
     expect(Array.from(saved.theta)).toEqual(Array.from(theta));
     expect(saved.preprocessing).toEqual({ whitening });

@@ -115,19 +115,25 @@ def read_npy(path):
 
 
 def read_csv(path, header=False, label_column=None):
-    """(X, labels or None) from a CSV file of numbers, as the engine's parseCsv."""
+    """(X, labels or None) from a CSV file of numbers, as the engine's parseCsv: blank
+    lines skipped, the first non-blank line a header with --header, cells may be
+    quoted, a negative label column counts from the end."""
     rows, labels = [], []
+    skip_header = header
     with open(path, newline="") as f:
-        reader = csv.reader(f)
-        for i, row in enumerate(reader):
-            if header and i == 0:
-                continue
+        for lineno, row in enumerate(csv.reader(f), start=1):
             cells = [c.strip().strip('"').strip() for c in row]
             if not cells or all(c == "" for c in cells):
                 continue
-            if label_column is not None:
-                labels.append(int(float(cells.pop(label_column))))
-            rows.append([float(c) for c in cells])
+            if skip_header:
+                skip_header = False
+                continue
+            try:
+                if label_column is not None:
+                    labels.append(int(cells.pop(label_column)))
+                rows.append([float(c) for c in cells])
+            except (ValueError, IndexError) as e:
+                raise ValueError(f"{path}: line {lineno}: {e}") from None
     X = torch.tensor(rows, dtype=torch.float64)
     return X, (torch.tensor(labels, dtype=torch.int64) if label_column is not None else None)
 
