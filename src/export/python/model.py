@@ -161,6 +161,12 @@ class Net(nn.Module):
         self.layers = nn.ModuleList(
             Layer(sizes[k], sizes[k + 1], stored=self.mirror[k] is None, dtype=dtype) for k in range(Lw))
 
+    # A variational autoencoder would add two Layer heads here (self.mu, self.logvar:
+    # state_dict names mu.weight/mu.bias, logvar.weight/logvar.bias) on the encoder's
+    # last hidden layer, a forward that returns (mu, logvar, z, output) with
+    # z = mu + exp(logvar/2) * eps, eps drawn like corrupt()'s Gaussian noise from the
+    # engine's counter-based generator, and the ELBO's KL term in cost().
+
     def W(self, k):
         """W(k+1), n_{k+2} x n_{k+1} (a tied decoder's: the mirror encoder's W transposed)."""
         m = self.mirror[k]
