@@ -281,4 +281,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (ValueError, OSError) as e:  # bad data or options: one line, exit status 1
+        print(f"train_ddp.py: {e}", file=sys.stderr)
+        sys.exit(1)
