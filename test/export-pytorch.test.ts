@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuCost } from '../src/cpu/network.js';
+import { cpuCost, cpuPredict } from '../src/cpu/network.js';
 import { corruptMatrix } from '../src/noise.js';
 import { decodeModel, encodeModel } from '../src/io/model-file.js';
 import { initParameters, paramLayout } from '../src/params.js';
@@ -117,7 +117,7 @@ describe('PyTorch export: exact objective', () => {
       writeFileSync(join(dir, 'X.bin'), float64Bytes(X.data));
       if (Y) writeFileSync(join(dir, 'Y.bin'), float64Bytes(Y.data));
       manifest.push({ dir, m: M, targets: !!Y, corruptSeed: c.corruptSeed ?? null });
-      return { c, theta, report, input };
+      return { c, theta, report, input, pred: cpuPredict(net, theta, X) };
     });
     writeFileSync(join(work, 'cases.json'), JSON.stringify(manifest));
     await runPython([join(HERE, 'helpers', 'torch_cost.py'), pkg, join(work, 'cases.json'), join(work, 'torch.json')]);
@@ -131,7 +131,7 @@ describe('PyTorch export: exact objective', () => {
       input: number[] | null;
     }[];
     expect(got.length).toBe(CASES.length);
-    expected.forEach(({ c, theta, report, input }, i) => {
+    expected.forEach(({ c, theta, report, input, pred }, i) => {
       const t = got[i]!;
       // θ read through load() is the engine's θ, in the same order.
       expect(t.theta, c.name).toEqual(Array.from(theta));
@@ -143,6 +143,8 @@ describe('PyTorch export: exact objective', () => {
       for (const [k, v] of Object.entries(report.parts)) expectClose(t.parts[k]!, v, 1e-10, `${c.name}: ${k}`);
       expect(t.rhoHat.length).toBe(report.rhoHat.length);
       report.rhoHat.forEach((r, k) => r.forEach((v, j) => expectClose(t.rhoHat[k]![j]!, v, 1e-10, `${c.name}: ρ̂[${k}][${j}]`)));
+      // The module's forward (clean input) is the engine's predict.
+      pred.data.forEach((v, j) => expectClose(t.predict[j]!, v, 1e-12, `${c.name}: predict[${j}]`));
       expect(t.grad.length, c.name).toBe(report.grad!.length);
       report.grad!.forEach((g, j) => expectClose(t.grad[j]!, g, 1e-10, `${c.name}: ∂J/∂θ[${j}]`));
       // Every option must actually contribute, or the case tests nothing.
