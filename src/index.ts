@@ -44,6 +44,10 @@ export { drawRgba } from './viz/canvas.js';
 // Model files.
 export { encodeModel, decodeModel, modelJson, MODEL_FORMAT, type SavedModel } from './io/model-file.js';
 export { encodeSafetensors, decodeSafetensors, FormatError } from './io/safetensors.js';
+export { isStateDict, stateDictToModel } from './io/state-dict.js';
+
+// ONNX export of the inference graph (browser-safe).
+export { exportOnnx, buildOnnx, codeLayer, whiteningAffine, ONNX_OPSET, type OnnxExportOptions, type ExportSource } from './export/onnx.js';
 
 // Classification metrics.
 export { accuracy, argmaxRows, confusionMatrix, confusionAccuracy, formatConfusionMatrix } from './metrics.js';
