@@ -5,6 +5,7 @@ import { cpuCost, cpuForward } from './cpu/network.js';
 import { paramLayout, initParameters, type ParamLayout, type InitOptions } from './params.js';
 import { resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from './spec.js';
 import type { GpuModelOptions } from './gpu/model.js';
+import { checkShape, type ObjectShape } from './schema.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -77,6 +78,7 @@ class CpuModel implements Model {
   readonly backend = 'cpu' as const;
   readonly layout: ParamLayout;
   private theta: Float64Array;
+  private disposed = false;
 
   constructor(readonly network: Network, theta: Float64Array) {
     this.layout = paramLayout(network);
@@ -84,15 +86,18 @@ class CpuModel implements Model {
   }
 
   setParameters(theta: ArrayLike<number>): void {
+    this.live();
     checkTheta(this.layout, theta);
     this.theta = Float64Array.from(theta);
   }
 
   async readParameters(): Promise<Float64Array> {
+    this.live();
     return this.theta.slice();
   }
 
   async cost(X: Matrix, Y?: Matrix, opts: CostOptions = {}): Promise<CostReport> {
+    this.live();
     return cpuCost(this.network, this.theta, X, Y, { gradient: opts.gradient ?? true });
   }
 
@@ -101,16 +106,29 @@ class CpuModel implements Model {
   }
 
   async encode(X: Matrix, layer = 2): Promise<Matrix> {
+    this.live();
     checkLayer(this.network, layer);
     const { A } = cpuForward(this.network, this.theta, X);
     return { rows: X.rows, cols: this.network.layers[layer - 1]!, data: A[layer - 2]! };
   }
 
-  dispose(): void {}
+  private live(): void {
+    if (this.disposed) throw new SpecError('this model has been disposed');
+  }
+
+  dispose(): void {
+    this.disposed = true;
+  }
 }
+
+/** The keys of ModelOptions (schema.ts): createModel refuses any other. */
+const MODEL_OPTIONS_SHAPE: ObjectShape = {
+  fields: { backend: 'string', device: 'any', parameters: 'any', init: 'string', seed: 'number', epsilon: 'number', gemmVariant: 'any', maxChunkRows: 'integer' },
+};
 
 export async function createModel(spec: NetworkSpec | Network, opts: ModelOptions = {}): Promise<Model> {
   const net = resolveSpec(spec);
+  checkShape(opts, MODEL_OPTIONS_SHAPE, 'options');
   const layout = paramLayout(net);
   let theta: Float64Array;
   if (opts.parameters) {

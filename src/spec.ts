@@ -5,6 +5,8 @@
 // `NetworkSpec`; `resolveSpec` validates it and returns a `Network`, the fully
 // specified, frozen description that both backends read.
 
+import { checkShape, describeValue, type ObjectShape, type Shape } from './schema.js';
+
 export const ACTIVATIONS = [
   'sigmoid',
   'tanh',
@@ -67,6 +69,32 @@ export interface CorruptionSpec {
 }
 
 export const CORRUPTIONS: readonly CorruptionSpec['kind'][] = ['mask', 'gaussian', 'salt-pepper'];
+
+/** The keys of a corruption spec and their types (schema.ts). */
+export const CORRUPTION_SHAPE = {
+  fields: { kind: 'string', level: 'number', low: 'number', high: 'number', seed: 'number' },
+  required: ['kind', 'level'],
+} as const satisfies ObjectShape;
+
+const ACTIVATION_SHAPE = { anyOf: ['string', { fields: { name: 'string', alpha: 'number' }, required: ['name'] }], describe: 'an activation name or { name, alpha }' } as const satisfies Shape;
+const HIDDEN_LAYERS = { list: 'integer' } as const satisfies Shape;
+
+/** The keys of a NetworkSpec and their types: resolveSpec refuses anything else. */
+export const NETWORK_SHAPE = {
+  fields: {
+    layers: { list: 'integer' },
+    activation: { anyOf: [...ACTIVATION_SHAPE.anyOf, { list: ACTIVATION_SHAPE }], describe: 'an activation name, { name, alpha } or a list of them' },
+    loss: 'string',
+    autoencoder: 'boolean',
+    lambda: 'number',
+    sparsity: { fields: { rho: 'number', beta: 'number', layers: HIDDEN_LAYERS }, required: ['rho', 'beta'] },
+    l1: { fields: { weight: 'number', layers: HIDDEN_LAYERS }, required: ['weight'] },
+    tied: 'boolean',
+    corruption: CORRUPTION_SHAPE,
+    contractive: { fields: { weight: 'number' }, required: ['weight'] },
+    kSparse: { fields: { k: 'integer', layers: HIDDEN_LAYERS }, required: ['k'] },
+  },
+} as const satisfies ObjectShape;
 
 export interface NetworkSpec {
   /** Units per layer, input first: [n1, n2, …, nL]. At least two entries. */
@@ -181,9 +209,11 @@ export function isNetwork(x: unknown): x is Network {
   return typeof x === 'object' && x !== null && RESOLVED.has(x);
 }
 
-export function resolveSpec(spec: NetworkSpec | Network): Network {
+/** Validates a spec; `path` names it in messages about its keys (e.g. "network"). */
+export function resolveSpec(spec: NetworkSpec | Network, path = 'network'): Network {
   if (isNetwork(spec)) return spec;
   if (!spec || typeof spec !== 'object') throw new SpecError(`network spec must be an object, got ${String(spec)}`);
+  checkShape(spec, NETWORK_SHAPE, path);
   const { layers } = spec;
   if (!Array.isArray(layers) || layers.length < 2) {
     throw new SpecError(`layers must list at least two sizes [n_in, …, n_out], got ${JSON.stringify(layers)}`);
@@ -356,6 +386,17 @@ export function matrix(rows: number, cols: number, data?: ArrayLike<number> | Fl
   return { rows, cols, data: arr };
 }
 
+/** A matrix's shape and storage: integer rows and cols, a Float64Array or Float32Array (both backends refuse anything else alike). */
+export function checkMatrix(name: string, M: Matrix): void {
+  if (!M || typeof M !== 'object') throw new SpecError(`${name} must be a matrix { rows, cols, data }, got ${describeValue(M)}`);
+  for (const k of ['rows', 'cols'] as const) {
+    if (!Number.isInteger(M[k]) || M[k] < 0) throw new SpecError(`${name}.${k} must be a non-negative integer, got ${describeValue(M[k])}`);
+  }
+  if (!(M.data instanceof Float64Array || M.data instanceof Float32Array)) {
+    throw new SpecError(`${name}.data must be a Float64Array or Float32Array (matrix(rows, cols, values) converts a plain list), got ${describeValue(M.data)}`);
+  }
+}
+
 export function assertFinite(name: string, m: Matrix): void {
   const d = m.data;
   for (let i = 0; i < d.length; i++) {
@@ -371,6 +412,8 @@ export function assertFinite(name: string, m: Matrix): void {
  * Returns the target matrix to use.
  */
 export function checkData(net: Network, X: Matrix, Y?: Matrix | null): Matrix {
+  checkMatrix('X', X);
+  if (Y) checkMatrix('Y', Y);
   const n1 = net.layers[0]!;
   const nL = net.layers[net.layers.length - 1]!;
   if (X.rows === 0) throw new SpecError('the data set is empty (0 examples)');

@@ -9,7 +9,7 @@
 
 import { activate, activationDerivative, softplus } from './activations.js';
 import { paramLayout, layerViews, storedWeights } from '../params.js';
-import { assertTrainable, checkData, SpecError, type Matrix, type Network } from '../spec.js';
+import { assertTrainable, checkData, checkMatrix, SpecError, type Matrix, type Network } from '../spec.js';
 import type { CostParts, CostReport } from '../model.js';
 
 export interface ForwardPass {
@@ -37,6 +37,7 @@ export function keepTopK(a: Float64Array, mask: Uint8Array, off: number, n: numb
 /** The X half of checkData: inference needs no targets. */
 function checkInput(net: Network, X: Matrix): void {
   const n1 = net.layers[0]!;
+  checkMatrix('X', X);
   if (X.rows === 0) throw new SpecError('the data set is empty (0 examples)');
   if (X.cols !== n1) throw new SpecError(`X has ${X.cols} features per example but the input layer has ${n1} units`);
   if (X.data.length !== X.rows * X.cols) throw new SpecError(`X says ${X.rows} × ${X.cols} but holds ${X.data.length} values`);

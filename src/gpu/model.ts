@@ -152,7 +152,7 @@ export class GpuModel implements Model {
   }
 
   private live(): void {
-    if (this.disposed) throw new Error('this model has been disposed');
+    if (this.disposed) throw new SpecError('this model has been disposed');
     this.ctx.check();
   }
 
