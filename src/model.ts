@@ -6,6 +6,7 @@ import { paramLayout, initParameters, type ParamLayout, type InitOptions } from 
 import { resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from './spec.js';
 import type { GpuModelOptions } from './gpu/model.js';
 import { checkShape, type ObjectShape } from './schema.js';
+import { checkParameterCount } from './limits.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -129,19 +130,19 @@ const MODEL_OPTIONS_SHAPE: ObjectShape = {
 export async function createModel(spec: NetworkSpec | Network, opts: ModelOptions = {}): Promise<Model> {
   const net = resolveSpec(spec);
   checkShape(opts, MODEL_OPTIONS_SHAPE, 'options');
-  const layout = paramLayout(net);
-  let theta: Float64Array;
-  if (opts.parameters) {
-    checkTheta(layout, opts.parameters);
-    theta = Float64Array.from(opts.parameters);
-  } else {
-    theta = initParameters(net, opts);
-  }
   const backend = opts.backend ?? 'webgpu';
-  if (backend === 'cpu') return new CpuModel(net, theta);
-  if (backend === 'webgpu') {
-    const { createGpuModel } = await import('./gpu/model.js');
-    return createGpuModel(net, theta, opts.device, opts);
-  }
-  throw new SpecError(`unknown backend ${JSON.stringify(backend)}; expected cpu or webgpu`);
+  if (backend !== 'cpu' && backend !== 'webgpu') throw new SpecError(`unknown backend ${JSON.stringify(backend)}; expected cpu or webgpu`);
+  // Sizes first (limits.ts): nothing of θ's size is allocated before they pass.
+  checkParameterCount(net);
+  const layout = paramLayout(net);
+  const theta = (): Float64Array => {
+    if (opts.parameters) {
+      checkTheta(layout, opts.parameters);
+      return Float64Array.from(opts.parameters);
+    }
+    return initParameters(net, opts);
+  };
+  if (backend === 'cpu') return new CpuModel(net, theta());
+  const { createGpuModel } = await import('./gpu/model.js');
+  return createGpuModel(net, theta, opts.device, opts);
 }

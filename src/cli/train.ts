@@ -44,6 +44,14 @@ const OPTIONS = {
   'checkpoint-every': 'value', json: 'flag', quiet: 'flag',
 } as const;
 
+/** Optimizer flags and the methods they apply to (any other method refuses them). */
+const FLAG_METHODS: Record<string, readonly string[]> = {
+  epochs: ['sgd', 'momentum', 'adam'],
+  'batch-size': ['sgd', 'momentum', 'adam'],
+  momentum: ['sgd', 'momentum'],
+  lr: ['gd', 'sgd', 'momentum', 'adam'],
+};
+
 /** Applies command-line overrides to a configuration. */
 function applyFlags(base: TrainConfig, a: Args): TrainConfig {
   const c: TrainConfig = structuredClone(base);
@@ -84,6 +92,12 @@ function applyFlags(base: TrainConfig, a: Args): TrainConfig {
   const opt = c.optimizer!;
   const method = a.oneOf('optimizer', METHODS);
   if (method && method !== opt.method) c.optimizer = { method } as OptimizerOptions;
+  const chosen = c.optimizer!.method;
+  for (const [flag, methods] of Object.entries(FLAG_METHODS)) {
+    if (a.has(flag) && !methods.includes(chosen)) {
+      throw new UsageError(`--${flag} does not apply to ${method ? '--optimizer' : 'optimizer.method'} ${chosen} (only to ${methods.join(', ')})`);
+    }
+  }
   const o = c.optimizer as unknown as Record<string, unknown>;
   const iterations = a.int('iterations', 1);
   if (iterations !== undefined) o[c.optimizer!.method === 'lbfgs' || c.optimizer!.method === 'cg' ? 'maxIterations' : 'iterations'] = iterations;

@@ -15,6 +15,7 @@ import { acquireDevice, type AdapterDescription, type GpuContext } from './devic
 import { COLSUM_STRIPS, derivativeNeedsZ, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
 import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
+import { checkGpuLimits } from '../limits.js';
 
 /** Slots of the scalars buffer: each holds one already-scaled part of J. */
 const SLOT = { data: 0, weightDecay: 1, sparsity: 2, l1: 3, rhoHatMean: 4, contractive: 5 } as const;
@@ -623,7 +624,14 @@ export class GpuModel implements Model {
   }
 }
 
-export async function createGpuModel(net: Network, theta: Float64Array, device?: GPUDevice, opts: GpuModelOptions = {}): Promise<GpuModel> {
+/** `theta`: θ, or a function that makes it once the device limits passed (checkGpuLimits, before any allocation). */
+export async function createGpuModel(net: Network, theta: Float64Array | (() => Float64Array), device?: GPUDevice, opts: GpuModelOptions = {}): Promise<GpuModel> {
   const ctx = await acquireDevice({ device });
-  return new GpuModel(net, ctx, theta, opts);
+  try {
+    checkGpuLimits(net, ctx.limits);
+    return new GpuModel(net, ctx, typeof theta === 'function' ? theta() : theta, opts);
+  } catch (e) {
+    ctx.destroy();
+    throw e;
+  }
 }

@@ -181,16 +181,40 @@ function readCheckpoint(dir: string): { theta: Float64Array; state: OptimizerSta
   const cp = [join(dir, 'checkpoint'), join(dir, 'checkpoint.old')].find(complete);
   if (!cp) throw new SpecError(`no checkpoint in ${join(dir, 'checkpoint')} to resume from`);
   const saved = decodeModel(new Uint8Array(readFileSync(join(cp, 'model.safetensors'))), join(cp, 'model.safetensors'));
-  const state = stateFromJSON(JSON.parse(readFileSync(join(cp, 'optimizer.json'), 'utf8')));
-  const progress = JSON.parse(readFileSync(join(cp, 'progress.json'), 'utf8')) as CheckpointProgress;
+  const state = readRunFile(join(cp, 'optimizer.json'), (j) => stateFromJSON(j as Parameters<typeof stateFromJSON>[0]));
+  const progress = readRunFile(join(cp, 'progress.json'), checkProgress);
   return { theta: saved.theta, state, progress };
+}
+
+/** Reads a JSON file of a run and checks it; every error names the file. */
+function readRunFile<T>(path: string, check: (json: unknown) => T): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new SpecError(`${path} is not valid JSON (${(e as Error).message})`);
+  }
+  try {
+    return check(json);
+  } catch (e) {
+    throw new SpecError(`${path}: ${(e as Error).message}`);
+  }
+}
+
+function checkProgress(json: unknown): CheckpointProgress {
+  const p = json as CheckpointProgress;
+  const count = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
+  if (!p || typeof p !== 'object' || !count(p.iteration) || !count(p.evaluations) || typeof p.seconds !== 'number' || !Array.isArray(p.curve) || p.curve.some((c) => !c || typeof c.x !== 'number' || typeof c.y !== 'number')) {
+    throw new SpecError('not a checkpoint progress record { curve, seconds, iteration, evaluations }');
+  }
+  return p;
 }
 
 /** Reads the configuration a run saved in its output folder (for --resume). */
 export function readRunConfig(dir: string): TrainConfig {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new SpecError(`${dir} holds no config.json: not an output folder of wgnn train`);
-  const config = checkConfig(JSON.parse(readFileSync(path, 'utf8')));
+  const config = readRunFile(path, checkConfig);
   return { ...config, output: dir };
 }
 
