@@ -31,7 +31,8 @@ Flags override the configuration.
   data:     --data mnist|fashion-mnist|natural --limit N --patches N --patch-size P
   optimizer: --optimizer ${METHODS.join('|')} --iterations N --epochs N
             --batch-size N --lr α --momentum μ
-  --checkpoint-every N write a checkpoint every N iterations (0: only at the end / Ctrl-C)
+  --checkpoint-every N write a checkpoint every N iterations and at the last planned
+                       one (0: only at the last planned iteration and on Ctrl-C)
   --json               print summary.json to stdout at the end
   --quiet              no progress output
 `;
