@@ -7,6 +7,7 @@ import { CORRUPTION_SHAPE, NETWORK_SHAPE, resolveCorruption, resolveSpec, SpecEr
 import { METHODS, type OptimizerOptions } from '../train/optimize.js';
 import { OPTIMIZER_SHAPE } from '../train/options-shape.js';
 import { checkShape, type ObjectShape, type Shape } from '../schema.js';
+import { checkParameterCount } from '../limits.js';
 import type { BackendName } from '../model.js';
 
 /** Where the examples come from. */
@@ -270,7 +271,7 @@ export function checkConfig(raw: unknown): TrainConfig {
   const pipeline = checkPipeline(c);
   if (!pipeline) {
     if (!c.network) throw new SpecError('the configuration needs "network" (layers, activation, …), or "stacked" or "selfTaught" for a pipeline');
-    resolveSpec(c.network);
+    checkParameterCount(resolveSpec(c.network));
   }
   if (c.init !== undefined && !(INITIALIZERS as readonly string[]).includes(c.init)) {
     throw new SpecError(`init ${JSON.stringify(c.init)} is not one of ${INITIALIZERS.join(', ')}`);

@@ -245,12 +245,12 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   const Y = targets(config, data);
   const m = X.rows;
   log(`${m} training examples × ${X.cols} features${data.test ? `, ${data.test.X.rows} test examples` : ''}`);
-  writeJsonAtomic(join(outputDir, 'config.json'), { ...config, output: undefined });
-
   const model: Model = await createModel(net, {
     backend: config.backend, init: config.init, seed: config.seed, device: opts.device,
     parameters: resumed?.theta,
   });
+  // Written once the model exists: a run refused for its size or data leaves no folder behind.
+  writeJsonAtomic(join(outputDir, 'config.json'), { ...config, output: undefined });
   const gpuModel = model.backend === 'webgpu' ? (model as GpuModel) : null;
   // Denoising: first-order methods see fresh noise at every evaluation (and a
   // resumed run continues the stream); L-BFGS and CG need a deterministic
