@@ -19,6 +19,7 @@ export * from './gradcheck.js';
 
 // WebGPU: device, model, objective, vector operations, kernels.
 export { acquireDevice, adapterLabel, engineLimits, WebGpuUnavailableError, DeviceLostError, GpuError, type GpuContext, type AdapterDescription, type DeviceLimits } from './gpu/device.js';
+export { engineCounters, type EngineCounters } from './gpu/counters.js';
 export { GpuModel, GpuDataset, createGpuModel, type GpuModelOptions, type EvaluateOptions } from './gpu/model.js';
 export { GpuObjective } from './gpu/objective.js';
 export { GpuVectorOps, type GpuVector } from './gpu/vectors.js';

@@ -12,7 +12,7 @@ import { assertFinite, assertTrainable, checkData, SpecError, type Matrix, type 
 import { checkLayer, checkTheta, type CostOptions, type CostParts, type CostReport, type Model } from '../model.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
 import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';
-import { COLSUM_STRIPS, derivativeNeedsZ, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
+import { COLSUM_STRIPS, derivativeNeedsZ, GEMM_VARIANTS, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
 import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
 import { checkGpuLimits } from '../limits.js';
@@ -620,12 +620,16 @@ export class GpuModel implements Model {
     this.disposed = true;
     for (const ds of [...this.plans.keys()]) this.release(ds);
     this.pool.destroy();
+    this.kernels.cache.clear();
     this.ctx.destroy();
   }
 }
 
 /** `theta`: θ, or a function that makes it once the device limits passed (checkGpuLimits, before any allocation). */
 export async function createGpuModel(net: Network, theta: Float64Array | (() => Float64Array), device?: GPUDevice, opts: GpuModelOptions = {}): Promise<GpuModel> {
+  if (opts.gemmVariant !== undefined && !Object.hasOwn(GEMM_VARIANTS, opts.gemmVariant)) {
+    throw new SpecError(`options.gemmVariant ${JSON.stringify(opts.gemmVariant)} is not one of ${Object.keys(GEMM_VARIANTS).join(', ')}`);
+  }
   const ctx = await acquireDevice({ device });
   try {
     checkGpuLimits(net, ctx.limits);
