@@ -59,7 +59,10 @@ export function nearestKey(key: string, known: readonly string[]): string | null
   let best: string | null = null;
   let bestD = Infinity;
   for (const k of known) {
-    const d = k.toLowerCase() === key.toLowerCase() ? 0.5 : editDistance(key, k);
+    const a = key.toLowerCase();
+    const b = k.toLowerCase();
+    // Same word in another case, or an abbreviation (eps → epsilon), count as close.
+    const d = a === b ? 0.5 : a.length >= 3 && (b.startsWith(a) || a.startsWith(b)) ? 1 : editDistance(key, k);
     if (d < bestD) {
       bestD = d;
       best = k;

@@ -108,8 +108,8 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors file'):
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
   for (const s of spans) {
-    if (s.begin < at) throw new FormatError(`${name}: tensor ${JSON.stringify(s.key)} (data_offsets [${s.begin}, ${s.end}]) overlaps the tensor before it`);
-    if (s.begin > at) throw new FormatError(`${name}: ${s.begin - at} bytes of the data section before tensor ${JSON.stringify(s.key)} belong to no tensor`);
+    if (s.begin < at) throw new FormatError(`${name}: tensor ${s.key} (data_offsets [${s.begin}, ${s.end}]) overlaps the tensor before it`);
+    if (s.begin > at) throw new FormatError(`${name}: ${s.begin - at} bytes of the data section before tensor ${s.key} belong to no tensor`);
     at = s.end;
   }
   if (at !== dataBytes) throw new FormatError(`${name}: ${dataBytes - at} bytes after the last tensor belong to no tensor (corrupt file)`);
