@@ -10,6 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { createModel } from '../src/model.js';
 import { engineCounters } from '../src/gpu/counters.js';
 import { matrix, SpecError } from '../src/spec.js';
+import { GpuObjective } from '../src/gpu/objective.js';
+import type { GpuModel } from '../src/gpu/model.js';
+import { optimize } from '../src/train/optimize.js';
 
 const spec = { layers: [3, 2, 3], activation: 'sigmoid' as const, autoencoder: true, sparsity: { rho: 0.1, beta: 1 } };
 const X = matrix(4, 3, Array.from({ length: 12 }, (_, i) => i / 12));
@@ -25,6 +28,13 @@ describe('engine counters', () => {
       expect(during.devices).toBe(1);
       expect(during.buffers).toBeGreaterThan(5);
       expect(during.pipelines).toBeGreaterThan(3);
+      // Plain JS arrays are refused alike on both backends (bad-inputs.test.ts has the CPU's).
+      await expect(m.cost({ rows: 4, cols: 3, data: Array.from(X.data) as never })).rejects.toThrow(/X\.data must be a Float64Array or Float32Array/);
+      await expect(m.cost({ rows: 2.5, cols: 3, data: X.data })).rejects.toThrow(/X\.rows must be a non-negative integer, got the number 2\.5/);
+      // optimize on a disposed objective says so.
+      const objective = new GpuObjective(m as GpuModel, X);
+      objective.dispose();
+      await expect(optimize(objective, { method: 'gd', iterations: 1 })).rejects.toThrow(/objective has been disposed/);
       m.dispose();
       expect(engineCounters()).toEqual({ buffers: 0, pipelines: 0, devices: 0 });
       // A disposed model says so, on every method.
