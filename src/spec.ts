@@ -294,7 +294,12 @@ export function resolveSpec(spec: NetworkSpec | Network, path = 'network'): Netw
     }
   }
 
-  const corruption = spec.corruption ? resolveCorruption(spec.corruption) : null;
+  let corruption: Network['corruption'] = null;
+  try {
+    corruption = spec.corruption ? resolveCorruption(spec.corruption) : null;
+  } catch (e) {
+    throw new SpecError(`${path}.corruption: ${(e as Error).message}`);
+  }
 
   let contractive: Network['contractive'] = null;
   if (spec.contractive) {

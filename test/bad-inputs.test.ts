@@ -185,7 +185,7 @@ const cases: Case[] = [
   { name: 'stage network.lamda', argv: cfg('stage.json'), message: /stacked\.autoencoders\[0\]\.network\.lamda is not a known key/ },
   { name: 'self-taught softmax momentum with adam', argv: cfg('selftaught.json'), message: /selfTaught\.softmax\.optimizer\.momentum does not apply to .*adam/ },
   { name: 'kSparse.k a string', argv: cfg('ksparse.json'), message: /network\.kSparse\.k must be an integer, got the string "2"/ },
-  { name: 'corruption level out of range', argv: cfg('corruption-level.json'), message: /corruption level for mask must be a probability.*got 1\.5/ },
+  { name: 'corruption level out of range', argv: cfg('corruption-level.json'), message: /network\.corruption: corruption level for mask must be a probability.*got 1\.5/ },
   { name: 'top-level typo', argv: cfg('seed-typo.json'), message: /sed is not a known key \(did you mean seed\?\)/ },
   { name: 'too large in a config', argv: cfg('huge.json'), message: /313,800,784 parameters/ },
   { name: 'csv without path', argv: cfg('csv-no-path.json'), message: /data\.path is required/ },
