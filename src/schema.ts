@@ -157,7 +157,7 @@ export function checkShape(value: unknown, shape: Shape, path: string): void {
     const tags = Object.keys(shape.variants);
     const tag = obj[shape.tag];
     if (typeof tag !== 'string' || !Object.hasOwn(shape.variants, tag)) {
-      throw new SpecError(`${join(path, shape.tag)} must be one of ${tags.join(', ')}, got ${describeValue(tag)}`);
+      throw new SpecError(`${join(path, shape.tag)} must be one of ${tags.join(', ')}, got ${typeof tag === 'string' ? JSON.stringify(tag) : describeValue(tag)}`);
     }
     const variant = shape.variants[tag]!;
     const all = new Set(tags.flatMap((t) => Object.keys(shape.variants[t]!.fields)));

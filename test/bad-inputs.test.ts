@@ -176,7 +176,7 @@ const cases: Case[] = [
   { name: 'rho "0.1"', argv: cfg('rho-string.json'), message: /network\.sparsity\.rho must be a number, got the string "0\.1"/ },
   { name: 'momentum with adam (config)', argv: cfg('momentum-adam.json'), message: /optimizer\.momentum does not apply to optimizer\.method adam/ },
   { name: 'epochs with lbfgs (config)', argv: cfg('epochs-lbfgs.json'), message: /optimizer\.epochs does not apply to optimizer\.method lbfgs/ },
-  { name: 'unknown method', argv: cfg('method.json'), message: /optimizer\.method must be one of gd, sgd, momentum, adam, lbfgs, cg, got the string "newton"/ },
+  { name: 'unknown method', argv: cfg('method.json'), message: /optimizer\.method must be one of gd, sgd, momentum, adam, lbfgs, cg, got "newton"/ },
   { name: 'idx without images', argv: cfg('idx-no-images.json'), message: /data\.images is required/ },
   { name: 'idx images a number', argv: cfg('idx-images-number.json'), message: /data\.images must be a string, got the number 3/ },
   { name: 'data.patches.sise', argv: cfg('patches.json'), message: /data\.patches\.sise is not a known key \(did you mean data\.patches\.size\?\)/ },
