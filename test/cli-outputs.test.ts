@@ -11,6 +11,11 @@ import { writeFileAtomic } from '../src/io/files.js';
 import { encodeModel } from '../src/io/model-file.js';
 import { initParameters } from '../src/params.js';
 import { resolveSpec } from '../src/spec.js';
+import { readFileSync } from 'node:fs';
+import { decodeModel } from '../src/io/model-file.js';
+import { train } from '../src/trainer/run.js';
+import { MAIN_JOB } from '../src/trainer/defaults.js';
+import type { TrainConfig } from '../src/trainer/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wgnn-outputs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,5 +54,24 @@ describe('run outputs', () => {
     expect(r.out).toMatch(/^accuracy \d+\.\d\d% \(\d \/ 3\) on idx img\.idx test examples/);
     expect(r.err).toMatch(/^wgnn: the accuracy above was not saved: cannot write .*eval\.json/);
     expect(r.code).toBe(1);
+  });
+
+  it('a Ctrl-C inside a chunked CPU evaluation goes back to the last iteration; --resume then follows the uninterrupted path bitwise', async () => {
+    // 1000 examples of a 784-5-784 autoencoder: each evaluation runs in two chunks (cpu-chunks.ts).
+    const cfg = (out: string): TrainConfig => ({ ...MAIN_JOB, name: 'chunked', network: { ...MAIN_JOB.network, layers: [784, 5, 784] }, data: { source: 'mnist', limit: 1000 }, optimizer: { method: 'lbfgs', maxIterations: 5 }, backend: 'cpu', checkpointEvery: 0, output: out });
+    const whole = await train(cfg(join(dir, 'whole')));
+    const abort = new AbortController();
+    const first = await train(cfg(join(dir, 'parts')), {
+      signal: abort.signal,
+      // Aborted on the next turn of the event loop: inside iteration 3's evaluations, between two chunks.
+      onProgress: (p) => void (p.iteration === 2 && setImmediate(() => abort.abort())),
+    });
+    expect(first.summary.stopReason).toBe('interrupted');
+    expect(first.summary.iterations).toBe(2);
+    const resumed = await train(cfg(join(dir, 'parts')), { resume: true });
+    expect(resumed.summary.iterations).toBe(whole.summary.iterations);
+    expect(resumed.summary.finalCost).toBe(whole.summary.finalCost);
+    const theta = (run: string): number[] => Array.from(decodeModel(new Uint8Array(readFileSync(join(dir, run, 'model.safetensors')))).theta);
+    expect(theta('parts')).toEqual(theta('whole'));
   });
 });
