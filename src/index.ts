@@ -24,6 +24,7 @@ export * from './gradcheck.js';
 export { acquireDevice, adapterLabel, engineLimits, WebGpuUnavailableError, DeviceLostError, GpuError, type GpuContext, type AdapterDescription, type DeviceLimits } from './gpu/device.js';
 export { GpuModel, createGpuModel, type GpuModelOptions, type EvaluateOptions } from './gpu/model.js';
 export { GpuDataset } from './gpu/dataset.js';
+export { engineCounters, type EngineCounters } from './gpu/counters.js';
 export { GpuObjective } from './gpu/objective.js';
 export { GpuVectorOps, type GpuVector } from './gpu/vectors.js';
 export { GEMM_VARIANT_NAMES, type GemmVariant } from './gpu/kernels.js';

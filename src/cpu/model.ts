@@ -3,7 +3,7 @@
 
 import { cpuCost, cpuForward } from './network.js';
 import { paramLayout, type ParamLayout } from '../params.js';
-import type { Network } from '../spec.js';
+import { SpecError, type Network } from '../spec.js';
 import type { Matrix } from '../matrix.js';
 import { checkLayer, checkTheta, type CostOptions, type CostReport, type Model } from '../model-contract.js';
 
@@ -11,6 +11,7 @@ export class CpuModel implements Model {
   readonly backend = 'cpu' as const;
   readonly layout: ParamLayout;
   private theta: Float64Array;
+  private disposed = false;
 
   constructor(readonly network: Network, theta: Float64Array) {
     this.layout = paramLayout(network);
@@ -18,15 +19,18 @@ export class CpuModel implements Model {
   }
 
   setParameters(theta: ArrayLike<number>): void {
+    this.live();
     checkTheta(this.layout, theta);
     this.theta = Float64Array.from(theta);
   }
 
   async readParameters(): Promise<Float64Array> {
+    this.live();
     return this.theta.slice();
   }
 
   async cost(X: Matrix, Y?: Matrix, opts: CostOptions = {}): Promise<CostReport> {
+    this.live();
     return cpuCost(this.network, this.theta, X, Y, { gradient: opts.gradient ?? true });
   }
 
@@ -35,10 +39,17 @@ export class CpuModel implements Model {
   }
 
   async encode(X: Matrix, layer = 2): Promise<Matrix> {
+    this.live();
     checkLayer(this.network, layer);
     const { A } = cpuForward(this.network, this.theta, X);
     return { rows: X.rows, cols: this.network.layers[layer - 1]!, data: A[layer - 2]! };
   }
 
-  dispose(): void {}
+  private live(): void {
+    if (this.disposed) throw new SpecError('this model has been disposed');
+  }
+
+  dispose(): void {
+    this.disposed = true;
+  }
 }

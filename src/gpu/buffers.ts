@@ -1,4 +1,5 @@
 // GPU buffers: a size-bucketed pool that counts what it holds, and readback.
+import { countEngine } from './counters.js';
 
 export interface PoolStats {
   /** Buffers handed out and not yet released. */
@@ -27,7 +28,11 @@ export class BufferPool {
     }
     const key = `${size}:${usage}`;
     const list = this.free.get(key);
-    const buf = list?.pop() ?? this.device.createBuffer({ size, usage, label });
+    let buf = list?.pop();
+    if (!buf) {
+      buf = this.device.createBuffer({ size, usage, label });
+      countEngine('buffers', 1);
+    }
     this.sizes.set(buf, size);
     this.liveBytes += size;
     return buf;
@@ -54,6 +59,7 @@ export class BufferPool {
   destroy(): void {
     for (const b of this.sizes.keys()) b.destroy();
     for (const l of this.free.values()) for (const b of l) b.destroy();
+    countEngine('buffers', -(this.sizes.size + this.stats().pooled));
     this.sizes.clear();
     this.free.clear();
     this.liveBytes = 0;

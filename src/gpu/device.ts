@@ -1,5 +1,6 @@
 // Getting a GPUDevice in the browser (navigator.gpu) and in Node (Dawn, through
 // the `webgpu` package), or wrapping one the caller already owns.
+import { countEngine } from './counters.js';
 
 export class WebGpuUnavailableError extends Error {
   override name = 'WebGpuUnavailableError';
@@ -193,9 +194,16 @@ function wrapDevice(device: GPUDevice, info: GPUAdapterInfo | undefined, owned: 
       }
     },
     destroy() {
-      if (owned) device.destroy();
+      if (!owned || destroyed) return;
+      destroyed = true;
+      if (onError) device.removeEventListener('uncapturederror', onError);
+      device.destroy();
+      countEngine('devices', -1);
     },
   };
+  let destroyed = false;
+  let onError: ((ev: Event) => void) | null = null;
+  if (owned) countEngine('devices', 1);
   device.lost.then((info) => {
     // A destroy() we asked for is not an error worth reporting later.
     ctx.lost = new DeviceLostError(info.reason ?? 'unknown', `WebGPU device lost (${info.reason}): ${info.message}`);
@@ -204,10 +212,11 @@ function wrapDevice(device: GPUDevice, info: GPUAdapterInfo | undefined, owned: 
   // it at the next check(). A caller's device also carries the app's own work,
   // whose errors are the app's to handle (its own 'uncapturederror' listener).
   if (owned) {
-    device.addEventListener('uncapturederror', (ev) => {
+    onError = (ev) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
       pending ??= new GpuError(`WebGPU error: ${err.message}`);
-    });
+    };
+    device.addEventListener('uncapturederror', onError);
   }
   return ctx;
 }

@@ -10,7 +10,8 @@ import { type Matrix } from '../matrix.js';
 import { checkLayer, checkTheta, type CostOptions, type CostParts, type CostReport, type Model } from '../model-contract.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
 import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';
-import { COLSUM_STRIPS, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
+import { COLSUM_STRIPS, GEMM_VARIANTS, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
+import { checkGpuLimits } from '../limits.js';
 import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
 import { buildPlan, columnMeans, planDispatches, SLOT, SLOTS, type Plan, type PlanContext } from './plan.js';
@@ -109,7 +110,7 @@ export class GpuModel implements Model {
   }
 
   private live(): void {
-    if (this.disposed) throw new Error('this model has been disposed');
+    if (this.disposed) throw new SpecError('this model has been disposed');
     this.ctx.check();
   }
 
@@ -324,11 +325,22 @@ export class GpuModel implements Model {
     this.disposed = true;
     for (const ds of [...this.plans.keys()]) this.release(ds);
     this.pool.destroy();
+    this.kernels.cache.clear();
     this.ctx.destroy();
   }
 }
 
-export async function createGpuModel(net: Network, theta: Float64Array, device?: GPUDevice, opts: GpuModelOptions = {}): Promise<GpuModel> {
+/** `theta`: θ, or a function that makes it once the device limits passed (checkGpuLimits, before any allocation). */
+export async function createGpuModel(net: Network, theta: Float64Array | (() => Float64Array), device?: GPUDevice, opts: GpuModelOptions = {}): Promise<GpuModel> {
+  if (opts.gemmVariant !== undefined && !Object.hasOwn(GEMM_VARIANTS, opts.gemmVariant)) {
+    throw new SpecError(`options.gemmVariant ${JSON.stringify(opts.gemmVariant)} is not one of ${Object.keys(GEMM_VARIANTS).join(', ')}`);
+  }
   const ctx = await acquireDevice({ device });
-  return new GpuModel(net, ctx, theta, opts);
+  try {
+    checkGpuLimits(net, ctx.limits);
+    return new GpuModel(net, ctx, typeof theta === 'function' ? theta() : theta, opts);
+  } catch (e) {
+    ctx.destroy();
+    throw e;
+  }
 }

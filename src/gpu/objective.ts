@@ -106,6 +106,7 @@ export class GpuObjective implements Objective<GpuVector> {
   }
 
   async evaluate(opts: { batch?: BatchRange; cost?: boolean } = {}): Promise<number | null> {
+    if (this.disposed) throw new SpecError('this objective has been disposed');
     const wantCost = opts.cost ?? true;
     const pending = await this.ops.drain();
     const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order);
@@ -122,8 +123,13 @@ export class GpuObjective implements Objective<GpuVector> {
     return r.cost;
   }
 
+  /** True after dispose(): `optimize` and `evaluate` refuse it. */
+  disposed = false;
+
   /** Frees the data, batches and optimizer vectors (not the model). */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const g of this.gathers.values()) this.model.kernels.release(g);
     this.gathers.clear();
     for (const ds of this.batches.values()) this.model.release(ds);

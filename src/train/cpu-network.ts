@@ -9,6 +9,7 @@ import { corruptMatrix, evaluationSeed } from '../noise.js';
 import { SpecError, type Network } from '../spec.js';
 import { type Matrix } from '../matrix.js';
 import { cpuObjective, type CpuObjective } from './cpu-vectors.js';
+import { chunkedCpuCost } from './cpu-chunks.js';
 import type { ObjectiveReport } from './types.js';
 
 /** Rows order[start … start+count) of `M` as a new count × cols matrix. */
@@ -29,7 +30,19 @@ export function gatherRows(M: Matrix, order: Uint32Array, start: number, count: 
  * sub-matrix and evaluates cpuCost on it, so the cost, the gradient and the
  * sparsity estimate ρ̂ are those of the batch alone.
  */
-export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: Matrix, Y?: Matrix | null, opts: { rhoHatDecay?: number; presentationsBefore?: number; noise?: 'fresh' | 'fixed' } = {}): CpuObjective {
+export function cpuNetworkObjective(
+  net: Network,
+  theta0: ArrayLike<number>,
+  X: Matrix,
+  Y?: Matrix | null,
+  opts: {
+    rhoHatDecay?: number;
+    presentationsBefore?: number;
+    noise?: 'fresh' | 'fixed';
+    /** Checked between chunks of an evaluation (cpu-chunks.ts): true stops it with EvaluationInterrupted. */
+    stop?: () => boolean;
+  } = {},
+): CpuObjective {
   if (!net.autoencoder && !Y) throw new SpecError('targets Y are required for a network that is not an autoencoder');
   const target = net.autoencoder ? undefined : (Y ?? undefined);
   let last: ObjectiveReport | null = null;
@@ -44,12 +57,13 @@ export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: 
   // GPU's), or, with noise 'fixed' (L-BFGS, CG), once for the whole run.
   let presentations = opts.presentationsBefore ?? 0;
   const objective = cpuObjective(
-    (theta, batch, order) => {
+    async (theta, batch, order) => {
       const Xb = batch ? gatherRows(X, order, batch.start, batch.count) : X;
       const Yb = batch ? target && gatherRows(target, order, batch.start, batch.count) : target;
       const c = net.corruption;
       const input = c ? { rows: Xb.rows, cols: Xb.cols, data: corruptMatrix(Xb, c, evaluationSeed(c.seed, opts.noise === 'fixed' ? 0 : presentations++)) } : undefined;
-      const r = cpuCost(net, theta, Xb, Yb, { gradient: true, input, rhoHatEstimate: batch && decay > 0 ? runningEstimate : undefined });
+      // Chunked (yielding to the event loop between chunks) unless a running ρ̂ ties the batch together.
+      const r = batch && decay > 0 ? cpuCost(net, theta, Xb, Yb, { gradient: true, input, rhoHatEstimate: runningEstimate }) : await chunkedCpuCost(net, theta, Xb, Yb, { input, stop: opts.stop });
       const h = r.rhoHat[0];
       last = { parts: r.parts, rhoHatMean: h ? h.reduce((a, b) => a + b, 0) / h.length : null };
       return { cost: r.cost, grad: r.grad! };

@@ -80,7 +80,7 @@ export type CpuCostFunction = (
   theta: Float64Array,
   batch: BatchRange | null,
   order: Uint32Array,
-) => { cost: number; grad: ArrayLike<number> };
+) => { cost: number; grad: ArrayLike<number> } | Promise<{ cost: number; grad: ArrayLike<number> }>;
 
 /** A CPU objective; `order` is the current example order (identity until the first shuffle). */
 export interface CpuObjective extends Objective<Float64Array> {
@@ -117,7 +117,7 @@ export function cpuObjective(f: CpuCostFunction, theta0: ArrayLike<number>, exam
           throw new SpecError(`batch [${start}, ${start + count}) lies outside the ${examples} examples`);
         }
       }
-      const r = f(theta, batch, order);
+      const r = await f(theta, batch, order);
       checkLength(n, r.grad, 'gradient');
       grad.set(r.grad);
       return (opts.cost ?? true) ? r.cost : null;

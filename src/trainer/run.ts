@@ -14,21 +14,22 @@
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createModel } from '../model.js';
-import type { Model } from '../model-contract.js';
+import type { CostReport, Model } from '../model-contract.js';
 import { resolveSpec, SpecError } from '../spec.js';
 import { type Matrix } from '../matrix.js';
 import { oneHot } from '../data/labels.js';
 import { corruptMatrix } from '../noise.js';
 import { accuracy, confusionMatrix } from '../metrics.js';
 import { encodeModel, decodeModel, modelJson } from '../io/model-file.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { reconstructionGrid, upscale } from '../viz/tiles.js';
 import { lossCurveSvg } from '../viz/curve.js';
 import { encodePng } from '../viz/png-node.js';
 import { optimize, usesLineSearch, type OptimizerOptions } from '../train/optimize.js';
 import { cpuNetworkObjective } from '../train/cpu-network.js';
 import { stateFromJSON, stateToJSON } from '../train/state.js';
-import type { IterationInfo, Objective, OptimizeResult, OptimizerState } from '../train/types.js';
+import { chunkRows, EvaluationInterrupted } from '../train/cpu-chunks.js';
+import type { IterationInfo, Objective, ObjectiveReport, OptimizeResult, OptimizerState } from '../train/types.js';
 import { adapterLabel } from '../gpu/device.js';
 import type { GpuModel } from '../gpu/model.js';
 import { checkConfig, type TrainConfig } from './config.js';
@@ -36,6 +37,16 @@ import { loadTrainingData, type TrainingData } from './data.js';
 import { examplesPerEvaluation, featuresPng, plannedIterations, type OptimizationSummary, type Progress, type StageSummary, type TrainOptions, type TrainSummary } from './stage.js';
 
 export { examplesPerEvaluation, featuresPng, plannedIterations, type OptimizationSummary, type Progress, type StageSummary, type TrainOptions, type TrainSummary };
+
+/** The state at the end of a completed iteration, kept on the CPU backend for a Ctrl-C inside the next evaluation. */
+interface Snapshot {
+  state: OptimizerState;
+  theta: Float64Array;
+  iteration: number;
+  evaluations: number;
+  cost: number | null;
+  report: ObjectiveReport | null;
+}
 
 interface CheckpointProgress {
   curve: { x: number; y: number }[];
@@ -72,13 +83,18 @@ function writeCheckpoint(dir: string, model: Uint8Array, state: OptimizerState, 
   const final = join(dir, 'checkpoint');
   const old = join(dir, 'checkpoint.old');
   rmSync(tmp, { recursive: true, force: true });
-  writeFileAtomic(join(tmp, 'model.safetensors'), model);
-  writeJsonAtomic(join(tmp, 'optimizer.json'), stateToJSON(state));
-  writeJsonAtomic(join(tmp, 'progress.json'), progress);
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(final)) renameSync(final, old);
-  renameSync(tmp, final);
-  rmSync(old, { recursive: true, force: true });
+  try {
+    writeFileAtomic(join(tmp, 'model.safetensors'), model);
+    writeJsonAtomic(join(tmp, 'optimizer.json'), stateToJSON(state));
+    writeJsonAtomic(join(tmp, 'progress.json'), progress);
+    rmSync(old, { recursive: true, force: true });
+    if (existsSync(final)) renameSync(final, old);
+    renameSync(tmp, final);
+    rmSync(old, { recursive: true, force: true });
+  } finally {
+    // A failed write leaves no checkpoint.tmp behind (the old checkpoint, if any, stays).
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 function readCheckpoint(dir: string): { theta: Float64Array; state: OptimizerState; progress: CheckpointProgress } {
@@ -87,16 +103,31 @@ function readCheckpoint(dir: string): { theta: Float64Array; state: OptimizerSta
   const cp = [join(dir, 'checkpoint'), join(dir, 'checkpoint.old')].find(complete);
   if (!cp) throw new SpecError(`no checkpoint in ${join(dir, 'checkpoint')} to resume from`);
   const saved = decodeModel(new Uint8Array(readFileSync(join(cp, 'model.safetensors'))), join(cp, 'model.safetensors'));
-  const state = stateFromJSON(JSON.parse(readFileSync(join(cp, 'optimizer.json'), 'utf8')));
-  const progress = JSON.parse(readFileSync(join(cp, 'progress.json'), 'utf8')) as CheckpointProgress;
+  const state = readJsonFile(join(cp, 'optimizer.json'), (j) => stateFromJSON(j as Parameters<typeof stateFromJSON>[0]));
+  const progress = readJsonFile(join(cp, 'progress.json'), checkProgress);
   return { theta: saved.theta, state, progress };
+}
+
+function checkProgress(json: unknown): CheckpointProgress {
+  const p = json as CheckpointProgress;
+  const count = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
+  if (!p || typeof p !== 'object' || !count(p.iteration) || !count(p.evaluations) || typeof p.seconds !== 'number' || !Array.isArray(p.curve) || p.curve.some((c) => !c || typeof c.x !== 'number' || typeof c.y !== 'number')) {
+    throw new SpecError('not a checkpoint progress record { curve, seconds, iteration, evaluations }');
+  }
+  return p;
+}
+
+function lastKnownCost(s: Snapshot | null, report: ObjectiveReport | null, curve: { y: number }[]): Pick<CostReport, 'cost' | 'parts' | 'rhoHat'> {
+  const r = s?.report ?? report;
+  const parts = r?.parts ?? { data: NaN, weightDecay: NaN, sparsity: NaN, l1: 0, contractive: 0 };
+  return { cost: s?.cost ?? curve.at(-1)?.y ?? NaN, parts, rhoHat: [] };
 }
 
 /** Reads the configuration a run saved in its output folder (for --resume). */
 export function readRunConfig(dir: string): TrainConfig {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new SpecError(`${dir} holds no config.json: not an output folder of wgnn train`);
-  const config = checkConfig(JSON.parse(readFileSync(path, 'utf8')));
+  const config = readJsonFile(path, checkConfig);
   return { ...config, output: dir };
 }
 
@@ -120,12 +151,12 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   const Y = targets(config, data);
   const m = X.rows;
   log(`${m} training examples × ${X.cols} features${data.test ? `, ${data.test.X.rows} test examples` : ''}`);
-  writeJsonAtomic(join(outputDir, 'config.json'), { ...config, output: undefined });
-
   const model: Model = await createModel(net, {
     backend: config.backend, init: config.init, seed: config.seed, device: opts.device,
     parameters: resumed?.theta,
   });
+  // Written once the model exists: a run refused for its size or data leaves no folder behind.
+  writeJsonAtomic(join(outputDir, 'config.json'), { ...config, output: undefined });
   const gpuModel = model.backend === 'webgpu' ? (model as GpuModel) : null;
   // Denoising: first-order methods see fresh noise at every evaluation (and a
   // resumed run continues the stream); L-BFGS and CG need a deterministic
@@ -134,13 +165,17 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   const presentationsBefore = resumed?.progress.evaluations ?? 0;
   let objective: Objective<unknown>;
   let disposeObjective = (): void => {};
+  // CPU backend: an evaluation over more than one chunk of examples (cpu-chunks.ts) stops between
+  // chunks on Ctrl-C; the run then goes back to a snapshot of the last completed iteration.
+  const midEvaluationStop = !gpuModel && examplesPerEvaluation(optimizer, m) > chunkRows(net);
+  let snapshot: Snapshot | null = null;
   if (gpuModel) {
     const { GpuObjective } = await import('../gpu/objective.js');
     const o = new GpuObjective(gpuModel, X, Y, { rhoHatDecay: config.rhoHatDecay, presentationsBefore, noise });
     objective = o as Objective<unknown>;
     disposeObjective = () => o.dispose();
   } else {
-    objective = cpuNetworkObjective(net, await model.readParameters(), X, Y, { rhoHatDecay: config.rhoHatDecay, presentationsBefore, noise }) as Objective<unknown>;
+    objective = cpuNetworkObjective(net, await model.readParameters(), X, Y, { rhoHatDecay: config.rhoHatDecay, presentationsBefore, noise, stop: () => !!opts.signal?.aborted && snapshot !== null }) as Objective<unknown>;
   }
 
   const total = plannedIterations(optimizer, m);
@@ -155,12 +190,14 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   const evalsAtStart = resumed?.progress.evaluations ?? 0;
   const iterAtStart = resumed?.progress.iteration ?? 0;
 
+  const saveCheckpoint = (state: OptimizerState, theta: Float64Array, iteration: number, evaluations: number): void => {
+    writeCheckpoint(outputDir, encodeModel(net, theta, data.preprocessing, 'F64'), state, { curve, seconds: elapsed(), iteration, evaluations });
+    log(`checkpoint at iteration ${iteration} → ${join(outputDir, 'checkpoint')}`);
+  };
   const checkpoint = async (info: IterationInfo): Promise<void> => {
     if (!info.checkpoint) return;
     const state = await info.checkpoint();
-    const theta = await objective.ops.read(objective.theta);
-    writeCheckpoint(outputDir, encodeModel(net, theta, data.preprocessing, 'F64'), state, { curve, seconds: elapsed(), iteration: info.iteration, evaluations: info.evaluations });
-    log(`checkpoint at iteration ${info.iteration} → ${join(outputDir, 'checkpoint')}`);
+    saveCheckpoint(state, await objective.ops.read(objective.theta), info.iteration, info.evaluations);
   };
 
   const options = {
@@ -181,7 +218,13 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
         await checkpoint(info);
         return false;
       }
-      if (config.checkpointEvery && info.iteration % config.checkpointEvery === 0) await checkpoint(info);
+      // Every N iterations, and at the last planned one (also with checkpointEvery 0).
+      const due = (config.checkpointEvery && info.iteration % config.checkpointEvery === 0) || info.iteration === total;
+      if (midEvaluationStop && info.checkpoint) {
+        const s: Snapshot = { state: await info.checkpoint(), theta: (await objective.ops.read(objective.theta)) as Float64Array, iteration: info.iteration, evaluations: info.evaluations, cost: info.cost, report: objective.lastReport ?? null };
+        snapshot = s;
+        if (due) saveCheckpoint(s.state, s.theta, s.iteration, s.evaluations);
+      } else if (due) await checkpoint(info);
       return true;
     },
   } as OptimizerOptions;
@@ -189,6 +232,14 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   let result: OptimizeResult;
   try {
     result = await optimize(objective, options);
+  } catch (e) {
+    // CPU backend, Ctrl-C inside a long evaluation: back to the last completed iteration.
+    if (!(e instanceof EvaluationInterrupted) || !snapshot) throw e;
+    const s = snapshot as Snapshot;
+    saveCheckpoint(s.state, s.theta, s.iteration, s.evaluations);
+    (objective.theta as Float64Array).set(s.theta);
+    interrupted = true;
+    result = { iterations: s.iteration, evaluations: s.evaluations, cost: s.cost, reason: 'callback' };
   } finally {
     // θ lives in the objective on the CPU backend; hand it to the model for the evaluation below.
     if (!gpuModel) model.setParameters(await objective.ops.read(objective.theta));
@@ -197,7 +248,11 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   const trainSeconds = elapsed();
 
   const theta = await model.readParameters();
-  const final = await model.cost(X, Y, { gradient: false });
+  // Interrupted on the CPU backend: no full-data evaluations after the checkpoint (they take as long
+  // as a training iteration); the summary gives the last cost computed and omits test figures.
+  const quick = interrupted && !gpuModel;
+  if (quick) log('interrupted: skipping the full-data evaluations (final cost is the last one computed)');
+  const final: Pick<CostReport, 'cost' | 'parts' | 'rhoHat'> = quick ? lastKnownCost(snapshot, objective.lastReport ?? null, curve) : await model.cost(X, Y, { gradient: false });
   const hidden = final.rhoHat[0];
   const summary: TrainSummary = {
     finalCost: final.cost,
@@ -215,7 +270,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
     config: { ...config, output: undefined },
     date: new Date().toISOString(),
   };
-  if (net.activations[net.activations.length - 1]!.name === 'softmax' && data.train.labels) {
+  if (!quick && net.activations[net.activations.length - 1]!.name === 'softmax' && data.train.labels) {
     summary.trainAccuracy = accuracy(await model.predict(X), data.train.labels);
     if (data.test?.labels) {
       const pred = await model.predict(data.test.X);
@@ -229,7 +284,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   writeJsonAtomic(join(outputDir, 'model.json'), modelJson(net, data.preprocessing));
   if (data.image) {
     writeFileAtomic(join(outputDir, 'features.png'), featuresPng(net, theta, data.image.width));
-    if (net.autoencoder) {
+    if (net.autoencoder && !quick) {
       const sample = firstRows(data.test?.X ?? X, 20);
       const rec = await model.predict(sample);
       writeFileAtomic(join(outputDir, 'reconstructions.png'), encodePng(upscale(reconstructionGrid(sample, rec, data.image.width, data.image.height), 2)));
