@@ -69,6 +69,8 @@ let heldOutData: number | null = null;
 let tiles: Extract<TrainerEvent, { type: 'tiles' }> | null = null;
 let hoverUnit: number | null = null;
 let diverged: { step: number; what: string; value: number } | null = null;
+/** The status says "fix the marked settings" (a build was asked for with invalid values) until a valid change. */
+let invalidShown = false;
 const chart = new CostChart();
 
 // Redraws happen at most once per animation frame, whatever the rate of readings.
@@ -94,7 +96,7 @@ function showProgress(): void {
   if (!built) return;
   statusEl.dataset.step = String(step);
   statusEl.dataset.rate = String(stepsPerSecond);
-  if (state === 'diverged' || statusEl.dataset.state === 'invalid') return;
+  if (state === 'diverged' || invalidShown) return;
   const c = built.controls;
   const j = lastCost !== null ? `J = ${lastCost.toPrecision(4)} per example (training batch)` : 'J = … (read every few steps)';
   const words = state === 'running' ? 'Training' : state === 'paused' ? 'Paused' : 'Ready';
@@ -266,9 +268,11 @@ function build(loaded?: { network: Network; theta: Float64Array; steps: number; 
 async function buildNow(loaded?: { network: Network; theta: Float64Array; steps: number; name: string }): Promise<void> {
   const c = readControls();
   if (validate(c).size > 0 && !loaded) {
+    invalidShown = true;
     setStatus('invalid', 'Fix the settings marked in red first.');
     return;
   }
+  invalidShown = false;
   setStatus('loading', 'Preparing the data…');
   const side = loaded ? Math.round(Math.sqrt(loaded.network.layers[0]!)) : undefined;
   if (loaded && side! * side! !== loaded.network.layers[0]) throw new Error(`The model's ${loaded.network.layers[0]} inputs are not a square image.`);
@@ -325,11 +329,11 @@ async function applyControl(id: string): Promise<void> {
   updateEnabled(c, naturalOk);
   const bad = validate(c);
   writeUrl({ gemm });
-  if (bad.size > 0) {
-    statusEl.dataset.state = 'invalid';
-    return;
+  if (bad.size > 0) return;
+  if (invalidShown) {
+    invalidShown = false;
+    redraw('status');
   }
-  if (statusEl.dataset.state === 'invalid') redraw('status');
   if (!built) return build();
   const fresh = step === built.startStep && state === 'idle';
   const archChanged = ['data', 'patch', 'whiten', 'hidden', 'activation', 'tied'].some((k) => String(readValue(k, c)) !== String(readValue(k, built!.controls)));
@@ -444,10 +448,7 @@ function wire(): void {
   for (const d of CONTROLS) {
     const el = $(d.id);
     // Typed values are checked as they are typed; applied when the control commits (change).
-    el.addEventListener('input', () => {
-      const bad = validate(readControls());
-      if (bad.size > 0) statusEl.dataset.state = 'invalid';
-    });
+    el.addEventListener('input', () => validate(readControls()));
     el.addEventListener('change', guard(() => applyControl(d.id)));
   }
   const drop = $('drop');

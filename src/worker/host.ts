@@ -63,6 +63,8 @@ interface Session {
   encodings: { step: number; H: Matrix } | null;
   lastDraw: number;
   lastPictures: number;
+  /** How long the last held-out pictures took (ms). */
+  picturesMs: number;
   rate: { times: number[]; steps: number[] };
 }
 
@@ -185,6 +187,7 @@ export class TrainerHost {
       encodings: null,
       lastDraw: 0,
       lastPictures: 0,
+      picturesMs: 0,
       rate: { times: [], steps: [] },
     };
     this.session = s;
@@ -369,10 +372,13 @@ export class TrainerHost {
       s.lastDraw = now;
     }
     this.progress(reading);
-    if (stepping || now - s.lastPictures > s.settings.heldOutEveryMs) {
-      s.lastPictures = now;
+    // The held-out pictures take at most about a tenth of the time (they cost several steps' work).
+    if (stepping || now - s.lastPictures > Math.max(s.settings.heldOutEveryMs, 9 * s.picturesMs)) {
       await s.objective.ops.flush();
+      const t0 = performance.now();
       const bad = await this.pictures(s);
+      s.lastPictures = performance.now();
+      s.picturesMs = s.lastPictures - t0;
       if (bad) return this.diverged(s, bad.what, bad.value, null);
     }
     await macrotask();
