@@ -258,22 +258,32 @@ function putRow(g: CanvasRenderingContext2D, m: Matrix, row: number, side: numbe
   g.drawImage(tmp, x, y, size, size);
 }
 
-/** Rows of labeled images: the clean inputs, what the network saw (when corrupted) and the reconstructions. */
+/**
+ * Rows of labeled images: the clean inputs, what the network saw (when corrupted)
+ * and the reconstructions. Examples that do not fit one line wrap into blocks.
+ */
 export function drawReconstructions(cv: HTMLCanvasElement, rows: { label: string; m: Matrix }[], side: number, range: [number, number]): void {
   const W = availableWidth(cv);
   const n = rows[0]?.m.rows ?? 0;
   const labelW = 86;
   const gap = 3;
-  const size = Math.max(side, Math.min(side * 3, Math.floor((W - labelW - gap * n) / Math.max(1, n))));
-  const H = rows.length * (size + gap) + gap;
+  const fit = Math.max(1, Math.min(n, Math.floor((W - labelW) / (side + gap))));
+  const blocks = Math.ceil(n / fit);
+  // Balanced blocks (5 + 5 rather than 8 + 2).
+  const perLine = Math.ceil(n / blocks);
+  const size = Math.max(8, Math.min(side * 3, Math.floor((W - labelW) / perLine) - gap));
+  const blockH = rows.length * (size + gap) + gap;
+  const H = blocks * blockH + (blocks - 1) * 6;
   const g = fitCanvas(cv, W, H);
   g.font = '11px system-ui, sans-serif';
   g.fillStyle = '#333';
-  rows.forEach((r, i) => {
-    const y = gap + i * (size + gap);
-    g.fillText(r.label, 2, y + size / 2 + 4);
-    for (let k = 0; k < n; k++) putRow(g, r.m, k, side, labelW + k * (size + gap), y, size, range[0], range[1]);
-  });
+  for (let bl = 0; bl < blocks; bl++) {
+    rows.forEach((r, i) => {
+      const y = bl * (blockH + 6) + gap + i * (size + gap);
+      g.fillText(r.label, 2, y + size / 2 + 4);
+      for (let k = bl * perLine; k < Math.min(n, (bl + 1) * perLine); k++) putRow(g, r.m, k, side, labelW + (k - bl * perLine) * (size + gap), y, size, range[0], range[1]);
+    });
+  }
 }
 
 /** The held-out inputs (rows of `heldOut`) that excite one unit most, in one line. */

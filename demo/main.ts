@@ -201,7 +201,8 @@ function sizeFeatures(): void {
   if (!tiles) return;
   const avail = availableWidth(cv, 560);
   const zoom = Math.min(10, avail / tiles.width);
-  const z = zoom >= 1 ? Math.floor(zoom) : zoom;
+  // Whole screen pixels per weight when there is room; below 2×, fill the width.
+  const z = zoom >= 2 ? Math.floor(zoom) : zoom;
   cv.style.width = `${Math.floor(tiles.width * z)}px`;
   cv.style.height = `${Math.floor(tiles.height * z)}px`;
 }
@@ -302,7 +303,7 @@ async function buildNow(loaded?: { network: Network; theta: Float64Array; steps:
   stepsPerSecond = 0;
   hoverUnit = null;
   $('top-inputs').hidden = true;
-  $('unit-info').textContent = 'Point at a tile to see the held-out inputs that excite that unit most.';
+  $('unit-info').textContent = 'Point at (or tap) a tile to see the held-out inputs that excite that unit most.';
   chart.clear(startStep);
   statusEl.dataset.cost = '';
   statusEl.dataset.lr = String(c.lr);

@@ -166,6 +166,7 @@ describe('browser demo', () => {
       await page.mouse.move(box.x + box.width * 0.1, box.y + box.height * 0.1);
       await page.waitForFunction(() => !(document.getElementById('top-inputs') as HTMLElement).hidden, { timeout: 20_000 });
       expect(await page.$eval('#unit-info', (e) => e.textContent ?? '')).toMatch(/Unit 1 \(ρ̂ = [\d.]+\): the held-out inputs that excite it most/);
+      await page.evaluate(() => window.scrollTo(0, 0));
       writeFileSync(join(OUT, 'browser-demo-1440x900.png'), Buffer.from(await page.screenshot({ type: 'png' })));
       writeFileSync(join(OUT, 'browser-demo-1440x900-full.png'), Buffer.from(await page.screenshot({ type: 'png', fullPage: true })));
 
@@ -322,6 +323,8 @@ describe('browser demo', () => {
       // Canvases are drawn for the screen's pixel density.
       const chart = await page.$eval('#cost-chart', (c) => ({ w: (c as HTMLCanvasElement).width, css: c.getBoundingClientRect().width }));
       expect(chart.w).toBe(Math.round(chart.css * 2));
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await sleep(300);
       writeFileSync(join(OUT, 'browser-demo-390x844.png'), Buffer.from(await page.screenshot({ type: 'png' })));
       writeFileSync(join(OUT, 'browser-demo-390x844-full.png'), Buffer.from(await page.screenshot({ type: 'png', fullPage: true })));
       // Scrolled down to the controls, the status bar stays in view.
