@@ -181,10 +181,10 @@ export function addTooltips(): void {
   }
 }
 
-/** Reads the URL: the data source's preset first, then every control named in the query. */
-export function readUrl(search: string): { gemm: string | null } {
+/** Reads the URL: the data source's preset first, then every control named in the query (`data` overrides the query's source). */
+export function readUrl(search: string, dataOverride?: string): { gemm: string | null } {
   const q = new URLSearchParams(search);
-  const data = q.get('data');
+  const data = dataOverride ?? q.get('data');
   if (data && data in PRESETS) {
     setValue('data', data);
     applyPreset(data);

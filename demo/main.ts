@@ -509,10 +509,8 @@ async function main(): Promise<void> {
   ({ gemm } = readUrl(location.search));
   naturalOk = await naturalAvailable();
   const fellBack = readControls().data === 'natural' && !naturalOk;
-  if (fellBack) {
-    setValue('data', 'mnist');
-    applyPreset('mnist');
-  }
+  // Without the photographs: the digits, with the digits' presets and the rest of the URL's settings.
+  if (fellBack) readUrl(location.search, 'mnist');
   updateEnabled(readControls(), naturalOk);
   validate(readControls());
   writeUrl({ gemm });

@@ -137,16 +137,16 @@ describe('browser demo', () => {
       if (!/swiftshader/i.test(adapter)) expect(gap.max).toBeLessThan(50);
       expect(gap.frames).toBeGreaterThan(10);
 
-      // The step rate holds as the history grows (cost read at every step): two windows of 2.5 s, 5 s apart.
+      // The step rate holds as the history grows (cost read at every step): two windows of 2 s, 4 s apart.
       const rate = async (): Promise<number> => {
         const a = await status(page);
         const t0 = Date.now();
-        await sleep(2500);
+        await sleep(2000);
         const b = await status(page);
         return (b.step - a.step) / ((Date.now() - t0) / 1000);
       };
       const early = await rate();
-      await sleep(2500);
+      await sleep(2000);
       const late = await rate();
       metrics.stepsPerSecond = { early: +early.toFixed(1), late: +late.toFixed(1) };
       console.log(`steps/s: ${early.toFixed(1)} early, ${late.toFixed(1)} later`);
@@ -245,10 +245,21 @@ describe('browser demo', () => {
     }
   }, 150_000);
 
-  it('stops on divergence and says what happened; validates typed values beside the control; no stack traces', async () => {
-    const { page, log } = await openPage('?data=mnist&hidden=16&batch=50&optimizer=sgd&lr=1000&cost-every=1&gemm=unrolled-4x4');
+  it('on a 390 × 844 phone screen: stops on divergence and says what happened, validates typed values beside the control, no stack traces, pictures first, no horizontal scroll, the status in view', async () => {
+    // ?data=natural reads the data source's presets; a build without the photographs offers them disabled and shows the digits.
+    const { page, log } = await openPage('?data=natural&hidden=16&batch=50&optimizer=sgd&lr=1000&cost-every=1&gemm=unrolled-4x4', { width: 390, height: 844, scale: 2 });
     try {
       await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
+      const natural = await page.$eval('#data option[value="natural"]', (o) => ({ disabled: (o as HTMLOptionElement).disabled, text: o.textContent ?? '' }));
+      const ready = (await status(page)).text;
+      if (natural.disabled) {
+        expect(natural.text).toMatch(/not in this build/);
+        expect(ready).toMatch(/784-16-784/);
+        expect(await page.$eval('#data-info', (e) => e.textContent ?? '')).toMatch(/not in this build/);
+        expect(await page.$eval('#lambda', (e) => (e as HTMLInputElement).value)).toBe('0.003');
+      } else {
+        expect(ready).toMatch(/64-16-64/);
+      }
       await page.click('#start');
       await page.waitForSelector('#status[data-state="diverged"]', { timeout: 60_000 });
       const s = await status(page);
@@ -286,31 +297,6 @@ describe('browser demo', () => {
       await page.click('#reset');
       await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
       expect(await errorText(page)).toBe('');
-      expect(log.filter((l) => l.startsWith('pageerror'))).toEqual([]);
-    } catch (e) {
-      console.error(log.join('\n'));
-      writeFileSync(join(OUT, 'browser-demo-failure-diverge.png'), Buffer.from(await page.screenshot({ type: 'png', fullPage: true })));
-      throw e;
-    } finally {
-      await page.close();
-    }
-  }, 120_000);
-
-  it('lays out a 390 × 844 phone screen: pictures first, no horizontal scroll, the status in view', async () => {
-    const { page, log } = await openPage('?data=natural&gemm=unrolled-4x4', { width: 390, height: 844, scale: 2 });
-    try {
-      await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
-      // ?data=natural reads the data source's presets; a build without the photographs offers them disabled and shows the digits.
-      const natural = await page.$eval('#data option[value="natural"]', (o) => ({ disabled: (o as HTMLOptionElement).disabled, text: o.textContent ?? '' }));
-      const text = (await status(page)).text;
-      if (natural.disabled) {
-        expect(natural.text).toMatch(/not in this build/);
-        expect(text).toMatch(/784-64-784/);
-        expect(await page.$eval('#data-info', (e) => e.textContent ?? '')).toMatch(/not in this build/);
-      } else {
-        expect(text).toMatch(/64-25-64/);
-      }
-      expect(await errorText(page)).toBe('');
       await page.click('#start');
       await untilStep(page, 15);
       await sleep(1200);
@@ -332,7 +318,7 @@ describe('browser demo', () => {
       await sleep(200);
       const bar = await page.$eval('#status', (e) => e.getBoundingClientRect().top);
       expect(bar).toBeGreaterThanOrEqual(0);
-      expect(bar).toBeLessThan(80);
+      expect(bar).toBeLessThan(150);
       await page.click('#pause');
       // The drop zone answers the keyboard: Enter opens the file dialog.
       await page.focus('#drop');
@@ -347,7 +333,7 @@ describe('browser demo', () => {
     } finally {
       await page.close();
     }
-  }, 90_000);
+  }, 150_000);
 
   it('trains on patches of an image dropped on the page', async () => {
     // Dropping an image switches the source to it, with the patch presets (25 hidden units, λ 1e-4, ρ 0.05).
