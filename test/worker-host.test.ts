@@ -117,11 +117,41 @@ describe('training worker host', () => {
     const div = await d.until((e): e is Extract<TrainerEvent, { type: 'diverged' }> => e.type === 'diverged');
     expect(Number.isFinite(div.value)).toBe(false);
     expect(div.step).toBeGreaterThan(0);
+    expect(typeof div.weightsFinite).toBe('boolean');
     await new Promise((r) => setTimeout(r, 300));
     const last = d.events.filter((e) => e.type === 'progress').pop() as Extract<TrainerEvent, { type: 'progress' }>;
     expect(last.state).toBe('diverged');
     expect(last.step).toBe(div.step);
     await expect(d.call((id) => ({ type: 'update', id, settings: { learningRate: -1 } }))).rejects.toThrow(/learning rate must be a positive number, got -1/);
+  }, 60_000);
+
+  it('L-BFGS (full batch) takes the same iterates as optimize(), reporting evaluations and ‖∇J‖; switching to it from Adam keeps the step count', async () => {
+    const d = new Driver();
+    drivers.push(d);
+    await d.call((id) => ({ type: 'build', id, request: request({ settings: { method: 'lbfgs', learningRate: 0.01, batchSize: 20, costEvery: 1, heldOutEveryMs: 0 } }) }));
+    await d.steps(4, 4);
+    const got = (await d.call((id) => ({ type: 'parameters', id }))) as { theta: Float64Array };
+    const ctx = await gpu();
+    const model = (await createModel(spec, { backend: 'webgpu', device: ctx.device, seed: 1, init: 'ufldl' })) as GpuModel;
+    const obj = new GpuObjective(model, X, undefined, { noise: 'fixed' });
+    await optimize(obj, { method: 'lbfgs', maxIterations: 4 });
+    const want = await model.readParameters();
+    obj.dispose();
+    model.dispose();
+    expect(relNormDiff(got.theta, want)).toBeLessThan(1e-6);
+    const progress = d.events.filter((e): e is Extract<TrainerEvent, { type: 'progress' }> => e.type === 'progress' && !!e.lineSearch);
+    const last = progress[progress.length - 1]!;
+    expect(last.step).toBe(4);
+    expect(last.lineSearch!.evaluations).toBeGreaterThanOrEqual(4);
+    expect(last.lineSearch!.gradNorm).toBeGreaterThan(0);
+    const costs = progress.filter((e) => e.cost).map((e) => e.cost!.cost);
+    for (let i = 1; i < costs.length; i++) expect(costs[i]!).toBeLessThanOrEqual(costs[i - 1]!);
+
+    // Adam for two steps, then L-BFGS: the step count goes on.
+    await d.call((id) => ({ type: 'update', id, settings: { method: 'adam' } }));
+    await d.steps(2, 6);
+    await d.call((id) => ({ type: 'update', id, settings: { method: 'lbfgs' } }));
+    await d.steps(1, 7);
   }, 60_000);
 
   it('keeps the step count through a change of method, batch size and λ (model rebuilt around θ)', async () => {

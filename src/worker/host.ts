@@ -19,7 +19,7 @@ import { GpuObjective } from '../gpu/objective.js';
 import type { GpuDataset, GpuModel } from '../gpu/model.js';
 import { adapterLabel } from '../gpu/device.js';
 import { GpuFeatureTiles } from '../viz/gpu-tiles.js';
-import { optimize, type OptimizerOptions } from '../train/optimize.js';
+import { optimize, usesLineSearch, type OptimizerOptions } from '../train/optimize.js';
 import type { IterationInfo, OptimizerState } from '../train/types.js';
 import { corruptMatrix } from '../noise.js';
 import { resolveSpec, type Matrix, type NetworkSpec } from '../spec.js';
@@ -81,7 +81,7 @@ const macrotask = (): Promise<void> =>
 
 /** Settings checked once, with the offending value named. */
 export function checkSettings(s: TrainSettings): void {
-  if (!['adam', 'sgd', 'momentum'].includes(s.method)) throw new RangeError(`optimizer must be adam, sgd or momentum, got ${JSON.stringify(s.method)}`);
+  if (!['adam', 'sgd', 'momentum', 'lbfgs'].includes(s.method)) throw new RangeError(`optimizer must be adam, sgd, momentum or lbfgs, got ${JSON.stringify(s.method)}`);
   if (!(s.learningRate > 0 && finite(s.learningRate))) throw new RangeError(`learning rate must be a positive number, got ${s.learningRate}`);
   if (!(Number.isInteger(s.batchSize) && s.batchSize >= 1)) throw new RangeError(`batch size must be a positive integer, got ${s.batchSize}`);
   if (!(Number.isInteger(s.costEvery) && s.costEvery >= 1)) throw new RangeError(`cost every must be a positive integer, got ${s.costEvery}`);
@@ -167,7 +167,7 @@ export class TrainerHost {
       type: 'status',
       text: gemm === 'auto' ? 'Timing the GPU matrix-multiply kernels for this GPU and compiling shaders (up to half a minute)…' : 'Compiling the shaders…',
     });
-    const parts = await this.createParts(req.spec, req, req.parameters);
+    const parts = await this.createParts(req.spec, req, req.parameters, req.settings.method);
     const s: Session = {
       request: req,
       spec: req.spec,
@@ -198,7 +198,7 @@ export class TrainerHost {
     return { layers: [...s.model.network.layers], adapter: adapterLabel(s.model.adapter), parameters: s.model.layout.size, steps };
   }
 
-  private async createParts(spec: NetworkSpec, req: BuildRequest, theta?: ArrayLike<number>): Promise<Pick<Session, 'model' | 'objective' | 'heldOut' | 'shownInputs'>> {
+  private async createParts(spec: NetworkSpec, req: BuildRequest, theta: ArrayLike<number> | undefined, method: TrainSettings['method']): Promise<Pick<Session, 'model' | 'objective' | 'heldOut' | 'shownInputs'>> {
     const gemm = req.gemm ?? DEFAULT_GEMM;
     const model = (await createModel(spec, {
       backend: 'webgpu',
@@ -209,7 +209,7 @@ export class TrainerHost {
       parameters: theta,
     })) as GpuModel;
     try {
-      const objective = new GpuObjective(model, toF32(req.X));
+      const objective = this.objectiveFor(model, req, method);
       const heldOut = model.upload(toF32(req.heldOut));
       const n = req.heldOut.cols;
       const clean = { rows: req.shown, cols: n, data: Float32Array.from(req.heldOut.data.slice(0, req.shown * n)) };
@@ -220,6 +220,11 @@ export class TrainerHost {
       model.dispose();
       throw e;
     }
+  }
+
+  /** Line searches need a deterministic objective: one corruption for the run (denoising). */
+  private objectiveFor(model: GpuModel, req: BuildRequest, method: TrainSettings['method']): GpuObjective {
+    return new GpuObjective(model, toF32(req.X), undefined, { noise: usesLineSearch(method) ? 'fixed' : 'fresh' });
   }
 
   private makeTiles(s: Session): void {
@@ -324,11 +329,24 @@ export class TrainerHost {
         const t = s.settings;
         const batchSize = Math.min(t.batchSize, s.objective.examples);
         const common = { learningRate: t.learningRate, batchSize, iterations: Infinity, epochs: Infinity, costEvery: t.costEvery, seed: s.request.seed ?? 1, resume, onIteration };
-        const options: OptimizerOptions = t.method === 'adam' ? { method: 'adam', ...common } : t.method === 'momentum' ? { method: 'momentum', ...common } : { method: 'sgd', ...common };
+        const options: OptimizerOptions =
+          t.method === 'lbfgs'
+            ? { method: 'lbfgs', maxIterations: Infinity, resume, onIteration }
+            : t.method === 'adam'
+              ? { method: 'adam', ...common }
+              : t.method === 'momentum'
+                ? { method: 'momentum', ...common }
+                : { method: 'sgd', ...common };
         resume = undefined;
-        await optimize(s.objective, options);
+        const result = await optimize(s.objective, options);
         s.busy = false;
         if (s.closed || s.state === 'diverged') break;
+        if (result.reason !== 'callback' && s.restart.length === 0) {
+          // Converged (L-BFGS): pause; Start runs it again from here.
+          s.state = 'paused';
+          this.opts.post({ type: 'stopped', step: s.steps, reason: result.reason });
+          this.progress(null);
+        }
         resume = await this.applyRestart(s, next);
       }
     } catch (e) {
@@ -371,7 +389,7 @@ export class TrainerHost {
       this.drawTiles(s);
       s.lastDraw = now;
     }
-    this.progress(reading);
+    this.progress(reading, s.settings.method === 'lbfgs' ? { evaluations: info.evaluations, gradNorm: info.gradNorm ?? null } : undefined);
     // The held-out pictures take at most about a tenth of the time (they cost several steps' work).
     if (stepping || now - s.lastPictures > Math.max(s.settings.heldOutEveryMs, 9 * s.picturesMs)) {
       await s.objective.ops.flush();
@@ -385,10 +403,12 @@ export class TrainerHost {
     return true;
   }
 
-  private diverged(s: Session, what: string, value: number, reading: CostReading | null): false {
+  private async diverged(s: Session, what: string, value: number, reading: CostReading | null): Promise<false> {
     s.state = 'diverged';
     this.progress(reading);
-    this.opts.post({ type: 'diverged', step: s.steps, what, value });
+    await s.objective.ops.flush();
+    const theta = await s.model.readParameters();
+    this.opts.post({ type: 'diverged', step: s.steps, what, value, weightsFinite: theta.every((x) => Number.isFinite(x)) });
     return false;
   }
 
@@ -421,7 +441,7 @@ export class TrainerHost {
     return null;
   }
 
-  private progress(cost: CostReading | null): void {
+  private progress(cost: CostReading | null, lineSearch?: { evaluations: number; gradNorm: number | null }): void {
     const s = this.session;
     if (!s) return;
     const r = s.rate;
@@ -429,7 +449,8 @@ export class TrainerHost {
     const dt = n > 1 ? (r.times[n - 1]! - r.times[0]!) / 1000 : 0;
     const stepsPerSecond = dt > 0 && s.state === 'running' ? (r.steps[n - 1]! - r.steps[0]!) / dt : 0;
     const batch = Math.min(s.settings.batchSize, s.objective.examples);
-    this.opts.post({ type: 'progress', state: s.state, step: s.steps, epoch: (s.steps * batch) / s.objective.examples, stepsPerSecond, cost });
+    const epoch = s.settings.method === 'lbfgs' ? s.steps : (s.steps * batch) / s.objective.examples;
+    this.opts.post({ type: 'progress', state: s.state, step: s.steps, epoch, stepsPerSecond, cost, ...(lineSearch ? { lineSearch } : {}) });
   }
 
   // ------------------------------------------------------------ live changes
@@ -471,7 +492,7 @@ export class TrainerHost {
       if (!state) return undefined;
       // Another method starts afresh (the step count goes on).
       if (last.settings.method !== oldMethod) return undefined;
-      if (last.settings.batchSize !== oldBatch) {
+      if (last.settings.batchSize !== oldBatch && last.settings.method !== 'lbfgs') {
         // A new batch size starts a new epoch (the state's epoch counts as done).
         return { ...state, scalars: { ...state.scalars, batch: state.scalars.batches ?? 1 } };
       }
@@ -486,7 +507,7 @@ export class TrainerHost {
     if (JSON.stringify(spec) !== JSON.stringify(s.spec)) {
       await s.objective.ops.flush();
       const theta = await s.model.readParameters();
-      const parts = await this.createParts(spec, s.request, theta);
+      const parts = await this.createParts(spec, s.request, theta, settings.method);
       this.disposeParts(s);
       Object.assign(s, parts);
       s.spec = spec;
@@ -495,6 +516,11 @@ export class TrainerHost {
       s.tiles = null;
       this.makeTiles(s);
       if (s.state !== 'running') await this.pictures(s);
+    } else if (s.model.network.corruption && usesLineSearch(settings.method) !== usesLineSearch(s.settings.method)) {
+      // Between a line search and mini-batches: an objective with the other noise mode (θ stays in the model).
+      await s.objective.ops.flush();
+      s.objective.dispose();
+      s.objective = this.objectiveFor(s.model, s.request, settings.method);
     }
     s.settings = settings;
   }

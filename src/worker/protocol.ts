@@ -11,8 +11,13 @@ import type { Matrix, NetworkSpec } from '../spec.js';
  */
 export type TrainerMode = 'autoencoder';
 
-/** First-order methods the worker runs (L-BFGS later, with the one-readback optimizer). */
-export type WorkerMethod = 'adam' | 'sgd' | 'momentum';
+/**
+ * The optimizers the worker runs: mini-batch Adam, SGD and momentum, and
+ * full-batch L-BFGS (optimize()'s 'lbfgs': a line search over all examples,
+ * with a fixed corruption when denoising; batch size, learning rate and
+ * cost-every do not apply to it).
+ */
+export type WorkerMethod = 'adam' | 'sgd' | 'momentum' | 'lbfgs';
 
 /** Optimizer settings; every one of them may change while training (the model and its θ stay). */
 export interface TrainSettings {
@@ -81,9 +86,13 @@ export type TrainerEvent =
       epoch: number;
       /** Steps per second over the last second of training (0 when not known). */
       stepsPerSecond: number;
-      /** The mini-batch cost when it was read at this step. */
+      /** The mini-batch cost when it was read at this step (L-BFGS: the full cost at the new iterate). */
       cost: CostReading | null;
+      /** L-BFGS: objective evaluations so far (iterations plus line-search steps) and ‖∇J‖₂ at this iterate. */
+      lineSearch?: { evaluations: number; gradNorm: number | null };
     }
+  /** The optimizer stopped by itself (L-BFGS: ‖∇J‖ or progress below tolerance); the trainer pauses. */
+  | { type: 'stopped'; step: number; reason: string }
   /** The cost of the clean held-out examples (no corruption, no gradient). */
   | { type: 'held-out'; reading: CostReading }
   /** Mean activation ρ̂ⱼ of each hidden unit over the held-out examples. */
@@ -91,7 +100,7 @@ export type TrainerEvent =
   /** The shown held-out inputs as the network saw them (corrupted when denoising) and their reconstructions. */
   | { type: 'reconstructions'; step: number; inputs: Matrix; outputs: Matrix }
   /** A cost or ρ̂ became NaN or ±∞: training stopped. */
-  | { type: 'diverged'; step: number; what: string; value: number }
+  | { type: 'diverged'; step: number; what: string; value: number; /** Whether θ is still all finite (else the weights themselves became NaN or ±∞). */ weightsFinite: boolean }
   /** The feature tiles' size in pixels (the canvas the worker draws into). */
   | { type: 'tiles'; width: number; height: number; cols: number; tileWidth: number; tileHeight: number; padding: number; units: number }
   | { type: 'error'; message: string };
