@@ -20,7 +20,7 @@ export interface Controls {
   tied: boolean;
   contractive: number;
   kSparse: number;
-  optimizer: 'adam' | 'sgd' | 'momentum';
+  optimizer: 'adam' | 'sgd' | 'momentum' | 'lbfgs';
   batch: number;
   lr: number;
   costEvery: number;
@@ -67,7 +67,7 @@ export const CONTROLS: ControlDef[] = [
     id: 'ksparse', key: 'kSparse', effect: 'spec', default: '0', help: 'k-sparse: keep only the k largest hidden activations of each example (0 = keep all); replaces the KL penalty. Applies live.',
     check: (v, c) => (!(Number.isInteger(v) && v >= 0) ? 'k must be a whole number ≥ 0' : v > c.hidden ? `k must not exceed the ${c.hidden} hidden units` : null),
   },
-  { id: 'optimizer', key: 'optimizer', effect: 'optimizer', default: 'adam', help: 'How θ moves: SGD steps against ∇J; momentum adds a velocity; Adam scales each step by running moments of the gradient. Applies live.' },
+  { id: 'optimizer', key: 'optimizer', effect: 'optimizer', default: 'adam', help: 'How θ moves: SGD steps against ∇J on mini-batches; momentum adds a velocity; Adam scales each step by running moments of the gradient; L-BFGS takes all examples at once and picks each step by a line search (as UFLDL’s exercise, with minFunc). Applies live.' },
   { id: 'batch', key: 'batch', effect: 'optimizer', default: '100', help: 'Examples per step (mini-batch size): 1 is stochastic, all examples is batch gradient descent. Applies live.', check: int(1, 100000, 'Batch size') },
   {
     id: 'lr', key: 'lr', effect: 'optimizer', default: '0.01', help: 'Learning rate α: the size of each step. Too large and J blows up (the page stops and says so). Applies live.',
@@ -81,9 +81,10 @@ export const controlDef = (id: string): ControlDef => byId.get(id)!;
 
 /** Settings that suit each kind of data (the UFLDL exercises' λ; a larger ρ than UFLDL's 0.01 for patches, which Adam gets going from much sooner). */
 export const PRESETS: Record<Controls['data'], Record<string, string>> = {
-  mnist: { hidden: '64', lambda: '0.003', rho: '0.1', beta: '3' },
-  natural: { hidden: '25', lambda: '0.0001', rho: '0.05', beta: '3' },
-  dropped: { hidden: '25', lambda: '0.0001', rho: '0.05', beta: '3' },
+  mnist: { hidden: '64', lambda: '0.003', rho: '0.1', beta: '3', optimizer: 'adam' },
+  // UFLDL's sparse autoencoder exercise: 64-25-64, λ 1e-4, β 3, ρ 0.01, L-BFGS over all patches.
+  natural: { hidden: '25', lambda: '0.0001', rho: '0.01', beta: '3', optimizer: 'lbfgs' },
+  dropped: { hidden: '25', lambda: '0.0001', rho: '0.05', beta: '3', optimizer: 'adam' },
 };
 
 const el = (id: string): HTMLInputElement | HTMLSelectElement => {
@@ -159,6 +160,9 @@ export function updateEnabled(c: Controls, naturalAvailable: boolean): void {
     rho: !sigmoid ? 'the KL penalty needs sigmoid hidden units' : c.kSparse > 0 ? 'k-sparse replaces the KL penalty' : !(c.beta > 0) ? 'β = 0: no sparsity penalty' : null,
     level: c.corruption === 'none' ? 'no corruption chosen' : null,
     contractive: !sigmoid ? 'the contractive penalty needs sigmoid hidden units' : null,
+    batch: c.optimizer === 'lbfgs' ? 'L-BFGS uses all examples in every step' : null,
+    lr: c.optimizer === 'lbfgs' ? 'L-BFGS picks each step by a line search' : null,
+    'cost-every': c.optimizer === 'lbfgs' ? 'L-BFGS computes J at every iteration' : null,
   };
   for (const [id, reason] of Object.entries(why)) {
     const input = el(id);

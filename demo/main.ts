@@ -62,13 +62,17 @@ let built: Built | null = null;
 let state: TrainerState = 'idle';
 let step = 0;
 let stepsPerSecond = 0;
+/** L-BFGS: evaluations so far (iterations + line-search steps) and ‖∇J‖. */
+let lineSearch: { evaluations: number; gradNorm: number | null } | null = null;
+/** Why the optimizer stopped by itself (L-BFGS converged), shown until training goes on. */
+let stoppedNote: string | null = null;
 let lastCost: number | null = null;
 let rhoValues: Float32Array | null = null;
 let recon: { inputs: DemoData['X']; outputs: DemoData['X'] } | null = null;
 let heldOutData: number | null = null;
 let tiles: Extract<TrainerEvent, { type: 'tiles' }> | null = null;
 let hoverUnit: number | null = null;
-let diverged: { step: number; what: string; value: number } | null = null;
+let diverged: { step: number; what: string; value: number; weightsFinite: boolean } | null = null;
 /** The status says "fix the marked settings" (a build was asked for with invalid values) until a valid change. */
 let invalidShown = false;
 const chart = new CostChart();
@@ -98,10 +102,16 @@ function showProgress(): void {
   statusEl.dataset.rate = String(stepsPerSecond);
   if (state === 'diverged' || invalidShown) return;
   const c = built.controls;
-  const j = lastCost !== null ? `J = ${lastCost.toPrecision(4)} per example (training batch)` : 'J = … (read every few steps)';
-  const words = state === 'running' ? 'Training' : state === 'paused' ? 'Paused' : 'Ready';
-  const epoch = ((step - built.startStep) * Math.min(c.batch, built.data.X.rows)) / built.data.X.rows;
-  setStatus(state === 'idle' ? 'ready' : state, `${words} · step ${step} · epoch ${epoch.toFixed(2)} · ${j} · ${c.optimizer} α = ${c.lr}`);
+  const words = state === 'running' ? 'Training' : state === 'paused' ? (stoppedNote ?? 'Paused') : 'Ready';
+  if (c.optimizer === 'lbfgs') {
+    const j = lastCost !== null ? `J = ${lastCost.toPrecision(4)} per example (all examples)` : 'J = …';
+    const ls = lineSearch ? ` · ${lineSearch.evaluations} evaluations (with line-search steps)${lineSearch.gradNorm !== null ? ` · ‖∇J‖ = ${lineSearch.gradNorm.toPrecision(3)}` : ''}` : '';
+    setStatus(state === 'idle' ? 'ready' : state, `${words} · L-BFGS iteration ${step}${ls} · ${j}`);
+  } else {
+    const j = lastCost !== null ? `J = ${lastCost.toPrecision(4)} per example (training batch)` : 'J = … (read every few steps)';
+    const epoch = ((step - built.startStep) * Math.min(c.batch, built.data.X.rows)) / built.data.X.rows;
+    setStatus(state === 'idle' ? 'ready' : state, `${words} · step ${step} · epoch ${epoch.toFixed(2)} · ${j} · ${c.optimizer} α = ${c.lr}`);
+  }
   $('speed').textContent = stepsPerSecond > 0 ? `${stepsPerSecond.toFixed(0)} steps/s · ${Math.round(stepsPerSecond * Math.min(c.batch, built.data.X.rows))} examples/s · ${built.info.adapter}` : built.info.adapter;
 }
 
@@ -114,7 +124,7 @@ function updateButtons(): void {
   ($('step') as HTMLButtonElement).disabled = !has || running || dead;
   ($('reset') as HTMLButtonElement).disabled = false;
   ($('export') as HTMLButtonElement).disabled = !has || dead;
-  ($('export') as HTMLButtonElement).title = dead ? 'The weights are no longer numbers after the divergence: press Reset first' : 'Download model.safetensors: the network, θ and the step count, in one file (the CLI reads it)';
+  ($('export') as HTMLButtonElement).title = dead ? 'Training diverged: press Reset first' : 'Download model.safetensors: the network, θ and the step count, in one file (the CLI reads it)';
   ($('load') as HTMLButtonElement).disabled = false;
   $('start').textContent = state === 'paused' ? 'Resume' : 'Start';
 }
@@ -129,7 +139,9 @@ function onEvent(e: TrainerEvent): void {
     case 'progress': {
       if (!built) return;
       step = e.step;
+      if (e.state === 'running') stoppedNote = null;
       state = e.state;
+      if (e.lineSearch) lineSearch = e.lineSearch;
       stepsPerSecond = e.stepsPerSecond;
       if (e.cost) {
         lastCost = e.cost.cost;
@@ -170,6 +182,10 @@ function onEvent(e: TrainerEvent): void {
     case 'diverged':
       onDiverged(e);
       return;
+    case 'stopped':
+      stoppedNote = `Converged (${e.reason === 'gradient' ? '‖∇J‖ below tolerance' : e.reason === 'progress' ? 'no more progress' : e.reason}), press Start to go on`;
+      redraw('status');
+      return;
     case 'error':
       setStatus('error', 'Training stopped with an error (see the message below).');
       showError(e.message);
@@ -177,7 +193,7 @@ function onEvent(e: TrainerEvent): void {
   }
 }
 
-function onDiverged(e: { step: number; what: string; value: number }): void {
+function onDiverged(e: { step: number; what: string; value: number; weightsFinite: boolean }): void {
   diverged = e;
   state = 'diverged';
   const c = built!.controls;
@@ -185,10 +201,14 @@ function onDiverged(e: { step: number; what: string; value: number }): void {
   chart.divergence = { step: e.step, text: `${v} at step ${e.step}` };
   setStatus('diverged', `Stopped: ${e.what} became ${v} at step ${e.step}.`);
   const hint = c.optimizer === 'adam' ? '0.01' : '0.1';
+  const why = !e.weightsFinite
+    ? 'The steps overshoot and the weights blew up: they are no longer numbers.'
+    : built!.spec.sparsity
+      ? 'The steps overshoot: the weights grew so large that hidden units saturate, and where ρ̂ⱼ reaches 0 or 1 the sparsity penalty KL(ρ‖ρ̂ⱼ) is infinite.'
+      : 'The steps overshoot: the weights grew so large that the cost overflows.';
   showError(
-    `Training diverged: ${e.what} became ${v} at step ${e.step}. The steps overshoot and the weights blew up. ` +
-      `Lower the learning rate (it is ${c.lr}; ${c.optimizer} usually works around ${hint}) and press Reset — ` +
-      `the weights are no longer numbers, so training cannot continue from them.`,
+    `Training diverged: ${e.what} became ${v} at step ${e.step}. ${why} ` +
+      `Lower the learning rate (it is ${c.lr}; ${c.optimizer} usually works around ${hint}) and press Reset to start from fresh weights.`,
   );
   updateButtons();
   redraw('chart');
@@ -299,6 +319,8 @@ async function buildNow(loaded?: { network: Network; theta: Float64Array; steps:
   built = { info, data, spec, controls: c, startStep };
   step = startStep;
   lastCost = null;
+  lineSearch = null;
+  stoppedNote = null;
   diverged = null;
   stepsPerSecond = 0;
   hoverUnit = null;

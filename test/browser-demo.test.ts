@@ -360,8 +360,14 @@ describe('browser demo', () => {
       await page.click('#start');
       await untilStep(page, 10, 30_000);
       await page.click('#pause');
+      await page.waitForSelector('#status[data-state="paused"]', { timeout: 20_000 });
       const s = await status(page);
       expect(Number.isFinite(s.cost)).toBe(true);
+      // L-BFGS from here, live (full batch, line search): its iterations report evaluations and ‖∇J‖.
+      await page.select('#optimizer', 'lbfgs');
+      expect(await page.$eval('#lr', (e) => (e as HTMLInputElement).disabled)).toBe(true);
+      await page.click('#step');
+      await page.waitForFunction((n) => /L-BFGS iteration \d+ · \d+ evaluations .* ‖∇J‖ = /.test(document.getElementById('status')!.textContent ?? '') && Number(document.getElementById('status')!.dataset.step) === n, { timeout: 30_000 }, s.step + 1);
       expect(await errorText(page)).toBe('');
     } catch (e) {
       console.error(log.join('\n'));
