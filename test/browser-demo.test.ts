@@ -377,8 +377,8 @@ describe('browser demo', () => {
     }
   }, 90_000);
 
-  it('trains the variants from the controls: k-sparse with tied weights, then contractive', async () => {
-    for (const query of ['ksparse=4&tied=1', 'contractive=0.05&beta=0']) {
+  it('trains the variants from the controls: k-sparse with tied weights, then contractive and denoising', async () => {
+    for (const query of ['ksparse=4&tied=1', 'contractive=0.05&beta=0&corruption=mask&level=0.3']) {
       const { page, log } = await openPage(`?data=mnist&hidden=16&batch=50&lr=0.01&cost-every=2&gemm=unrolled-4x4&${query}`);
       try {
         await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
@@ -390,6 +390,8 @@ describe('browser demo', () => {
         expect(s.state, `${query}: ${s.text} ${log.join('\n')}`).toBe('paused');
         expect(s.firstCost, query).toBeGreaterThan(0);
         expect(s.cost, query).toBeLessThan(s.firstCost);
+        // Denoising: the reconstructions panel shows the corrupted input the network saw, and says so.
+        if (query.includes('corruption')) expect(await page.$eval('#recon-words', (e) => e.textContent ?? '')).toMatch(/reconstructs the clean input from the corrupted one it sees/);
         expect(log.filter((l) => l.startsWith('pageerror'))).toEqual([]);
       } finally {
         await page.close();
