@@ -365,6 +365,8 @@ async function applyControl(id: string): Promise<void> {
     $('pending').hidden = !archChanged;
     return;
   }
+  // After a divergence θ is unusable: the new values wait for Reset.
+  if (state === 'diverged') return;
   // Live: the running model keeps its θ; the architecture stays as built.
   const b = built.controls;
   const live: Controls = { ...c, data: b.data, patch: b.patch, whiten: b.whiten, hidden: b.hidden, activation: b.activation, tied: b.tied };

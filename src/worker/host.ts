@@ -58,6 +58,8 @@ interface Session {
   /** True while an iteration runs (between leaving the gate and the next onIteration). */
   busy: boolean;
   loop: Promise<void> | null;
+  /** A change applied while no loop ran; a loop starting meanwhile waits for it. */
+  applying: Promise<void>;
   closed: boolean;
   wake: (() => void) | null;
   encodings: { step: number; H: Matrix } | null;
@@ -182,6 +184,7 @@ export class TrainerHost {
       queue: [],
       busy: false,
       loop: null,
+      applying: Promise.resolve(),
       closed: false,
       wake: null,
       encodings: null,
@@ -308,6 +311,7 @@ export class TrainerHost {
   private async loop(s: Session): Promise<void> {
     let resume: OptimizerState | undefined;
     try {
+      await s.applying;
       while (!s.closed) {
         if (!(await this.gate(s))) {
           if (s.closed || s.state === 'diverged') break;
@@ -470,8 +474,10 @@ export class TrainerHost {
     }
     s.rate = { times: [], steps: [] };
     if (!s.loop) {
-      // Not training: apply at once.
-      return this.applyRestartNow(s, next, nextSpec).then(() => undefined);
+      // Not training: apply at once (a loop started meanwhile waits for it).
+      const done = s.applying.then(() => this.applyRestartNow(s, next, nextSpec));
+      s.applying = done.catch(() => undefined);
+      return done;
     }
     return new Promise<void>((done, fail) => {
       s.restart.push({ settings: next, spec: nextSpec, done, fail });
