@@ -241,6 +241,9 @@ export function drawRhoHistogram(cv: HTMLCanvasElement, values: Float32Array | n
   g.textAlign = 'left';
 }
 
+/** One small canvas reused for every tile (drawn, then copied scaled). */
+let scratch: HTMLCanvasElement | null = null;
+
 /** A gray image of one row of `m`, `zoom` screen pixels per input pixel, values in [lo, hi] → black … white. */
 function putRow(g: CanvasRenderingContext2D, m: Matrix, row: number, side: number, x: number, y: number, size: number, lo: number, hi: number): void {
   const img = new ImageData(side, side);
@@ -250,9 +253,9 @@ function putRow(g: CanvasRenderingContext2D, m: Matrix, row: number, side: numbe
     img.data[4 * p] = img.data[4 * p + 1] = img.data[4 * p + 2] = c;
     img.data[4 * p + 3] = 255;
   }
-  const tmp = document.createElement('canvas');
-  tmp.width = side;
-  tmp.height = side;
+  scratch ??= document.createElement('canvas');
+  const tmp = scratch;
+  if (tmp.width !== side || tmp.height !== side) [tmp.width, tmp.height] = [side, side];
   tmp.getContext('2d')!.putImageData(img, 0, 0);
   g.imageSmoothingEnabled = false;
   g.drawImage(tmp, x, y, size, size);

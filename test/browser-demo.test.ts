@@ -320,11 +320,18 @@ describe('browser demo', () => {
       expect(bar).toBeGreaterThanOrEqual(0);
       expect(bar).toBeLessThan(150);
       await page.click('#pause');
-      // The drop zone answers the keyboard: Enter opens the file dialog.
+      // The drop zone answers the keyboard: Enter and Space open the file dialog (click the hidden file input).
+      await page.evaluate(() => {
+        (window as { picks?: number }).picks = 0;
+        document.getElementById('drop-file')!.addEventListener('click', (e) => {
+          e.preventDefault();
+          (window as { picks?: number }).picks!++;
+        });
+      });
       await page.focus('#drop');
-      const chooser = page.waitForFileChooser({ timeout: 5000 });
       await page.keyboard.press('Enter');
-      await (await chooser).cancel();
+      await page.keyboard.press('Space');
+      expect(await page.evaluate(() => (window as { picks?: number }).picks)).toBe(2);
       expect(log.filter((l) => l.startsWith('pageerror'))).toEqual([]);
     } catch (e) {
       console.error(log.join('\n'));
