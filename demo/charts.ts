@@ -201,7 +201,7 @@ export function drawRhoHistogram(cv: HTMLCanvasElement, values: Float32Array | n
   for (const v of values) if (Number.isFinite(v)) counts[Math.min(bins - 1, Math.max(0, Math.floor((v / top) * bins)))]!++;
   const cmax = Math.max(1, ...counts);
   const L = 8;
-  const T = 34;
+  const T = 36;
   const B = 32;
   const pw = W - 2 * L;
   const ph = H - T - B;
@@ -220,14 +220,14 @@ export function drawRhoHistogram(cv: HTMLCanvasElement, values: Float32Array | n
     g.strokeStyle = color;
     g.lineWidth = 2;
     g.beginPath();
-    g.moveTo(X(v), T - 20 + 13 * row);
+    g.moveTo(X(v), 3 + 13 * row);
     g.lineTo(X(v), T + ph);
     g.stroke();
     g.lineWidth = 1;
     g.fillStyle = color;
     const right = X(v) > W / 2;
     g.textAlign = right ? 'right' : 'left';
-    g.fillText(label, X(v) + (right ? -4 : 4), T - 22 + 13 * row + 9);
+    g.fillText(label, X(v) + (right ? -4 : 4), 12 + 13 * row);
     g.textAlign = 'left';
   };
   if (rho !== null) mark(rho, '#d00', `target ρ = ${rho}`, 0);
