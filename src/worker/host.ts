@@ -115,7 +115,8 @@ export class TrainerHost {
         return this.run('running');
       case 'pause':
         if (this.session?.state === 'running') this.session.state = 'paused';
-        this.progress(null);
+        // Mid-iteration, the iteration's boundary reports the pause (with its step), so the page never sees a step after "paused".
+        if (!this.session?.busy) this.progress(null);
         return;
       case 'step':
         return this.run('paused');
