@@ -113,8 +113,10 @@ export class CostChart {
     g.strokeStyle = '#e3e3e3';
     g.fillStyle = '#555';
     g.textAlign = 'right';
+    // Gridlines at 1, 2, 5 × 10ᵉ, or only at powers of ten when decades are short.
+    const marks = ph / (lhi - llo) < 60 ? [1] : [1, 2, 5];
     for (let e = Math.floor(llo); e <= Math.ceil(lhi); e++) {
-      for (const m of [1, 2, 5]) {
+      for (const m of marks) {
         const v = m * 10 ** e;
         if (Math.log10(v) < llo - 1e-9 || Math.log10(v) > lhi + 1e-9) continue;
         g.beginPath();
