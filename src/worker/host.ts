@@ -282,6 +282,7 @@ export class TrainerHost {
   /** Whether another iteration may run: waits while paused; false when closed or a restart is due. */
   private async gate(s: Session): Promise<boolean> {
     s.busy = false;
+    let reported = false;
     for (;;) {
       await this.drainQueue(s);
       if (s.closed || s.restart.length > 0 || s.state === 'diverged') return false;
@@ -290,6 +291,9 @@ export class TrainerHost {
         s.stepsAllowed--;
         break;
       }
+      // Parked: say so (a pause that came after this iteration's report was not announced yet).
+      if (!reported) this.progress(null);
+      reported = true;
       await new Promise<void>((ok) => (s.wake = ok));
       s.wake = null;
     }
