@@ -45,6 +45,8 @@ export type SeriesKey = (typeof SERIES)[number]['key'];
 export class CostChart {
   readonly series = new Map<SeriesKey, SeriesHistory>(SERIES.map((s) => [s.key, new SeriesHistory(400)]));
   divergence: { step: number; text: string } | null = null;
+  /** The training curve's name (mini-batch methods: the batch; L-BFGS: all examples). */
+  trainName = 'J, training batch';
   firstStep = 0;
   lastStep = 0;
 
@@ -71,7 +73,7 @@ export class CostChart {
     const g = fitCanvas(cv, W, H);
     const shown = this.visible();
     legend.innerHTML = shown
-      .map((s) => `<span><i style="border-top:2px ${s.dash.length ? 'dashed' : 'solid'} ${s.color}"></i>${s.name}</span>`)
+      .map((s) => `<span><i style="border-top:2px ${s.dash.length ? 'dashed' : 'solid'} ${s.color}"></i>${s.key === 'train' ? this.trainName : s.name}</span>`)
       .join('');
     const L = 48;
     const R = 8;
@@ -123,7 +125,7 @@ export class CostChart {
         g.moveTo(L, Y(v));
         g.lineTo(L + pw, Y(v));
         g.stroke();
-        g.fillText(String(+v.toPrecision(2)), L - 4, Y(v) + 4);
+        g.fillText(v < 1e-3 || v >= 1e5 ? v.toExponential(0) : String(+v.toPrecision(2)), L - 4, Y(v) + 4);
       }
     }
     g.textAlign = 'left';
@@ -276,7 +278,7 @@ export function drawReconstructions(cv: HTMLCanvasElement, rows: { label: string
   const blocks = Math.ceil(n / fit);
   // Balanced blocks (5 + 5 rather than 8 + 2).
   const perLine = Math.ceil(n / blocks);
-  const size = Math.max(8, Math.min(side * 3, Math.floor((W - labelW) / perLine) - gap));
+  const size = Math.max(8, Math.min(Math.max(side * 3, 56), Math.floor((W - labelW) / perLine) - gap));
   const blockH = rows.length * (size + gap) + gap;
   const H = blocks * blockH + (blocks - 1) * 6;
   const g = fitCanvas(cv, W, H);

@@ -89,7 +89,10 @@ function redraw(...what: ('chart' | 'rho' | 'recon' | 'features' | 'status')[]):
     const d = new Set(dirty);
     dirty.clear();
     if (d.has('status')) showProgress();
-    if (d.has('chart')) chart.draw($<HTMLCanvasElement>('cost-chart'), $('legend'));
+    if (d.has('chart')) {
+      chart.trainName = built?.controls.optimizer === 'lbfgs' ? 'J, all training examples' : 'J, training batch';
+      chart.draw($<HTMLCanvasElement>('cost-chart'), $('legend'));
+    }
     if (d.has('rho')) drawRhoHistogram($<HTMLCanvasElement>('rho-hist'), rhoValues, built?.spec.sparsity?.rho ?? null, hoverUnit);
     if (d.has('recon')) drawRecon();
     if (d.has('features')) sizeFeatures();
@@ -112,7 +115,9 @@ function showProgress(): void {
     const epoch = ((step - built.startStep) * Math.min(c.batch, built.data.X.rows)) / built.data.X.rows;
     setStatus(state === 'idle' ? 'ready' : state, `${words} · step ${step} · epoch ${epoch.toFixed(2)} · ${j} · ${c.optimizer} α = ${c.lr}`);
   }
-  $('speed').textContent = stepsPerSecond > 0 ? `${stepsPerSecond.toFixed(0)} steps/s · ${Math.round(stepsPerSecond * Math.min(c.batch, built.data.X.rows))} examples/s · ${built.info.adapter}` : built.info.adapter;
+  const examples = c.optimizer === 'lbfgs' ? built.data.X.rows : Math.min(c.batch, built.data.X.rows);
+  const unit = c.optimizer === 'lbfgs' ? 'iterations/s' : 'steps/s';
+  $('speed').textContent = stepsPerSecond > 0 ? `${stepsPerSecond.toFixed(stepsPerSecond < 10 ? 1 : 0)} ${unit} · ${Math.round(stepsPerSecond * examples)} examples/s · ${built.info.adapter}` : built.info.adapter;
 }
 
 function updateButtons(): void {
