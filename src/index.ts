@@ -55,3 +55,7 @@ export { accuracy, argmaxRows, confusionMatrix, confusionAccuracy, formatConfusi
 
 // Feature tiles drawn on the GPU from a weight buffer (canvas or texture; no readback).
 export { GpuFeatureTiles, modelFeatureTiles, type GpuTilesOptions } from './viz/gpu-tiles.js';
+
+// Training in a dedicated Web Worker (the worker module is 'webgpu-nn/worker').
+export { WorkerTrainer } from './worker/client.js';
+export type { BuildRequest, BuildInfo, TrainSettings, TrainerMode, TrainerState, TrainerEvent, TrainerRequest, CostReading, ParametersReply, TopInputsReply, WorkerMethod } from './worker/protocol.js';
