@@ -8,7 +8,8 @@ import { buildOnnx, codeLayer, exportOnnx, ONNX_OPSET } from '../src/export/onnx
 import { createModel } from '../src/model.js';
 import { initParameters, paramLayout } from '../src/params.js';
 import { Rng } from '../src/prng.js';
-import { ACTIVATIONS, resolveSpec, type ActivationName, type ActivationSpec, type Matrix, type NetworkSpec } from '../src/spec.js';
+import { ACTIVATIONS, resolveSpec, type ActivationName, type ActivationSpec, type NetworkSpec } from '../src/spec.js';
+import type { Matrix } from '../src/matrix.js';
 import { applyWhitening, fitPCA, whiteningFromJSON, whiteningToJSON } from '../src/data/whitening.js';
 import { encodeModel } from '../src/io/model-file.js';
 import { main } from '../src/cli/main.js';

@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { createModel } from '../src/model.js';
 import { engineCounters } from '../src/gpu/counters.js';
-import { matrix, SpecError } from '../src/spec.js';
+import { SpecError } from '../src/spec.js';
+import { matrix } from '../src/matrix.js';
 import { GpuObjective } from '../src/gpu/objective.js';
 import type { GpuModel } from '../src/gpu/model.js';
 import { optimize } from '../src/train/optimize.js';
