@@ -1,6 +1,6 @@
 // GEMM kernels against a float64 triple loop, every variant and layout, awkward sizes.
 import { describe, expect, it } from 'vitest';
-import { GEMM_VARIANT_NAMES, vec4Eligible } from '../src/gpu/kernels.js';
+import { GEMM_VARIANT_NAMES, tiledVec4, vec4Eligible } from '../src/gpu/kernels.js';
 import { Rng } from '../src/prng.js';
 import { harness, maxRelErr, randomArray } from './helpers/gpu.js';
 
@@ -36,6 +36,10 @@ const LAYOUTS: [boolean, boolean][] = [
   [true, true],
 ];
 
+// tiled-128 takes tens of seconds per pipeline to compile on SwiftShader (a busy 2-core
+// machine): it has its own test below, one pipeline per code path, not the full grid.
+const GRID_VARIANTS = GEMM_VARIANT_NAMES.filter((v) => v !== 'tiled-128');
+
 describe('gemm', () => {
   it('vec4 variants take aligned calls and fall back otherwise', () => {
     const ref = { buffer: null as unknown as GPUBuffer };
@@ -47,7 +51,7 @@ describe('gemm', () => {
     expect(vec4Eligible({ M: 8, N: 8, K: 12, transA: true, transB: true, A: ref, B: ref, C: ref })).toBe(false);
   });
 
-  for (const variant of GEMM_VARIANT_NAMES) {
+  for (const variant of GRID_VARIANTS) {
     it(`${variant}: every layout at awkward sizes, output poisoned with NaN`, async () => {
       const h = await harness();
       const rng = new Rng(11);
@@ -70,7 +74,7 @@ describe('gemm', () => {
     const h = await harness();
     const rng = new Rng(5);
     for (const [M, N, K, pad] of [[9, 13, 66, 3], [12, 20, 68, 4]] as const)
-    for (const variant of GEMM_VARIANT_NAMES) {
+    for (const variant of GRID_VARIANTS) {
       const A = randomArray(rng, M * K);
       const B = randomArray(rng, K * N);
       const C0 = randomArray(rng, M * N);
@@ -92,4 +96,49 @@ describe('gemm', () => {
       expect(Array.from(await h.read(bufC, pad)), 'elements before the offset are untouched').toEqual(new Array(pad).fill(7));
     }
   });
+
+  it('tiled-128: every layout, vec4 and scalar loads, several tiles and k-tiles, epilogue; outputs poisoned', async () => {
+    const h = await harness();
+    const rng = new Rng(17);
+    // Each call is one pipeline: together they cover both fetch paths (vec4 / scalar)
+    // and both staging paths (direct / scattered) of op(A) and op(B), partial tiles
+    // in M, N and K, and more than one workgroup in each direction.
+    const calls: { M: number; N: number; K: number; transA: boolean; transB: boolean; vec: [boolean, boolean] }[] = [
+      { M: 131, N: 133, K: 37, transA: false, transB: false, vec: [false, false] },
+      { M: 130, N: 136, K: 36, transA: false, transB: true, vec: [true, true] },
+      { M: 132, N: 140, K: 33, transA: true, transB: false, vec: [true, true] },
+      { M: 9, N: 137, K: 50, transA: true, transB: true, vec: [false, false] },
+    ];
+    for (const { M, N, K, transA, transB, vec } of calls) {
+      const ref = { buffer: null as unknown as GPUBuffer };
+      expect(Object.values(tiledVec4({ M, N, K, transA, transB, A: ref, B: ref })), `${M}x${N}x${K} loads`).toEqual(vec);
+      const A = randomArray(rng, M * K);
+      const B = randomArray(rng, K * N);
+      const C = h.poisoned(M * N);
+      const d = await h.kernels.gemm({ M, N, K, transA, transB, A: { buffer: h.upload(A) }, B: { buffer: h.upload(B) }, C: { buffer: C }, variant: 'tiled-128' });
+      await h.run([d]);
+      const err = maxRelErr(await h.read(C, M * N), refGemm(M, N, K, A, B, transA, transB));
+      expect(err, `tiled-128 ${M}x${N}x${K} transA=${transA} transB=${transB}`).toBeLessThan(1e-5);
+    }
+    // The epilogue (offsets, α, β·C, γ·E, bias, activation, Z), forward layout as the training step uses it.
+    const [M, N, K, pad] = [130, 12, 20, 4];
+    const A = randomArray(rng, M * K);
+    const B = randomArray(rng, N * K);
+    const C0 = randomArray(rng, M * N);
+    const E = randomArray(rng, M * N);
+    const bias = randomArray(rng, N);
+    const bufA = h.upload([...new Array(pad).fill(7), ...A]);
+    const bufC = h.upload([...new Array(pad).fill(7), ...C0]);
+    const Z = h.poisoned(M * N);
+    const d = await h.kernels.gemm({
+      M, N, K, transB: true, A: { buffer: bufA, offset: pad }, B: { buffer: h.upload(B) }, C: { buffer: bufC, offset: pad },
+      alpha: 0.5, beta: 2, E: { buffer: h.upload(E) }, gamma: -0.25, bias: { buffer: h.upload(bias) },
+      activation: { name: 'tanh', alpha: 0 }, Z, variant: 'tiled-128',
+    });
+    await h.run([d]);
+    const z = refGemm(M, N, K, A, B, false, true).map((v, i) => 0.5 * v + 2 * C0[i]! - 0.25 * E[i]! + bias[i % N]!);
+    expect(maxRelErr(await h.read(Z, M * N), z), 'tiled-128 epilogue Z').toBeLessThan(1e-5);
+    expect(maxRelErr(await h.read(bufC, M * N, pad), z.map(Math.tanh)), 'tiled-128 epilogue C').toBeLessThan(1e-5);
+    expect(Array.from(await h.read(bufC, pad)), 'elements before the offset are untouched').toEqual(new Array(pad).fill(7));
+  }, 600_000);
 });
