@@ -46,7 +46,7 @@ export async function gpuSuiteMain(argv: readonly string[], out: (s: string) => 
     if (!a.flag('no-peers')) {
       // --quick gives python a few seconds to import torch; a full run waits longer (CUDA init).
       const py = findTorchPython(quick ? 8_000 : 120_000);
-      if ('python' in py) peer = runPythonPeer(py.python, quick ? 60_000 : 900_000);
+      if ('python' in py) peer = runPythonPeer(py.python, quick ? 60_000 : 300_000);
       else notes.push(`PyTorch peer not run: ${py.reason}`);
     }
     const result = await runGpuSuite(ctx, {
