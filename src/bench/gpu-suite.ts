@@ -117,15 +117,19 @@ export interface SuiteResult extends BenchMeta {
 
 /** The square sizes and the GEMMs of the 784-200-784 step at batch 256 and 4096 (forward, decoder, ∇W, backprop). */
 export function suiteGemmShapes(quick: boolean): SuiteGemmShape[] {
-  const squares = quick ? [32, 64] : [256, 512, 1024, 2048, 4096, 8192];
-  const batches = quick ? [16] : [256, 4096];
-  const [n0, n1] = quick ? [20, 12] : [784, 200];
-  const out: SuiteGemmShape[] = squares.map((n) => ({ M: n, N: n, K: n, transA: false, transB: false, role: 'square' }));
-  for (const m of batches) {
-    out.push({ M: m, N: n1, K: n0, transA: false, transB: true, role: `encoder forward, batch ${m}` });
-    out.push({ M: m, N: n0, K: n1, transA: false, transB: true, role: `decoder forward, batch ${m}` });
-    out.push({ M: n1, N: n0, K: m, transA: true, transB: false, role: `encoder ∇W, batch ${m}` });
-    out.push({ M: m, N: n1, K: n0, transA: false, transB: false, role: `backprop to hidden, batch ${m}` });
+  // --quick: one square and one training-layout product, every variant (each is a pipeline to compile).
+  if (quick) {
+    return [
+      { M: 32, N: 32, K: 32, transA: false, transB: false, role: 'square' },
+      { M: 16, N: 12, K: 20, transA: false, transB: true, role: 'encoder forward, batch 16' },
+    ];
+  }
+  const out: SuiteGemmShape[] = [256, 512, 1024, 2048, 4096, 8192].map((n) => ({ M: n, N: n, K: n, transA: false, transB: false, role: 'square' }));
+  for (const m of [256, 4096]) {
+    out.push({ M: m, N: 200, K: 784, transA: false, transB: true, role: `encoder forward, batch ${m}` });
+    out.push({ M: m, N: 784, K: 200, transA: false, transB: true, role: `decoder forward, batch ${m}` });
+    out.push({ M: 200, N: 784, K: m, transA: true, transB: false, role: `encoder ∇W, batch ${m}` });
+    out.push({ M: m, N: 200, K: 784, transA: false, transB: false, role: `backprop to hidden, batch ${m}` });
   }
   return out;
 }
@@ -263,7 +267,7 @@ async function stepPart(ctx: GpuContext, configs: { layers: number[]; batch: num
         tfjsWebgpu: tfjs, tfjsWebgpuSteps: opts.quick ? 1 : 10, tfjsWasm: false, cpu: false, log: opts.log,
       });
       for (const n of r.notes) opts.notes.push(`step ${c.layers.join('-')} batch ${c.batch}: ${n}`);
-      const prof = await profileStep(ctx, { layers: c.layers, batch: c.batch, warmup: 1, reps: opts.quick ? 1 : 5 });
+      const prof = await profileStep(ctx, { layers: c.layers, batch: c.batch, warmup: 1, reps: opts.quick ? 1 : 5, log: opts.log });
       rows.push({
         layers: c.layers, batch: c.batch, samplesPerSec: r.ours.samplesPerSec, secondsPerStep: r.ours.secondsPerStep,
         dispatchesPerStep: prof.dispatchesPerStep, submitsPerStep: prof.submitsPerStep, profileMethod: prof.method, kernels: prof.kernels,
