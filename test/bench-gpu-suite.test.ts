@@ -48,5 +48,5 @@ describe('bench:gpu --quick', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 300_000);
+  }, 480_000);
 });

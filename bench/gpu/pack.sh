@@ -3,16 +3,13 @@
 # Vulkan driver but no Node, no npm and no network: the Node binary, the runtime
 # node_modules (Dawn's dawn.node for linux-x64 only; TF.js is left out), the built
 # dist/, Debian's libvulkan1 and the natural-image cache of the UFLDL exercise.
-# Output: .gpu-carry/ in the repo root (ignored through .git/info/exclude), which
-# bench/gpu/run.sh unpacks there. Run from the repo root after `npm run build`:
+# Output: .gpu-carry/ in the repo root (ignored by .gitignore, so it travels only when
+# named in the device tool's `carry`), which bench/gpu/run.sh unpacks there. Run from the repo root after `npm run build`:
 #   bash bench/gpu/pack.sh            # then carry .gpu-carry and run bench/gpu/run.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 out=.gpu-carry
-exclude=$(git rev-parse --git-path info/exclude)
-mkdir -p "$(dirname "$exclude")"
-grep -qx "/$out/" "$exclude" 2>/dev/null || echo "/$out/" >> "$exclude"
 rm -rf "$out" && mkdir -p "$out"
 [ -f dist/bench/gpu-main.js ] || { echo "pack.sh: run 'npm run build' first" >&2; exit 1; }
 [ "$(uname -m)" = x86_64 ] || echo "pack.sh: warning: this machine is $(uname -m); the GPU machine needs x86-64 builds" >&2
