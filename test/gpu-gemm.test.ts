@@ -1,6 +1,7 @@
 // GEMM kernels against a float64 triple loop, every variant and layout, awkward sizes.
 import { describe, expect, it } from 'vitest';
-import { GEMM_VARIANT_NAMES, tiledVec4, vec4Eligible } from '../src/gpu/kernels.js';
+import { GEMM_VARIANT_NAMES, Kernels, TILED_PINGPONG_BYTES, tiledVec4, vec4Eligible } from '../src/gpu/kernels.js';
+import { PipelineCache } from '../src/gpu/shaders.js';
 import { Rng } from '../src/prng.js';
 import { harness, maxRelErr, randomArray } from './helpers/gpu.js';
 
@@ -137,5 +138,13 @@ describe('gemm', () => {
       expect(maxRelErr(await h.read(bufC, M * N, pad), z.map(Math.tanh)), `${what} C`).toBeLessThan(1e-5);
       expect(Array.from(await h.read(bufC, pad)), 'elements before the offset are untouched').toEqual(new Array(pad).fill(7));
     }
+    // One workgroup buffer (devices with less than 32 KiB of workgroup memory): two barriers per k-tile.
+    const small = new Kernels({ ...h.ctx, limits: { ...h.ctx.limits, maxComputeWorkgroupStorageSize: TILED_PINGPONG_BYTES - 16 } }, h.pool, new PipelineCache(h.ctx.device));
+    const [M, N, K] = [133, 132, 52];
+    const A = randomArray(rng, M * K);
+    const B = randomArray(rng, K * N);
+    const C = h.poisoned(M * N);
+    await h.run([await small.gemm({ M, N, K, A: { buffer: h.upload(A) }, B: { buffer: h.upload(B) }, C: { buffer: C }, variant: 'tiled-128' })]);
+    expect(maxRelErr(await h.read(C, M * N), refGemm(M, N, K, A, B, false, false)), 'tiled-128 single-buffered NN').toBeLessThan(1e-5);
   }, 600_000);
 });
