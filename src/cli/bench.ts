@@ -4,10 +4,12 @@ import { acquireDevice } from '../gpu/device.js';
 import { GEMM_VARIANT_NAMES } from '../gpu/kernels.js';
 import { benchGemm, benchStep, formatBenchTable, type BenchResult } from '../bench/index.js';
 import { parseArgs, UsageError } from './args.js';
+import { profileCommand } from './bench-profile.js';
 import type { CliIO } from './io.js';
 
 export const benchUsage = `Usage: wgnn bench gemm [--sizes 256,512,1024] [--reps N] [--variant V] [--no-tfjs] [--json]
        wgnn bench step [--layers 784,200,784] [--batch 256] [--steps N] [--variant V] [--no-tfjs] [--no-wasm] [--no-cpu] [--json]
+       wgnn bench step --profile [--layers …] [--batch N] [--variant V] [--reps N] [--cpu-timing] [--json]
 
 gemm: GFLOP/s of C = A·B for n×n matrices, every GEMM variant of this engine
       (${GEMM_VARIANT_NAMES.join(', ')}) and TF.js webgpu's matMul on the same device.
@@ -16,13 +18,15 @@ step: samples/s of one sparse-autoencoder training step (cost, gradient, SGD
       wasm and the float64 CPU reference.
 TF.js comes from the devDependencies (@tensorflow/tfjs, -backend-webgpu, -backend-wasm).
 Prints the adapter, the figures and the ratios (a table, or JSON with --json).
+step --profile: GPU time of each kernel of one step and its share (timestamp
+      queries; CPU-side timing per dispatch group where the adapter lacks them).
 `;
 
 export async function benchCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const what = argv[0];
   const a = parseArgs('bench', argv.slice(what && !what.startsWith('-') ? 1 : 0), {
     sizes: 'value', reps: 'value', variant: 'value', layers: 'value', batch: 'value', steps: 'value',
-    'no-tfjs': 'flag', 'no-wasm': 'flag', 'no-cpu': 'flag', json: 'flag',
+    'no-tfjs': 'flag', 'no-wasm': 'flag', 'no-cpu': 'flag', json: 'flag', profile: 'flag', 'cpu-timing': 'flag',
   });
   if (a.flag('help') || !what || what.startsWith('-')) {
     io.stdout(benchUsage);
@@ -30,6 +34,7 @@ export async function benchCommand(argv: readonly string[], io: CliIO): Promise<
   }
   const variant = a.oneOf('variant', GEMM_VARIANT_NAMES);
   const log = (line: string): void => io.stderr(`[bench] ${line}\n`);
+  if (a.flag('profile')) return profileCommand(what, a, variant, io, log);
   const ctx = await acquireDevice();
   let result: BenchResult;
   try {
