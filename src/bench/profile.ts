@@ -18,7 +18,8 @@ import type { GemmVariant } from '../gpu/kernels.js';
 import { GpuObjective } from '../gpu/objective.js';
 import { initParameters } from '../params.js';
 import { Rng } from '../prng.js';
-import { resolveSpec, type Matrix } from '../spec.js';
+import { resolveSpec } from '../spec.js';
+import type { Matrix } from '../matrix.js';
 
 /** One dispatch as recorded into a compute pass. */
 export interface CapturedDispatch {
