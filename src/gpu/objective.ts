@@ -6,7 +6,7 @@
 import { Rng } from '../prng.js';
 import { SpecError, type Matrix } from '../spec.js';
 import type { BatchRange, Objective, ObjectiveReport } from '../train/types.js';
-import { STORAGE } from './buffers.js';
+import { readF32, STORAGE } from './buffers.js';
 import { evaluationSeed } from '../noise.js';
 import type { Dispatch } from './kernels.js';
 import { GpuDataset, type GpuModel } from './model.js';
@@ -118,6 +118,33 @@ export class GpuObjective implements Objective<GpuVector> {
     const r = await this.model.readCost();
     this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
     return r.cost;
+  }
+
+  /**
+   * One submit: the pending vector operations, a full-batch evaluation, the
+   * operations `after` records, and the dot products of `pairs`; then ONE
+   * readback of J's parts (when `cost`) and the dots together.
+   */
+  async evaluateDots(pairs: readonly (readonly [GpuVector, GpuVector])[], opts: { cost?: boolean; after?: () => void } = {}): Promise<{ cost: number | null; dots: Float64Array }> {
+    const wantCost = opts.cost ?? true;
+    const { before: pending, then } = await this.ops.drainAround(opts.after);
+    const sums = await this.ops.recordDots(pairs);
+    this.ops.prepareDots(pairs.length);
+    const corruption = this.model.network.corruption;
+    const noiseSeed = corruption ? evaluationSeed(corruption.seed, this.opts.noise === 'fixed' ? 0 : this.presentations++) : undefined;
+    await this.model.evaluate(this.data, { cost: wantCost, gradient: true, before: pending, then: [...then, ...sums], noiseSeed });
+    if (!wantCost && !pairs.length) return { cost: null, dots: new Float64Array(0) };
+    this.costReads++;
+    const sources = [...(wantCost ? [this.model.costSource] : []), ...(pairs.length ? [this.ops.dotsSource(pairs.length)] : [])];
+    const got = await readF32(this.model.ctx.device, this.model.kernels.pool, sources);
+    this.model.ctx.check();
+    let cost: number | null = null;
+    if (wantCost) {
+      const r = this.model.costFromScalars(got[0]!);
+      this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+      cost = r.cost;
+    }
+    return { cost, dots: Float64Array.from(pairs.length ? got[got.length - 1]! : []) };
   }
 
   /** Frees the data, batches and optimizer vectors (not the model). */
