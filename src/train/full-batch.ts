@@ -3,7 +3,7 @@
 
 import { SpecError } from '../spec.js';
 import { LINE_SEARCH_DEFAULTS } from './linesearch.js';
-import type { Objective, OnIteration, OptimizerState } from './types.js';
+import type { Objective, OnIteration, OptimizerState, StopReason } from './types.js';
 
 export interface LineSearchMethodOptions {
   /** Maximum number of iterations (default 400). */
@@ -110,10 +110,28 @@ export async function startingPoint<V>(objective: Objective<V>, x: V, method: st
   return { f, gg };
 }
 
-/** Whether the stopping tests that follow onIteration end the run: the reason, or null. */
-export function stopAfterIteration(s: LineSearchMethodSettings, gg: number, t: number, dNorm: number, f: number, fOld: number): 'gradient' | 'step' | 'progress' | null {
-  if (Math.sqrt(gg) <= s.optTol) return 'gradient';
-  if (t * dNorm <= s.progTol) return 'step';
-  if (Math.abs(f - fOld) < s.progTol) return 'progress';
+/**
+ * The stopping tests of L-BFGS and CG (minFunc's), each run on the values
+ * given, in this order: ‖∇J‖₂ ≤ optTol ('gradient'); the step t·‖d‖ ≤
+ * progTol ('step'); |J − J_old| < progTol ('progress'); iteration ≥
+ * maxIterations ('iterations'); the directional derivative ∇Jᵀd > −progTol
+ * ('progress'). The methods call it at the start (gg), at the top of an
+ * iteration (iteration), once the direction is known (gtd) and after
+ * onIteration (gg, t, dNorm, f, fOld). Returns the reason, or null.
+ */
+export function stopTest(
+  s: LineSearchMethodSettings,
+  v: { gg?: number; t?: number; dNorm?: number; f?: number; fOld?: number; iteration?: number; gtd?: number },
+): StopReason | null {
+  if (v.gg !== undefined && Math.sqrt(v.gg) <= s.optTol) return 'gradient';
+  if (v.t !== undefined && v.dNorm !== undefined && v.t * v.dNorm <= s.progTol) return 'step';
+  if (v.f !== undefined && v.fOld !== undefined && Math.abs(v.f - v.fOld) < s.progTol) return 'progress';
+  if (v.iteration !== undefined && v.iteration >= s.maxIterations) return 'iterations';
+  if (v.gtd !== undefined && v.gtd > -s.progTol) return 'progress';
   return null;
+}
+
+/** The tests that follow onIteration (kept for the pre-issue-12 reference copies in test/reference). */
+export function stopAfterIteration(s: LineSearchMethodSettings, gg: number, t: number, dNorm: number, f: number, fOld: number): StopReason | null {
+  return stopTest(s, { gg, t, dNorm, f, fOld });
 }
