@@ -256,13 +256,17 @@ export interface Counts {
   reads: number;
   evaluations: number;
   costRequests: number;
-  /** Round trips a GPU would make: each dot call, dots batch, read, and evaluation that returns a cost or dots. */
+}
+
+/** Round trips a GPU would make: each dot call, dots batch, read, and evaluation that returns a cost or dots. */
+export interface Trips {
   readbacks: number;
 }
 
 /** The objective with VectorOps and evaluate wrapped to count dot calls, reads and cost requests. */
-export function counting<V>(inner: Objective<V>): { objective: Objective<V>; counts: Counts } {
-  const counts: Counts = { dots: 0, reads: 0, evaluations: 0, costRequests: 0, readbacks: 0 };
+export function counting<V>(inner: Objective<V>): { objective: Objective<V>; counts: Counts; trips: Trips } {
+  const counts: Counts = { dots: 0, reads: 0, evaluations: 0, costRequests: 0 };
+  const trips: Trips = { readbacks: 0 };
   const o = inner.ops;
   const ops: VectorOps<V> = {
     n: o.n,
@@ -277,18 +281,18 @@ export function counting<V>(inner: Objective<V>): { objective: Objective<V>; cou
     combine: (c, v, d) => o.combine(c, v, d),
     dot: (x, y) => {
       counts.dots++;
-      counts.readbacks++;
+      trips.readbacks++;
       return o.dot(x, y);
     },
     dots: (pairs) => {
       counts.dots += pairs.length;
-      counts.readbacks++;
+      trips.readbacks++;
       return o.dots(pairs);
     },
     flush: () => o.flush(),
     read: (v) => {
       counts.reads++;
-      counts.readbacks++;
+      trips.readbacks++;
       return o.read(v);
     },
     write: (v, a) => o.write(v, a),
@@ -302,7 +306,7 @@ export function counting<V>(inner: Objective<V>): { objective: Objective<V>; cou
       counts.evaluations++;
       if (opts?.cost ?? true) {
         counts.costRequests++;
-        counts.readbacks++;
+        trips.readbacks++;
       }
       return inner.evaluate(opts);
     },
@@ -310,12 +314,12 @@ export function counting<V>(inner: Objective<V>): { objective: Objective<V>; cou
       counts.evaluations++;
       counts.dots += pairs.length;
       if (opts?.cost ?? true) counts.costRequests++;
-      if ((opts?.cost ?? true) || pairs.length) counts.readbacks++;
+      if ((opts?.cost ?? true) || pairs.length) trips.readbacks++;
       const cost = await inner.evaluate({ cost: opts?.cost ?? true });
       opts?.after?.();
       return { cost, dots: await o.dots(pairs) };
     },
     shuffle: (seed) => inner.shuffle(seed),
   };
-  return { objective, counts };
+  return { objective, counts, trips };
 }

@@ -5,7 +5,7 @@
 
 import { Rng } from '../prng.js';
 import { SpecError, type Matrix } from '../spec.js';
-import type { BatchRange, Objective, ObjectiveReport } from '../train/types.js';
+import type { BatchRange, CostReadingValue, Objective, ObjectiveReport } from '../train/types.js';
 import { readF32, STORAGE } from './buffers.js';
 import { evaluationSeed } from '../noise.js';
 import type { Dispatch } from './kernels.js';
@@ -105,6 +105,35 @@ export class GpuObjective implements Objective<GpuVector> {
 
   async evaluate(opts: { batch?: BatchRange; cost?: boolean } = {}): Promise<number | null> {
     const wantCost = opts.cost ?? true;
+    await this.submitEvaluation(opts.batch, wantCost);
+    if (!wantCost) return null;
+    this.costReads++;
+    const r = await this.model.readCost();
+    this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+    return r.cost;
+  }
+
+  /**
+   * Submits the evaluation and the copy of J's parts to a staging buffer, and
+   * returns without waiting: `reading` settles when the mapping lands (the
+   * queue goes on meanwhile). Sets `lastReport` when it lands.
+   */
+  async evaluateLater(opts: { batch?: BatchRange } = {}): Promise<{ reading: Promise<CostReadingValue> }> {
+    await this.submitEvaluation(opts.batch, true);
+    this.costReads++;
+    // readF32 records and submits the copy now, before any later evaluation clears the scalars.
+    const read = readF32(this.model.ctx.device, this.model.kernels.pool, [this.model.costSource]);
+    const reading = read.then(([s]) => {
+      const r = this.model.costFromScalars(s!);
+      const report = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+      this.lastReport = report;
+      return { cost: r.cost, report };
+    });
+    return { reading };
+  }
+
+  private async submitEvaluation(batch: BatchRange | undefined, wantCost: boolean): Promise<void> {
+    const opts = { batch };
     const pending = await this.ops.drain();
     const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order);
     const { ds, gather } = full ? { ds: this.data, gather: [] } : await this.gatherBatch(opts.batch!);
@@ -113,11 +142,6 @@ export class GpuObjective implements Objective<GpuVector> {
     const corruption = this.model.network.corruption;
     const noiseSeed = corruption ? evaluationSeed(corruption.seed, this.opts.noise === 'fixed' ? 0 : this.presentations++) : undefined;
     await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, noiseSeed });
-    if (!wantCost) return null;
-    this.costReads++;
-    const r = await this.model.readCost();
-    this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
-    return r.cost;
   }
 
   /**

@@ -5,7 +5,7 @@
 // and the dots back together; any other objective gets the same values from
 // `evaluate`, the operations and `ops.dots`.
 
-import type { DotPair, Objective } from './types.js';
+import type { BatchRange, CostReadingValue, DotPair, Objective } from './types.js';
 
 export async function evaluateWithDots<V>(
   objective: Objective<V>,
@@ -17,4 +17,15 @@ export async function evaluateWithDots<V>(
   opts.after?.();
   const dots = pairs.length ? await objective.ops.dots(pairs) : new Float64Array(0);
   return { cost, dots };
+}
+
+/**
+ * Starts a cost reading (see Objective.evaluateLater): resolves once the
+ * evaluation is recorded, with a promise of J that settles when it lands. An
+ * objective without `evaluateLater` evaluates at once (the reading is ready).
+ */
+export async function evaluateLater<V>(objective: Objective<V>, opts: { batch?: BatchRange } = {}): Promise<{ reading: Promise<CostReadingValue> }> {
+  if (objective.evaluateLater) return objective.evaluateLater(opts);
+  const cost = (await objective.evaluate({ batch: opts.batch, cost: true })) as number;
+  return { reading: Promise.resolve({ cost, report: objective.lastReport ?? null }) };
 }

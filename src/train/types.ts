@@ -78,10 +78,32 @@ export interface Objective<V> {
    * `ops.dots`.
    */
   evaluateDots?(pairs: readonly DotPair<V>[], opts?: { cost?: boolean; after?: () => void }): Promise<{ cost: number | null; dots: Float64Array }>;
+  /**
+   * Evaluates with the cost like `evaluate({ batch, cost: true })` but does
+   * not wait for J: resolves once the evaluation is recorded (on the GPU,
+   * submitted, with J's copy to a staging buffer), with a promise that
+   * settles when the reading lands. Further evaluations may be submitted
+   * meanwhile; readings land in the order they were taken. Optional: use
+   * {@link evaluateLater} (batched.ts), which falls back to `evaluate`.
+   */
+  evaluateLater?(opts?: { batch?: BatchRange }): Promise<{ reading: Promise<CostReadingValue> }>;
   /** A new seeded random order of the examples (used by SGD at each epoch). */
   shuffle(seed: number): void;
   /** The parts of J and the mean ρ̂ of the first hidden layer at the last evaluation that computed the cost (for progress displays). */
   readonly lastReport?: ObjectiveReport | null;
+}
+
+/** J of one evaluation and its report, as a deferred reading delivers them. */
+export interface CostReadingValue {
+  cost: number;
+  report: ObjectiveReport | null;
+}
+
+/** A cost reading that landed after its iteration was reported (first-order methods' `onCost`). */
+export interface CostReading extends CostReadingValue {
+  /** The iteration whose batch it is (J at θ before that iteration's update), as `IterationInfo.iteration`. */
+  iteration: number;
+  epoch: number;
 }
 
 export interface ObjectiveReport {
