@@ -2,6 +2,7 @@
 // Wolfe line search (L-BFGS and nonlinear CG), after minFunc.
 
 import { SpecError } from '../spec.js';
+import { evaluateWithDots } from './batched.js';
 import { LINE_SEARCH_DEFAULTS } from './linesearch.js';
 import type { Objective, OnIteration, OptimizerState, StopReason } from './types.js';
 
@@ -83,27 +84,35 @@ export async function norm1<V>(ops: { read(v: V): Promise<Float64Array> }, v: V)
  * relative difference above 1e-4 means θ was not restored (throws). Returns
  * the new cost.
  */
-export async function reevaluateAt<V>(objective: Objective<V>, f: number, method: string): Promise<number> {
-  const fNow = (await objective.evaluate({ cost: true })) as number;
+export async function reevaluateAt<V>(objective: Objective<V>, f: number, method: string): Promise<{ f: number; gg: number }> {
+  const { cost, dots } = await evaluateWithDots(objective, [[objective.grad, objective.grad]]);
+  const fNow = cost as number;
   if (!(Math.abs(fNow - f) <= 1e-4 * Math.max(Math.abs(f), Math.abs(fNow)) + 1e-300)) {
     throw new Error(
       `${method} resume: J(θ) = ${fNow} at the current θ, but the state was taken at a θ with J = ${f}; ` +
         'restore the θ saved with the checkpoint into objective.theta before resuming',
     );
   }
-  return fNow;
+  return { f: fNow, gg: dots[0]! };
 }
 
 /**
- * J and ‖∇J‖² where a full-batch method starts, with x ← θ: at the initial θ
+ * J and ‖∇J‖² (one readback) where a full-batch method starts, with x ← θ: at the initial θ
  * (`resumedF` null; a non-finite cost or gradient throws), or at the restored θ
  * of a resume (checked against the state's cost by reevaluateAt).
  */
 export async function startingPoint<V>(objective: Objective<V>, x: V, method: string, resumedF: number | null): Promise<{ f: number; gg: number }> {
   const ops = objective.ops;
-  const f = resumedF === null ? ((await objective.evaluate({ cost: true })) as number) : await reevaluateAt(objective, resumedF, method);
+  let f: number;
+  let gg: number;
+  if (resumedF === null) {
+    // J and ‖∇J‖² in one readback.
+    const r = await evaluateWithDots(objective, [[objective.grad, objective.grad]]);
+    [f, gg] = [r.cost as number, r.dots[0]!];
+  } else {
+    ({ f, gg } = await reevaluateAt(objective, resumedF, method));
+  }
   ops.copy(objective.theta, x);
-  const gg = await ops.dot(objective.grad, objective.grad);
   if (resumedF === null && (!Number.isFinite(f) || !Number.isFinite(gg))) {
     throw new Error(`${method}: the cost or gradient at the starting point is not finite (J = ${f}, ‖∇J‖² = ${gg})`);
   }
