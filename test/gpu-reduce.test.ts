@@ -134,8 +134,9 @@ describe('GPU vector operations', () => {
 
       // 70 pairs: more than the first dots buffer (64 slots), so it grows once.
       const pairs = Array.from({ length: 70 }, (_, k) => [vs[k % 4]!, k % 5 === 4 ? dst : vs[(k * 7 + 1) % 4]!] as const);
-      const arrays = new Map([...vs.map((v, j) => [v, xs[j]!] as const), [dst, want] as const]);
-      const ref = pairs.map(([a, b]) => arrays.get(a)!.reduce((s, v, i) => s + v * arrays.get(b)![i]!, 0));
+      const arrays = new Map<unknown, ArrayLike<number>>(vs.map((v, j) => [v, xs[j]!]));
+      arrays.set(dst, want);
+      const ref = pairs.map(([a, b]) => Array.from(arrays.get(a)!).reduce((s, v, i) => s + v * arrays.get(b)![i]!, 0));
       const reads0 = h.pool.readbacks;
       for (const short of [5, 70, 70]) {
         const got = await ops.dots(pairs.slice(0, short));
