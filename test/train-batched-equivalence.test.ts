@@ -71,3 +71,33 @@ describe.each(CASES)('%s: the same iterates as the reference implementation', (_
     for (const th of [a.theta, b.theta]) for (const v of th) expect(Math.abs(v - 1)).toBeLessThan(1e-3);
   });
 });
+
+describe('resuming from a state written before the Gram matrix was stored', () => {
+  for (const [name, method, drop] of [
+    ['lbfgs', lbfgs as Method, (k: string) => /^(ss|sy|yy|gs|gy)_/.test(k)],
+    ['cg', conjugateGradient as Method, (k: string) => k === 'ggo' || k === 'dd'],
+  ] as const) {
+    it(`${name}: rebuilds it from the vectors (one batched readback) and follows the uninterrupted run`, async () => {
+      const full = await trace(method, sparseAutoencoder(), { maxIterations: 20, optTol: 0, progTol: 0 });
+      const cut = sparseAutoencoder();
+      let state: Awaited<ReturnType<NonNullable<IterationInfo['checkpoint']>>> | null = null;
+      let theta: Float64Array | null = null;
+      await method(cut, {
+        maxIterations: 20, optTol: 0, progTol: 0,
+        onIteration: async (i: IterationInfo) => {
+          if (i.iteration !== 8) return true;
+          state = await i.checkpoint!();
+          theta = cut.theta.slice();
+          return false;
+        },
+      });
+      const old = { ...state!, scalars: Object.fromEntries(Object.entries(state!.scalars).filter(([k]) => !drop(k))) };
+      expect(Object.keys(old.scalars).length).toBeLessThan(Object.keys(state!.scalars).length);
+      const again = sparseAutoencoder();
+      again.theta.set(theta!);
+      const rest = await trace(method, again, { maxIterations: 20, optTol: 0, progTol: 0, resume: old });
+      expect(rest.infos.map((i) => i.iteration)).toEqual(Array.from({ length: 12 }, (_, k) => k + 9));
+      rest.infos.forEach((ia, k) => expect(rel(ia.cost!, full.infos[8 + k]!.cost!), `iteration ${ia.iteration}`).toBeLessThan(1e-10));
+    });
+  }
+});

@@ -1,0 +1,84 @@
+// `wgnn bench lbfgs|cg|adam` on a tiny problem, and the GPU's deferred cost
+// readings and one-readback evaluations (issue 12). No timing assertions.
+import { describe, expect, it } from 'vitest';
+import { benchOptimizer, formatBenchTable, syntheticPatches, UFLDL_NETWORK } from '../src/bench/index.js';
+import { createGpuModel } from '../src/gpu/model.js';
+import { GpuObjective } from '../src/gpu/objective.js';
+import { initParameters } from '../src/params.js';
+import { resolveSpec } from '../src/spec.js';
+import { cpuNetworkObjective } from '../src/train/cpu-network.js';
+import { adam } from '../src/train/sgd.js';
+import type { CostReading } from '../src/train/types.js';
+import { gpu } from './helpers/gpu.js';
+
+describe('bench lbfgs|cg|adam', () => {
+  it('L-BFGS: about one readback per iteration, submits and dispatches counted, a run per latency', async () => {
+    const ctx = await gpu();
+    const r = await benchOptimizer(ctx, { method: 'lbfgs', patches: 200, iterations: 6, latencies: [0, 5] });
+    expect(r.bench).toBe('optimizer');
+    expect(r.runs.map((x) => x.latencyMs)).toEqual([0, 5]);
+    for (const x of r.runs) {
+      expect(x.iterations).toBe(6);
+      // One per line-search evaluation, plus J and ‖∇J‖² at the start and ‖∇J‖₁ once.
+      expect(x.readbacksPerIteration).toBeCloseTo((x.evaluations + 2) / 6, 10);
+      expect(x.submitsPerIteration).toBeGreaterThan(0);
+      expect(x.dispatchesPerIteration).toBeGreaterThan(10);
+    }
+    // The same path whatever the latency.
+    expect(r.runs[1]!.finalCost).toBe(r.runs[0]!.finalCost);
+    expect(r.slowdown).toHaveLength(1);
+    expect(formatBenchTable(r)).toContain('readbacks / iteration');
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+    ctx.check();
+  });
+
+  it('Adam: one reading per costEvery steps, never waited for', async () => {
+    const ctx = await gpu();
+    const r = await benchOptimizer(ctx, { method: 'adam', patches: 200, iterations: 20, batchSize: 20, costEvery: 5, latencies: [5] });
+    expect(r.runs[0]!.readbacksPerIteration).toBe(0.2);
+    expect(r.config).toMatchObject({ costEvery: 5, costsInFlight: 4, batchSize: 20 });
+  });
+
+  it('rejects bad settings with the value named', async () => {
+    const ctx = await gpu();
+    await expect(benchOptimizer(ctx, { method: 'cg', iterations: 0 })).rejects.toThrow(/iterations must be a positive integer, got 0/);
+    await expect(benchOptimizer(ctx, { method: 'cg', latencies: [-1] })).rejects.toThrow(/latencies .* got -1/);
+  });
+
+  it('synthetic patches are seeded and lie in [0.1, 0.9]', () => {
+    const a = syntheticPatches(50, 3);
+    expect(Array.from(syntheticPatches(50, 3).data)).toEqual(Array.from(a.data));
+    expect(Math.min(...a.data)).toBeGreaterThanOrEqual(0.1 - 1e-12);
+    expect(Math.max(...a.data)).toBeLessThanOrEqual(0.9 + 1e-12);
+  });
+});
+
+describe('GPU cost readings in flight', () => {
+  it('Adam with readings in flight: the same θ as waiting for each, and costs that follow the CPU reference', async () => {
+    const ctx = await gpu();
+    const net = resolveSpec(UFLDL_NETWORK);
+    const X = syntheticPatches(60, 5);
+    const theta0 = Float64Array.from(Float32Array.from(initParameters(net, { seed: 2 })));
+    const base = { learningRate: 0.01, batchSize: 12, epochs: 2, costEvery: 2, seed: 3 };
+    const runGpu = async (inFlight: number): Promise<{ theta: Float64Array; costs: number[] }> => {
+      const model = await createGpuModel(net, theta0, ctx.device, { readbackLatencyMs: 2 });
+      const obj = new GpuObjective(model, X);
+      const costs: number[] = [];
+      try {
+        await adam(obj, { ...base, costsInFlight: inFlight, onCost: (r: CostReading) => void costs.push(r.cost), onIteration: (i) => void (i.cost !== null && costs.push(i.cost)) });
+        return { theta: await obj.ops.read(obj.theta), costs };
+      } finally {
+        obj.dispose();
+        model.dispose();
+      }
+    };
+    const [waited, pipelined] = [await runGpu(0), await runGpu(3)];
+    expect(Array.from(pipelined.theta)).toEqual(Array.from(waited.theta));
+    expect(pipelined.costs).toEqual(waited.costs);
+    const cpu = cpuNetworkObjective(net, theta0, X);
+    const cpuCosts: number[] = [];
+    await adam(cpu, { ...base, onIteration: (i) => void (i.cost !== null && cpuCosts.push(i.cost)) });
+    expect(cpuCosts).toHaveLength(10);
+    pipelined.costs.forEach((c, k) => expect(Math.abs(c - cpuCosts[k]!) / cpuCosts[k]!, `reading ${k}`).toBeLessThan(1e-3));
+  });
+});
