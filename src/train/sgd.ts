@@ -13,7 +13,10 @@
 //
 // Readbacks: these methods never call `dot`, and evaluate the objective with
 // `cost: false` except every `costEvery` iterations (when set) and once at the
-// end when `finalCost` is set.
+// end when `finalCost` is set. With `costsInFlight` > 0 the run does not wait
+// for those readings (Objective.evaluateLater): up to that many travel back
+// while the next steps are submitted, and each is handed to `onCost` when it
+// lands, oldest first, before the next onIteration (issue 12).
 //
 // Checkpoints (`info.checkpoint()`, `resume`): the state holds the counters,
 // the position in the epoch (`batch` of `batches` done in epoch `epoch`), the
