@@ -81,4 +81,29 @@ describe('GPU cost readings in flight', () => {
     expect(cpuCosts).toHaveLength(5); // 5 batches × 2 epochs, a reading every 2 steps
     pipelined.costs.forEach((c, k) => expect(Math.abs(c - cpuCosts[k]!) / cpuCosts[k]!, `reading ${k}`).toBeLessThan(1e-3));
   });
+
+  it('evaluateDots: J, the operations after the evaluation and the dots in one submit and ONE readback, as on the CPU', async () => {
+    const ctx = await gpu();
+    const net = resolveSpec(UFLDL_NETWORK);
+    const X = syntheticPatches(37, 6);
+    const theta0 = Float64Array.from(Float32Array.from(initParameters(net, { seed: 4 })));
+    const model = await createGpuModel(net, theta0, ctx.device);
+    const obj = new GpuObjective(model, X);
+    try {
+      const cpu = cpuNetworkObjective(net, theta0, X);
+      const [y, yc] = [obj.ops.alloc(), cpu.ops.alloc()];
+      obj.ops.write(y, new Array(obj.ops.n).fill(NaN)); // poisoned: `after` must overwrite it
+      const reads0 = model.kernels.pool.readbacks;
+      const g = await obj.evaluateDots([[obj.grad, obj.grad], [obj.grad, y], [y, obj.theta]], { after: () => (obj.ops.copy(obj.grad, y), obj.ops.scale(-3, y)) });
+      expect(model.kernels.pool.readbacks - reads0).toBe(1);
+      cpu.ops.fill(0, yc);
+      const c = await cpu.evaluateDots([[cpu.grad, cpu.grad], [cpu.grad, yc], [yc, cpu.theta]], { after: () => (cpu.ops.copy(cpu.grad, yc), cpu.ops.scale(-3, yc)) });
+      expect(Math.abs(g.cost! - c.cost!) / c.cost!).toBeLessThan(1e-5);
+      Array.from(c.dots).forEach((v, k) => expect(Math.abs(g.dots[k]! - v) / (Math.abs(v) + 1e-6), `dot ${k}`).toBeLessThan(1e-4));
+      expect(Math.abs(g.dots[1]! + 3 * g.dots[0]!) / g.dots[0]!).toBeLessThan(1e-5);
+    } finally {
+      obj.dispose();
+      model.dispose();
+    }
+  });
 });
