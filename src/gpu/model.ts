@@ -44,6 +44,8 @@ export interface GpuModelOptions {
   gemmVariant?: GemmVariant;
   /** Cap on examples per chunk (default: as many as fit a storage binding). */
   maxChunkRows?: number;
+  /** Milliseconds added to every readback, as a browser's mapAsync round trip (benchmarks; default 0). */
+  readbackLatencyMs?: number;
 }
 
 export class GpuModel implements Model {
@@ -78,7 +80,7 @@ export class GpuModel implements Model {
   ) {
     this.layout = paramLayout(network);
     this.adapter = ctx.adapter;
-    this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize);
+    this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize, { readbackLatencyMs: opts.readbackLatencyMs });
     this.kernels = new Kernels(ctx, this.pool, new PipelineCache(ctx.device));
     const bytes = this.layout.size * 4;
     this.checkBinding(bytes, 'θ');
@@ -239,6 +241,16 @@ export class GpuModel implements Model {
   async readCost(): Promise<{ cost: number; parts: CostParts; rhoHatMean: number | null }> {
     this.live();
     const [s] = await readF32(this.ctx.device, this.pool, [{ buffer: this.scalarsBuffer, count: SLOTS }]);
+    return this.costFromScalars(s!);
+  }
+
+  /** The scalars buffer's readback source (to read it together with other values in one readback). */
+  get costSource(): { buffer: GPUBuffer; count: number } {
+    return { buffer: this.scalarsBuffer, count: SLOTS };
+  }
+
+  /** J, its parts and mean ρ̂ from the values of `costSource`. */
+  costFromScalars(s: Float32Array): { cost: number; parts: CostParts; rhoHatMean: number | null } {
     const parts: CostParts = { data: s![SLOT.data]!, weightDecay: s![SLOT.weightDecay]!, sparsity: s![SLOT.sparsity]!, l1: s![SLOT.l1]!, contractive: s![SLOT.contractive]! };
     const rhoHatMean = this.network.layers.length > 2 ? s![SLOT.rhoHatMean]! : null;
     return { cost: parts.data + parts.weightDecay + parts.sparsity + parts.l1 + parts.contractive, parts, rhoHatMean };

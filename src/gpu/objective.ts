@@ -6,8 +6,8 @@
 import { Rng } from '../prng.js';
 import { SpecError } from '../spec.js';
 import { type Matrix } from '../matrix.js';
-import type { BatchRange, Objective, ObjectiveReport } from '../train/types.js';
-import { STORAGE } from './buffers.js';
+import type { BatchRange, CostReadingValue, Objective, ObjectiveReport } from '../train/types.js';
+import { readF32, STORAGE } from './buffers.js';
 import { evaluationSeed } from '../noise.js';
 import type { Dispatch } from './kernels.js';
 import type { GpuModel } from './model.js';
@@ -108,6 +108,35 @@ export class GpuObjective implements Objective<GpuVector> {
   async evaluate(opts: { batch?: BatchRange; cost?: boolean } = {}): Promise<number | null> {
     if (this.disposed) throw new SpecError('this objective has been disposed');
     const wantCost = opts.cost ?? true;
+    await this.submitEvaluation(opts.batch, wantCost);
+    if (!wantCost) return null;
+    this.costReads++;
+    const r = await this.model.readCost();
+    this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+    return r.cost;
+  }
+
+  /**
+   * Submits the evaluation and the copy of J's parts to a staging buffer, and
+   * returns without waiting: `reading` settles when the mapping lands (the
+   * queue goes on meanwhile). Sets `lastReport` when it lands.
+   */
+  async evaluateLater(opts: { batch?: BatchRange } = {}): Promise<{ reading: Promise<CostReadingValue> }> {
+    await this.submitEvaluation(opts.batch, true);
+    this.costReads++;
+    // readF32 records and submits the copy now, before any later evaluation clears the scalars.
+    const read = readF32(this.model.ctx.device, this.model.kernels.pool, [this.model.costSource]);
+    const reading = read.then(([s]) => {
+      const r = this.model.costFromScalars(s!);
+      const report = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+      this.lastReport = report;
+      return { cost: r.cost, report };
+    });
+    return { reading };
+  }
+
+  private async submitEvaluation(batch: BatchRange | undefined, wantCost: boolean): Promise<void> {
+    const opts = { batch };
     const pending = await this.ops.drain();
     const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order);
     const { ds, gather } = full ? { ds: this.data, gather: [] } : await this.gatherBatch(opts.batch!);
@@ -116,11 +145,33 @@ export class GpuObjective implements Objective<GpuVector> {
     const corruption = this.model.network.corruption;
     const noiseSeed = corruption ? evaluationSeed(corruption.seed, this.opts.noise === 'fixed' ? 0 : this.presentations++) : undefined;
     await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, noiseSeed });
-    if (!wantCost) return null;
+  }
+
+  /**
+   * One submit: the pending vector operations, a full-batch evaluation, the
+   * operations `after` records, and the dot products of `pairs`; then ONE
+   * readback of J's parts (when `cost`) and the dots together.
+   */
+  async evaluateDots(pairs: readonly (readonly [GpuVector, GpuVector])[], opts: { cost?: boolean; after?: () => void } = {}): Promise<{ cost: number | null; dots: Float64Array }> {
+    const wantCost = opts.cost ?? true;
+    const { before: pending, then } = await this.ops.drainAround(opts.after);
+    const sums = await this.ops.recordDots(pairs);
+    this.ops.prepareDots(pairs.length);
+    const corruption = this.model.network.corruption;
+    const noiseSeed = corruption ? evaluationSeed(corruption.seed, this.opts.noise === 'fixed' ? 0 : this.presentations++) : undefined;
+    await this.model.evaluate(this.data, { cost: wantCost, gradient: true, before: pending, then: [...then, ...sums], noiseSeed });
+    if (!wantCost && !pairs.length) return { cost: null, dots: new Float64Array(0) };
     this.costReads++;
-    const r = await this.model.readCost();
-    this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
-    return r.cost;
+    const sources = [...(wantCost ? [this.model.costSource] : []), ...(pairs.length ? [this.ops.dotsSource(pairs.length)] : [])];
+    const got = await readF32(this.model.ctx.device, this.model.kernels.pool, sources);
+    this.model.ctx.check();
+    let cost: number | null = null;
+    if (wantCost) {
+      const r = this.model.costFromScalars(got[0]!);
+      this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+      cost = r.cost;
+    }
+    return { cost, dots: Float64Array.from(pairs.length ? got[got.length - 1]! : []) };
   }
 
   /** True after dispose(): `optimize` and `evaluate` refuse it. */

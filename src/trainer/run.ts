@@ -29,7 +29,7 @@ import { optimize, usesLineSearch, type OptimizerOptions } from '../train/optimi
 import { cpuNetworkObjective } from '../train/cpu-network.js';
 import { stateFromJSON, stateToJSON } from '../train/state.js';
 import { chunkRows, EvaluationInterrupted } from '../train/cpu-chunks.js';
-import type { IterationInfo, Objective, ObjectiveReport, OptimizeResult, OptimizerState } from '../train/types.js';
+import type { CostReading, IterationInfo, Objective, ObjectiveReport, OptimizeResult, OptimizerState } from '../train/types.js';
 import { adapterLabel } from '../gpu/device.js';
 import type { GpuModel } from '../gpu/model.js';
 import { checkConfig, type TrainConfig } from './config.js';
@@ -37,6 +37,9 @@ import { loadTrainingData, type TrainingData } from './data.js';
 import { examplesPerEvaluation, featuresPng, plannedIterations, type OptimizationSummary, type Progress, type StageSummary, type TrainOptions, type TrainSummary } from './stage.js';
 
 export { examplesPerEvaluation, featuresPng, plannedIterations, type OptimizationSummary, type Progress, type StageSummary, type TrainOptions, type TrainSummary };
+
+/** Cost readings of a first-order run that may travel back at once (see MiniBatchOptions.costsInFlight). */
+const COSTS_IN_FLIGHT = 4;
 
 /** The state at the end of a completed iteration, kept on the CPU backend for a Ctrl-C inside the next evaluation. */
 interface Snapshot {
@@ -200,9 +203,22 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
     saveCheckpoint(state, await objective.ops.read(objective.theta), info.iteration, info.evaluations);
   };
 
+  // First-order methods never wait on a cost reading (issue 12): up to
+  // COSTS_IN_FLIGHT readings travel back while the next steps run; each lands
+  // in the curve (and the progress line) when it arrives.
+  let landed: number | null = null;
   const options = {
     ...optimizer,
-    ...(firstOrder ? { costEvery } : {}),
+    ...(firstOrder
+      ? {
+          costEvery,
+          costsInFlight: COSTS_IN_FLIGHT,
+          onCost: (r: CostReading): void => {
+            curve.push({ x: r.iteration, y: r.cost });
+            landed = r.cost;
+          },
+        }
+      : {}),
     ...(resumed ? { resume: resumed.state } : {}),
     onIteration: async (info: IterationInfo): Promise<boolean> => {
       if (info.cost !== null) curve.push({ x: info.iteration, y: info.cost });
@@ -210,7 +226,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
       const doneIters = info.iteration - iterAtStart;
       const sps = ((info.evaluations - evalsAtStart) * perEval) / Math.max(1e-9, (performance.now() - t0) / 1000);
       opts.onProgress?.({
-        iteration: info.iteration, total, epoch: info.epoch, cost: info.cost, report: objective.lastReport ?? null, samplesPerSecond: sps, seconds,
+        iteration: info.iteration, total, epoch: info.epoch, cost: info.cost ?? landed, report: objective.lastReport ?? null, samplesPerSecond: sps, seconds,
         etaSeconds: total && doneIters > 0 ? ((total - info.iteration) * (performance.now() - t0)) / 1000 / doneIters : null,
       });
       if (opts.signal?.aborted) {
