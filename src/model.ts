@@ -20,6 +20,11 @@ export interface CostParts {
   l1: number;
   /** Contractive penalty λ_c·(1/m) Σᵢ ‖J_f(x⁽ⁱ⁾)‖²_F (0 without one). */
   contractive: number;
+  /**
+   * VAE only: the mean KL(q(z|x) ‖ N(0, I)), unweighted; J adds β·kl. (`data` is then
+   * the mean reconstruction NLL, summed over output units.)
+   */
+  kl?: number;
 }
 
 export interface CostReport {
