@@ -39,6 +39,8 @@ export interface CostReport {
 export interface CostOptions {
   /** Compute and return ∇J (default true). */
   gradient?: boolean;
+  /** VAE: the seed of ε (default: defaultVaeNoiseSeed, the first evaluation of the network's ε stream). */
+  noiseSeed?: number;
 }
 
 export interface Model {
@@ -98,7 +100,7 @@ class CpuModel implements Model {
   }
 
   async cost(X: Matrix, Y?: Matrix, opts: CostOptions = {}): Promise<CostReport> {
-    return cpuCost(this.network, this.theta, X, Y, { gradient: opts.gradient ?? true });
+    return cpuCost(this.network, this.theta, X, Y, { gradient: opts.gradient ?? true, noiseSeed: opts.noiseSeed });
   }
 
   async predict(X: Matrix): Promise<Matrix> {

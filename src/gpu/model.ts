@@ -15,10 +15,12 @@ import { acquireDevice, type AdapterDescription, type GpuContext } from './devic
 import { COLSUM_STRIPS, derivativeNeedsZ, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
 import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
+import { buildVaePlan, type VaePlanParts } from './vae-plan.js';
+import { defaultVaeNoiseSeed } from '../cpu/vae.js';
 
 /** Slots of the scalars buffer: each holds one already-scaled part of J. */
-const SLOT = { data: 0, weightDecay: 1, sparsity: 2, l1: 3, rhoHatMean: 4, contractive: 5 } as const;
-const SLOTS = 6;
+const SLOT = { data: 0, weightDecay: 1, sparsity: 2, l1: 3, rhoHatMean: 4, contractive: 5, kl: 6 } as const;
+const SLOTS = 7;
 
 /** Examples resident on the GPU, split into chunks that each fit one storage binding. */
 export class GpuDataset {
@@ -56,6 +58,8 @@ interface Plan {
   finalGrad: Dispatch[];
   /** Activation buffers, sized for one chunk. */
   layers: LayerBuffers[];
+  /** VAE: the per-sample pieces and buffers (see vae-plan.ts). */
+  vae?: VaePlanParts;
 }
 
 export interface EvaluateOptions {
@@ -78,6 +82,8 @@ export interface EvaluateOptions {
    * evaluation; fresh noise needs a fresh seed). Absent: the clean input.
    */
   noiseSeed?: number;
+  /** VAE: the seed of this evaluation's ε (default: defaultVaeNoiseSeed, the ε stream's first evaluation). */
+  epsSeed?: number;
 }
 
 export interface GpuModelOptions {
@@ -101,6 +107,8 @@ export class GpuModel implements Model {
   readonly rhoHatBuffer: GPUBuffer;
   /** Denoising: [seed, enabled] (u32) of the input corruption, written before each submit. */
   private readonly noiseState: GPUBuffer;
+  /** VAE: [seed, enabled] (u32) of ε, written before each submit (enabled = 0: z = μ). */
+  private readonly vaeState: GPUBuffer;
   readonly rhoOffsets: number[];
   private readonly pool: BufferPool;
   /** Kernel launchers on this model's device and pool (optimizers build their updates with it). */
@@ -137,6 +145,7 @@ export class GpuModel implements Model {
     }
     this.rhoHatBuffer = this.pool.acquire(Math.max(1, off) * 4, STORAGE, 'rhoHat');
     this.noiseState = this.pool.acquire(8, STORAGE, 'noise state');
+    this.vaeState = this.pool.acquire(8, STORAGE, 'vae ε state');
     writeF32(ctx.device, this.thetaBuffer, theta);
   }
 
@@ -149,6 +158,12 @@ export class GpuModel implements Model {
   private setNoise(seed: number | undefined): void {
     if (!this.network.corruption) return;
     this.ctx.device.queue.writeBuffer(this.noiseState, 0, Uint32Array.of((seed ?? 0) >>> 0, seed === undefined ? 0 : 1));
+  }
+
+  /** Sets ε of the next submit: drawn under `seed`, or off (ε = 0, z = μ: inference). */
+  private setEps(seed: number | null): void {
+    if (!this.network.vae) return;
+    this.ctx.device.queue.writeBuffer(this.vaeState, 0, Uint32Array.of((seed ?? 0) >>> 0, seed === null ? 0 : 1));
   }
 
   private live(): void {
@@ -226,6 +241,8 @@ export class GpuModel implements Model {
     const plan = this.plans.get(ds);
     if (plan) {
       const all = [plan.rhoPass, plan.finalCost, plan.finalGrad, ...plan.chunks.flatMap((c) => [c.forward, c.rho, c.terms, c.cost, c.backward]), ...[...plan.running.values()].flatMap((r) => [r.first, r.next])];
+      // The VAE's encode/sample/decode lists are the forward list's own dispatches.
+      if (plan.vae) all.push(...plan.vae.chunks.flatMap((c) => [c.nll, c.accFirst, c.accNext]));
       for (const list of all) this.kernels.release(list);
     }
     this.plans.delete(ds);
@@ -238,6 +255,7 @@ export class GpuModel implements Model {
   private async plan(ds: GpuDataset): Promise<Plan> {
     const hit = this.plans.get(ds);
     if (hit) return hit;
+    if (this.network.vae) return this.vaePlan(ds);
     const net = this.network;
     const Lw = net.layers.length - 1; // weight layers
     const out = net.activations[Lw - 1]!;
@@ -434,6 +452,29 @@ export class GpuModel implements Model {
     return plan;
   }
 
+  /** The VAE's plan (vae-plan.ts) over this model's buffers. */
+  private async vaePlan(ds: GpuDataset): Promise<Plan> {
+    const owned: GPUBuffer[] = [];
+    this.planBuffers.set(ds, owned);
+    const p = await buildVaePlan({
+      net: this.network, layout: this.layout, kernels: this.kernels,
+      theta: this.thetaBuffer, grad: this.gradBuffer, scalars: this.scalarsBuffer, partials: this.partials, colPartials: this.colPartials,
+      noiseState: this.noiseState, vaeState: this.vaeState, rhoHat: this.rhoHatBuffer,
+      buf: (elements, label) => {
+        const b = this.pool.acquire(Math.max(1, elements) * 4, STORAGE, label);
+        owned.push(b);
+        return b;
+      },
+      checkBinding: (bytes, what) => this.checkBinding(bytes, what),
+      gemmVariant: (M, N, K, a, b) => this.gemmVariant(M, N, K, a, b),
+      rhoDispatches: (c, layers, m, beta, scale) => this.rhoDispatches(c, layers as LayerBuffers[], m, beta, scale),
+      slots: { data: SLOT.data, weightDecay: SLOT.weightDecay, kl: SLOT.kl, rhoHatMean: SLOT.rhoHatMean },
+    }, ds);
+    const plan: Plan = { ...p, running: new Map() };
+    this.plans.set(ds, plan);
+    return plan;
+  }
+
   /**
    * ρ̂ of every hidden layer ← scale·(column mean over the chunk's m_total rows) + beta·ρ̂.
    * Exact sums over chunks: scale 1, beta 0 then 1. Running average: scale 1 − decay, beta decay.
@@ -484,6 +525,7 @@ export class GpuModel implements Model {
       this.runningStarted = true;
     }
     this.setNoise(what.noiseSeed);
+    if (this.network.vae) this.setEps(what.epsSeed ?? defaultVaeNoiseSeed(this.network));
     const enc = this.ctx.device.createCommandEncoder();
     if (wantCost) enc.clearBuffer(this.scalarsBuffer);
     const pass = enc.beginComputePass();
@@ -509,7 +551,9 @@ export class GpuModel implements Model {
     const [s] = await readF32(this.ctx.device, this.pool, [{ buffer: this.scalarsBuffer, count: SLOTS }]);
     const parts: CostParts = { data: s![SLOT.data]!, weightDecay: s![SLOT.weightDecay]!, sparsity: s![SLOT.sparsity]!, l1: s![SLOT.l1]!, contractive: s![SLOT.contractive]! };
     const rhoHatMean = this.network.layers.length > 2 ? s![SLOT.rhoHatMean]! : null;
-    return { cost: parts.data + parts.weightDecay + parts.sparsity + parts.l1 + parts.contractive, parts, rhoHatMean };
+    const vae = this.network.vae;
+    if (vae) parts.kl = s![SLOT.kl]!;
+    return { cost: parts.data + parts.weightDecay + parts.sparsity + parts.l1 + parts.contractive + (vae ? vae.beta * parts.kl! : 0), parts, rhoHatMean };
   }
 
   async readGradient(): Promise<Float64Array> {
@@ -529,7 +573,7 @@ export class GpuModel implements Model {
     const ds = this.upload(X, Y);
     try {
       const gradient = opts.gradient ?? true;
-      await this.evaluate(ds, { cost: true, gradient });
+      await this.evaluate(ds, { cost: true, gradient, epsSeed: opts.noiseSeed });
       const [{ cost, parts }, rhoHat, grad] = await Promise.all([this.readCost(), this.readRhoHat(), gradient ? this.readGradient() : Promise.resolve(undefined)]);
       this.ctx.check();
       return grad ? { cost, parts, grad, rhoHat } : { cost, parts, rhoHat };
@@ -555,6 +599,7 @@ export class GpuModel implements Model {
       for (let ci = 0; ci < ds.chunks.length; ci++) {
         // Clean input, set before every submit (an evaluation may run between chunks).
         this.setNoise(undefined);
+        this.setEps(null);
         const enc = this.ctx.device.createCommandEncoder();
         const pass = enc.beginComputePass();
         recordDispatches(pass, plan.chunks[ci]!.forward);
@@ -591,6 +636,7 @@ export class GpuModel implements Model {
     }
     const plan = await this.plan(ds);
     this.setNoise(undefined);
+    this.setEps(null);
     const out = new GpuDataset(ds.rows, n, T ? T.cols : n, this.pool);
     const enc = this.ctx.device.createCommandEncoder();
     let r0 = 0;
