@@ -5,6 +5,7 @@ import { cpuCost, cpuForward } from './cpu/network.js';
 import { paramLayout, initParameters, type ParamLayout, type InitOptions } from './params.js';
 import { resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from './spec.js';
 import type { GpuModelOptions } from './gpu/model.js';
+import { cpuVaeDecode, cpuVaeEncode, cpuVaeNegElbo, cpuVaeNll, sampleLatent } from './cpu/vae.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -54,9 +55,49 @@ export interface Model {
   cost(X: Matrix, Y?: Matrix, opts?: CostOptions): Promise<CostReport>;
   /** Output-layer activations, m × nL. */
   predict(X: Matrix): Promise<Matrix>;
-  /** Activations of layer `layer` (notes' numbering, default 2: the first hidden layer), m × n_layer. */
-  encode(X: Matrix, layer?: number): Promise<Matrix>;
+  /**
+   * Activations of layer `layer` (notes' numbering, default 2: the first hidden layer), m × n_layer.
+   * A VAE: the latent layer by default (or the output layer), giving μ (m × d) with log σ² beside it as `logvar`.
+   */
+  encode(X: Matrix, layer?: number): Promise<Encoding>;
+  /** VAE: the decoder's outputs (m × n) for latent codes Z (m × d). */
+  decode(Z: Matrix): Promise<Matrix>;
+  /** VAE: n codes z ~ N(0, I) (z = normalMatrix(seed, n, d), default seed 1), decoded: n × n_out. */
+  sample(n: number, opts?: { seed?: number }): Promise<Matrix>;
+  /**
+   * VAE: the −ELBO (β = 1, one ε draw under `seed`) and the importance-weighted −log p(x) with
+   * `samples` draws per example (Burda et al. 2015; sample s uses ε seed evaluationSeed(seed, s)),
+   * both in nats per example, means over X; the Gaussian decoder's ½ n log 2π included.
+   */
+  evaluateVae(X: Matrix, opts?: VaeEvalOptions): Promise<VaeEvaluation>;
   dispose(): void;
+}
+
+/** A layer's activations; a VAE's latent encoding carries log σ² beside μ. */
+export interface Encoding extends Matrix {
+  logvar?: Matrix;
+}
+
+export interface VaeEvalOptions {
+  /** Importance samples k per example (default 1000; 0 skips the estimate). */
+  samples?: number;
+  /** Seed of the evaluation's ε (default 1). */
+  seed?: number;
+}
+
+export interface VaeEvaluation {
+  negElbo: number;
+  /** −log p(x) estimated with `samples` importance samples (null when samples = 0). */
+  nll: number | null;
+  samples: number;
+}
+
+export function checkVaeEval(opts: VaeEvalOptions): { samples: number; seed: number } {
+  const samples = opts.samples ?? 1000;
+  const seed = opts.seed ?? 1;
+  if (!Number.isInteger(samples) || samples < 0) throw new SpecError(`importance samples must be an integer ≥ 0, got ${samples}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new SpecError(`evaluation seed must be an integer in [0, 2³²), got ${seed}`);
+  return { samples, seed };
 }
 
 export interface ModelOptions extends InitOptions, GpuModelOptions {
@@ -107,13 +148,43 @@ class CpuModel implements Model {
     return this.encode(X, this.network.layers.length);
   }
 
-  async encode(X: Matrix, layer = 2): Promise<Matrix> {
+  async encode(X: Matrix, layer?: number): Promise<Encoding> {
+    const net = this.network;
+    if (net.vae) {
+      layer = checkVaeLayer(net, layer);
+      const { mu, logvar } = cpuVaeEncode(net, this.theta, X);
+      return layer === net.layers.length ? cpuVaeDecode(net, this.theta, mu) : { ...mu, logvar };
+    }
+    layer ??= 2;
     checkLayer(this.network, layer);
     const { A } = cpuForward(this.network, this.theta, X);
     return { rows: X.rows, cols: this.network.layers[layer - 1]!, data: A[layer - 2]! };
   }
 
+  async decode(Z: Matrix): Promise<Matrix> {
+    return cpuVaeDecode(this.network, this.theta, Z);
+  }
+
+  async sample(n: number, opts: { seed?: number } = {}): Promise<Matrix> {
+    return cpuVaeDecode(this.network, this.theta, sampleLatent(this.network, n, opts.seed ?? 1));
+  }
+
+  async evaluateVae(X: Matrix, opts: VaeEvalOptions = {}): Promise<VaeEvaluation> {
+    const { samples, seed } = checkVaeEval(opts);
+    const mean = (a: Float64Array): number => a.reduce((s, v) => s + v, 0) / a.length;
+    const negElbo = mean(cpuVaeNegElbo(this.network, this.theta, X, seed));
+    return { negElbo, nll: samples ? mean(cpuVaeNll(this.network, this.theta, X, samples, seed)) : null, samples };
+  }
+
   dispose(): void {}
+}
+
+/** A VAE's encode layers: the latent one (default) or the output. */
+export function checkVaeLayer(net: Network, layer: number | undefined): number {
+  const latent = net.vae!.latent + 1;
+  if (layer === undefined) return latent;
+  if (layer !== latent && layer !== net.layers.length) throw new SpecError(`a VAE encodes to its latent layer ${latent} (μ and log σ²) or its output layer ${net.layers.length}, not layer ${layer}`);
+  return layer;
 }
 
 export async function createModel(spec: NetworkSpec | Network, opts: ModelOptions = {}): Promise<Model> {

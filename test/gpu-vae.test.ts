@@ -75,3 +75,38 @@ describe('VAE parity, GPU vs float64 CPU', () => {
     await compare({ layers: [12, 7, 4, 7, 12], activation: ['sigmoid', 'identity', 'sigmoid', 'sigmoid'], loss: 'cross-entropy', corruption: { kind: 'mask', level: 0.3 }, vae: {} }, 19, 4, { maxChunkRows: 7 });
   });
 });
+
+describe('VAE API on both backends', () => {
+  it('encode (μ, log σ²), predict through μ, decode, sample (deterministic per seed), evaluateVae (−ELBO, IWAE) agree', async () => {
+    const spec: NetworkSpec = { layers: [14, 9, 3, 9, 14], activation: ['relu', 'identity', 'relu', 'sigmoid'], loss: 'cross-entropy', vae: {} };
+    const net = resolveSpec(spec);
+    const rng = new Rng(11);
+    const m = 23;
+    const X: Matrix = { rows: m, cols: 14, data: Float64Array.from(Float32Array.from(randomArray(rng, m * 14, 0, 1))) };
+    const theta = Float64Array.from(Float32Array.from(initParameters(net, { init: 'glorot', seed: 5 })));
+    const ctx = await gpu();
+    const cpu = await createModel(net, { backend: 'cpu', parameters: theta });
+    const g = await createModel(net, { backend: 'webgpu', device: ctx.device, parameters: theta, gemmVariant: 'unrolled-4x4', maxChunkRows: 9 });
+    try {
+      const [a, b] = [await cpu.encode(X), await g.encode(X)];
+      expect([b.rows, b.cols, b.logvar!.rows, b.logvar!.cols]).toEqual([m, 3, m, 3]);
+      expect(relNormDiff(b.data, a.data)).toBeLessThan(1e-5);
+      expect(relNormDiff(b.logvar!.data, a.logvar!.data)).toBeLessThan(1e-5);
+      expect(relNormDiff((await g.predict(X)).data, (await cpu.predict(X)).data)).toBeLessThan(1e-5);
+      expect(relNormDiff((await g.decode(a)).data, (await cpu.decode(a)).data)).toBeLessThan(1e-5);
+      const s1 = await g.sample(30, { seed: 4 });
+      expect([s1.rows, s1.cols]).toEqual([30, 14]);
+      expect(Array.from((await g.sample(30, { seed: 4 })).data)).toEqual(Array.from(s1.data));
+      expect(relNormDiff(s1.data, (await g.sample(30, { seed: 5 })).data)).toBeGreaterThan(1e-2);
+      expect(relNormDiff(s1.data, (await cpu.sample(30, { seed: 4 })).data)).toBeLessThan(1e-5);
+      const [ea, eb] = [await cpu.evaluateVae(X, { samples: 12, seed: 3 }), await g.evaluateVae(X, { samples: 12, seed: 3 })];
+      expect(Math.abs(eb.negElbo - ea.negElbo) / ea.negElbo).toBeLessThan(1e-5);
+      expect(Math.abs(eb.nll! - ea.nll!) / ea.nll!).toBeLessThan(1e-5);
+      expect(ea.nll!).toBeLessThan(ea.negElbo + 0.5);
+      await expect(g.encode(X, 2)).rejects.toThrow(/latent layer 3/);
+      await expect(g.decode({ rows: 1, cols: 2, data: new Float64Array(2) })).rejects.toThrow(/latent layer has 3 units/);
+    } finally {
+      g.dispose();
+    }
+  });
+});

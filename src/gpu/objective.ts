@@ -109,10 +109,12 @@ export class GpuObjective implements Objective<GpuVector> {
     const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order);
     const { ds, gather } = full ? { ds: this.data, gather: [] } : await this.gatherBatch(opts.batch!);
     const rhoHatDecay = full ? 0 : this.opts.rhoHatDecay ?? 0;
-    // Denoising: fresh corruption for every presentation, from the network's seed.
-    const corruption = this.model.network.corruption;
-    const noiseSeed = corruption ? evaluationSeed(corruption.seed, this.opts.noise === 'fixed' ? 0 : this.presentations++) : undefined;
-    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, noiseSeed });
+    // Denoising and VAE: fresh corruption and ε for every presentation, each from its own seed.
+    const { corruption, vae } = this.model.network;
+    const n = corruption || vae ? (this.opts.noise === 'fixed' ? 0 : this.presentations++) : 0;
+    const noiseSeed = corruption ? evaluationSeed(corruption.seed, n) : undefined;
+    const epsSeed = vae ? evaluationSeed(vae.seed, n) : undefined;
+    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, noiseSeed, epsSeed });
     if (!wantCost) return null;
     this.costReads++;
     const r = await this.model.readCost();

@@ -47,8 +47,11 @@ export function cpuNetworkObjective(net: Network, theta0: ArrayLike<number>, X: 
       const Xb = batch ? gatherRows(X, order, batch.start, batch.count) : X;
       const Yb = batch ? target && gatherRows(target, order, batch.start, batch.count) : target;
       const c = net.corruption;
-      const input = c ? { rows: Xb.rows, cols: Xb.cols, data: corruptMatrix(Xb, c, evaluationSeed(c.seed, opts.noise === 'fixed' ? 0 : presentations++)) } : undefined;
-      const r = cpuCost(net, theta, Xb, Yb, { gradient: true, input, rhoHatEstimate: batch && decay > 0 ? runningEstimate : undefined });
+      // Denoising and VAE: one presentation number per evaluation seeds x̃ and ε apart.
+      const n = c || net.vae ? (opts.noise === 'fixed' ? 0 : presentations++) : 0;
+      const input = c ? { rows: Xb.rows, cols: Xb.cols, data: corruptMatrix(Xb, c, evaluationSeed(c.seed, n)) } : undefined;
+      const noiseSeed = net.vae ? evaluationSeed(net.vae.seed, n) : undefined;
+      const r = cpuCost(net, theta, Xb, Yb, { gradient: true, input, noiseSeed, rhoHatEstimate: batch && decay > 0 ? runningEstimate : undefined });
       const h = r.rhoHat[0];
       last = { parts: r.parts, rhoHatMean: h ? h.reduce((a, b) => a + b, 0) / h.length : null };
       return { cost: r.cost, grad: r.grad! };
