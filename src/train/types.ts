@@ -66,7 +66,7 @@ export interface Objective<V> {
 }
 
 export interface ObjectiveReport {
-  parts: { data: number; weightDecay: number; sparsity: number; l1: number; contractive: number };
+  parts: { data: number; weightDecay: number; sparsity: number; l1: number; contractive: number; kl?: number };
   rhoHatMean: number | null;
 }
 
