@@ -18,6 +18,7 @@ import {
   GEMM_VARIANT_NAMES,
   GpuFeatureTiles,
   engineLimits,
+  exportOnnx,
   GpuObjective,
   modelJson,
   networkToSpec,
@@ -630,6 +631,8 @@ async function exportModel(): Promise<void> {
   download('model.safetensors', encodeModel(net, theta, s.data.preprocessing), 'application/octet-stream');
   const json = { ...modelJson(net, s.data.preprocessing), steps: s.steps };
   download('model.json', JSON.stringify(json, null, 2) + '\n', 'application/json');
+  // The inference graph for ONNX runtimes (whitening folded in; outputs "output" and "code").
+  download('model.onnx', await exportOnnx({ network: net, theta, preprocessing: s.data.preprocessing }), 'application/octet-stream');
 }
 
 async function loadModel(file: File): Promise<void> {

@@ -1,7 +1,8 @@
 // activation.wgsl — activation functions f and their derivatives f′, and the
 // hidden-layer backprop kernel.
 //
-// Template values: ACT (activation id, see src/gpu/kernels.ts ACT_ID), ALPHA
+// Template values: ACT (activation id: one of the ACT_* constants generated from
+// shaders/ids.json, the same table as ACT_ID in TypeScript), ALPHA
 // (prelu slope / elu scale). Included in front of gemm.wgsl and loss.wgsl.
 //
 // hidden_delta — bindings: 0 uniform HiddenParams, 1 G (m × n, read_write: in
@@ -22,31 +23,31 @@ const ALPHA: f32 = ${ALPHA};
 
 fn act_f(z: f32) -> f32 {
   switch ACT {
-    case 0u: { return 1.0 / (1.0 + exp(-z)); }                  // sigmoid
-    case 1u: { return tanh(clamp(z, -15.0, 15.0)); }             // tanh
-    case 3u: { return max(z, 0.0); }                             // relu
-    case 4u: { return select(ALPHA * z, z, z >= 0.0); }          // prelu
-    case 5u: { return select(ALPHA * (exp(min(z, 0.0)) - 1.0), z, z >= 0.0); } // elu
-    case 6u: { return max(z, 0.0) + log(1.0 + exp(-abs(z))); }  // softplus
-    case 7u: { return z / (1.0 + abs(z)); }                      // softsign
-    case 8u: { return clamp(z, -1.0, 1.0); }                     // hardtanh
-    case 9u: { return select(0.0, 1.0, z >= 0.0); }              // step
-    default: { return z; }                                       // identity (2), softmax logits (10)
+    case ACT_SIGMOID: { return 1.0 / (1.0 + exp(-z)); }                  // sigmoid
+    case ACT_TANH: { return tanh(clamp(z, -15.0, 15.0)); }             // tanh
+    case ACT_RELU: { return max(z, 0.0); }                             // relu
+    case ACT_PRELU: { return select(ALPHA * z, z, z >= 0.0); }          // prelu
+    case ACT_ELU: { return select(ALPHA * (exp(min(z, 0.0)) - 1.0), z, z >= 0.0); } // elu
+    case ACT_SOFTPLUS: { return max(z, 0.0) + log(1.0 + exp(-abs(z))); }  // softplus
+    case ACT_SOFTSIGN: { return z / (1.0 + abs(z)); }                      // softsign
+    case ACT_HARDTANH: { return clamp(z, -1.0, 1.0); }                     // hardtanh
+    case ACT_STEP: { return select(0.0, 1.0, z >= 0.0); }              // step
+    default: { return z; }                                       // identity, softmax logits (ACT_IDENTITY, ACT_SOFTMAX)
   }
 }
 
 // f′ given z and a = f(z); the cheaper form where one exists (notes: f′ = a(1−a) for sigmoid).
 fn act_df(z: f32, a: f32) -> f32 {
   switch ACT {
-    case 0u: { return a * (1.0 - a); }
-    case 1u: { return 1.0 - a * a; }
-    case 3u: { return select(0.0, 1.0, a > 0.0); }
-    case 4u: { return select(ALPHA, 1.0, z > 0.0); }
-    case 5u: { return select(a + ALPHA, 1.0, a >= 0.0); }
-    case 6u: { return 1.0 / (1.0 + exp(-z)); }
-    case 7u: { let d = 1.0 + abs(z); return 1.0 / (d * d); }
-    case 8u: { return select(0.0, 1.0, z >= -1.0 && z <= 1.0); }
-    case 9u: { return 0.0; }
+    case ACT_SIGMOID: { return a * (1.0 - a); }
+    case ACT_TANH: { return 1.0 - a * a; }
+    case ACT_RELU: { return select(0.0, 1.0, a > 0.0); }
+    case ACT_PRELU: { return select(ALPHA, 1.0, z > 0.0); }
+    case ACT_ELU: { return select(a + ALPHA, 1.0, a >= 0.0); }
+    case ACT_SOFTPLUS: { return 1.0 / (1.0 + exp(-z)); }
+    case ACT_SOFTSIGN: { let d = 1.0 + abs(z); return 1.0 / (d * d); }
+    case ACT_HARDTANH: { return select(0.0, 1.0, z >= -1.0 && z <= 1.0); }
+    case ACT_STEP: { return 0.0; }
     default: { return 1.0; }
   }
 }

@@ -1,16 +1,16 @@
 // blas1.wgsl — vector operations over flat f32 vectors (θ, ∇θ, optimizer state),
-// so optimizers run on the GPU. Dot products and norms use reduce.wgsl (MAP 4).
+// so optimizers run on the GPU. Dot products and norms use reduce.wgsl (MAP_DOT).
 //
 // The scalars of each operation come from `coef` (8 f32 per slot, written once
 // per submit), so a dispatch's uniform and bind group never change and are
 // built once; the step's learning rate etc. change by rewriting `coef`.
-// OP (template value), with a = coef[8·slot], b = coef[8·slot + 1]:
-//   0 axpy y ← a·x + y; 1 scale y ← a·y; 2 copy y ← x; 3 fill y ← a;
-//   4 axpby y ← a·x + b·y;
-//   5 adam (x = g, y = θ, m, v; coef: lr, β1, β2, ε, 1−β1ᵗ, 1−β2ᵗ):
+// OP (template value, an OP_* constant from shaders/ids.json), with a = coef[8·slot], b = coef[8·slot + 1]:
+//   OP_AXPY y ← a·x + y; OP_SCALE y ← a·y; OP_COPY y ← x; OP_FILL y ← a;
+//   OP_AXPBY y ← a·x + b·y;
+//   OP_ADAM (x = g, y = θ, m, v; coef: lr, β1, β2, ε, 1−β1ᵗ, 1−β2ᵗ):
 //     m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; θ ← θ − lr (m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε).
-// Bindings: 0 uniform VecParams, 1 x (OP 0, 2, 4, 5), 2 y (read_write), 3 coef,
-//   4 m, 5 v (OP 5). Dispatch: ceil(count / 256), 2-D when large.
+// Bindings: 0 uniform VecParams, 1 x (axpy, copy, axpby, adam), 2 y (read_write), 3 coef,
+//   4 m, 5 v (adam). Dispatch: ceil(count / 256), 2-D when large.
 
 struct VecParams { count: u32, offX: u32, offY: u32, rowsPerGrid: u32, slot: u32, pad0: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(0) var<uniform> vp: VecParams;
@@ -44,11 +44,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 #else
   switch ${OP}u {
 #if ${HAS_X}
-    case 0u: { y[iy] = a * x[vp.offX + k] + y[iy]; }
-    case 2u: { y[iy] = x[vp.offX + k]; }
-    case 4u: { y[iy] = a * x[vp.offX + k] + b * y[iy]; }
+    case OP_AXPY: { y[iy] = a * x[vp.offX + k] + y[iy]; }
+    case OP_COPY: { y[iy] = x[vp.offX + k]; }
+    case OP_AXPBY: { y[iy] = a * x[vp.offX + k] + b * y[iy]; }
 #endif
-    case 1u: { y[iy] = a * y[iy]; }
+    case OP_SCALE: { y[iy] = a * y[iy]; }
     default: { y[iy] = a; }
   }
 #endif

@@ -12,12 +12,13 @@
 //   T ≤ 4096 invocations each sum a grid-stride share into partials[t]. Stage 2:
 //   one workgroup of 64 reduces the T partials (serially per lane, then a tree)
 //   and adds scale · total into scalars[slot] (slots are zeroed per evaluation,
-//   so chunks accumulate). MAP (template value): 0 x, 1 x², 2 |x|,
-//   3 KL(ρ‖x) = ρ log(ρ/x) + (1−ρ) log((1−ρ)/(1−x)), 4 x·y (maps 'dot' and
-//   'product'), 5 ½(x−y)²,
-//   6 binary cross-entropy from logits x = z and targets y: softplus(z) − y·z
+//   so chunks accumulate). MAP (template value, a MAP_* constant from shaders/ids.json):
+//   MAP_IDENTITY x, MAP_SQUARE x², MAP_ABS |x|,
+//   MAP_KL KL(ρ‖x) = ρ log(ρ/x) + (1−ρ) log((1−ρ)/(1−x)), MAP_DOT x·y (TS maps 'dot' and
+//   'product'), MAP_HALF_SQ_DIFF ½(x−y)²,
+//   MAP_BCE_LOGITS binary cross-entropy from logits x = z and targets y: softplus(z) − y·z
 //   (= −[y log σ(z) + (1−y) log(1−σ(z))]).
-//   Bindings: 0 uniform SumParams, 1 x, 2 y (MAP ≥ 4), 3 partials, 4 scalars.
+//   Bindings: 0 uniform SumParams, 1 x, 2 y (two-input maps), 3 partials, 4 scalars.
 //   Dispatch: ceil(T / 64) workgroups, then 1.
 
 #if ${COLSUM}
@@ -90,13 +91,13 @@ fn sum_final(@builtin(local_invocation_id) lid: vec3<u32>) {
 fn map_at(k: u32) -> f32 {
   let v = x[sp.offX + k];
   switch ${MAP}u {
-    case 1u: { return v * v; }
-    case 2u: { return abs(v); }
-    case 3u: { return sp.rho * log(sp.rho / v) + (1.0 - sp.rho) * log((1.0 - sp.rho) / (1.0 - v)); }
+    case MAP_SQUARE: { return v * v; }
+    case MAP_ABS: { return abs(v); }
+    case MAP_KL: { return sp.rho * log(sp.rho / v) + (1.0 - sp.rho) * log((1.0 - sp.rho) / (1.0 - v)); }
 #if ${TWO_INPUTS}
-    case 4u: { return v * y[sp.offY + k]; }
-    case 5u: { let d = v - y[sp.offY + k]; return 0.5 * d * d; }
-    case 6u: { return max(v, 0.0) + log(1.0 + exp(-abs(v))) - y[sp.offY + k] * v; }
+    case MAP_DOT: { return v * y[sp.offY + k]; }
+    case MAP_HALF_SQ_DIFF: { let d = v - y[sp.offY + k]; return 0.5 * d * d; }
+    case MAP_BCE_LOGITS: { return max(v, 0.0) + log(1.0 + exp(-abs(v))) - y[sp.offY + k] * v; }
 #endif
     default: { return v; }
   }

@@ -4,11 +4,14 @@
 
 // Network description, θ layout, random numbers.
 export * from './spec.js';
+export * from './matrix.js';
 export * from './params.js';
+export { transpose } from './linalg.js';
 export { Rng } from './prng.js';
 
 // One model API over both backends.
-export { createModel, type Model, type ModelOptions, type BackendName, type CostReport, type CostParts, type CostOptions } from './model.js';
+export { createModel, type ModelOptions } from './model.js';
+export type { Model, BackendName, CostReport, CostParts, CostOptions } from './model-contract.js';
 
 // The float64 CPU reference (the specification).
 export { cpuCost, cpuForward, cpuPredict } from './cpu/network.js';
@@ -19,7 +22,8 @@ export * from './gradcheck.js';
 
 // WebGPU: device, model, objective, vector operations, kernels.
 export { acquireDevice, adapterLabel, engineLimits, WebGpuUnavailableError, DeviceLostError, GpuError, type GpuContext, type AdapterDescription, type DeviceLimits } from './gpu/device.js';
-export { GpuModel, GpuDataset, createGpuModel, type GpuModelOptions, type EvaluateOptions } from './gpu/model.js';
+export { GpuModel, createGpuModel, type GpuModelOptions, type EvaluateOptions } from './gpu/model.js';
+export { GpuDataset } from './gpu/dataset.js';
 export { GpuObjective } from './gpu/objective.js';
 export { GpuVectorOps, type GpuVector } from './gpu/vectors.js';
 export { GEMM_VARIANT_NAMES, type GemmVariant } from './gpu/kernels.js';
@@ -40,6 +44,10 @@ export { drawRgba } from './viz/canvas.js';
 // Model files.
 export { encodeModel, decodeModel, modelJson, MODEL_FORMAT, type SavedModel } from './io/model-file.js';
 export { encodeSafetensors, decodeSafetensors, FormatError } from './io/safetensors.js';
+export { isStateDict, stateDictToModel } from './io/state-dict.js';
+
+// ONNX export of the inference graph (browser-safe).
+export { exportOnnx, buildOnnx, codeLayer, whiteningAffine, ONNX_OPSET, type OnnxExportOptions, type ExportSource } from './export/onnx.js';
 
 // Classification metrics.
 export { accuracy, argmaxRows, confusionMatrix, confusionAccuracy, formatConfusionMatrix } from './metrics.js';

@@ -6,7 +6,8 @@
 // column of the largest score, the first on ties — or the predicted classes
 // themselves.
 
-import { SpecError, type Matrix } from './spec.js';
+import { SpecError } from './spec.js';
+import { type Matrix } from './matrix.js';
 
 /** The predicted class of each row: the column of the largest score (the first on ties). */
 export function argmaxRows(scores: Matrix): Uint16Array {

@@ -12,3 +12,4 @@ export { train, readRunConfig, type TrainOptions, type TrainSummary, type Progre
 export { checkConfig, type TrainConfig, type DataConfig } from './trainer/config.js';
 export { MAIN_JOB, MAIN_JOB_FULL } from './trainer/defaults.js';
 export * from './bench/index.js';
+export { exportPytorch, modelPy, pythonTemplateDir } from './export/pytorch.js';

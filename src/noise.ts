@@ -1,11 +1,12 @@
 // Counter-based noise for input corruption (denoising autoencoders). Every value
 // is a pure function of (seed, index, stream), so the GPU kernel `corrupt`
-// (shaders/variants.wgsl) reproduces these numbers bit for bit and no generator
+// (shaders/corrupt.wgsl) reproduces these numbers bit for bit and no generator
 // state lives anywhere. Browser-safe.
 //
 // pcg: the PCG-RXS-M-XS 32-bit output permutation used as a hash (Jarzynski &
 // Olano, "Hash Functions for GPU Rendering", JCGT 2020).
 
+import { CORRUPTION_ID } from './gpu/ids.gen.js';
 import { resolveCorruption, type CorruptionSpec } from './spec.js';
 
 /** pcg(v) = (w >> 22) ^ w, s = v·747796405 + 2891336453, w = ((s >> ((s >> 28) + 4)) ^ s)·277803737 (all mod 2³²). */
@@ -28,8 +29,8 @@ export function noiseUniform(seed: number, index: number, stream: number): numbe
 // Corruption specs are validated by resolveCorruption (src/spec.ts), the one validator.
 export type { CorruptionSpec };
 
-/** The `corrupt` kernel's KIND for each kind of corruption. */
-export const CORRUPTION_KINDS = { mask: 0, gaussian: 1, 'salt-pepper': 2 } as const;
+/** The `corrupt` kernel's KIND for each kind of corruption (NOISE_* in WGSL; one source, shaders/ids.json). */
+export const CORRUPTION_KINDS = CORRUPTION_ID;
 
 /**
  * The corrupted value of x at global element `index` (u0, u1 = streams 0 and 1):

@@ -9,6 +9,7 @@
 
 import { Rng } from './prng.js';
 import { SpecError, type Network } from './spec.js';
+import { transpose } from './linalg.js';
 
 export interface LayerSlot {
   /** Rows of W (units of layer l+1). */
@@ -79,12 +80,6 @@ export function layerViews<T extends Float64Array | Float32Array>(layout: ParamL
   }));
 }
 
-/** The transpose of a rows × cols row-major matrix. */
-export function transpose<T extends Float64Array | Float32Array>(M: T, rows: number, cols: number): T {
-  const out = new (M.constructor as { new (n: number): T })(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = M[i * cols + j]!;
-  return out;
-}
 
 export const INITIALIZERS = ['normal', 'ufldl', 'glorot', 'he'] as const;
 /**

@@ -11,7 +11,9 @@ import { PNG } from 'pngjs';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, serveDir } from '../bench/browser/chromium.js';
+import * as ort from 'onnxruntime-node';
 import { decodeModel } from '../src/io/model-file.js';
+import { createModel } from '../src/model.js';
 import { Rng } from '../src/prng.js';
 
 const OUT = 'test-output';
@@ -127,6 +129,15 @@ describe('browser demo', () => {
       expect(saved.network.layers).toEqual([784, 25, 784]);
       expect(saved.network.sparsity).toEqual(expect.objectContaining({ rho: 0.1, beta: 3 }));
       expect(JSON.parse(readFileSync(join(downloads, 'model.json'), 'utf8')).format).toBe('webgpu-nn/1');
+      // …and model.onnx, written in the page by exportOnnx: it loads in onnxruntime and gives predict's output.
+      const onnxFile = join(downloads, 'model.onnx');
+      for (let i = 0; i < 100 && !existsSync(onnxFile); i++) await new Promise((r) => setTimeout(r, 100));
+      const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnxFile)));
+      expect([...session.outputNames].sort()).toEqual(['code', 'output']);
+      const x = Float32Array.from({ length: 2 * 784 }, (_, i) => (i % 7) / 7);
+      const got = (await session.run({ input: new ort.Tensor('float32', x, [2, 784]) })).output!.data as Float32Array;
+      const ref = await (await createModel(saved.network, { backend: 'cpu', parameters: saved.theta })).predict({ rows: 2, cols: 784, data: Float64Array.from(x) });
+      got.forEach((v, i) => expect(Math.abs(v - ref.data[i]!)).toBeLessThan(1e-5));
 
       // Load it back: the page rebuilds from the file (step 0) and keeps training from it.
       const input = await page.$('#load-file');

@@ -8,7 +8,8 @@ import { main } from '../src/cli/main.js';
 import { cpuCost } from '../src/cpu/network.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
-import { matrix, resolveSpec, type NetworkSpec } from '../src/spec.js';
+import { resolveSpec, type NetworkSpec } from '../src/spec.js';
+import { matrix } from '../src/matrix.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

@@ -5,7 +5,8 @@ import { cpuCost, cpuForward, cpuPredict } from '../src/cpu/network.js';
 import { gradientCheck, toyCheck } from '../src/gradcheck.js';
 import { initParameters, paramLayout } from '../src/params.js';
 import { Rng } from '../src/prng.js';
-import { matrix, resolveSpec, type ActivationName, type Matrix, type Network, type NetworkSpec } from '../src/spec.js';
+import { resolveSpec, type ActivationName, type Network, type NetworkSpec } from '../src/spec.js';
+import { matrix, type Matrix } from '../src/matrix.js';
 
 type Targets = 'uniform' | 'onehot';
 

@@ -11,7 +11,8 @@ import { decodeSafetensors } from '../src/io/safetensors.js';
 import { evaluationSeed, noiseNormal, noiseUniform, NORMAL_STREAM } from '../src/noise.js';
 import { initParameters, paramLayout } from '../src/params.js';
 import { Rng } from '../src/prng.js';
-import { matrix, resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from '../src/spec.js';
+import { resolveSpec, SpecError, type Network, type NetworkSpec } from '../src/spec.js';
+import { matrix, type Matrix } from '../src/matrix.js';
 
 function setup(spec: NetworkSpec, m = 6, seed = 1): { net: Network; theta: Float64Array; X: Matrix } {
   const net = resolveSpec(spec);

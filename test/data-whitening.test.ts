@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyWhitening, componentsForVariance, covariance, fitPCA, pcaRecover, pcaReduce, pcaWhiten,
-  symmetricEigen, whiteningFromJSON, whiteningToJSON, zcaWhiten,
+  whiteningFromJSON, whiteningToJSON, zcaWhiten,
 } from '../src/data/whitening.js';
+import { symmetricEigen } from '../src/linalg.js';
 import { Rng } from '../src/prng.js';
-import type { Matrix } from '../src/spec.js';
+import type { Matrix } from '../src/matrix.js';
 
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;

@@ -1,10 +1,11 @@
 // Activation epilogue, hidden-layer δ (with sparsity and L1), output δ and softmax
 // kernels against the CPU reference's activations, outputs poisoned with NaN.
 import { describe, expect, it } from 'vitest';
-import { activate, activationDerivative } from '../src/cpu/activations.js';
+import { activate } from '../src/cpu/activations.js';
+import { hiddenDelta, lossTerms, outputDelta, softmaxRow, sparsityDelta } from '../src/cpu/steps.js';
 import { Rng } from '../src/prng.js';
 import type { Activation, ActivationName } from '../src/spec.js';
-import { harness, maxRelErr, randomArray } from './helpers/gpu.js';
+import { harness, identity, maxRelErr, randomArray } from './helpers/gpu.js';
 
 const ALL: Activation[] = (['sigmoid', 'tanh', 'identity', 'relu', 'prelu', 'elu', 'softplus', 'softsign', 'hardtanh', 'step'] as ActivationName[]).map((name) => ({
   name,
@@ -43,11 +44,8 @@ describe('activation kernels', () => {
           rhoHat: sparse ? { buffer: h.upload(rhoHat), offset: 3 } : undefined, rho, beta, l1,
         });
         await h.run([d]);
-        const want = Array.from(g, (gi, i) => {
-          const r = rhoHat[3 + (i % n)]!;
-          const s = sparse ? beta * (-rho / r + (1 - rho) / (1 - r)) : 0;
-          return (gi + s + l1 * Math.sign(a[i]!)) * activationDerivative(act, z[i]!, a[i]!);
-        });
+        // The CPU step with W = I, so Wᵀδ is g itself.
+        const want = hiddenDelta(identity(n), g, a, z, act, rows, n, n, { sparsity: sparse ? sparsityDelta(rhoHat.subarray(3), rho, beta) : null, l1Weight: l1 });
         expect(maxRelErr(await h.read(G, rows * n), want), `${act.name} sparse=${sparse}`).toBeLessThan(1e-5);
       }
     }
@@ -65,7 +63,7 @@ describe('activation kernels', () => {
         const D = h.poisoned(rows * n);
         const d = await h.kernels.outputDelta({ rows, n, activation: act, squared, A: h.upload(a), Y: { buffer: h.upload(y), offset: 2 }, D, Z: h.upload(z) });
         await h.run([d]);
-        const want = Array.from(a, (ai, i) => (ai - y[i + 2]!) * (squared ? activationDerivative(act, z[i]!, ai) : 1));
+        const want = outputDelta(squared ? 'squared' : 'cross-entropy', act, z, a, y.subarray(2));
         expect(maxRelErr(await h.read(D, rows * n), want), `${act.name} squared=${squared}`).toBeLessThan(1e-5);
       }
     }
@@ -83,15 +81,14 @@ describe('activation kernels', () => {
       await h.run([d]);
       const gotA = await h.read(A, rows * n);
       const gotL = await h.read(rowLoss, rows);
-      // Compare with the float32 logits the GPU saw.
-      const z32 = Float32Array.from(z);
+      // Compare with the CPU steps on the float32 logits the GPU saw.
+      const z64 = Float64Array.from(Float32Array.from(z));
+      const p = new Float64Array(rows * n);
       for (let i = 0; i < rows; i++) {
-        const row = Array.from(z32.subarray(i * n, (i + 1) * n));
-        const mx = Math.max(...row);
-        const lse = mx + Math.log(row.reduce((s, v) => s + Math.exp(v - mx), 0));
-        const p = row.map((v) => Math.exp(v - lse));
-        expect(maxRelErr(gotA.subarray(i * n, (i + 1) * n), p), `row ${i}`).toBeLessThan(1e-5);
-        const loss = row.reduce((s, v, k) => s + y[i * n + k]! * (lse - v), 0);
+        softmaxRow(z64, p, i * n, n);
+        expect(maxRelErr(gotA.subarray(i * n, (i + 1) * n), p.subarray(i * n, (i + 1) * n)), `row ${i}`).toBeLessThan(1e-5);
+        // One row's −Σ y log p: lossTerms over that row alone (m = 1).
+        const loss = lossTerms('softmax-cross-entropy', z64.subarray(i * n, (i + 1) * n), p.subarray(i * n, (i + 1) * n), y.subarray(i * n, (i + 1) * n), 1, n);
         expect(Math.abs(gotL[i]! - loss) / (1 + Math.abs(loss)), `loss row ${i}`).toBeLessThan(1e-5);
       }
     }

@@ -8,7 +8,8 @@ import type { GpuModel } from '../src/gpu/model.js';
 import { GpuObjective } from '../src/gpu/objective.js';
 import { createModel } from '../src/model.js';
 import { Rng } from '../src/prng.js';
-import type { Matrix, NetworkSpec } from '../src/spec.js';
+import type { NetworkSpec } from '../src/spec.js';
+import type { Matrix } from '../src/matrix.js';
 import { cpuNetworkObjective, optimize } from '../src/train/index.js';
 
 /** Counts the buffers created on `device` from now on that are not destroyed yet. */

@@ -7,7 +7,8 @@ import { GpuObjective } from '../src/gpu/objective.js';
 import { oneHot } from '../src/data/labels.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
-import { resolveSpec, type Matrix } from '../src/spec.js';
+import { resolveSpec } from '../src/spec.js';
+import { type Matrix } from '../src/matrix.js';
 import { gpu, maxRelErr } from './helpers/gpu.js';
 
 const ae = resolveSpec({ layers: [19, 7, 19], activation: 'sigmoid', autoencoder: true, lambda: 1e-3 });

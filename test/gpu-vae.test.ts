@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { createModel } from '../src/model.js';
 import { Rng } from '../src/prng.js';
-import { resolveSpec, type Matrix, type NetworkSpec } from '../src/spec.js';
+import { resolveSpec, type NetworkSpec } from '../src/spec.js';
+import type { Matrix } from '../src/matrix.js';
 import { gpu, randomArray, relNormDiff } from './helpers/gpu.js';
 import { cpuCost } from '../src/cpu/network.js';
 import { corruptMatrix } from '../src/noise.js';

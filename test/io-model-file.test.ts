@@ -58,8 +58,8 @@ describe('model file', () => {
   });
 });
 
-describe('model file of the autoencoder variants', () => {
-  it('a tied autoencoder stores W1, b1, b2 (no W2); the variants survive the round trip', () => {
+describe('model file of the autoencoder options', () => {
+  it('a tied autoencoder stores W1, b1, b2 (no W2); the options survive the round trip', () => {
     const net = resolveSpec({
       layers: [6, 3, 6], activation: 'sigmoid', autoencoder: true, tied: true,
       corruption: { kind: 'salt-pepper', level: 0.2, low: -1, high: 2, seed: 5 }, contractive: { weight: 0.1 },

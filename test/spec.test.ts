@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { cpuCost, cpuForward } from '../src/cpu/network.js';
 import { initParameters } from '../src/params.js';
-import { matrix, resolveSpec, SpecError, type NetworkSpec } from '../src/spec.js';
+import { resolveSpec, SpecError, type NetworkSpec } from '../src/spec.js';
+import { matrix } from '../src/matrix.js';
 
 const base: NetworkSpec = { layers: [4, 3, 2], activation: 'sigmoid' };
 

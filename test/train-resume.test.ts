@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
-import { matrix, resolveSpec, SpecError } from '../src/spec.js';
+import { resolveSpec, SpecError } from '../src/spec.js';
+import { matrix } from '../src/matrix.js';
 import { cpuNetworkObjective } from '../src/train/cpu-network.js';
 import type { CpuObjective } from '../src/train/cpu-vectors.js';
 import { optimize, type OptimizerOptions } from '../src/train/optimize.js';

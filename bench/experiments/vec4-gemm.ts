@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { renderShader } from '../../src/gpu/shaders.js';
-import { Kernels, type Dispatch, type GemmCall } from '../../src/gpu/kernels.js';
+import { ACT_ID, Kernels, type Dispatch, type GemmCall } from '../../src/gpu/kernels.js';
 import { UNIFORM } from '../../src/gpu/buffers.js';
 
 export interface Vec4Block {
@@ -191,11 +191,11 @@ export async function vec4GemmDispatch(k: Kernels, c: GemmCall, blk: Vec4Choice,
   if (!vec4Eligible(c)) throw new Error(`vec4 GEMM: call ${c.M}x${c.N}x${c.K} is not eligible`);
   const layout = c.transA ? 'TN' : c.transB ? 'NT' : 'NN';
   const act = c.activation ?? null;
-  const ACT_IDS: Record<string, number> = { sigmoid: 0, tanh: 1, identity: 2, relu: 3, prelu: 4, elu: 5, softplus: 6, softsign: 7, hardtanh: 8, step: 9, softmax: 2 };
+  const ACT_IDS: Record<string, number> = ACT_ID;
   const alpha = act?.alpha ?? 0;
   const o = {
     transA: !!c.transA, transB: !!c.transB, accumulate: (c.beta ?? 0) !== 0, addend: !!c.E && (c.gamma ?? 0) !== 0,
-    bias: !!c.bias, storeZ: !!c.Z, act: act ? ACT_IDS[act.name]! : 2, alpha: Number.isInteger(alpha) ? alpha : `${alpha}`,
+    bias: !!c.bias, storeZ: !!c.Z, act: act ? ACT_IDS[act.name]! : ACT_ID.identity, alpha: Number.isInteger(alpha) ? alpha : `${alpha}`,
   };
   const code = blk.kind === 'file' ? renderVec4File(blk, o) : vec4GemmSource(blk, o);
   const device = k.ctx.device;

@@ -19,7 +19,8 @@ import type { GemmVariant } from '../gpu/kernels.js';
 import { GpuObjective } from '../gpu/objective.js';
 import { initParameters, paramLayout, type ParamLayout } from '../params.js';
 import { Rng } from '../prng.js';
-import { resolveSpec, type Matrix, type Network } from '../spec.js';
+import { resolveSpec, type Network } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import { benchMeta, cpuClock, errorMessage, type BenchMeta } from './common.js';
 import { tfVersions, useTfWasm, useTfWebGpu, type TF, type TfEngine } from './tfjs.js';
 

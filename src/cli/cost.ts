@@ -1,7 +1,7 @@
 // `wgnn cost`: J(θ; X, Y), its parts and optionally ∇J, from files, on either backend.
 
 import { createModel } from '../model.js';
-import type { CostParts } from '../model.js';
+import type { CostParts } from '../model-contract.js';
 import { resolveSpec, type NetworkSpec } from '../spec.js';
 import { parseArgs } from './args.js';
 import { readFloat64File, readJsonFile, readMatrixFile, writeFloat64File, type CliIO } from './io.js';

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createModel } from '../model.js';
-import { SpecError, type Matrix } from '../spec.js';
+import { SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import { decodeModel, type SavedModel } from '../io/model-file.js';
 import { writeJsonAtomic } from '../io/files.js';
 import { applyWhitening, whiteningFromJSON } from '../data/whitening.js';

@@ -5,10 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { cpuCost } from '../cpu/network.js';
 import { compareGradients, numericGradient, sampleIndices, toyCheck, type GradientMismatch } from '../gradcheck.js';
-import { createModel, type BackendName } from '../model.js';
+import { createModel } from '../model.js';
+import type { BackendName } from '../model-contract.js';
 import { INITIALIZERS, initParameters } from '../params.js';
 import { Rng } from '../prng.js';
-import { LOSSES, resolveSpec, type ActivationName, type ActivationSpec, type Matrix, type Network, type NetworkSpec } from '../spec.js';
+import { LOSSES, resolveSpec, type ActivationName, type ActivationSpec, type Network, type NetworkSpec } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import { parseArgs, UsageError, type Args } from './args.js';
 import type { CliIO } from './io.js';
 

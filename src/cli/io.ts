@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/files.js';
-import type { Matrix } from '../spec.js';
+import type { Matrix } from '../matrix.js';
 import { UsageError } from './args.js';
 
 /** Where the CLI writes: stdout and stderr, injectable for tests. */

@@ -10,6 +10,8 @@ import { evalCommand, evalUsage } from './eval.js';
 import { infoCommand, infoUsage } from './info.js';
 import { dataCommand, dataUsage } from './data.js';
 import { benchCommand, benchUsage } from './bench.js';
+import { exportCommand, exportUsage } from './export.js';
+import { importCommand, importUsage } from './import.js';
 import { processIO, type CliIO } from './io.js';
 
 interface Command {
@@ -26,6 +28,8 @@ const COMMANDS: Record<string, Command> = {
   bench: { summary: 'benchmark GEMM and a training step against TF.js', usage: benchUsage, run: benchCommand },
   gradcheck: { summary: 'check ∇J against central differences (cpu) or the CPU reference (webgpu)', usage: gradcheckUsage, run: gradcheckCommand },
   cost: { summary: 'evaluate J(θ; X, Y) and ∇J from files', usage: costUsage, run: costCommand },
+  export: { summary: 'export a model as ONNX or as a PyTorch package (exact cost, torchrun DDP training)', usage: exportUsage, run: exportCommand },
+  import: { summary: 'import a PyTorch state_dict (safetensors) as a model folder', usage: importUsage, run: importCommand },
 };
 
 export const usage = `Usage: wgnn <command> [options]

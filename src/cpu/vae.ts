@@ -22,9 +22,10 @@
 
 import { activate, activationDerivative, softplus } from './activations.js';
 import { layerViews, paramLayout, storedWeights } from '../params.js';
-import { assertTrainable, checkData, SpecError, type Matrix, type Network } from '../spec.js';
+import { assertTrainable, SpecError, type Network } from '../spec.js';
+import { checkData, type Matrix } from '../matrix.js';
 import { evaluationSeed, normalMatrix } from '../noise.js';
-import type { CostReport } from '../model.js';
+import type { CostReport } from '../model-contract.js';
 
 function asFloat64(d: Float64Array | Float32Array): Float64Array {
   return d instanceof Float64Array ? d : Float64Array.from(d);

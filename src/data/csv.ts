@@ -4,7 +4,8 @@
 // optional integer label column. Blank lines are skipped; CRLF is accepted; a cell
 // may be wrapped in double quotes. Every error names the line and column (1-based).
 
-import { SpecError, type Matrix } from '../spec.js';
+import { SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 
 export interface CsvOptions {
   /** The first non-blank line holds column names. Default false. */

@@ -9,7 +9,8 @@
 //   then       the elements, last dimension fastest
 // So labels are 0x00000801 (d = 1) and images 0x00000803 (d = 3: count, rows, cols).
 
-import { SpecError, type Matrix } from '../spec.js';
+import { SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import type { LabeledSet } from './labels.js';
 
 export interface IdxArray {

@@ -3,7 +3,8 @@
 // Layout: X is a row-major Matrix with one example per row; labels[i] is the
 // class of row i, an integer in [0, classes).
 
-import { SpecError, type Matrix } from '../spec.js';
+import { SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 
 export interface LabeledSet {
   /** One example per row. */

@@ -5,7 +5,8 @@
 // the same order, so learned features display the right way up.
 
 import { Rng } from '../prng.js';
-import { SpecError, type Matrix } from '../spec.js';
+import { SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import type { GrayImage } from './gray.js';
 
 export interface PatchOptions {

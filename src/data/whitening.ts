@@ -13,212 +13,13 @@
 // second for n = 784. The matrices are stored transposed internally so that every
 // inner loop walks contiguous memory.
 
-import { SpecError, type Matrix } from '../spec.js';
-import { gemmABt, transpose } from './linalg.js';
-
-export interface EigenResult {
-  /** Eigenvalues, descending. */
-  values: Float64Array;
-  /** n × n row-major; column j (U[i·n + j], i = 0 … n−1) is the unit eigenvector of values[j]. */
-  vectors: Float64Array;
-}
-
-/**
- * Eigen-decomposition of a symmetric n × n matrix A (row-major; only symmetry is
- * assumed, not checked beyond a quick test). A = U·diag(values)·Uᵀ.
- */
-export function symmetricEigen(A: Float64Array | Float32Array | number[], n: number): EigenResult {
-  if (A.length !== n * n) throw new SpecError(`symmetricEigen: a ${n} × ${n} matrix needs ${n * n} values, got ${A.length}`);
-  if (n === 0) return { values: new Float64Array(0), vectors: new Float64Array(0) };
-  let scaleA = 0;
-  for (let i = 0; i < A.length; i++) {
-    const v = A[i]!;
-    if (!Number.isFinite(v)) throw new SpecError(`symmetricEigen: entry (${Math.floor(i / n)}, ${i % n}) is ${v}`);
-    scaleA = Math.max(scaleA, Math.abs(v));
-  }
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      if (Math.abs(A[i * n + j]! - A[j * n + i]!) > 1e-10 * scaleA) {
-        throw new SpecError(`symmetricEigen: the matrix is not symmetric at (${i}, ${j}): ${A[i * n + j]} vs ${A[j * n + i]}`);
-      }
-    }
-  }
-  // T holds Vᵀ of the JAMA algorithm (T[b][a] = V[a][b]); A is symmetric, so it starts as A.
-  const T: Float64Array[] = [];
-  for (let i = 0; i < n; i++) T.push(Float64Array.from({ length: n }, (_, j) => A[i * n + j]!));
-  const d = new Float64Array(n);
-  const e = new Float64Array(n);
-  tred2(T, d, e, n);
-  tql2(T, d, e, n);
-  // Sort descending; eigenvector j is row j of T.
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => d[b]! - d[a]!);
-  const values = new Float64Array(n);
-  const vectors = new Float64Array(n * n);
-  order.forEach((src, j) => {
-    values[j] = d[src]!;
-    const v = T[src]!;
-    for (let i = 0; i < n; i++) vectors[i * n + j] = v[i]!;
-  });
-  return { values, vectors };
-}
-
-// Householder reduction to tridiagonal form (JAMA tred2 with V[a][b] → T[b][a]).
-function tred2(T: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
-  for (let j = 0; j < n; j++) d[j] = T[j]![n - 1]!;
-  for (let i = n - 1; i > 0; i--) {
-    let scale = 0;
-    let h = 0;
-    for (let k = 0; k < i; k++) scale += Math.abs(d[k]!);
-    if (scale === 0) {
-      e[i] = d[i - 1]!;
-      for (let j = 0; j < i; j++) {
-        d[j] = T[j]![i - 1]!;
-        T[j]![i] = 0;
-        T[i]![j] = 0;
-      }
-    } else {
-      for (let k = 0; k < i; k++) {
-        d[k] = d[k]! / scale;
-        h += d[k]! * d[k]!;
-      }
-      let f = d[i - 1]!;
-      let g = Math.sqrt(h);
-      if (f > 0) g = -g;
-      e[i] = scale * g;
-      h -= f * g;
-      d[i - 1] = f - g;
-      for (let j = 0; j < i; j++) e[j] = 0;
-      for (let j = 0; j < i; j++) {
-        const Tj = T[j]!;
-        f = d[j]!;
-        T[i]![j] = f;
-        g = e[j]! + Tj[j]! * f;
-        for (let k = j + 1; k <= i - 1; k++) {
-          g += Tj[k]! * d[k]!;
-          e[k] = e[k]! + Tj[k]! * f;
-        }
-        e[j] = g;
-      }
-      f = 0;
-      for (let j = 0; j < i; j++) {
-        e[j] = e[j]! / h;
-        f += e[j]! * d[j]!;
-      }
-      const hh = f / (h + h);
-      for (let j = 0; j < i; j++) e[j] = e[j]! - hh * d[j]!;
-      for (let j = 0; j < i; j++) {
-        const Tj = T[j]!;
-        f = d[j]!;
-        g = e[j]!;
-        for (let k = j; k <= i - 1; k++) Tj[k] = Tj[k]! - (f * e[k]! + g * d[k]!);
-        d[j] = Tj[i - 1]!;
-        Tj[i] = 0;
-      }
-    }
-    d[i] = h;
-  }
-  // Accumulate transformations.
-  for (let i = 0; i < n - 1; i++) {
-    const Ti = T[i]!;
-    Ti[n - 1] = Ti[i]!;
-    Ti[i] = 1;
-    const h = d[i + 1]!;
-    const Tn = T[i + 1]!;
-    if (h !== 0) {
-      for (let k = 0; k <= i; k++) d[k] = Tn[k]! / h;
-      for (let j = 0; j <= i; j++) {
-        const Tj = T[j]!;
-        let g = 0;
-        for (let k = 0; k <= i; k++) g += Tn[k]! * Tj[k]!;
-        for (let k = 0; k <= i; k++) Tj[k] = Tj[k]! - g * d[k]!;
-      }
-    }
-    for (let k = 0; k <= i; k++) Tn[k] = 0;
-  }
-  for (let j = 0; j < n; j++) {
-    d[j] = T[j]![n - 1]!;
-    T[j]![n - 1] = 0;
-  }
-  T[n - 1]![n - 1] = 1;
-  e[0] = 0;
-}
-
-// Implicit QL iterations on the tridiagonal matrix (JAMA tql2 with V[a][b] → T[b][a]).
-function tql2(T: Float64Array[], d: Float64Array, e: Float64Array, n: number): void {
-  for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
-  e[n - 1] = 0;
-  let f = 0;
-  let tst1 = 0;
-  const eps = 2 ** -52;
-  for (let l = 0; l < n; l++) {
-    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
-    let m = l;
-    while (m < n) {
-      if (Math.abs(e[m]!) <= eps * tst1) break;
-      m++;
-    }
-    if (m > l) {
-      let iter = 0;
-      do {
-        if (++iter > 100) throw new Error(`symmetricEigen: QL iteration did not converge for eigenvalue ${l} of ${n}`);
-        let g = d[l]!;
-        let p = (d[l + 1]! - g) / (2 * e[l]!);
-        let r = Math.hypot(p, 1);
-        if (p < 0) r = -r;
-        d[l] = e[l]! / (p + r);
-        d[l + 1] = e[l]! * (p + r);
-        const dl1 = d[l + 1]!;
-        let h = g - d[l]!;
-        for (let i = l + 2; i < n; i++) d[i] = d[i]! - h;
-        f += h;
-        p = d[m]!;
-        let c = 1;
-        let c2 = c;
-        let c3 = c;
-        const el1 = e[l + 1]!;
-        let s = 0;
-        let s2 = 0;
-        for (let i = m - 1; i >= l; i--) {
-          c3 = c2;
-          c2 = c;
-          s2 = s;
-          g = c * e[i]!;
-          h = c * p;
-          r = Math.hypot(p, e[i]!);
-          e[i + 1] = s * r;
-          s = e[i]! / r;
-          c = p / r;
-          p = c * d[i]! - s * g;
-          d[i + 1] = h + s * (c * g + s * d[i]!);
-          const a = T[i]!;
-          const b = T[i + 1]!;
-          for (let k = 0; k < n; k++) {
-            const hk = b[k]!;
-            b[k] = s * a[k]! + c * hk;
-            a[k] = c * a[k]! - s * hk;
-          }
-        }
-        p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
-        e[l] = s * p;
-        d[l] = c * p;
-      } while (Math.abs(e[l]!) > eps * tst1);
-    }
-    d[l] = d[l]! + f;
-    e[l] = 0;
-  }
-}
-
-/** Feature means μ (length n) of an m × n matrix. */
-export function columnMeans(m: Matrix): Float64Array {
-  const { rows, cols, data } = m;
-  const mean = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] = mean[j]! + data[i * cols + j]!;
-  if (rows > 0) for (let j = 0; j < cols; j++) mean[j] = mean[j]! / rows;
-  return mean;
-}
+import { SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
+import { base64ToFloat64, float64ToBase64 } from '../io/base64.js';
+import { columnMeans, gemmABt, symmetricEigen, transpose } from '../linalg.js';
 
 /** Σ = (1/m) Σᵢ (x⁽ⁱ⁾ − μ)(x⁽ⁱ⁾ − μ)ᵀ, n × n row-major. */
-export function covariance(m: Matrix, mean: Float64Array = columnMeans(m)): Float64Array {
+export function covariance(m: Matrix, mean: Float64Array = columnMeans(m.data, m.rows, m.cols)): Float64Array {
   const { rows, cols: n, data } = m;
   const C = new Float64Array(n * n);
   // Σ = Xcᵀ·Xc / m, accumulated over chunks of examples so each chunk of Xcᵀ stays in cache.
@@ -279,7 +80,7 @@ export function fitPCA(m: Matrix, opts: PCAOptions): PCAFit {
   for (let i = 0; i < m.data.length; i++) {
     if (!Number.isFinite(m.data[i]!)) throw new SpecError(`fitPCA: value ${m.data[i]} at example ${Math.floor(i / m.cols)}, feature ${i % m.cols}`);
   }
-  const mean = opts.center === false ? new Float64Array(m.cols) : columnMeans(m);
+  const mean = opts.center === false ? new Float64Array(m.cols) : columnMeans(m.data, m.rows, m.cols);
   const { values, vectors } = symmetricEigen(covariance(m, mean), m.cols);
   // Eigenvalues below the decomposition's round-off (≈ n·ε_mach·S_max) are zero up to
   // that error (a rank-deficient Σ); set them to exactly 0 so that whitening with ε = 0
@@ -423,9 +224,9 @@ export function whiteningToJSON(fit: PCAFit, opts: { kind?: 'zca' | 'pca'; k?: n
     k,
     n: fit.n,
     epsilon: fit.epsilon,
-    mean: f64ToBase64(fit.mean),
-    U: f64ToBase64(fit.U),
-    S: f64ToBase64(fit.S),
+    mean: float64ToBase64(fit.mean),
+    U: float64ToBase64(fit.U),
+    S: float64ToBase64(fit.S),
   };
 }
 
@@ -448,9 +249,9 @@ export function whiteningFromJSON(json: unknown): Whitening {
     if (typeof s !== 'string') bad(`${field} must be a base64 string`);
     let a: Float64Array;
     try {
-      a = base64ToF64(s!);
+      a = base64ToFloat64(s!, field);
     } catch (e) {
-      return bad(`${field}: ${(e as Error).message}`);
+      return bad((e as Error).message);
     }
     if (a.length !== len) bad(`${field} holds ${a.length} values, expected ${len} for n = ${n}`);
     for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) bad(`${field}[${i}] is ${a[i]}`);
@@ -465,55 +266,4 @@ export function whiteningFromJSON(json: unknown): Whitening {
 /** Applies a saved transform: zcaWhiten, or pcaWhiten with its k. */
 export function applyWhitening(m: Matrix, w: Whitening): Matrix {
   return w.kind === 'zca' ? zcaWhiten(m, w.fit) : pcaWhiten(m, w.fit, w.k);
-}
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-function f64ToBase64(a: Float64Array): string {
-  const bytes = new Uint8Array(a.length * 8);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < a.length; i++) view.setFloat64(i * 8, a[i]!, true);
-  const codes = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
-  const enc = new Uint8Array(64);
-  for (let i = 0; i < 64; i++) enc[i] = B64.charCodeAt(i);
-  let o = 0;
-  for (let i = 0; i < bytes.length; i += 3) {
-    const b0 = bytes[i]!;
-    const b1 = i + 1 < bytes.length ? bytes[i + 1]! : 0;
-    const b2 = i + 2 < bytes.length ? bytes[i + 2]! : 0;
-    codes[o++] = enc[b0 >> 2]!;
-    codes[o++] = enc[((b0 & 3) << 4) | (b1 >> 4)]!;
-    codes[o++] = i + 1 < bytes.length ? enc[((b1 & 15) << 2) | (b2 >> 6)]! : 61; // '='
-    codes[o++] = i + 2 < bytes.length ? enc[b2 & 63]! : 61;
-  }
-  return new TextDecoder().decode(codes);
-}
-
-function base64ToF64(s: string): Float64Array {
-  if (s.length % 4 !== 0) throw new Error(`base64 length ${s.length} is not a multiple of 4`);
-  const lookup = new Int16Array(128).fill(-1);
-  for (let i = 0; i < 64; i++) lookup[B64.charCodeAt(i)] = i;
-  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
-  const nBytes = (s.length / 4) * 3 - pad;
-  if (nBytes % 8 !== 0) throw new Error(`${nBytes} bytes is not a whole number of float64 values`);
-  const bytes = new Uint8Array(nBytes + 2);
-  const body = s.length - pad;
-  let o = 0;
-  let acc = 0;
-  let bits = 0;
-  for (let i = 0; i < body; i++) {
-    const ch = s.charCodeAt(i);
-    const v = ch < 128 ? lookup[ch]! : -1;
-    if (v < 0) throw new Error(`invalid base64 character ${JSON.stringify(s[i])} at ${i}`);
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      bytes[o++] = (acc >> bits) & 255;
-    }
-  }
-  const view = new DataView(bytes.buffer);
-  const out = new Float64Array(nBytes / 8);
-  for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);
-  return out;
 }

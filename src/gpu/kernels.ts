@@ -8,6 +8,7 @@ import type { Activation, ActivationName } from '../spec.js';
 import { BufferPool, UNIFORM } from './buffers.js';
 import type { GpuContext } from './device.js';
 import { PipelineCache, type Defines } from './shaders.js';
+import { ACT_ID as ACT_ID_GEN, SUM_MAP_ID, VEC_OP_ID } from './ids.gen.js';
 
 export interface Dispatch {
   readonly pipeline: GPUComputePipeline;
@@ -27,10 +28,12 @@ export function recordDispatches(pass: GPUComputePassEncoder, list: readonly Dis
   }
 }
 
-/** Activation ids as the shaders number them (activation.wgsl). Softmax's GEMM writes logits (identity). */
-export const ACT_ID: Record<ActivationName, number> = {
-  sigmoid: 0, tanh: 1, identity: 2, relu: 3, prelu: 4, elu: 5, softplus: 6, softsign: 7, hardtanh: 8, step: 9, softmax: 2,
-};
+/**
+ * Activation ids as the shaders number them: generated, with the WGSL constants
+ * ACT_*, from shaders/ids.json. The kernels treat softmax's id as identity (its
+ * GEMM writes logits; the softmax kernel does the rest).
+ */
+export const ACT_ID: Readonly<Record<ActivationName, number>> = ACT_ID_GEN;
 
 /** Activations whose derivative is computed from z rather than from a = f(z). */
 export function derivativeNeedsZ(a: Activation): boolean {
@@ -317,61 +320,62 @@ export class Kernels {
     return this.dispatch(pipeline, params, { 1: c.src, 2: c.order, 3: c.dst }, g.x, g.y, 'gather');
   }
 
-  // Autoencoder variants (variants.wgsl). One uniform layout for all:
-  // [count, cols, k, rowsPerGrid, off0, off1, off2, 0, f0, f1, f2, 0].
-  private async variant(kernel: VariantKernel, extra: Defines, f: {
-    count: number; cols?: number; k?: number; off0?: number; off1?: number; off2?: number; f0?: number; f1?: number; f2?: number;
-  }, bindings: Record<number, GPUBuffer>, wg: number, label: string): Promise<Dispatch> {
-    const defines: Defines = { KIND: 0, ...extra };
-    for (const [name, flag] of Object.entries(VARIANT_FLAGS)) defines[flag] = name === kernel;
-    const pipeline = await this.cache.get(['variants'], defines, kernel);
-    const g = this.grid(f.count, wg);
-    const params = this.uniform([
-      f.count, f.cols ?? 1, f.k ?? 0, g.rowsPerGrid, f.off0 ?? 0, f.off1 ?? 0, f.off2 ?? 0, 0,
-      { f: f.f0 ?? 0 }, { f: f.f1 ?? 0 }, { f: f.f2 ?? 0 }, 0,
-    ]);
-    return this.dispatch(pipeline, params, bindings, g.x, g.y, label);
-  }
-
   /**
    * out = corrupt(X) elementwise (src/noise.ts corruptValue at global index (rowOffset + r)·cols + c);
    * seed and on/off are read at run time from state = u32 [seed, enabled] (enabled = 0 ⇒ out = X).
+   * corrupt.wgsl; uniform CorruptParams [count, cols, rowOffset, rowsPerGrid, offX, 0, 0, 0, level, low, high, 0].
    */
   async corrupt(c: { rows: number; cols: number; rowOffset: number; X: BufferRef; out: GPUBuffer; spec: CorruptionSpec; state: GPUBuffer }): Promise<Dispatch> {
     const spec = c.spec; // validated by resolveSpec
-    return this.variant(
-      'corrupt', { KIND: CORRUPTION_KINDS[spec.kind] },
-      { count: c.rows * c.cols, cols: c.cols, k: c.rowOffset, off0: c.X.offset ?? 0, f0: spec.level, f1: spec.low ?? 0, f2: spec.high ?? 1 },
-      { 1: c.X.buffer, 2: c.out, 3: c.state }, 256, `corrupt ${spec.kind}`,
-    );
+    const count = c.rows * c.cols;
+    const pipeline = await this.cache.get(['corrupt'], { KIND: CORRUPTION_KINDS[spec.kind] }, 'corrupt');
+    const g = this.grid(count, 256);
+    const params = this.uniform([count, c.cols, c.rowOffset, g.rowsPerGrid, c.X.offset ?? 0, 0, 0, 0, { f: spec.level }, { f: spec.low ?? 0 }, { f: spec.high ?? 1 }, 0]);
+    return this.dispatch(pipeline, params, { 1: c.X.buffer, 2: c.out, 3: c.state }, g.x, g.y, `corrupt ${spec.kind}`);
+  }
+
+  /** k-sparse kernels (ksparse.wgsl); uniform KSparseParams [count, n, k, rowsPerGrid]. */
+  private async kSparse(entry: 'topk_mask' | 'mask_multiply', count: number, n: number, k: number, bindings: Record<number, GPUBuffer>, label: string): Promise<Dispatch> {
+    const pipeline = await this.cache.get(['ksparse'], { TOPK_MASK: entry === 'topk_mask', MASK_MULTIPLY: entry === 'mask_multiply' }, entry);
+    const g = this.grid(count, 256);
+    const params = this.uniform([count, n, k, g.rowsPerGrid]);
+    return this.dispatch(pipeline, params, bindings, g.x, g.y, label);
   }
 
   /** mask[i·n + j] = 1 if #{j′ : A_ij′ > A_ij or (A_ij′ = A_ij and j′ < j)} < k, else 0 (the k largest of each row). */
   async topKMask(c: { rows: number; n: number; k: number; A: GPUBuffer; mask: GPUBuffer }): Promise<Dispatch> {
-    return this.variant('topk_mask', {}, { count: c.rows * c.n, cols: c.n, k: c.k }, { 1: c.A, 2: c.mask }, 256, `topk ${c.k}/${c.n}`);
+    return this.kSparse('topk_mask', c.rows * c.n, c.n, c.k, { 1: c.A, 2: c.mask }, `topk ${c.k}/${c.n}`);
   }
 
   /** A[i] ← A[i]·mask[i] for i < count. */
   async maskMultiply(c: { count: number; A: GPUBuffer; mask: GPUBuffer }): Promise<Dispatch> {
-    return this.variant('mask_multiply', {}, { count: c.count }, { 1: c.A, 2: c.mask }, 256, 'mask_multiply');
+    return this.kSparse('mask_multiply', c.count, 1, 0, { 1: c.A, 2: c.mask }, 'mask_multiply');
+  }
+
+  /** Contractive-penalty kernels (contractive.wgsl); uniform ContractiveParams [count, cols, rowsPerGrid, offW, offOut, offQ, coef, 0]. */
+  private async contractiveKernel(entry: 'row_sum_sq' | 'slope_sq' | 'scale_rows_add', f: { count: number; cols?: number; offW?: number; offOut?: number; offQ?: number; coef?: number }, bindings: Record<number, GPUBuffer>, wg: number): Promise<Dispatch> {
+    const pipeline = await this.cache.get(['contractive'], { ROW_SUM_SQ: entry === 'row_sum_sq', SLOPE_SQ: entry === 'slope_sq', SCALE_ROWS: entry === 'scale_rows_add' }, entry);
+    const g = this.grid(f.count, wg);
+    const params = this.uniform([f.count, f.cols ?? 1, g.rowsPerGrid, f.offW ?? 0, f.offOut ?? 0, f.offQ ?? 0, { f: f.coef ?? 0 }, 0]);
+    return this.dispatch(pipeline, params, bindings, g.x, g.y, entry);
   }
 
   /** out[j] = Σₖ W[j·cols + k]² for j < rows (offsets of W and out apply). */
   async rowSumSq(c: { rows: number; cols: number; W: BufferRef; out: BufferRef }): Promise<Dispatch> {
-    return this.variant('row_sum_sq', {}, { count: c.rows, cols: c.cols, off0: c.W.offset ?? 0, off1: c.out.offset ?? 0 }, { 1: c.W.buffer, 2: c.out.buffer }, 64, 'row_sum_sq');
+    return this.contractiveKernel('row_sum_sq', { count: c.rows, cols: c.cols, offW: c.W.offset ?? 0, offOut: c.out.offset ?? 0 }, { 1: c.W.buffer, 2: c.out.buffer }, 64);
   }
 
   /** out[i] = (A[i](1 − A[i]))² for i < count (squared sigmoid Jacobian entries). */
   async slopeSq(c: { count: number; A: GPUBuffer; out: GPUBuffer }): Promise<Dispatch> {
-    return this.variant('slope_sq', {}, { count: c.count }, { 1: c.A, 2: c.out }, 256, 'slope_sq');
+    return this.contractiveKernel('slope_sq', { count: c.count }, { 1: c.A, 2: c.out }, 256);
   }
 
   /** G[j·cols + k] += coef·q[j]·W[j·cols + k] for j < rows, k < cols (offsets of G, W and q apply). */
   async scaleRowsAdd(c: { rows: number; cols: number; G: BufferRef; W: BufferRef; q: BufferRef; coef: number }): Promise<Dispatch> {
-    return this.variant(
-      'scale_rows_add', {},
-      { count: c.rows * c.cols, cols: c.cols, off0: c.W.offset ?? 0, off1: c.G.offset ?? 0, off2: c.q.offset ?? 0, f0: c.coef },
-      { 1: c.W.buffer, 2: c.G.buffer, 3: c.q.buffer }, 256, 'scale_rows_add',
+    return this.contractiveKernel(
+      'scale_rows_add',
+      { count: c.rows * c.cols, cols: c.cols, offW: c.W.offset ?? 0, offOut: c.G.offset ?? 0, offQ: c.q.offset ?? 0, coef: c.coef },
+      { 1: c.W.buffer, 2: c.G.buffer, 3: c.q.buffer }, 256,
     );
   }
 
@@ -381,21 +385,17 @@ export class Kernels {
   }
 }
 
-/** 'product' is 'dot' under another name (Σ x·y). */
-export const SUM_MAPS = { identity: 0, square: 1, abs: 2, kl: 3, dot: 4, halfSqDiff: 5, bceLogits: 6, product: 4 } as const;
+/** reduce.wgsl's maps (ids from shaders/ids.json); 'product' is 'dot' under another name (Σ x·y). */
+export const SUM_MAPS = { ...SUM_MAP_ID, product: SUM_MAP_ID.dot } as const;
 export type SumMap = keyof typeof SUM_MAPS;
 /** Most row strips of a column sum (its partials buffer holds COLSUM_STRIPS × columns f32). */
 export const COLSUM_STRIPS = 64;
 /** Most invocations of the first reduction stage (and f32 slots the partials buffer needs). */
 export const SUM_GROUPS = 4096;
 
-/** variants.wgsl entry points and the template flag that selects each. */
-const VARIANT_FLAGS = {
-  corrupt: 'CORRUPT', topk_mask: 'TOPK', mask_multiply: 'MASK_MUL', row_sum_sq: 'ROW_SUM_SQ', slope_sq: 'SLOPE_SQ', scale_rows_add: 'SCALE_ROWS',
-} as const;
-type VariantKernel = keyof typeof VARIANT_FLAGS;
 
-export const VEC_OPS = { axpy: 0, scale: 1, copy: 2, fill: 3, axpby: 4, adam: 5 } as const;
+/** blas1.wgsl's operations (ids from shaders/ids.json). */
+export const VEC_OPS = VEC_OP_ID;
 /** f32 coefficients per vector-op slot in the coef buffer. */
 export const COEF_STRIDE = 8;
 export type VecOp = keyof typeof VEC_OPS;

@@ -1,67 +1,22 @@
 // The WebGPU model: θ, ∇θ, activations, δ and the data stay in GPU buffers;
 // one cost-and-gradient evaluation is one command encoder and one submit.
-//
-// Data are stored example-major (m × n row-major, as the user passes them), so
-// the notes' Z = W·A + b becomes Z = A_prev·Wᵀ + b row by row. An evaluation over
-// a data set larger than one storage binding runs chunk by chunk, accumulating
-// ∇θ; with KL sparsity it first accumulates ρ̂ over every chunk (the notes' two
-// forward passes) so the gradient is exactly that of the full-batch objective.
+// This class holds the buffers and the public methods; the step itself (which
+// dispatches an evaluation records, named as the CPU reference's steps) is built
+// by plan.ts, and data sets (chunking, upload, encodeDataset) live in dataset.ts.
 
-import { paramLayout, storedWeights, type ParamLayout } from '../params.js';
-import { assertFinite, assertTrainable, checkData, SpecError, type Matrix, type Network } from '../spec.js';
-import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostParts, type CostReport, type Encoding, type Model, type VaeEvalOptions, type VaeEvaluation } from '../model.js';
-import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
-import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';
-import { COLSUM_STRIPS, derivativeNeedsZ, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
-import { PipelineCache } from './shaders.js';
-import { chooseGemmVariant } from './autotune.js';
-import { buildVaePlan, type VaePlanParts } from './vae-plan.js';
+import { paramLayout, type ParamLayout } from '../params.js';
+import { assertTrainable, SpecError, type Network } from '../spec.js';
+import { assertFinite, type Matrix } from '../matrix.js';
+import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostParts, type CostReport, type Encoding, type Model, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
 import { defaultVaeNoiseSeed, reconstructionConstant } from '../cpu/vae.js';
 import { evaluationSeed } from '../noise.js';
-
-/** Slots of the scalars buffer: each holds one already-scaled part of J. */
-const SLOT = { data: 0, weightDecay: 1, sparsity: 2, l1: 3, rhoHatMean: 4, contractive: 5, kl: 6 } as const;
-const SLOTS = 7;
-
-/** Examples resident on the GPU, split into chunks that each fit one storage binding. */
-export class GpuDataset {
-  readonly chunks: { rows: number; X: GPUBuffer; Y: GPUBuffer | null }[] = [];
-  /**
-   * `owner`: the pool the chunk buffers came from. A model frees a data set's
-   * buffers only if they are its own; another model's data set (features passed
-   * between the stages of a stacked autoencoder) only loses its plan.
-   */
-  constructor(readonly rows: number, readonly cols: number, readonly targetCols: number, readonly owner: object | null = null) {}
-}
-
-interface LayerBuffers {
-  A: GPUBuffer;
-  Z: GPUBuffer | null;
-  D: GPUBuffer;
-  /** k-sparse layers: 1 for the kept units of each example, 0 for the zeroed. */
-  M: GPUBuffer | null;
-}
-
-/** Everything one evaluation over a data set records, built once per data set. */
-interface Plan {
-  /** Pass 1 with chunked sparsity: forward + ρ̂ accumulation for every chunk. */
-  rhoPass: Dispatch[];
-  /**
-   * Per chunk, in order: forward, ρ̂ sums (unless rhoPass did them), terms the
-   * gradient needs whether or not the cost is computed (contractive), loss sums, backward.
-   */
-  chunks: { forward: Dispatch[]; rho: Dispatch[]; terms: Dispatch[]; cost: Dispatch[]; backward: Dispatch[] }[];
-  /** Single-chunk data sets: ρ̂ as a running average, by decay (built on first use). */
-  running: Map<number, { first: Dispatch[]; next: Dispatch[] }>;
-  /** After the chunks: weight decay and KL sums. */
-  finalCost: Dispatch[];
-  /** After the chunks' backward passes: gradient terms over all examples (contractive). */
-  finalGrad: Dispatch[];
-  /** Activation buffers, sized for one chunk. */
-  layers: LayerBuffers[];
-  /** VAE: the per-sample pieces and buffers (see vae-plan.ts). */
-  vae?: VaePlanParts;
-}
+import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
+import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';
+import { COLSUM_STRIPS, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
+import { PipelineCache } from './shaders.js';
+import { chooseGemmVariant } from './autotune.js';
+import { buildPlan, columnMeans, planDispatches, SLOT, SLOTS, type Plan, type PlanContext } from './plan.js';
+import { checkEncodeTargets, emptyDataset, encodeDataset, GpuDataset, releaseDataset, uploadDataset } from './dataset.js';
 
 export interface EvaluateOptions {
   /** Compute the parts of J into scalarsBuffer (default true). */
@@ -118,7 +73,6 @@ export class GpuModel implements Model {
   /** Scratch of the column sums (COLSUM_STRIPS × widest layer). */
   private readonly colPartials: GPUBuffer;
   private readonly plans = new Map<GpuDataset, Plan>();
-  private readonly planBuffers = new Map<GpuDataset, GPUBuffer[]>();
   private disposed = false;
 
   constructor(
@@ -192,59 +146,26 @@ export class GpuModel implements Model {
   /** Uploads examples (and targets) once; reuse the result across evaluations. */
   upload(X: Matrix, Y?: Matrix | null): GpuDataset {
     this.live();
-    const T = checkData(this.network, X, Y);
-    const net = this.network;
-    const widest = Math.max(...net.layers);
-    const maxRows = Math.max(1, Math.floor(this.ctx.limits.maxStorageBufferBindingSize / 4 / widest));
-    const chunkRows = Math.min(maxRows, this.opts.maxChunkRows ?? Infinity, X.rows);
-    const ds = new GpuDataset(X.rows, X.cols, T.cols, this.pool);
-    for (let r0 = 0; r0 < X.rows; r0 += chunkRows) {
-      const rows = Math.min(chunkRows, X.rows - r0);
-      const xb = this.pool.acquire(rows * X.cols * 4, STORAGE, 'X');
-      writeF32(this.ctx.device, xb, X.data.subarray(r0 * X.cols, (r0 + rows) * X.cols));
-      let yb: GPUBuffer | null = null;
-      if (T !== X) {
-        yb = this.pool.acquire(rows * T.cols * 4, STORAGE, 'Y');
-        writeF32(this.ctx.device, yb, T.data.subarray(r0 * T.cols, (r0 + rows) * T.cols));
-      }
-      ds.chunks.push({ rows, X: xb, Y: yb });
-    }
-    return ds;
+    return uploadDataset(this.ctx.device, this.pool, this.network, X, Y, this.ctx.limits.maxStorageBufferBindingSize, this.opts.maxChunkRows);
   }
 
   /** A data set of `rows` examples whose buffers the caller fills (mini-batches). */
   emptyDataset(rows: number): GpuDataset {
-    const net = this.network;
-    const n1 = net.layers[0]!;
-    const nL = net.layers[net.layers.length - 1]!;
-    const ds = new GpuDataset(rows, n1, nL, this.pool);
-    const X = this.pool.acquire(rows * n1 * 4, STORAGE, 'batch X');
-    const Y = net.autoencoder ? null : this.pool.acquire(rows * nL * 4, STORAGE, 'batch Y');
-    ds.chunks.push({ rows, X, Y });
-    return ds;
+    return emptyDataset(this.pool, this.network, rows);
   }
 
   /** Frees a data set's plan, and its buffers when this model made them. */
   release(ds: GpuDataset): void {
     this.forget(ds);
-    if (ds.owner !== this.pool) return;
-    for (const c of ds.chunks) {
-      this.pool.release(c.X);
-      if (c.Y) this.pool.release(c.Y);
-    }
-    ds.chunks.length = 0;
+    releaseDataset(this.pool, ds);
   }
 
   /** Frees only what this model built for a data set (its plan); the data stay. */
   forget(ds: GpuDataset): void {
-    for (const b of this.planBuffers.get(ds) ?? []) this.pool.release(b);
-    this.planBuffers.delete(ds);
     const plan = this.plans.get(ds);
     if (plan) {
-      const all = [plan.rhoPass, plan.finalCost, plan.finalGrad, ...plan.chunks.flatMap((c) => [c.forward, c.rho, c.terms, c.cost, c.backward]), ...[...plan.running.values()].flatMap((r) => [r.first, r.next])];
-      // The VAE's encode/sample/decode lists are the forward list's own dispatches.
-      if (plan.vae) all.push(...plan.vae.chunks.flatMap((c) => [c.nll, c.accFirst, c.accNext]));
-      for (const list of all) this.kernels.release(list);
+      for (const b of plan.owned) this.pool.release(b);
+      for (const list of planDispatches(plan)) this.kernels.release(list);
     }
     this.plans.delete(ds);
   }
@@ -253,244 +174,24 @@ export class GpuModel implements Model {
     return this.opts.gemmVariant ?? chooseGemmVariant(this.kernels, { M, N, K, transA, transB });
   }
 
+  /** What plan.ts records against: this model's buffers and kernels. */
+  private planContext(): PlanContext {
+    return {
+      net: this.network, layout: this.layout, kernels: this.kernels, pool: this.pool,
+      theta: this.thetaBuffer, grad: this.gradBuffer, scalars: this.scalarsBuffer, rhoHat: this.rhoHatBuffer, rhoOffsets: this.rhoOffsets,
+      partials: this.partials, colPartials: this.colPartials, noiseState: this.noiseState, vaeState: this.vaeState,
+      maxBindingBytes: this.ctx.limits.maxStorageBufferBindingSize,
+      gemmVariant: (M, N, K, transA, transB) => this.gemmVariant(M, N, K, transA, transB),
+    };
+  }
+
+  /** The plan of a data set, built on first use (buildPlan, plan.ts). */
   private async plan(ds: GpuDataset): Promise<Plan> {
     const hit = this.plans.get(ds);
     if (hit) return hit;
-    if (this.network.vae) return this.vaePlan(ds);
-    const net = this.network;
-    const Lw = net.layers.length - 1; // weight layers
-    const out = net.activations[Lw - 1]!;
-    const chunkRows = ds.chunks[0]!.rows;
-    const owned: GPUBuffer[] = [];
-    const buf = (elements: number, label: string): GPUBuffer => {
-      const b = this.pool.acquire(Math.max(1, elements) * 4, STORAGE, label);
-      owned.push(b);
-      return b;
-    };
-    // Activation, pre-activation and δ buffers per weight layer, sized for one chunk.
-    const layers: LayerBuffers[] = [];
-    for (let k = 0; k < Lw; k++) {
-      const n = net.layers[k + 1]!;
-      const act = net.activations[k]!;
-      const isOut = k === Lw - 1;
-      const needZ = derivativeNeedsZ(act) || (isOut && (net.loss !== 'squared'));
-      this.checkBinding(chunkRows * n * 4, `layer ${k + 2}'s activations`);
-      const kSparse = !!net.kSparse?.onLayer[k];
-      layers.push({ A: buf(chunkRows * n, `A${k + 2}`), Z: needZ ? buf(chunkRows * n, `Z${k + 2}`) : null, D: buf(chunkRows * n, `D${k + 2}`), M: kSparse ? buf(chunkRows * n, `mask${k + 2}`) : null });
-    }
-    const rowLoss = out.name === 'softmax' ? buf(chunkRows, 'rowLoss') : null;
-    const n1 = net.layers[0]!;
-    const n2 = net.layers[1]!;
-    // Denoising: the corrupted input x̃ of one chunk (the loss still reads the clean X).
-    const noisyInput = net.corruption ? buf(chunkRows * n1, 'noisy X') : null;
-    // Contractive: Sⱼ = Σₖ W(1)ⱼₖ², qⱼ = (1/m) Σᵢ (hⱼ(1−hⱼ))² and its per-example terms.
-    const contractive = net.contractive
-      ? { rowSq: buf(n2, 'contractive S'), q: buf(n2, 'contractive q'), slopeSq: buf(chunkRows * n2, 'contractive (h(1−h))²') }
-      : null;
-    this.planBuffers.set(ds, owned);
-
-    const k = this.kernels;
-    const m = ds.rows;
-    const multi = ds.chunks.length > 1;
-    const sparse = net.sparsity;
-    const rhoPass: Dispatch[] = [];
-    const chunks: Plan['chunks'] = [];
-
-    const rowOffsets = ds.chunks.map((_, ci) => ds.chunks.slice(0, ci).reduce((n, c) => n + c.rows, 0));
-    /** The input layer of a chunk: X, or x̃ for a denoising network. */
-    const inputOf = (c: GpuDataset['chunks'][number]): GPUBuffer => noisyInput ?? c.X;
-    const forwardChunk = async (c: GpuDataset['chunks'][number], into: Dispatch[]): Promise<void> => {
-      if (noisyInput) {
-        // x̃ = corrupt(x), seeded per evaluation through noiseState (a plain copy when off).
-        const rowOffset = rowOffsets[ds.chunks.indexOf(c)]!;
-        into.push(await k.corrupt({ rows: c.rows, cols: n1, rowOffset, X: { buffer: c.X }, out: noisyInput, spec: net.corruption!, state: this.noiseState }));
-      }
-      for (let l = 0; l < Lw; l++) {
-        const s = this.layout.slots[l]!;
-        const Ain = l === 0 ? inputOf(c) : layers[l - 1]!.A;
-        const act = net.activations[l]!;
-        const L = layers[l]!;
-        const softmax = act.name === 'softmax';
-        // Z = A·W(l)ᵀ + b; a tied layer's W(l)ᵀ is the stored mirror matrix itself.
-        into.push(
-          await k.gemm({
-            M: c.rows, N: s.nOut, K: s.nIn, transB: !s.transposed,
-            A: { buffer: Ain }, B: { buffer: this.thetaBuffer, offset: s.w },
-            C: { buffer: softmax ? L.Z! : L.A },
-            bias: { buffer: this.thetaBuffer, offset: s.b },
-            activation: softmax ? null : act,
-            Z: softmax ? undefined : L.Z ?? undefined,
-            variant: await this.gemmVariant(c.rows, s.nOut, s.nIn, false, !s.transposed),
-          }),
-        );
-        if (softmax) {
-          into.push(await k.softmax({ rows: c.rows, n: s.nOut, Z: L.Z!, Y: { buffer: c.Y ?? c.X }, A: L.A, rowLoss: rowLoss! }));
-        }
-        if (L.M) {
-          // k-sparse: keep the k largest activations of each example.
-          into.push(await k.topKMask({ rows: c.rows, n: s.nOut, k: net.kSparse!.k, A: L.A, mask: L.M }));
-          into.push(await k.maskMultiply({ count: c.rows * s.nOut, A: L.A, mask: L.M }));
-        }
-      }
-    };
-    const rhoSums = async (c: GpuDataset['chunks'][number], first: boolean, into: Dispatch[]): Promise<void> => {
-      into.push(...(await this.rhoDispatches(c, layers, m, first ? 0 : 1, 1)));
-    };
-
-
-    for (let ci = 0; ci < ds.chunks.length; ci++) {
-      const c = ds.chunks[ci]!;
-      const first = ci === 0;
-      const Y = { buffer: c.Y ?? c.X };
-      if (multi && sparse) {
-        await forwardChunk(c, rhoPass);
-        await rhoSums(c, first, rhoPass);
-      }
-      // Forward, then (cost) loss sums, then backward — per chunk. Chunk ci's
-      // dispatches go into one list so that they stay in order in the pass.
-      const fw: Dispatch[] = [];
-      await forwardChunk(c, fw);
-      const rho: Dispatch[] = [];
-      if (!(multi && sparse)) await rhoSums(c, first, rho);
-      const terms: Dispatch[] = [];
-      if (contractive) {
-        const s0 = this.layout.slots[0]!;
-        if (first) terms.push(await k.rowSumSq({ rows: n2, cols: n1, W: { buffer: this.thetaBuffer, offset: s0.w }, out: { buffer: contractive.rowSq } }));
-        terms.push(await k.slopeSq({ count: c.rows * n2, A: layers[0]!.A, out: contractive.slopeSq }));
-        terms.push(...(await k.colsum({ rows: c.rows, cols: n2, X: { buffer: contractive.slopeSq }, out: { buffer: contractive.q }, scale: 1 / m, beta: first ? 0 : 1, partials: this.colPartials })));
-      }
-      const cost: Dispatch[] = [];
-      const outL = layers[Lw - 1]!;
-      const nL = net.layers[Lw]!;
-      if (net.loss === 'squared') {
-        cost.push(...(await k.sum({ count: c.rows * nL, map: 'halfSqDiff', x: { buffer: outL.A }, y: Y, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.data, scale: 1 / m })));
-      } else if (net.loss === 'cross-entropy') {
-        cost.push(...(await k.sum({ count: c.rows * nL, map: 'bceLogits', x: { buffer: outL.Z! }, y: Y, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.data, scale: 1 / m })));
-      } else {
-        cost.push(...(await k.sum({ count: c.rows, map: 'identity', x: { buffer: rowLoss! }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.data, scale: 1 / m })));
-      }
-      if (net.l1) {
-        for (let l = 0; l < Lw - 1; l++) {
-          if (!net.l1.onLayer[l]) continue;
-          cost.push(...(await k.sum({ count: c.rows * net.layers[l + 1]!, map: 'abs', x: { buffer: layers[l]!.A }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.l1, scale: net.l1.weight / m })));
-        }
-      }
-      const bw: Dispatch[] = [];
-      bw.push(await k.outputDelta({ rows: c.rows, n: nL, activation: out, squared: net.loss === 'squared', A: outL.A, Y, D: outL.D, Z: outL.Z ?? undefined }));
-      const written = new Set<number>(); // stored matrices of ∇θ written so far in this chunk
-      for (let l = Lw - 1; l >= 0; l--) {
-        const s = this.layout.slots[l]!;
-        const Ain = l === 0 ? inputOf(c) : layers[l - 1]!.A;
-        const D = layers[l]!.D;
-        // ∇W(l) = (1/m) δ(l+1)ᵀ·A(l) + λW(l), accumulated over chunks (λW once). A tied
-        // layer adds its gradient transposed, (1/m) A(l)ᵀ·δ(l+1), to the mirror matrix.
-        const fresh = first && !written.has(s.w);
-        written.add(s.w);
-        bw.push(
-          await k.gemm({
-            ...(s.transposed
-              ? { M: s.nIn, N: s.nOut, A: { buffer: Ain }, B: { buffer: D } }
-              : { M: s.nOut, N: s.nIn, A: { buffer: D }, B: { buffer: Ain } }),
-            K: c.rows, transA: true,
-            C: { buffer: this.gradBuffer, offset: s.w },
-            alpha: 1 / m, beta: fresh ? 0 : 1,
-            E: { buffer: this.thetaBuffer, offset: s.w }, gamma: fresh ? net.lambda : 0,
-            variant: s.transposed ? await this.gemmVariant(s.nIn, s.nOut, c.rows, true, false) : await this.gemmVariant(s.nOut, s.nIn, c.rows, true, false),
-          }),
-        );
-        // ∇b(l) = (1/m) Σᵢ δ(l+1).
-        bw.push(...(await k.colsum({ rows: c.rows, cols: s.nOut, X: { buffer: D }, out: { buffer: this.gradBuffer, offset: s.b }, scale: 1 / m, beta: first ? 0 : 1, partials: this.colPartials })));
-        if (l === 0) continue;
-        // δ(l) = ((δ(l+1)·W(l) + sparsity + L1) • f′(z(l)) + contractive) • k-sparse mask.
-        const below = layers[l - 1]!;
-        bw.push(
-          await k.gemm({
-            M: c.rows, N: s.nIn, K: s.nOut, transB: s.transposed,
-            A: { buffer: D }, B: { buffer: this.thetaBuffer, offset: s.w }, C: { buffer: below.D },
-            variant: await this.gemmVariant(c.rows, s.nIn, s.nOut, false, s.transposed),
-          }),
-        );
-        const onSparse = !!sparse && sparse.onLayer[l - 1]!;
-        const onL1 = !!net.l1 && net.l1.onLayer[l - 1]!;
-        bw.push(
-          await k.hiddenDelta({
-            rows: c.rows, n: s.nIn, activation: net.activations[l - 1]!, G: below.D, A: below.A, Z: below.Z ?? undefined,
-            rhoHat: onSparse ? { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l - 1] } : undefined,
-            rho: sparse?.rho, beta: sparse?.beta, l1: onL1 ? net.l1!.weight : 0,
-            mask: below.M ?? undefined,
-            contractive: l === 1 && contractive ? { weight: net.contractive!.weight, rowSumSq: { buffer: contractive.rowSq } } : undefined,
-          }),
-        );
-      }
-      chunks.push({ forward: fw, rho, terms, cost, backward: bw });
-    }
-
-    const finalGrad: Dispatch[] = [];
-    const finalCost: Dispatch[] = [];
-    if (contractive) {
-      // ∂/∂W(1)ⱼₖ of λ_c Σⱼ qⱼ Sⱼ through Sⱼ: 2λ_c qⱼ W(1)ⱼₖ; the cost λ_c Σⱼ qⱼ Sⱼ.
-      const s0 = this.layout.slots[0]!;
-      finalGrad.push(await k.scaleRowsAdd({ rows: n2, cols: n1, G: { buffer: this.gradBuffer, offset: s0.w }, W: { buffer: this.thetaBuffer, offset: s0.w }, q: { buffer: contractive.q }, coef: 2 * net.contractive!.weight }));
-      finalCost.push(...(await k.sum({ count: n2, map: 'product', x: { buffer: contractive.q }, y: { buffer: contractive.rowSq }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.contractive, scale: net.contractive!.weight })));
-    }
-    if (net.lambda > 0) {
-      for (const s of storedWeights(this.layout)) {
-        finalCost.push(...(await k.sum({ count: s.nOut * s.nIn, map: 'square', x: { buffer: this.thetaBuffer, offset: s.w }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.weightDecay, scale: net.lambda / 2 })));
-      }
-    }
-    if (sparse) {
-      for (let l = 0; l < Lw - 1; l++) {
-        if (!sparse.onLayer[l]) continue;
-        finalCost.push(...(await k.sum({ count: net.layers[l + 1]!, map: 'kl', x: { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l] }, rho: sparse.rho, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.sparsity, scale: sparse.beta })));
-      }
-    }
-    if (Lw > 1) {
-      const n2 = net.layers[1]!;
-      finalCost.push(...(await k.sum({ count: n2, map: 'identity', x: { buffer: this.rhoHatBuffer, offset: 0 }, partials: this.partials, scalars: this.scalarsBuffer, slot: SLOT.rhoHatMean, scale: 1 / n2 })));
-    }
-    const plan: Plan = { rhoPass, chunks, finalCost, finalGrad, layers, running: new Map() };
+    const plan = await buildPlan(this.planContext(), ds);
     this.plans.set(ds, plan);
     return plan;
-  }
-
-  /** The VAE's plan (vae-plan.ts) over this model's buffers. */
-  private async vaePlan(ds: GpuDataset): Promise<Plan> {
-    const owned: GPUBuffer[] = [];
-    this.planBuffers.set(ds, owned);
-    const p = await buildVaePlan({
-      net: this.network, layout: this.layout, kernels: this.kernels,
-      theta: this.thetaBuffer, grad: this.gradBuffer, scalars: this.scalarsBuffer, partials: this.partials, colPartials: this.colPartials,
-      noiseState: this.noiseState, vaeState: this.vaeState, rhoHat: this.rhoHatBuffer,
-      buf: (elements, label) => {
-        const b = this.pool.acquire(Math.max(1, elements) * 4, STORAGE, label);
-        owned.push(b);
-        return b;
-      },
-      checkBinding: (bytes, what) => this.checkBinding(bytes, what),
-      gemmVariant: (M, N, K, a, b) => this.gemmVariant(M, N, K, a, b),
-      rhoDispatches: (c, layers, m, beta, scale) => this.rhoDispatches(c, layers as LayerBuffers[], m, beta, scale),
-      slots: { data: SLOT.data, weightDecay: SLOT.weightDecay, kl: SLOT.kl, rhoHatMean: SLOT.rhoHatMean },
-    }, ds);
-    const plan: Plan = { ...p, running: new Map() };
-    this.plans.set(ds, plan);
-    return plan;
-  }
-
-  /**
-   * ρ̂ of every hidden layer ← scale·(column mean over the chunk's m_total rows) + beta·ρ̂.
-   * Exact sums over chunks: scale 1, beta 0 then 1. Running average: scale 1 − decay, beta decay.
-   */
-  private async rhoDispatches(c: GpuDataset['chunks'][number], layers: LayerBuffers[], m: number, beta: number, scale: number): Promise<Dispatch[]> {
-    const out: Dispatch[] = [];
-    for (let l = 0; l < this.network.layers.length - 2; l++) {
-      out.push(
-        ...(await this.kernels.colsum({
-          rows: c.rows, cols: this.network.layers[l + 1]!, X: { buffer: layers[l]!.A },
-          out: { buffer: this.rhoHatBuffer, offset: this.rhoOffsets[l] }, scale: scale / m, beta, partials: this.colPartials,
-        })),
-      );
-    }
-    return out;
   }
 
   /** Whether the running ρ̂ estimate has been started (see EvaluateOptions.rhoHatDecay). */
@@ -519,7 +220,8 @@ export class GpuModel implements Model {
       let r = plan.running.get(decay);
       if (!r) {
         const c = ds.chunks[0]!;
-        r = { first: await this.rhoDispatches(c, plan.layers, c.rows, 0, 1), next: await this.rhoDispatches(c, plan.layers, c.rows, decay, 1 - decay) };
+        const pc = this.planContext();
+        r = { first: await columnMeans(pc, c.rows, plan.layers, c.rows, 0, 1), next: await columnMeans(pc, c.rows, plan.layers, c.rows, decay, 1 - decay) };
         plan.running.set(decay, r);
       }
       running = this.runningStarted ? r.next : r.first;
@@ -771,37 +473,11 @@ export class GpuModel implements Model {
   async encodeDataset(ds: GpuDataset, layer = 2, opts: { targets?: Matrix } = {}): Promise<GpuDataset> {
     this.live();
     checkLayer(this.network, layer);
-    if (ds.cols !== this.network.layers[0]) throw new SpecError(`the data set has ${ds.cols} features per example but the input layer has ${this.network.layers[0]} units`);
-    const n = this.network.layers[layer - 1]!;
-    const T = opts.targets;
-    if (T) {
-      if (T.rows !== ds.rows) throw new SpecError(`targets have ${T.rows} examples but the data set has ${ds.rows}`);
-      assertFinite('targets', T);
-    }
+    checkEncodeTargets(this.network, ds, opts.targets);
     const plan = await this.plan(ds);
     this.setNoise(undefined);
     this.setEps(null);
-    const out = new GpuDataset(ds.rows, n, T ? T.cols : n, this.pool);
-    const enc = this.ctx.device.createCommandEncoder();
-    let r0 = 0;
-    for (let ci = 0; ci < ds.chunks.length; ci++) {
-      const rows = ds.chunks[ci]!.rows;
-      const X = this.pool.acquire(rows * n * 4, STORAGE, `features L${layer}`);
-      let Y: GPUBuffer | null = null;
-      if (T) {
-        Y = this.pool.acquire(rows * T.cols * 4, STORAGE, 'features Y');
-        writeF32(this.ctx.device, Y, T.data.subarray(r0 * T.cols, (r0 + rows) * T.cols));
-      }
-      const pass = enc.beginComputePass();
-      recordDispatches(pass, plan.chunks[ci]!.forward);
-      pass.end();
-      // The plan's activation buffers are reused by every chunk: copy this chunk's out before the next.
-      enc.copyBufferToBuffer(plan.layers[layer - 2]!.A, 0, X, 0, rows * n * 4);
-      out.chunks.push({ rows, X, Y });
-      r0 += rows;
-    }
-    this.ctx.device.queue.submit([enc.finish()]);
-    return out;
+    return encodeDataset(this.ctx.device, this.pool, this.network, ds, layer, plan.chunks.map((c) => c.forward), plan.layers[layer - 2]!.A, opts.targets);
   }
 
   dispose(): void {

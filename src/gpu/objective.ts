@@ -4,12 +4,14 @@
 // optimizer's pending update, the gather and the cost-and-gradient passes.
 
 import { Rng } from '../prng.js';
-import { SpecError, type Matrix } from '../spec.js';
+import { SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import type { BatchRange, Objective, ObjectiveReport } from '../train/types.js';
 import { STORAGE } from './buffers.js';
 import { evaluationSeed } from '../noise.js';
 import type { Dispatch } from './kernels.js';
-import { GpuDataset, type GpuModel } from './model.js';
+import type { GpuModel } from './model.js';
+import { GpuDataset } from './dataset.js';
 import { GpuVectorOps, type GpuVector } from './vectors.js';
 
 export class GpuObjective implements Objective<GpuVector> {

@@ -9,9 +9,12 @@ import { GpuError } from './device.js';
 
 export type Defines = Record<string, number | boolean | string>;
 
-/** Renders the named shader files (concatenated in order) with template values. */
+/**
+ * Renders the named shader files (concatenated in order, after the generated id
+ * constants ACT_*, MAP_*, OP_*, NOISE_* of shaders/ids.json) with template values.
+ */
 export function renderShader(files: string[], defines: Defines): string {
-  const text = files
+  const text = ['ids', ...files]
     .map((f) => {
       const src = SHADER_SOURCES[f];
       if (src === undefined) throw new Error(`unknown shader ${f}`);

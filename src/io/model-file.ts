@@ -6,6 +6,7 @@
 import { paramLayout, type LayerSlot } from '../params.js';
 import { networkToSpec, resolveSpec, type Network, type NetworkSpec } from '../spec.js';
 import { decodeSafetensors, encodeSafetensors, FormatError, type Tensor } from './safetensors.js';
+import { isStateDict, stateDictToModel } from './state-dict.js';
 
 export const MODEL_FORMAT = 'webgpu-nn/1';
 
@@ -65,8 +66,13 @@ export function modelJson(net: Network, preprocessing: unknown = null): Record<s
   return { format: MODEL_FORMAT, spec: networkToSpec(net), layout: `${parts.join(', ')}; row-major`, preprocessing: preprocessing ?? null };
 }
 
-export function decodeModel(bytes: Uint8Array, name = 'model file'): SavedModel {
+/**
+ * θ, network and preprocessing of a model file; also accepts a PyTorch state_dict
+ * (model.py's names, see io/state-dict.ts) whose spec is in its metadata or `opts.spec`.
+ */
+export function decodeModel(bytes: Uint8Array, name = 'model file', opts: { spec?: NetworkSpec } = {}): SavedModel {
   const { tensors, metadata } = decodeSafetensors(bytes, name);
+  if (metadata.format !== MODEL_FORMAT && isStateDict(tensors)) return stateDictToModel(tensors, metadata, name, opts.spec);
   if (metadata.format !== MODEL_FORMAT) throw new FormatError(`${name} is not a ${MODEL_FORMAT} model (format ${JSON.stringify(metadata.format)})`);
   let spec: NetworkSpec;
   let preprocessing: unknown;

@@ -6,7 +6,8 @@
 
 import { cpuCost } from '../cpu/network.js';
 import { corruptMatrix, evaluationSeed } from '../noise.js';
-import { SpecError, type Matrix, type Network } from '../spec.js';
+import { SpecError, type Network } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import { cpuObjective, type CpuObjective } from './cpu-vectors.js';
 import type { ObjectiveReport } from './types.js';
 

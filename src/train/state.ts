@@ -1,6 +1,7 @@
 // Optimizer checkpoints: JSON form of an OptimizerState (bitwise round trip),
 // and the helpers the optimizers use to take a state and to resume from one.
 
+import { base64ToFloat64, float64ToBase64 } from '../io/base64.js';
 import { SpecError } from '../spec.js';
 import type { IterationInfo, OnIteration, OptimizerState, VectorOps } from './types.js';
 
@@ -36,75 +37,13 @@ function encodeScalar(x: number | boolean | null): number | string | boolean | n
   return x;
 }
 
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64_INDEX = new Int16Array(128).fill(-1);
-for (let i = 0; i < 64; i++) B64_INDEX[B64.charCodeAt(i)] = i;
-
-function base64Encode(bytes: Uint8Array): string {
-  const parts: string[] = [];
-  const CHUNK = 3 * 4096;
-  for (let start = 0; start < bytes.length; start += CHUNK) {
-    const end = Math.min(bytes.length, start + CHUNK);
-    let s = '';
-    for (let i = start; i < end; i += 3) {
-      const b0 = bytes[i]!;
-      const b1 = i + 1 < end ? bytes[i + 1]! : 0;
-      const b2 = i + 2 < end ? bytes[i + 2]! : 0;
-      s += B64[b0 >> 2]! + B64[((b0 & 3) << 4) | (b1 >> 4)]!;
-      s += i + 1 < end ? B64[((b1 & 15) << 2) | (b2 >> 6)]! : '=';
-      s += i + 2 < end ? B64[b2 & 63]! : '=';
-    }
-    parts.push(s);
-  }
-  return parts.join('');
-}
-
-function base64Decode(s: string, what: string): Uint8Array {
-  if (s.length % 4 !== 0) throw new SpecError(`${what}: base64 length ${s.length} is not a multiple of 4`);
-  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
-  const out = new Uint8Array((s.length / 4) * 3 - pad);
-  let o = 0;
-  for (let i = 0; i < s.length; i += 4) {
-    const c = [0, 1, 2, 3].map((k) => {
-      const ch = s.charCodeAt(i + k);
-      if (ch === 61 /* = */ && i + 4 === s.length && k >= 4 - pad) return 0;
-      const v = ch < 128 ? B64_INDEX[ch]! : -1;
-      if (v < 0) throw new SpecError(`${what}: invalid base64 character ${JSON.stringify(s[i + k])} at ${i + k}`);
-      return v;
-    });
-    const n = (c[0]! << 18) | (c[1]! << 12) | (c[2]! << 6) | c[3]!;
-    if (o < out.length) out[o++] = (n >> 16) & 255;
-    if (o < out.length) out[o++] = (n >> 8) & 255;
-    if (o < out.length) out[o++] = n & 255;
-  }
-  return out;
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
-
-function float64ToBytes(v: Float64Array): Uint8Array {
-  if (LITTLE_ENDIAN) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
-  const out = new Uint8Array(v.length * 8);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < v.length; i++) dv.setFloat64(i * 8, v[i]!, true);
-  return out;
-}
-
-function bytesToFloat64(b: Uint8Array, what: string): Float64Array {
-  if (b.length % 8 !== 0) throw new SpecError(`${what}: ${b.length} bytes is not a whole number of float64 values`);
-  if (LITTLE_ENDIAN) return new Float64Array(b.slice().buffer);
-  const out = new Float64Array(b.length / 8);
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  for (let i = 0; i < out.length; i++) out[i] = dv.getFloat64(i * 8, true);
-  return out;
-}
 
 /** The JSON form of a state (pass it to JSON.stringify); see {@link OptimizerStateJSON}. */
 export function stateToJSON(state: OptimizerState): OptimizerStateJSON {
   const scalars: Record<string, number | string | boolean | null> = {};
   for (const [k, x] of Object.entries(state.scalars)) scalars[k] = encodeScalar(x);
   const vectors: Record<string, string> = {};
-  for (const [k, v] of Object.entries(state.vectors)) vectors[k] = base64Encode(float64ToBytes(v));
+  for (const [k, v] of Object.entries(state.vectors)) vectors[k] = float64ToBase64(v);
   return {
     format: OPTIMIZER_STATE_FORMAT,
     version: OPTIMIZER_STATE_VERSION,
@@ -152,7 +91,7 @@ export function stateFromJSON(json: OptimizerStateJSON | string): OptimizerState
   const vectors: Record<string, Float64Array> = {};
   for (const [k, x] of Object.entries(o.vectors)) {
     if (typeof x !== 'string') throw new SpecError(`optimizer state: vector ${k} must be a base64 string`);
-    vectors[k] = bytesToFloat64(base64Decode(x, `optimizer state vector ${k}`), `optimizer state vector ${k}`);
+    vectors[k] = base64ToFloat64(x, `optimizer state vector ${k}`);
   }
   return { method: o.method, iteration: o.iteration as number, epoch: o.epoch as number, evaluations: o.evaluations as number, scalars, vectors };
 }

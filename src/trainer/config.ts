@@ -5,7 +5,7 @@
 import { INITIALIZERS, type InitializerName } from '../params.js';
 import { resolveCorruption, resolveSpec, SpecError, type CorruptionSpec, type NetworkSpec } from '../spec.js';
 import { METHODS, type OptimizerOptions } from '../train/optimize.js';
-import type { BackendName } from '../model.js';
+import type { BackendName } from '../model-contract.js';
 import { checkVaeEvalConfig, type VaeEvalConfig } from './vae-run.js';
 
 /** Where the examples come from. */

@@ -1,7 +1,8 @@
 // Loads and preprocesses the examples a configuration names. Node only.
 
 import { readFileSync } from 'node:fs';
-import { SpecError, type Matrix } from '../spec.js';
+import { SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import { loadMnist } from '../data/mnist.js';
 import { loadFashionMnist } from '../data/fashion.js';
 import { loadIdxDataset, loadIdxImages } from '../data/idx-node.js';

@@ -22,9 +22,11 @@
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createModel, type Model } from '../model.js';
+import { createModel } from '../model.js';
+import type { Model } from '../model-contract.js';
 import { paramLayout } from '../params.js';
-import { resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from '../spec.js';
+import { resolveSpec, SpecError, type Network, type NetworkSpec } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import { filterClasses, oneHot, type LabeledSet } from '../data/labels.js';
 import { accuracy, confusionMatrix } from '../metrics.js';
 import { encodeModel, modelJson } from '../io/model-file.js';
@@ -35,10 +37,11 @@ import { cpuNetworkObjective } from '../train/cpu-network.js';
 import type { IterationInfo, Objective, ObjectiveReport, OptimizeResult } from '../train/types.js';
 import type { Dispatch } from '../gpu/kernels.js';
 import { acquireDevice, adapterLabel } from '../gpu/device.js';
-import type { GpuDataset, GpuModel } from '../gpu/model.js';
+import type { GpuModel } from '../gpu/model.js';
+import type { GpuDataset } from '../gpu/dataset.js';
 import { stageSpec, type AutoencoderStage, type ClassifierStage, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
-import { examplesPerEvaluation, featuresPng, plannedIterations, type StageSummary, type TrainOptions, type TrainSummary } from './run.js';
+import { examplesPerEvaluation, featuresPng, plannedIterations, type StageSummary, type TrainOptions, type TrainSummary } from './stage.js';
 
 /** Stage inputs: a Matrix (CPU backend, or raw inputs), or a data set already on the GPU. */
 type StageInput = Matrix | GpuDataset;

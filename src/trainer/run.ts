@@ -15,129 +15,36 @@
 
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createModel, type CostReport, type Model } from '../model.js';
-import { resolveSpec, SpecError, type Matrix, type Network } from '../spec.js';
-import { paramLayout } from '../params.js';
+import { createModel } from '../model.js';
+import type { Model } from '../model-contract.js';
+import { resolveSpec, SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 import { oneHot } from '../data/labels.js';
 import { corruptMatrix } from '../noise.js';
 import { accuracy, confusionMatrix } from '../metrics.js';
 import { encodeModel, decodeModel, modelJson } from '../io/model-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
-import { featureTiles, reconstructionGrid, upscale } from '../viz/tiles.js';
+import { reconstructionGrid, upscale } from '../viz/tiles.js';
 import { lossCurveSvg } from '../viz/curve.js';
 import { encodePng } from '../viz/png-node.js';
 import { optimize, usesLineSearch, type OptimizerOptions } from '../train/optimize.js';
 import { cpuNetworkObjective } from '../train/cpu-network.js';
 import { stateFromJSON, stateToJSON } from '../train/state.js';
-import type { IterationInfo, Objective, ObjectiveReport, OptimizeResult, OptimizerState } from '../train/types.js';
+import type { IterationInfo, Objective, OptimizeResult, OptimizerState } from '../train/types.js';
 import { adapterLabel } from '../gpu/device.js';
 import type { GpuModel } from '../gpu/model.js';
 import { checkConfig, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
 import { vaeTestNumbers, writeVaePictures } from './vae-run.js';
+import { examplesPerEvaluation, featuresPng, plannedIterations, type OptimizationSummary, type Progress, type StageSummary, type TrainOptions, type TrainSummary } from './stage.js';
 
-export interface Progress {
-  /** Pipelines (stacked, self-taught): the stage being trained, e.g. "ae1", "softmax", "fine-tune". */
-  stage?: string;
-  iteration: number;
-  /** Planned iterations (null when the optimizer decides, e.g. L-BFGS stopping early). */
-  total: number | null;
-  epoch: number;
-  cost: number | null;
-  /** Parts of J and mean ρ̂ at the last evaluation that computed the cost. */
-  report: ObjectiveReport | null;
-  samplesPerSecond: number;
-  seconds: number;
-  etaSeconds: number | null;
-}
-
-export interface TrainOptions {
-  onProgress?: (p: Progress) => void;
-  /** Log lines (data loading, checkpoints). */
-  log?: (line: string) => void;
-  /** Aborting stops at the next iteration boundary, after writing a checkpoint. */
-  signal?: AbortSignal;
-  /** Continue from the checkpoint in the configuration's output folder. */
-  resume?: boolean;
-  /** WebGPU backend: a device owned by the caller. */
-  device?: GPUDevice;
-}
-
-/** What one optimization did: shared by a run's summary and each stage of a pipeline. */
-export interface OptimizationSummary {
-  finalCost: number;
-  costParts: CostReport['parts'];
-  iterations: number;
-  evaluations: number;
-  stopReason: OptimizeResult['reason'] | 'interrupted';
-  seconds: number;
-  /** Examples through the optimizer per second (mini-batch methods: batch size × evaluations). */
-  samplesPerSecond: number;
-  examples: number;
-  rhoHatMean: number | null;
-  /** Classifiers: accuracy on their own training examples. */
-  trainAccuracy?: number;
-}
-
-export interface TrainSummary extends OptimizationSummary {
-  rhoHatMax: number | null;
-  adapter: string | null;
-  backend: string;
-  testAccuracy?: number;
-  /** Classifiers with test labels: counts[true class][predicted class] on the test set. */
-  confusionMatrix?: number[][];
-  testReconstructionError?: number;
-  /** With `denoisingTest`: ½‖x̂(x̃) − x‖² per test example, x̃ the corrupted test input. */
-  testCorruptedReconstructionError?: number;
-  /** VAE with a test set: −ELBO per test example (nats, β = 1, one ε draw). */
-  testNegElbo?: number;
-  /** VAE with a test set: importance-weighted −log p(x) per test example (nats), k = importanceSamples. */
-  testNll?: number | null;
-  importanceSamples?: number;
-  evalSeed?: number;
-  /** Stacked pipelines: test accuracy of the assembled network before fine-tuning. */
-  testAccuracyBeforeFineTuning?: number;
-  /** Self-taught pipelines with compareRawPixels: a softmax on the raw inputs of the same labeled split. */
-  rawPixelTestAccuracy?: number;
-  /** Pipelines: each stage's final cost, iterations, seconds and input. */
-  stages?: StageSummary[];
-  config: TrainConfig;
-  date: string;
-}
-
-export interface StageSummary extends OptimizationSummary {
-  name: string;
-  layers: number[];
-  /** Where the stage's training inputs lived: 'gpu' (a data set resident on the GPU, e.g. the previous stage's features) or 'cpu' (a Matrix). */
-  input: 'gpu' | 'cpu';
-}
+export { examplesPerEvaluation, featuresPng, plannedIterations, type OptimizationSummary, type Progress, type StageSummary, type TrainOptions, type TrainSummary };
 
 interface CheckpointProgress {
   curve: { x: number; y: number }[];
   seconds: number;
   iteration: number;
   evaluations: number;
-}
-
-/** Iterations a run will take, when the options fix it. */
-export function plannedIterations(o: OptimizerOptions, m: number): number | null {
-  switch (o.method) {
-    case 'lbfgs':
-    case 'cg':
-      return o.maxIterations ?? 400;
-    case 'gd':
-      return o.iterations ?? 100;
-    default: {
-      const batch = Math.min(o.batchSize ?? 100, m);
-      const perEpoch = Math.ceil(m / batch);
-      const byEpochs = (o.epochs ?? (o.iterations ? Infinity : 10)) * perEpoch;
-      return Math.min(byEpochs, o.iterations ?? Infinity);
-    }
-  }
-}
-
-export function examplesPerEvaluation(o: OptimizerOptions, m: number): number {
-  return o.method === 'sgd' || o.method === 'momentum' || o.method === 'adam' ? Math.min(o.batchSize ?? 100, m) : m;
 }
 
 function targets(config: TrainConfig, data: TrainingData): Matrix | undefined {
@@ -148,13 +55,6 @@ function targets(config: TrainConfig, data: TrainingData): Matrix | undefined {
   const nL = net.layers[net.layers.length - 1]!;
   if (nL !== data.classes) throw new SpecError(`the output layer has ${nL} units but the data have ${data.classes} classes`);
   return oneHot(labels, data.classes);
-}
-
-/** features.png: the first layer's W as tiles of images `imageWidth` wide, enlarged 4× (small patches) or 2×. */
-export function featuresPng(net: Network, theta: Float64Array, imageWidth: number): Uint8Array {
-  const s0 = paramLayout(net).slots[0]!;
-  const tiles = featureTiles(theta.subarray(s0.w, s0.w + s0.nOut * s0.nIn), s0.nOut, s0.nIn, { tileWidth: imageWidth });
-  return encodePng(upscale(tiles, imageWidth <= 8 ? 4 : 2));
 }
 
 /** (1/m) Σᵢ ½‖r⁽ⁱ⁾ − x⁽ⁱ⁾‖²: the squared-error data term of reconstructions R of X. */

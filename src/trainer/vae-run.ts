@@ -3,8 +3,9 @@
 // 2-D latent space the manifold and the codes of the test set). Node only.
 
 import { join } from 'node:path';
-import type { Model } from '../model.js';
-import { SpecError, type Matrix, type Network } from '../spec.js';
+import type { Model } from '../model-contract.js';
+import { SpecError, type Network } from '../spec.js';
+import type { Matrix } from '../matrix.js';
 import { writeFileAtomic } from '../io/files.js';
 import { imageGrid, upscale } from '../viz/tiles.js';
 import { latentScatter, manifoldCodes } from '../viz/latent.js';

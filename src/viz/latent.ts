@@ -1,7 +1,8 @@
 // Pictures of a 2-D latent space (Kingma & Welling 2013, Fig. 4): the codes of a
 // manifold grid, and a scatter of codes coloured by class. Browser-safe and pure.
 
-import { SpecError, type Matrix } from '../spec.js';
+import { SpecError } from '../spec.js';
+import type { Matrix } from '../matrix.js';
 import type { RgbaImage } from './tiles.js';
 
 /**

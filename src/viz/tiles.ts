@@ -3,7 +3,8 @@
 // Pixel order: a tile of width w shows input j at row ⌊j / w⌋, column j mod w
 // (row-major), the order samplePatches and the MNIST loaders use.
 
-import { SpecError, type Matrix } from '../spec.js';
+import { SpecError } from '../spec.js';
+import { type Matrix } from '../matrix.js';
 
 /** 8-bit RGBA pixels, row-major, 4 bytes per pixel (as a canvas ImageData). */
 export interface RgbaImage {

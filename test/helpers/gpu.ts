@@ -58,6 +58,13 @@ export function randomArray(rng: Rng, n: number, lo = -1, hi = 1): Float64Array 
   return a;
 }
 
+/** The n × n identity (row-major): with W = I, the CPU hiddenDelta step's Wᵀδ is δ itself. */
+export function identity(n: number): Float64Array {
+  const I = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) I[i * n + i] = 1;
+  return I;
+}
+
 /** Largest |a − b| / (1 + |b|) over all elements; NaN anywhere gives Infinity. */
 export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);

@@ -1,11 +1,12 @@
-// Autoencoder-variant kernels (variants.wgsl, hidden δ with mask and contractive
+// Autoencoder-option kernels (corrupt.wgsl, ksparse.wgsl, contractive.wgsl, hidden δ with mask and contractive
 // term, the 'product' sum) against float64 loops at awkward sizes, outputs
 // poisoned with NaN.
 import { describe, expect, it } from 'vitest';
 import { SUM_GROUPS } from '../src/gpu/kernels.js';
 import { corruptMatrix, type CorruptionSpec } from '../src/noise.js';
 import { Rng } from '../src/prng.js';
-import { harness, maxRelErr, randomArray, type Harness } from './helpers/gpu.js';
+import { hiddenDelta, sparsityDelta } from '../src/cpu/steps.js';
+import { harness, identity, maxRelErr, randomArray, type Harness } from './helpers/gpu.js';
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
@@ -123,12 +124,9 @@ describe('contractive and masked hidden δ', () => {
         mask: useMask ? h.upload(m) : undefined, contractive: { weight: w, rowSumSq: { buffer: h.upload(S), offset: 5 } },
       });
       await h.run([d]);
-      const want = Array.from(g, (gi, i) => {
-        const j = i % n;
-        const r = rhoHat[j]!;
-        const s = a[i]! * (1 - a[i]!);
-        const delta = (gi + beta * (-rho / r + (1 - rho) / (1 - r))) * s + 2 * w * s * s * (1 - 2 * a[i]!) * S[5 + j]!;
-        return useMask ? delta * m[i]! : delta;
+      // The CPU step with W = I, so Wᵀδ is g itself.
+      const want = hiddenDelta(identity(n), g, a, z, { name: 'sigmoid', alpha: 0 }, rows, n, n, {
+        sparsity: sparsityDelta(rhoHat, rho, beta), contractive: { weight: w, rowSq: S.subarray(5) }, mask: useMask ? Uint8Array.from(m) : null,
       });
       expect(maxRelErr(await h.read(G, rows * n), want), `mask=${useMask}`).toBeLessThan(1e-5);
     }
@@ -139,7 +137,7 @@ describe('contractive and masked hidden δ', () => {
     const m = Array.from({ length: rows * n }, (_, i) => (i % 3 === 0 ? 1 : 0));
     const G = h.upload(g);
     await h.run([await h.kernels.hiddenDelta({ rows, n, activation: { name: 'tanh', alpha: 0 }, G, A: h.upload(a), mask: h.upload(m) })]);
-    expect(maxRelErr(await h.read(G, rows * n), Array.from(g, (gi, i) => gi * (1 - a[i]! ** 2) * m[i]!))).toBeLessThan(1e-5);
+    expect(maxRelErr(await h.read(G, rows * n), hiddenDelta(identity(n), g, a, z, { name: 'tanh', alpha: 0 }, rows, n, n, { mask: Uint8Array.from(m) }))).toBeLessThan(1e-5);
     await expect(
       h.kernels.hiddenDelta({ rows, n, activation: { name: 'tanh', alpha: 0 }, G, A: G, contractive: { weight: 1, rowSumSq: { buffer: G } } }),
     ).rejects.toThrow(/sigmoid/);

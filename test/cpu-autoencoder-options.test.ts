@@ -1,12 +1,14 @@
-// The autoencoder variants in the float64 reference (seed 004): tied weights,
+// The autoencoder options (regularizers) in the float64 reference (seed 004): tied weights,
 // denoising (a corrupted input, loss against the clean one), the contractive
 // penalty and k-sparse hidden layers — gradient-checked against central differences.
 import { describe, expect, it } from 'vitest';
 import { cpuCost, cpuForward } from '../src/cpu/network.js';
 import { gradientCheck } from '../src/gradcheck.js';
-import { paramLayout, transpose } from '../src/params.js';
+import { paramLayout } from '../src/params.js';
+import { transpose } from '../src/linalg.js';
 import { Rng } from '../src/prng.js';
-import { matrix, resolveSpec, SpecError, type Matrix, type Network, type NetworkSpec } from '../src/spec.js';
+import { resolveSpec, SpecError, type Network, type NetworkSpec } from '../src/spec.js';
+import { matrix, type Matrix } from '../src/matrix.js';
 
 function setup(spec: NetworkSpec, m = 7, seed = 1): { net: Network; theta: Float64Array; X: Matrix } {
   const net = resolveSpec(spec);

@@ -1,17 +1,16 @@
-// The autoencoder variants on the GPU against the float64 reference: tied
-// weights, denoising (GPU corruption, seeded, fresh per evaluation, absent at
-// inference), the contractive penalty and k-sparse layers — cost parts and ∇θ,
-// whole data sets and data cut into chunks.
+// Denoising on the GPU: noise fresh per evaluation, absent at inference, and the
+// same fresh noise as the CPU during training. The cost parts and ∇θ of every
+// autoencoder option (tied, contractive, k-sparse, denoising), whole and chunked,
+// are in the parity table of test/gpu-parity.test.ts.
 import { describe, expect, it } from 'vitest';
 import { cpuCost } from '../src/cpu/network.js';
 import { createGpuModel, type GpuModel } from '../src/gpu/model.js';
-import { corruptMatrix } from '../src/noise.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
-import { resolveSpec, type Matrix, type Network, type NetworkSpec } from '../src/spec.js';
+import { resolveSpec, type Network, type NetworkSpec } from '../src/spec.js';
+import { type Matrix } from '../src/matrix.js';
 import { gpu, randomArray, relNormDiff } from './helpers/gpu.js';
 
-const GRAD_TOL = 1e-4;
 const COST_TOL = 1e-5;
 
 function setup(spec: NetworkSpec, m: number, seed = 1): { net: Network; theta: Float64Array; X: Matrix } {
@@ -31,54 +30,7 @@ async function gpuEval(model: GpuModel, X: Matrix, noiseSeed?: number): Promise<
   }
 }
 
-async function parity(spec: NetworkSpec, m: number, opts: { maxChunkRows?: number; noiseSeed?: number } = {}): Promise<void> {
-  const { net, theta, X } = setup(spec, m);
-  const ctx = await gpu();
-  const model = await createGpuModel(net, theta, ctx.device, { maxChunkRows: opts.maxChunkRows });
-  try {
-    const input = opts.noiseSeed === undefined ? undefined : { rows: X.rows, cols: X.cols, data: corruptMatrix(X, net.corruption!, opts.noiseSeed) };
-    const want = cpuCost(net, theta, X, undefined, { gradient: true, input });
-    const got = await gpuEval(model, X, opts.noiseSeed);
-    for (const part of ['data', 'weightDecay', 'sparsity', 'l1', 'contractive'] as const) {
-      expect(Math.abs(got.parts[part]! - want.parts[part]) / Math.abs(want.cost), part).toBeLessThan(COST_TOL);
-    }
-    expect(Math.abs(got.cost - want.cost) / want.cost).toBeLessThan(COST_TOL);
-    expect(relNormDiff(got.grad, want.grad!)).toBeLessThan(GRAD_TOL);
-  } finally {
-    model.dispose();
-  }
-}
-
 const sae = { activation: 'sigmoid', autoencoder: true, lambda: 1e-3 } as const;
-
-describe('variants: GPU cost and gradient equal the CPU reference', () => {
-  it('tied weights, one hidden layer, with KL sparsity (whole and chunked)', async () => {
-    const spec = { ...sae, layers: [13, 6, 13], tied: true, sparsity: { rho: 0.1, beta: 3 } };
-    await parity(spec, 23);
-    await parity(spec, 23, { maxChunkRows: 10 });
-  });
-
-  it('tied weights, three hidden layers', async () => {
-    await parity({ ...sae, layers: [13, 7, 4, 7, 13], tied: true }, 19);
-  });
-
-  it('contractive penalty (whole and chunked; tied too)', async () => {
-    await parity({ ...sae, layers: [11, 6, 11], contractive: { weight: 0.2 } }, 21);
-    await parity({ ...sae, layers: [11, 6, 11], contractive: { weight: 0.2 } }, 21, { maxChunkRows: 8 });
-    await parity({ ...sae, layers: [11, 6, 11], contractive: { weight: 0.2 }, tied: true }, 21);
-  });
-
-  it('k-sparse hidden layer (linear and sigmoid units)', async () => {
-    await parity({ layers: [12, 9, 12], activation: ['identity', 'sigmoid'], autoencoder: true, lambda: 1e-3, kSparse: { k: 3 } }, 17);
-    await parity({ ...sae, layers: [12, 9, 12], kSparse: { k: 4 } }, 17, { maxChunkRows: 6 });
-  });
-
-  for (const kind of ['mask', 'gaussian', 'salt-pepper'] as const) {
-    it(`denoising, ${kind} noise: the GPU corrupts exactly as the reference (chunked)`, async () => {
-      await parity({ ...sae, layers: [14, 5, 14], corruption: { kind, level: kind === 'gaussian' ? 0.2 : 0.3, seed: 9 } }, 25, { noiseSeed: 1234, maxChunkRows: 11 });
-    });
-  }
-});
 
 describe('denoising noise: fresh per evaluation, absent at inference', () => {
   it('different seeds give different gradients; the same seed the same; no seed is the clean cost', async () => {

@@ -1,0 +1,67 @@
+// The float64 CPU backend of the Model contract: θ in a Float64Array, every
+// method a call into the CPU reference (src/cpu/network.ts).
+
+import { cpuCost, cpuForward } from './network.js';
+import { paramLayout, type ParamLayout } from '../params.js';
+import type { Network } from '../spec.js';
+import type { Matrix } from '../matrix.js';
+import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostReport, type Encoding, type Model, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
+import { cpuVaeDecode, cpuVaeEncode, cpuVaeNegElbo, cpuVaeNll, sampleLatent } from './vae.js';
+
+export class CpuModel implements Model {
+  readonly backend = 'cpu' as const;
+  readonly layout: ParamLayout;
+  private theta: Float64Array;
+
+  constructor(readonly network: Network, theta: Float64Array) {
+    this.layout = paramLayout(network);
+    this.theta = theta;
+  }
+
+  setParameters(theta: ArrayLike<number>): void {
+    checkTheta(this.layout, theta);
+    this.theta = Float64Array.from(theta);
+  }
+
+  async readParameters(): Promise<Float64Array> {
+    return this.theta.slice();
+  }
+
+  async cost(X: Matrix, Y?: Matrix, opts: CostOptions = {}): Promise<CostReport> {
+    return cpuCost(this.network, this.theta, X, Y, { gradient: opts.gradient ?? true, noiseSeed: opts.noiseSeed });
+  }
+
+  async predict(X: Matrix): Promise<Matrix> {
+    return this.encode(X, this.network.layers.length);
+  }
+
+  async encode(X: Matrix, layer?: number): Promise<Encoding> {
+    const net = this.network;
+    if (net.vae) {
+      layer = checkVaeLayer(net, layer);
+      const { mu, logvar } = cpuVaeEncode(net, this.theta, X);
+      return layer === net.layers.length ? cpuVaeDecode(net, this.theta, mu) : { ...mu, logvar };
+    }
+    layer ??= 2;
+    checkLayer(this.network, layer);
+    const { A } = cpuForward(this.network, this.theta, X);
+    return { rows: X.rows, cols: this.network.layers[layer - 1]!, data: A[layer - 2]! };
+  }
+
+  async decode(Z: Matrix): Promise<Matrix> {
+    return cpuVaeDecode(this.network, this.theta, Z);
+  }
+
+  async sample(n: number, opts: { seed?: number } = {}): Promise<Matrix> {
+    return cpuVaeDecode(this.network, this.theta, sampleLatent(this.network, n, opts.seed ?? 1));
+  }
+
+  async evaluateVae(X: Matrix, opts: VaeEvalOptions = {}): Promise<VaeEvaluation> {
+    const { samples, seed } = checkVaeEval(opts);
+    const mean = (a: Float64Array): number => a.reduce((s, v) => s + v, 0) / a.length;
+    const negElbo = mean(cpuVaeNegElbo(this.network, this.theta, X, seed));
+    return { negElbo, nll: samples ? mean(cpuVaeNll(this.network, this.theta, X, samples, seed)) : null, samples };
+  }
+
+  dispose(): void {}
+}

@@ -1,0 +1,115 @@
+// Data sets resident on the GPU: examples (and targets) split into chunks that
+// each fit one storage binding, uploaded once and reused across evaluations;
+// empty mini-batch sets the caller fills; and a layer's activations over a data
+// set as a new data set (encodeDataset: the next stage's input, no readback).
+
+import { SpecError, type Network } from '../spec.js';
+import { assertFinite, checkData, type Matrix } from '../matrix.js';
+import { STORAGE, writeF32, type BufferPool } from './buffers.js';
+import { recordDispatches, type Dispatch } from './kernels.js';
+
+/** One chunk: `rows` examples of X (rows × n1) and, unless an autoencoder, Y (rows × nL). */
+export interface GpuChunk {
+  rows: number;
+  X: GPUBuffer;
+  Y: GPUBuffer | null;
+}
+
+/** Examples resident on the GPU, split into chunks that each fit one storage binding. */
+export class GpuDataset {
+  readonly chunks: GpuChunk[] = [];
+  /**
+   * `owner`: the pool the chunk buffers came from. A model frees a data set's
+   * buffers only if they are its own; another model's data set (features passed
+   * between the stages of a stacked autoencoder) only loses its plan.
+   */
+  constructor(readonly rows: number, readonly cols: number, readonly targetCols: number, readonly owner: object | null = null) {}
+}
+
+/** Examples per chunk: as many as fit one storage binding at the widest layer, capped by maxChunkRows. */
+export function chunkRows(net: Network, rows: number, maxBindingBytes: number, maxChunkRows = Infinity): number {
+  const widest = Math.max(...net.layers);
+  const maxRows = Math.max(1, Math.floor(maxBindingBytes / 4 / widest));
+  return Math.min(maxRows, maxChunkRows, rows);
+}
+
+/** Uploads X (and Y) chunk by chunk into buffers of `pool`. */
+export function uploadDataset(device: GPUDevice, pool: BufferPool, net: Network, X: Matrix, Y: Matrix | null | undefined, maxBindingBytes: number, maxChunkRows?: number): GpuDataset {
+  const T = checkData(net, X, Y);
+  const per = chunkRows(net, X.rows, maxBindingBytes, maxChunkRows);
+  const ds = new GpuDataset(X.rows, X.cols, T.cols, pool);
+  for (let r0 = 0; r0 < X.rows; r0 += per) {
+    const rows = Math.min(per, X.rows - r0);
+    const xb = pool.acquire(rows * X.cols * 4, STORAGE, 'X');
+    writeF32(device, xb, X.data.subarray(r0 * X.cols, (r0 + rows) * X.cols));
+    let yb: GPUBuffer | null = null;
+    if (T !== X) {
+      yb = pool.acquire(rows * T.cols * 4, STORAGE, 'Y');
+      writeF32(device, yb, T.data.subarray(r0 * T.cols, (r0 + rows) * T.cols));
+    }
+    ds.chunks.push({ rows, X: xb, Y: yb });
+  }
+  return ds;
+}
+
+/** A one-chunk data set of `rows` examples whose buffers the caller fills (mini-batches). */
+export function emptyDataset(pool: BufferPool, net: Network, rows: number): GpuDataset {
+  const n1 = net.layers[0]!;
+  const nL = net.layers[net.layers.length - 1]!;
+  const ds = new GpuDataset(rows, n1, nL, pool);
+  const X = pool.acquire(rows * n1 * 4, STORAGE, 'batch X');
+  const Y = net.autoencoder ? null : pool.acquire(rows * nL * 4, STORAGE, 'batch Y');
+  ds.chunks.push({ rows, X, Y });
+  return ds;
+}
+
+/** Frees the chunk buffers of a data set made from `pool` (another pool's data set is left alone). */
+export function releaseDataset(pool: BufferPool, ds: GpuDataset): void {
+  if (ds.owner !== pool) return;
+  for (const c of ds.chunks) {
+    pool.release(c.X);
+    if (c.Y) pool.release(c.Y);
+  }
+  ds.chunks.length = 0;
+}
+
+/** Checks encodeDataset's arguments: the layer exists is the caller's check; the width and targets are here. */
+export function checkEncodeTargets(net: Network, ds: GpuDataset, targets: Matrix | undefined): void {
+  if (ds.cols !== net.layers[0]) throw new SpecError(`the data set has ${ds.cols} features per example but the input layer has ${net.layers[0]} units`);
+  if (targets) {
+    if (targets.rows !== ds.rows) throw new SpecError(`targets have ${targets.rows} examples but the data set has ${ds.rows}`);
+    assertFinite('targets', targets);
+  }
+}
+
+/**
+ * Layer `layer`'s activations over `ds` as a new data set in buffers of `pool`,
+ * recorded into one encoder and one submit (no readback): per chunk, the plan's
+ * forward dispatches `forward[ci]`, then a copy out of `activations` (the plan's
+ * buffer of that layer, reused by every chunk). `targets` (e.g. one-hot labels) become its Y.
+ */
+export function encodeDataset(device: GPUDevice, pool: BufferPool, net: Network, ds: GpuDataset, layer: number, forward: readonly (readonly Dispatch[])[], activations: GPUBuffer, targets?: Matrix): GpuDataset {
+  const n = net.layers[layer - 1]!;
+  const T = targets;
+  const out = new GpuDataset(ds.rows, n, T ? T.cols : n, pool);
+  const enc = device.createCommandEncoder();
+  let r0 = 0;
+  for (let ci = 0; ci < ds.chunks.length; ci++) {
+    const rows = ds.chunks[ci]!.rows;
+    const X = pool.acquire(rows * n * 4, STORAGE, `features L${layer}`);
+    let Y: GPUBuffer | null = null;
+    if (T) {
+      Y = pool.acquire(rows * T.cols * 4, STORAGE, 'features Y');
+      writeF32(device, Y, T.data.subarray(r0 * T.cols, (r0 + rows) * T.cols));
+    }
+    const pass = enc.beginComputePass();
+    recordDispatches(pass, forward[ci]!);
+    pass.end();
+    // The plan's activation buffers are reused by every chunk: copy this chunk's out before the next.
+    enc.copyBufferToBuffer(activations, 0, X, 0, rows * n * 4);
+    out.chunks.push({ rows, X, Y });
+    r0 += rows;
+  }
+  device.queue.submit([enc.finish()]);
+  return out;
+}
