@@ -1,6 +1,8 @@
 // The float64 reference of the variational autoencoder (Kingma & Welling 2013,
 // "Auto-Encoding Variational Bayes"; seed 004 §3.6): the executable specification
-// the VAE kernels are checked against.
+// the VAE kernels are checked against. It composes the steps of steps.ts
+// (linearForward, lossTerms, outputDelta, hiddenDelta, linearBackward, weightDecay,
+// columnMeans) around its own: reparameterize, klTerm, headDelta; cpuCost calls it.
 //
 // Network [n, h…, d, …h, n] (net.vae.latent = c, the middle layer's index). Weight
 // layers k < c−1 form the encoder trunk; layer c−1 is the head pair, computing the row
@@ -20,8 +22,9 @@
 //   δlog σ² = ½ δz ⊙ ε ⊙ σ + ½ β (σ² − 1)
 // and [δμ | δlog σ²] flows through the head's 2d × n matrix like any layer's δ.
 
-import { activate, activationDerivative, softplus } from './activations.js';
-import { layerViews, paramLayout, storedWeights } from '../params.js';
+import { softplus } from './activations.js';
+import { columnMeans, hiddenDelta, linearBackward, linearForward, lossTerms, outputDelta, weightDecay } from './steps.js';
+import { layerViews, paramLayout } from '../params.js';
 import { assertTrainable, SpecError, type Network } from '../spec.js';
 import { checkData, type Matrix } from '../matrix.js';
 import { evaluationSeed, normalMatrix } from '../noise.js';
@@ -39,21 +42,6 @@ export function assertVae(net: Network): NonNullable<Network['vae']> {
 /** The latent size d of a VAE. */
 export function latentSize(net: Network): number {
   return net.layers[assertVae(net).latent]!;
-}
-
-/** z = W a + b, a = f(z) for m examples (a: m × nIn → m × nOut). */
-function dense(W: Float64Array, b: Float64Array, prev: Float64Array, m: number, nIn: number, nOut: number, act: Network['activations'][number]): { Z: Float64Array; A: Float64Array } {
-  const Z = new Float64Array(m * nOut);
-  const A = new Float64Array(m * nOut);
-  for (let i = 0; i < m; i++) {
-    for (let r = 0; r < nOut; r++) {
-      let s = b[r]!;
-      for (let j = 0; j < nIn; j++) s += W[r * nIn + j]! * prev[i * nIn + j]!;
-      Z[i * nOut + r] = s;
-      A[i * nOut + r] = activate(act, s);
-    }
-  }
-  return { Z, A };
 }
 
 export interface VaeForwardPass {
@@ -74,10 +62,10 @@ function encodeTrunk(net: Network, theta: Float64Array, X: Float64Array, m: numb
   let prev = X;
   for (let k = 0; k < c; k++) {
     const nOut = k === c - 1 ? 2 * net.layers[c]! : net.layers[k + 1]!;
-    const r = dense(views[k]!.W, views[k]!.b, prev, m, net.layers[k]!, nOut, net.activations[k]!);
-    Z.push(r.Z);
-    A.push(r.A);
-    prev = r.A;
+    const r = linearForward(views[k]!.W, views[k]!.b, prev, m, net.layers[k]!, nOut, net.activations[k]!);
+    Z.push(r.z);
+    A.push(r.a);
+    prev = r.a;
   }
   return { Z, A };
 }
@@ -90,10 +78,10 @@ function decodeFrom(net: Network, theta: Float64Array, z: Float64Array, m: numbe
   const A: Float64Array[] = [];
   let prev = z;
   for (let k = c; k < net.layers.length - 1; k++) {
-    const r = dense(views[k]!.W, views[k]!.b, prev, m, net.layers[k]!, net.layers[k + 1]!, net.activations[k]!);
-    Z.push(r.Z);
-    A.push(r.A);
-    prev = r.A;
+    const r = linearForward(views[k]!.W, views[k]!.b, prev, m, net.layers[k]!, net.layers[k + 1]!, net.activations[k]!);
+    Z.push(r.z);
+    A.push(r.a);
+    prev = r.a;
   }
   return { Z, A };
 }
@@ -107,7 +95,10 @@ export function reparameterize(H: Float64Array, eps: Float64Array, m: number, d:
   return z;
 }
 
-/** KL(q(z|x) ‖ N(0, I)) = −½ Σⱼ (1 + log σⱼ² − μⱼ² − σⱼ²) of every example (m values). */
+/**
+ * The KL step: KL(q(z|x) ‖ N(0, I)) = −½ Σⱼ (1 + log σⱼ² − μⱼ² − σⱼ²) of every example (m values);
+ * klTerm averages it over the examples.
+ */
 export function klPerExample(H: Float64Array, m: number, d: number): Float64Array {
   const out = new Float64Array(m);
   for (let i = 0; i < m; i++) {
@@ -120,6 +111,29 @@ export function klPerExample(H: Float64Array, m: number, d: number): Float64Arra
     out[i] = -0.5 * s;
   }
   return out;
+}
+
+/** The mean KL over the m examples (unweighted; J adds β times it). */
+export function klTerm(H: Float64Array, m: number, d: number): number {
+  return klPerExample(H, m, d).reduce((a, b) => a + b, 0) / m;
+}
+
+/**
+ * The head step of backpropagation: from δz (m × d) to [δμ | δlog σ²] (m × 2d),
+ *   δμ = δz + β μ,  δlog σ² = ½ δz ⊙ ε ⊙ σ + ½ β (σ² − 1).
+ */
+export function headDelta(H: Float64Array, dz: Float64Array, eps: Float64Array, m: number, d: number, beta: number): Float64Array {
+  const dH = new Float64Array(m * 2 * d);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < d; j++) {
+      const mu = H[i * 2 * d + j]!;
+      const s2 = Math.exp(H[i * 2 * d + d + j]!);
+      const g = dz[i * d + j]!;
+      dH[i * 2 * d + j] = g + beta * mu;
+      dH[i * 2 * d + d + j] = 0.5 * g * eps[i * d + j]! * Math.sqrt(s2) + 0.5 * beta * (s2 - 1);
+    }
+  }
+  return dH;
 }
 
 /** −log p(x|z) of every example without the Gaussian constant (see the header). */
@@ -190,78 +204,41 @@ export function cpuVaeCost(net: Network, theta: Float64Array, X: Matrix, opts: V
   const A = [...enc.A, ...dec.A];
   const y = asFloat64(T.data);
 
+  // The parts: reconstruction NLL (per example, and its mean = lossTerms), KL, weight decay.
   const rec = reconstructionPerExample(net, Z[Lw - 1]!, A[Lw - 1]!, y, m);
   const kl = klPerExample(H, m, d);
-  const data = rec.reduce((a, b) => a + b, 0) / m;
-  const klMean = kl.reduce((a, b) => a + b, 0) / m;
-  let sumW2 = 0;
-  for (const s of storedWeights(layout)) for (let i = 0; i < s.nOut * s.nIn; i++) sumW2 += theta[s.w + i]! ** 2;
-  const weightDecay = (net.lambda / 2) * sumW2;
-  const parts = { data, weightDecay, sparsity: 0, l1: 0, contractive: 0, kl: klMean };
-  const cost = data + beta * klMean + weightDecay;
+  const data = lossTerms(net.loss, Z[Lw - 1]!, A[Lw - 1]!, y, m, net.layers[Lw]!);
+  const klMean = klTerm(H, m, d);
+  const decay = weightDecay(layout, theta, net.lambda);
+  const parts = { data, weightDecay: decay, sparsity: 0, l1: 0, contractive: 0, kl: klMean };
+  const cost = data + beta * klMean + decay;
 
-  // ρ̂ of every hidden layer: the trunk's activations, z for the latent layer, the decoder's.
-  const colMeans = (a: Float64Array, n: number): Float64Array => {
-    const out = new Float64Array(n);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j] = out[j]! + a[i * n + j]! / m;
-    return out;
-  };
+  // ρ̂ of every hidden layer (columnMeans): the trunk's activations, z for the latent layer, the decoder's.
   const rhoHat: Float64Array[] = [];
-  for (let k = 0; k < Lw - 1; k++) rhoHat.push(colMeans(k === c - 1 ? z : A[k]!, net.layers[k + 1]!));
+  for (let k = 0; k < Lw - 1; k++) rhoHat.push(columnMeans(k === c - 1 ? z : A[k]!, m, net.layers[k + 1]!));
   const report: VaeCostReport = { cost, parts, rhoHat, perExample: { reconstruction: rec, kl } };
   if (!opts.gradient) return report;
 
+  // δ(L) = a − x: sigmoid + Bernoulli, and identity + unit-variance Gaussian (outputDelta).
   const grad = new Float64Array(layout.size);
-  // δ(L) = a − x: sigmoid + Bernoulli, and identity + unit-variance Gaussian.
-  let delta = new Float64Array(m * net.layers[Lw]!);
-  for (let i = 0; i < delta.length; i++) delta[i] = A[Lw - 1]![i]! - y[i]!;
+  let delta = outputDelta(net.loss, net.activations[Lw - 1]!, Z[Lw - 1]!, A[Lw - 1]!, y);
   for (let k = Lw - 1; k >= 0; k--) {
     const slot = layout.slots[k]!;
     const { nIn, nOut } = slot;
     const W = views[k]!.W;
     const prev = k === 0 ? x0 : k === c ? z : A[k - 1]!;
-    // ∇W = (1/m) Σᵢ δ aᵀ + λW;  ∇b = (1/m) Σᵢ δ
-    for (let r = 0; r < nOut; r++) {
-      let sb = 0;
-      for (let i = 0; i < m; i++) sb += delta[i * nOut + r]!;
-      grad[slot.b + r] = sb / m;
-      for (let j = 0; j < nIn; j++) {
-        let s = 0;
-        for (let i = 0; i < m; i++) s += delta[i * nOut + r]! * prev[i * nIn + j]!;
-        grad[slot.w + r * nIn + j] = s / m + net.lambda * W[r * nIn + j]!;
-      }
-    }
+    // ∇W = (1/m) Σᵢ δ aᵀ + λW;  ∇b = (1/m) Σᵢ δ   (linearBackward)
+    const { gW, gb } = linearBackward(delta, prev, m, nIn, nOut);
+    for (let i = 0; i < gW.length; i++) grad[slot.w + i] = gW[i]! + net.lambda * W[i]!;
+    grad.set(gb, slot.b);
     if (k === 0) break;
-    // g = δ W (m × nIn): the gradient with respect to this layer's input.
-    const g = new Float64Array(m * nIn);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < nIn; j++) {
-        let s = 0;
-        for (let r = 0; r < nOut; r++) s += W[r * nIn + j]! * delta[i * nOut + r]!;
-        g[i * nIn + j] = s;
-      }
-    }
     if (k === c) {
-      // g is δz: through z = μ + σ ε to the heads, plus β·∂KL.
-      const dH = new Float64Array(m * 2 * d);
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < d; j++) {
-          const mu = H[i * 2 * d + j]!;
-          const lv = H[i * 2 * d + d + j]!;
-          const s2 = Math.exp(lv);
-          const dz = g[i * d + j]!;
-          dH[i * 2 * d + j] = dz + beta * mu;
-          dH[i * 2 * d + d + j] = 0.5 * dz * eps[i * d + j]! * Math.sqrt(s2) + 0.5 * beta * (s2 - 1);
-        }
-      }
-      delta = dH; // the head is linear (identity): no f′
+      // The decoder's first layer: δz = W(c)ᵀ δ(c+1) (hiddenDelta through the identity latent
+      // layer), then through z = μ + σ ε, plus β·∂KL, to the heads (headDelta).
+      const dz = hiddenDelta(W, delta, z, z, net.activations[c - 1]!, m, nIn, nOut);
+      delta = headDelta(H, dz, eps, m, d, beta);
     } else {
-      // δ(l) = g • f′(z(l))
-      const act = net.activations[k - 1]!;
-      const zH = Z[k - 1]!;
-      const aH = A[k - 1]!;
-      for (let i = 0; i < g.length; i++) g[i] = g[i]! * activationDerivative(act, zH[i]!, aH[i]!);
-      delta = g;
+      delta = hiddenDelta(W, delta, A[k - 1]!, Z[k - 1]!, net.activations[k - 1]!, m, nIn, nOut);
     }
   }
   return { ...report, grad };
