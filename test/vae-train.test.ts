@@ -1,7 +1,7 @@
 // The VAE trained end to end: a smoke test on both backends whose ELBO must improve
 // by a margin a broken gradient does not reach, fresh ε per evaluation (and fixed
 // for line searches), and a run folder whose summary.json `wgnn eval` reproduces.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,27 @@ describe('VAE training', () => {
       expect((await g.evaluateVae(X, { samples: 0 })).negElbo).toBeLessThan(7);
     } finally {
       g.dispose();
+    }
+  });
+});
+
+describe('wgnn gradcheck --spec', () => {
+  it('checks a VAE spec from a JSON file (ε fixed): < 1e-9; refuses network flags beside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wgnn-spec-'));
+    try {
+      const file = join(dir, 'vae.json');
+      writeFileSync(file, JSON.stringify({ network: { ...spec, lambda: 1e-3 } }));
+      let text = '';
+      const code = await main(['gradcheck', '--spec', file, '--batch', '4', '--epsilon', '1e-5', '--json'], { stdout: (t) => void (text += t), stderr: () => {} });
+      expect(code).toBe(0);
+      const r = JSON.parse(text);
+      expect(r.layers).toEqual([16, 12, 2, 12, 16]);
+      expect(r.maxRelDiff).toBeLessThan(1e-9);
+      let err = '';
+      expect(await main(['gradcheck', '--spec', file, '--layers', '4,2,4'], { stdout: () => {}, stderr: (t) => void (err += t) })).toBe(1);
+      expect(err).toMatch(/--spec gives the whole network; drop --layers/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
