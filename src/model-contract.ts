@@ -21,6 +21,11 @@ export interface CostParts {
   l1: number;
   /** Contractive penalty λ_c·(1/m) Σᵢ ‖J_f(x⁽ⁱ⁾)‖²_F (0 without one). */
   contractive: number;
+  /**
+   * VAE only: the mean KL(q(z|x) ‖ N(0, I)), unweighted; J adds β·kl. (`data` is then
+   * the mean reconstruction NLL, summed over output units.)
+   */
+  kl?: number;
 }
 
 export interface CostReport {
@@ -35,6 +40,8 @@ export interface CostReport {
 export interface CostOptions {
   /** Compute and return ∇J (default true). */
   gradient?: boolean;
+  /** VAE: the seed of ε (default: defaultVaeNoiseSeed, the first evaluation of the network's ε stream). */
+  noiseSeed?: number;
 }
 
 export interface Model {
@@ -48,9 +55,58 @@ export interface Model {
   cost(X: Matrix, Y?: Matrix, opts?: CostOptions): Promise<CostReport>;
   /** Output-layer activations, m × nL. */
   predict(X: Matrix): Promise<Matrix>;
-  /** Activations of layer `layer` (notes' numbering, default 2: the first hidden layer), m × n_layer. */
-  encode(X: Matrix, layer?: number): Promise<Matrix>;
+  /**
+   * Activations of layer `layer` (notes' numbering, default 2: the first hidden layer), m × n_layer.
+   * A VAE: the latent layer by default (or the output layer), giving μ (m × d) with log σ² beside it as `logvar`.
+   */
+  encode(X: Matrix, layer?: number): Promise<Encoding>;
+  /** VAE: the decoder's outputs (m × n) for latent codes Z (m × d). */
+  decode(Z: Matrix): Promise<Matrix>;
+  /** VAE: n codes z ~ N(0, I) (z = normalMatrix(seed, n, d), default seed 1), decoded: n × n_out. */
+  sample(n: number, opts?: { seed?: number }): Promise<Matrix>;
+  /**
+   * VAE: the −ELBO (β = 1, one ε draw under `seed`) and the importance-weighted −log p(x) with
+   * `samples` draws per example (Burda et al. 2015; sample s uses ε seed evaluationSeed(seed, s)),
+   * both in nats per example, means over X; the Gaussian decoder's ½ n log 2π included.
+   */
+  evaluateVae(X: Matrix, opts?: VaeEvalOptions): Promise<VaeEvaluation>;
   dispose(): void;
+}
+
+/** A layer's activations; a VAE's latent encoding carries log σ² beside μ. */
+export interface Encoding extends Matrix {
+  logvar?: Matrix;
+}
+
+export interface VaeEvalOptions {
+  /** Importance samples k per example (default 1000; 0 skips the estimate). */
+  samples?: number;
+  /** Seed of the evaluation's ε (default 1). */
+  seed?: number;
+}
+
+export interface VaeEvaluation {
+  negElbo: number;
+  /** −log p(x) estimated with `samples` importance samples (null when samples = 0). */
+  nll: number | null;
+  samples: number;
+}
+
+export function checkVaeEval(opts: VaeEvalOptions): { samples: number; seed: number } {
+  const samples = opts.samples ?? 1000;
+  const seed = opts.seed ?? 1;
+  if (!Number.isInteger(samples) || samples < 0) throw new SpecError(`importance samples must be an integer ≥ 0, got ${samples}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new SpecError(`evaluation seed must be an integer in [0, 2³²), got ${seed}`);
+  return { samples, seed };
+}
+
+/** A VAE's encode layers: the latent one (default) or the output. */
+export function checkVaeLayer(net: Network, layer: number | undefined): number {
+  if (!net.vae) throw new SpecError('this operation needs a variational autoencoder (a spec with "vae")');
+  const latent = net.vae.latent + 1;
+  if (layer === undefined) return latent;
+  if (layer !== latent && layer !== net.layers.length) throw new SpecError(`a VAE encodes to its latent layer ${latent} (μ and log σ²) or its output layer ${net.layers.length}, not layer ${layer}`);
+  return layer;
 }
 
 export function checkTheta(layout: ParamLayout, theta: ArrayLike<number>): void {

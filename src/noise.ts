@@ -69,3 +69,25 @@ export function corruptMatrix(X: { rows: number; cols: number; data: ArrayLike<n
 export function evaluationSeed(seed: number, n: number): number {
   return noiseU32(seed, n, 0x5eed);
 }
+
+/** The noise streams of a VAE's ε (u0, u1 of its Box–Muller pair); corruption uses 0 and 1. */
+export const NORMAL_STREAM = 2;
+
+/**
+ * A standard normal for element `index` under `seed`: Box–Muller of two uniforms of
+ * this counter-based noise, ε = √(−2 ln(1 − u0))·cos(2π u1) with u0, u1 from streams
+ * NORMAL_STREAM and NORMAL_STREAM + 1 (1 − u0 lies in (0, 1], so ln is finite). The
+ * uniforms are bit-identical on the GPU (shaders/vae.wgsl); ε agrees to f32 rounding.
+ */
+export function noiseNormal(seed: number, index: number): number {
+  const u0 = noiseUniform(seed, index, NORMAL_STREAM);
+  const u1 = noiseUniform(seed, index, NORMAL_STREAM + 1);
+  return Math.sqrt(-2 * Math.log(1 - u0)) * Math.cos(2 * Math.PI * u1);
+}
+
+/** rows × d standard normals, element (r, j) at global index (rowOffset + r)·d + j (mod 2³²). */
+export function normalMatrix(seed: number, rows: number, d: number, rowOffset = 0): Float64Array {
+  const out = new Float64Array(rows * d);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) out[r * d + j] = noiseNormal(seed, (rowOffset + r) * d + j);
+  return out;
+}

@@ -3,6 +3,9 @@
 // Order: W(1), b(1), W(2), b(2), …, W(L−1), b(L−1). W(l) is n_{l+1} × n_l, stored
 // row-major, so W(l)[i][j] — the weight from unit j of layer l to unit i of
 // layer l+1, as in the CS294A notes — sits at offset(W(l)) + i·n_l + j.
+// A VAE's encoder head (the layer into the latent code, d units) stores
+// W_mu (d × n), W_logvar (d × n), b_mu (d), b_logvar (d) in that order: a
+// 2d × n matrix and a 2d bias, μ in rows 0 … d−1 and log σ² in rows d … 2d−1.
 
 import { Rng } from './prng.js';
 import { SpecError, type Network } from './spec.js';
@@ -22,6 +25,12 @@ export interface LayerSlot {
    * matrix at offset `w` (the mirror encoder layer's W).
    */
   readonly transposed: boolean;
+  /**
+   * 2 for a VAE's encoder head (the weight layer into the latent layer): W is
+   * [W_mu; W_logvar], 2d × nIn, and b is [b_mu; b_logvar], 2d, so one GEMM computes
+   * the row [μ | log σ²] of every example. 1 elsewhere. nOut counts both heads.
+   */
+  readonly heads: 1 | 2;
 }
 
 export interface ParamLayout {
@@ -40,13 +49,14 @@ export function paramLayout(net: Network): ParamLayout {
   let off = 0;
   for (let k = 0; k < Lw; k++) {
     const nIn = net.layers[k]!;
-    const nOut = net.layers[k + 1]!;
+    const heads = net.vae && k === net.vae.latent - 1 ? 2 : 1;
+    const nOut = heads * net.layers[k + 1]!;
     const mirror = net.tied && k >= Lw / 2 ? slots[Lw - 1 - k]! : null;
     if (mirror) {
-      slots.push(Object.freeze({ nOut, nIn, w: mirror.w, b: off, transposed: true }));
+      slots.push(Object.freeze({ nOut, nIn, w: mirror.w, b: off, transposed: true, heads }));
       off += nOut;
     } else {
-      slots.push(Object.freeze({ nOut, nIn, w: off, b: off + nOut * nIn, transposed: false }));
+      slots.push(Object.freeze({ nOut, nIn, w: off, b: off + nOut * nIn, transposed: false, heads }));
       off += nOut * nIn + nOut;
     }
   }
@@ -98,6 +108,7 @@ export function initParameters(net: Network, opts: InitOptions = {}): Float64Arr
   const theta = new Float64Array(layout.size);
   storedWeights(layout).forEach((s) => {
     const n = s.nOut * s.nIn;
+    const fanOut = s.nOut / s.heads; // a VAE head pair initializes like two layers of d units
     for (let i = 0; i < n; i++) {
       let v: number;
       switch (init) {
@@ -105,12 +116,12 @@ export function initParameters(net: Network, opts: InitOptions = {}): Float64Arr
           v = (opts.epsilon ?? 0.01) * rng.normal();
           break;
         case 'ufldl': {
-          const r = Math.sqrt(6 / (s.nIn + s.nOut + 1));
+          const r = Math.sqrt(6 / (s.nIn + fanOut + 1));
           v = rng.range(-r, r);
           break;
         }
         case 'glorot': {
-          const r = Math.sqrt(6 / (s.nIn + s.nOut));
+          const r = Math.sqrt(6 / (s.nIn + fanOut));
           v = rng.range(-r, r);
           break;
         }

@@ -130,6 +130,24 @@ export interface NetworkSpec {
    * flows through the kept units only.
    */
   kSparse?: { k: number; layers?: number[] };
+  /** Variational autoencoder (Kingma & Welling 2013); see VaeSpec. */
+  vae?: VaeSpec;
+}
+
+/**
+ * A variational autoencoder: mirrored layers [n, …, d, …, n] with an odd count,
+ * whose middle layer (identity activation) is the latent code z of size d. The
+ * encoder's last weight layer has two heads, μ and log σ² (d each); z = μ + σ ⊙ ε,
+ * ε ~ N(0, I); the decoder maps z to the output. `loss` picks the decoder's
+ * likelihood: `cross-entropy` = Bernoulli (sigmoid output), `squared` = Gaussian
+ * with unit variance (identity output). Cost per example: reconstruction NLL summed
+ * over outputs + β·KL(q(z|x) ‖ N(0, I)); `autoencoder` is implied.
+ */
+export interface VaeSpec {
+  /** Weight β of the KL term (β-VAE). Default 1. */
+  beta?: number;
+  /** Seed of the ε stream (default 1); each training evaluation draws fresh ε from it. */
+  seed?: number;
 }
 
 export interface Activation {
@@ -152,6 +170,8 @@ export interface Network {
   readonly corruption: { readonly kind: CorruptionSpec['kind']; readonly level: number; readonly low: number; readonly high: number; readonly seed: number } | null;
   readonly contractive: { readonly weight: number } | null;
   readonly kSparse: { readonly k: number; readonly onLayer: readonly boolean[] } | null;
+  /** VAE: β, the ε seed and the latent layer's index into `layers` (the middle one, (L−1)/2). */
+  readonly vae: { readonly beta: number; readonly seed: number; readonly latent: number } | null;
 }
 
 /** Thrown for any invalid spec, data or option; the message names the offending value. */
@@ -199,6 +219,45 @@ export function resolveCorruption(c: CorruptionSpec): NonNullable<Network['corru
   const seed = c.seed ?? 1;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new SpecError(`corruption seed must be an integer in [0, 2³²), got ${seed}`);
   return Object.freeze({ kind: c.kind, level: c.level, low, high, seed });
+}
+
+/**
+ * Validates a VAE spec (the `vae` block and what it needs of the rest). What combines:
+ * deeper encoders and decoders, any hidden activation, weight decay (on every stored
+ * matrix, both heads included) and input corruption (a denoising VAE: the encoder
+ * sees x̃, the reconstruction term compares with x). What does not, and why:
+ * - tied weights: the head matrix is 2d × n (μ and log σ²), so no decoder matrix mirrors it;
+ * - KL sparsity, L1, k-sparse, contractive: penalties that shape a deterministic code;
+ *   the VAE's code is a distribution regularized by its own KL term, and these are not
+ *   derived or gradient-checked through the sampling step;
+ * - softmax-cross-entropy: the decoder likelihood is Bernoulli or unit-variance Gaussian.
+ */
+function resolveVae(spec: NetworkSpec, layers: number[], activations: Activation[], loss: LossName): NonNullable<Network['vae']> {
+  const v = spec.vae!;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SpecError(`vae must be an object like { "beta": 1 }, got ${JSON.stringify(v)}`);
+  for (const key of Object.keys(v)) if (key !== 'beta' && key !== 'seed') throw new SpecError(`vae has an unknown key ${JSON.stringify(key)}; expected beta, seed`);
+  const beta = v.beta ?? 1;
+  if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0) throw new SpecError(`vae beta must be a finite number ≥ 0, got ${JSON.stringify(v.beta)}`);
+  const seed = v.seed ?? 1;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new SpecError(`vae seed must be an integer in [0, 2³²), got ${JSON.stringify(v.seed)}`);
+  const L = layers.length;
+  const mirror = layers.every((n, i) => n === layers[L - 1 - i]);
+  if (L < 3 || L % 2 === 0 || !mirror) {
+    throw new SpecError(`a VAE needs mirror-image layers with an odd count, the middle one the latent code, like [784, 400, 20, 400, 784]; got [${layers}]`);
+  }
+  const latent = (L - 1) / 2;
+  const act = activations[latent - 1]!.name;
+  if (act !== 'identity') throw new SpecError(`the VAE latent layer ${latent + 1} must use the identity activation (μ and log σ² are linear heads), got ${act}`);
+  const out = activations[L - 2]!.name;
+  if (loss === 'cross-entropy' && out !== 'sigmoid') throw new SpecError(`a Bernoulli VAE (loss cross-entropy) needs a sigmoid output layer, got ${out}`);
+  if (loss === 'squared' && out !== 'identity') throw new SpecError(`a Gaussian VAE (loss squared: unit-variance Gaussian likelihood) needs an identity output layer, got ${out}`);
+  if (loss !== 'cross-entropy' && loss !== 'squared') throw new SpecError(`a VAE's loss is cross-entropy (Bernoulli decoder) or squared (Gaussian decoder), got ${loss}`);
+  if (spec.tied) throw new SpecError('a VAE cannot tie weights: the encoder head is 2d × n (μ and log σ²) and no decoder matrix mirrors it');
+  const penalties = (['sparsity', 'l1', 'kSparse', 'contractive'] as const).filter((k) => spec[k] !== undefined);
+  if (penalties.length) {
+    throw new SpecError(`a VAE does not combine with ${penalties.join(', ')}: these penalties shape a deterministic code, while the VAE's code is a distribution regularized by its own KL term (vae.beta)`);
+  }
+  return Object.freeze({ beta, seed, latent });
 }
 
 const RESOLVED = new WeakSet<object>();
@@ -253,7 +312,8 @@ export function resolveSpec(spec: NetworkSpec | Network, path = 'network'): Netw
     throw new SpecError(`loss cross-entropy (binary) needs a sigmoid output layer, got ${out}`);
   }
 
-  const autoencoder = spec.autoencoder ?? false;
+  if (spec.vae !== undefined && spec.autoencoder === false) throw new SpecError('a VAE is an autoencoder; drop "autoencoder": false');
+  const autoencoder = spec.autoencoder ?? spec.vae !== undefined;
   if (autoencoder && layers[0] !== layers[L - 1]) {
     throw new SpecError(`an autoencoder needs as many outputs as inputs, got layers ${layers[0]} → ${layers[L - 1]}`);
   }
@@ -326,6 +386,8 @@ export function resolveSpec(spec: NetworkSpec | Network, path = 'network'): Netw
     kSparse = Object.freeze({ k, onLayer: Object.freeze(onLayer) });
   }
 
+  const vae = spec.vae !== undefined ? resolveVae(spec, layers, activations, loss) : null;
+
   const net: Network = Object.freeze({
     layers: Object.freeze([...layers]),
     activations: Object.freeze(activations),
@@ -338,6 +400,7 @@ export function resolveSpec(spec: NetworkSpec | Network, path = 'network'): Netw
     corruption,
     contractive,
     kSparse,
+    vae,
   });
   RESOLVED.add(net);
   return net;
@@ -359,6 +422,7 @@ export function networkToSpec(net: Network): NetworkSpec {
   if (net.corruption) spec.corruption = { ...net.corruption };
   if (net.contractive) spec.contractive = { weight: net.contractive.weight };
   if (net.kSparse) spec.kSparse = { k: net.kSparse.k, layers: hidden(net.kSparse.onLayer) };
+  if (net.vae) spec.vae = { beta: net.vae.beta, seed: net.vae.seed };
   return spec;
 }
 

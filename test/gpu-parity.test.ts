@@ -1,7 +1,8 @@
 // Whole-network parity, one table: cost parts, ρ̂ and ∇θ on WebGPU (float32)
 // against the float64 CPU reference (cpuCost), for every activation, every loss,
 // weight decay, KL sparsity, L1, 1–3 hidden layers, the autoencoder options
-// (tied weights, contractive, k-sparse, denoising with the GPU's own corruption)
+// (tied weights, contractive, k-sparse, denoising with the GPU's own corruption),
+// the variational autoencoder (its ε drawn on the GPU, from the reference's uniforms)
 // and data cut into chunks. One harness, one tolerance table.
 import { describe, expect, it } from 'vitest';
 import { cpuCost } from '../src/cpu/network.js';
@@ -28,6 +29,8 @@ interface Case {
   chunk?: number;
   /** Denoising: the evaluation's noise seed. */
   noiseSeed?: number;
+  /** VAE: the evaluation's ε seed. */
+  epsSeed?: number;
 }
 
 const HIDDEN_ACTIVATIONS = ['sigmoid', 'tanh', 'identity', 'relu', 'prelu', 'elu', 'softplus', 'softsign', 'hardtanh'] as const;
@@ -64,6 +67,10 @@ const CASES: Case[] = [
     spec: { ...sae, layers: [14, 5, 14], corruption: { kind, level: kind === 'gaussian' ? 0.2 : 0.3, seed: 9 } } as NetworkSpec,
     m: 25, seed: 1, chunk: 11, noiseSeed: 1234,
   })),
+  // Variational autoencoder: cost = rec + β·KL (+ weight decay); ε from the same counter-based uniforms.
+  { name: 'VAE, Bernoulli, tanh, β = 2, weight decay', spec: { layers: [13, 9, 3, 9, 13], activation: ['tanh', 'identity', 'tanh', 'sigmoid'], loss: 'cross-entropy', lambda: 1e-3, vae: { beta: 2 } }, m: 19, seed: 1, epsSeed: 77 },
+  { name: 'VAE, Gaussian, relu/softplus, 7 layers, chunked', spec: { layers: [10, 8, 6, 3, 6, 8, 10], activation: ['relu', 'softplus', 'identity', 'elu', 'relu', 'identity'], loss: 'squared', vae: { beta: 0.5 } }, m: 23, seed: 3, chunk: 9, epsSeed: 5 },
+  { name: 'VAE, denoising (gaussian) and one weight layer each side, chunked', spec: { layers: [12, 2, 12], activation: ['identity', 'sigmoid'], loss: 'cross-entropy', corruption: { kind: 'gaussian', level: 0.2, seed: 3 }, vae: {} }, m: 17, seed: 4, chunk: 7, noiseSeed: 31, epsSeed: 32 },
 ];
 
 function uniform(rng: Rng, rows: number, cols: number): Matrix {
@@ -85,17 +92,18 @@ async function parity(c: Case): Promise<void> {
   const X = uniform(rng, c.m, net.layers[0]!);
   const Y = net.autoencoder ? undefined : net.loss === 'softmax-cross-entropy' ? oneHot(rng, c.m, nL) : uniform(rng, c.m, nL);
   const input = c.noiseSeed === undefined ? undefined : { rows: X.rows, cols: X.cols, data: corruptMatrix(X, net.corruption!, c.noiseSeed) };
-  const want = cpuCost(net, theta, X, Y, { gradient: true, input });
+  const want = cpuCost(net, theta, X, Y, { gradient: true, input, noiseSeed: c.epsSeed });
 
   const ctx = await gpu();
   const model = await createGpuModel(net, theta, ctx.device, { maxChunkRows: c.chunk });
   const ds = model.upload(X, Y);
   try {
     if (c.chunk) expect(ds.chunks.length, 'chunks').toBe(Math.ceil(c.m / c.chunk));
-    await model.evaluate(ds, { noiseSeed: c.noiseSeed });
+    await model.evaluate(ds, { noiseSeed: c.noiseSeed, epsSeed: c.epsSeed });
     const [got, rhoHat, grad] = [await model.readCost(), await model.readRhoHat(), await model.readGradient()];
-    expect(PARTS.reduce((s, p) => s + got.parts[p], 0)).toBeCloseTo(got.cost, 5);
-    for (const part of PARTS) expect(Math.abs(got.parts[part] - want.parts[part]) / (1e-12 + Math.abs(want.cost)), part).toBeLessThan(TOL.cost);
+    const parts = net.vae ? [...PARTS, 'kl' as const] : PARTS;
+    expect(PARTS.reduce((s, p) => s + got.parts[p], 0) + (net.vae ? net.vae.beta * got.parts.kl! : 0)).toBeCloseTo(got.cost, 5);
+    for (const part of parts) expect(Math.abs(got.parts[part]! - want.parts[part]!) / (1e-12 + Math.abs(want.cost)), part).toBeLessThan(TOL.cost);
     expect(Math.abs(got.cost - want.cost) / Math.abs(want.cost), 'cost').toBeLessThan(TOL.cost);
     expect(rhoHat.length).toBe(want.rhoHat.length);
     want.rhoHat.forEach((r, k) => expect(relNormDiff(rhoHat[k]!, r), `rhoHat ${k}`).toBeLessThan(TOL.rhoHat));

@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createModel } from '../model.js';
 import { SpecError } from '../spec.js';
 import { type Matrix } from '../matrix.js';
-import { decodeModel } from '../io/model-file.js';
+import { decodeModel, type SavedModel } from '../io/model-file.js';
 import { readJsonFile, writeJsonAtomic } from '../io/files.js';
 import { applyWhitening, whiteningFromJSON } from '../data/whitening.js';
 import { loadIdxDataset } from '../data/idx-node.js';
@@ -19,6 +19,7 @@ import type { GpuModel } from '../gpu/model.js';
 import { checkConfig, type DataConfig, type TrainConfig } from '../trainer/config.js';
 import { loadTrainingData } from '../trainer/data.js';
 import { parseArgs, UsageError } from './args.js';
+import { vaeTestNumbers, type VaeNumbers } from '../trainer/vae-run.js';
 import type { CliIO } from './io.js';
 
 export const evalUsage = `Usage: wgnn eval --model DIR|FILE [--data mnist|fashion-mnist|idx] [options]
@@ -27,6 +28,9 @@ Evaluates a trained classifier (softmax output) on a test set: prints the
 accuracy and the confusion matrix (rows = true class, columns = predicted) and
 writes eval.json beside the model. Given a run folder of wgnn train, the test
 set is the one of its configuration (same data source, seeded split, classes).
+A variational autoencoder: prints the test −ELBO and the importance-weighted
+−log p(x) (nats per example; k samples, Burda et al. 2015), computed on the GPU
+in chunks, with the run's vaeEval settings unless flags override them.
 
   --model DIR|FILE     a run folder (model.safetensors + config.json) or a model file
   --data SOURCE        mnist (the embedded digits' seeded test split), fashion-mnist
@@ -35,10 +39,12 @@ set is the one of its configuration (same data source, seeded split, classes).
   --labels FILE        idx: test labels
   --seed N             mnist: the seed of the train/test split (default: the run's, or 1)
   --backend B          webgpu (default) or cpu
+  --samples K          VAE: importance samples per example (default: the run's, or 1000)
+  --eval-seed N        VAE: the evaluation's ε seed (default: the run's, or 1)
   --json               print eval.json to stdout instead of the table
 `;
 
-const OPTIONS = { model: 'value', data: 'value', images: 'value', labels: 'value', seed: 'value', backend: 'value', json: 'flag' } as const;
+const OPTIONS = { model: 'value', data: 'value', images: 'value', labels: 'value', seed: 'value', backend: 'value', json: 'flag', samples: 'value', 'eval-seed': 'value' } as const;
 
 interface Located {
   modelPath: string;
@@ -96,6 +102,7 @@ export async function evalCommand(argv: readonly string[], io: CliIO): Promise<n
   const net = saved.network;
   const out = net.activations[net.activations.length - 1]!;
   const nL = net.layers[net.layers.length - 1]!;
+  if (net.vae) return evalVae(a, io, where, saved, backend);
   if (out.name !== 'softmax') {
     throw new SpecError(`${where.modelPath} is not a classifier: its output layer is ${out.name}${net.autoencoder ? ' (an autoencoder)' : ''}, not softmax`);
   }
@@ -146,6 +153,37 @@ export async function evalCommand(argv: readonly string[], io: CliIO): Promise<n
   if (writeError) {
     io.stderr(`wgnn: the accuracy above was not saved: ${writeError.replace(/\s*\n\s*/g, ' ')}\n`);
     return 1;
+  }
+  return 0;
+}
+
+/** A VAE: test −ELBO and importance-weighted NLL (the numbers of summary.json for a run folder). */
+async function evalVae(a: ReturnType<typeof parseArgs>, io: CliIO, where: Located, saved: SavedModel, backend: 'webgpu' | 'cpu'): Promise<number> {
+  const { network: net, theta, preprocessing } = saved;
+  const { set, source } = await testSet(a, where.config);
+  let X: Matrix = set.X;
+  const pre = preprocessing as { whitening?: unknown } | null;
+  if (pre?.whitening) X = applyWhitening(X, whiteningFromJSON(pre.whitening));
+  if (X.cols !== net.layers[0]) throw new SpecError(`the test data have ${X.cols} features per example but the model's input layer has ${net.layers[0]} units`);
+  const cfg = { samples: a.int('samples', 0) ?? where.config?.vaeEval?.samples, seed: a.int('eval-seed', 0) ?? where.config?.vaeEval?.seed };
+  const model = await createModel(net, { backend, parameters: theta });
+  let numbers: VaeNumbers;
+  let adapter: string | null = null;
+  const t0 = performance.now();
+  try {
+    numbers = await vaeTestNumbers(model, X, cfg);
+    if (model.backend === 'webgpu') adapter = adapterLabel((model as unknown as GpuModel).adapter);
+  } finally {
+    model.dispose();
+  }
+  const result = { model: resolve(where.modelPath), data: source, examples: X.rows, ...numbers, seconds: (performance.now() - t0) / 1000, backend, adapter, date: new Date().toISOString() };
+  writeJsonAtomic(join(where.dir, 'eval.json'), result);
+  if (a.flag('json')) {
+    io.stdout(`${JSON.stringify(result)}\n`);
+  } else {
+    io.stdout(`test −ELBO ${numbers.testNegElbo.toFixed(3)} nats per example on ${X.rows} ${source} test examples\n`);
+    if (numbers.testNll !== null) io.stdout(`test −log p(x) ≈ ${numbers.testNll.toFixed(3)} nats per example (importance-weighted, k = ${numbers.importanceSamples})\n`);
+    io.stdout(`${join(where.dir, 'eval.json')}\n`);
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 //   --backend cpu:    the CPU analytic gradient against central differences (notes §2.2).
 //   --backend webgpu: the GPU gradient against the CPU analytic gradient.
 
+import { readFileSync } from 'node:fs';
 import { cpuCost } from '../cpu/network.js';
 import { compareGradients, numericGradient, sampleIndices, toyCheck, type GradientMismatch } from '../gradcheck.js';
 import { createModel } from '../model.js';
@@ -14,12 +15,16 @@ import { parseArgs, UsageError, type Args } from './args.js';
 import type { CliIO } from './io.js';
 
 export const gradcheckUsage = `Usage: wgnn gradcheck --layers N1,N2,…,NL [options]
+       wgnn gradcheck --spec FILE.json [options]
 
 Checks the gradient of J on --batch random examples (uniform in [0, 1) from
-Rng(--seed)) at θ from --init with --seed.
+Rng(--seed)) at θ from --init with --seed. A VAE's ε is held fixed (the first
+draw of its ε stream), as the gradient check of a stochastic objective needs.
 
   --backend cpu|webgpu     cpu: analytic vs central differences; webgpu: GPU vs
                            CPU analytic gradient (default cpu)
+  --spec FILE              any network spec as JSON (a NetworkSpec, or a training
+                           configuration's "network"); replaces the network flags below
   --layers LIST            units per layer, input first, e.g. 64,25,64
   --activation A[,A…]      one for all layers or one per non-input layer; prelu
                            and elu take a parameter as prelu:0.1 (default sigmoid)
@@ -40,6 +45,7 @@ Rng(--seed)) at θ from --init with --seed.
 `;
 
 const OPTIONS = {
+  spec: 'value',
   backend: 'value',
   layers: 'value',
   activation: 'value',
@@ -71,8 +77,30 @@ function parseActivations(s: string): NetworkSpec['activation'] {
   return list.length === 1 ? list[0]! : list;
 }
 
+const NETWORK_FLAGS = ['layers', 'activation', 'loss', 'autoencoder', 'lambda', 'rho', 'beta', 'sparse-layers', 'l1', 'l1-layers'] as const;
+
+/** The NetworkSpec of --spec FILE: the JSON itself, or its "network" when it is a training configuration. */
+export function specFromFile(path: string): NetworkSpec {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--spec ${path}: ${(e as Error).message}`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`--spec ${path}: expected a JSON object (a network spec), got ${JSON.stringify(raw)}`);
+  const o = raw as { network?: unknown; layers?: unknown };
+  const spec = o.layers === undefined && o.network && typeof o.network === 'object' ? o.network : raw;
+  return spec as NetworkSpec;
+}
+
 /** The NetworkSpec the command line describes (resolveSpec validates the rest). */
 export function specFromArgs(args: Args): NetworkSpec {
+  const file = args.string('spec');
+  if (file !== undefined) {
+    const clash = NETWORK_FLAGS.filter((f) => args.has(f));
+    if (clash.length) throw new UsageError(`--spec gives the whole network; drop ${clash.map((f) => `--${f}`).join(', ')}`);
+    return specFromFile(file);
+  }
   const layers = args.intList('layers', 1);
   if (!layers) throw new UsageError('gradcheck needs --layers (e.g. --layers 64,25,64)');
   const loss = args.oneOf('loss', LOSSES) ?? 'squared';

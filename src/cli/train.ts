@@ -144,7 +144,9 @@ function progressLine(p: Progress, width: number): string {
   const filled = Math.round(frac * barWidth);
   const bar = p.total ? `[${'='.repeat(filled)}${' '.repeat(barWidth - filled)}] ` : '';
   const r = p.report;
-  const parts = r && p.cost !== null ? ` (data ${r.parts.data.toPrecision(3)} wd ${r.parts.weightDecay.toPrecision(3)} kl ${r.parts.sparsity.toPrecision(3)}${r.parts.l1 ? ` l1 ${r.parts.l1.toPrecision(3)}` : ''}${r.parts.contractive ? ` cae ${r.parts.contractive.toPrecision(3)}` : ''})` : '';
+  // A VAE's parts: reconstruction NLL and KL(q(z|x) ‖ N(0, I)) (its `kl`); otherwise kl is the sparsity term.
+  const klPart = r?.parts.kl !== undefined ? ` rec ${r.parts.data.toPrecision(4)} KL ${r.parts.kl.toPrecision(3)}` : '';
+  const parts = r && p.cost !== null && klPart ? ` (${klPart.trim()} wd ${r.parts.weightDecay.toPrecision(3)})` : r && p.cost !== null ? ` (data ${r.parts.data.toPrecision(3)} wd ${r.parts.weightDecay.toPrecision(3)} kl ${r.parts.sparsity.toPrecision(3)}${r.parts.l1 ? ` l1 ${r.parts.l1.toPrecision(3)}` : ''}${r.parts.contractive ? ` cae ${r.parts.contractive.toPrecision(3)}` : ''})` : '';
   const rho = r?.rhoHatMean != null ? ` ρ̂ ${r.rhoHatMean.toPrecision(3)}` : '';
   const cost = p.cost === null ? '' : ` J ${p.cost.toPrecision(5)}${parts}${rho}`;
   return `${p.stage ? `[${p.stage}] ` : ''}${bar}it ${p.iteration}${p.total ? `/${p.total}` : ''} ep ${p.epoch}${cost}  ${Math.round(p.samplesPerSecond)} samples/s  ${clock(p.seconds)} ETA ${clock(p.etaSeconds ?? NaN)}`;

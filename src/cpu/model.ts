@@ -5,7 +5,8 @@ import { cpuCost, cpuForward } from './network.js';
 import { paramLayout, type ParamLayout } from '../params.js';
 import { SpecError, type Network } from '../spec.js';
 import type { Matrix } from '../matrix.js';
-import { checkLayer, checkTheta, type CostOptions, type CostReport, type Model } from '../model-contract.js';
+import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostReport, type Encoding, type Model, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
+import { cpuVaeDecode, cpuVaeEncode, cpuVaeNegElbo, cpuVaeNll, sampleLatent } from './vae.js';
 
 export class CpuModel implements Model {
   readonly backend = 'cpu' as const;
@@ -31,18 +32,40 @@ export class CpuModel implements Model {
 
   async cost(X: Matrix, Y?: Matrix, opts: CostOptions = {}): Promise<CostReport> {
     this.live();
-    return cpuCost(this.network, this.theta, X, Y, { gradient: opts.gradient ?? true });
+    return cpuCost(this.network, this.theta, X, Y, { gradient: opts.gradient ?? true, noiseSeed: opts.noiseSeed });
   }
 
   async predict(X: Matrix): Promise<Matrix> {
     return this.encode(X, this.network.layers.length);
   }
 
-  async encode(X: Matrix, layer = 2): Promise<Matrix> {
+  async encode(X: Matrix, layer?: number): Promise<Encoding> {
     this.live();
+    const net = this.network;
+    if (net.vae) {
+      layer = checkVaeLayer(net, layer);
+      const { mu, logvar } = cpuVaeEncode(net, this.theta, X);
+      return layer === net.layers.length ? cpuVaeDecode(net, this.theta, mu) : { ...mu, logvar };
+    }
+    layer ??= 2;
     checkLayer(this.network, layer);
     const { A } = cpuForward(this.network, this.theta, X);
     return { rows: X.rows, cols: this.network.layers[layer - 1]!, data: A[layer - 2]! };
+  }
+
+  async decode(Z: Matrix): Promise<Matrix> {
+    return cpuVaeDecode(this.network, this.theta, Z);
+  }
+
+  async sample(n: number, opts: { seed?: number } = {}): Promise<Matrix> {
+    return cpuVaeDecode(this.network, this.theta, sampleLatent(this.network, n, opts.seed ?? 1));
+  }
+
+  async evaluateVae(X: Matrix, opts: VaeEvalOptions = {}): Promise<VaeEvaluation> {
+    const { samples, seed } = checkVaeEval(opts);
+    const mean = (a: Float64Array): number => a.reduce((s, v) => s + v, 0) / a.length;
+    const negElbo = mean(cpuVaeNegElbo(this.network, this.theta, X, seed));
+    return { negElbo, nll: samples ? mean(cpuVaeNll(this.network, this.theta, X, samples, seed)) : null, samples };
   }
 
   private live(): void {

@@ -28,6 +28,7 @@ import {
   weightDecay,
   type ContractiveTerms,
 } from './steps.js';
+import { cpuVaeCost } from './vae.js';
 
 export interface ForwardPass {
   /** Z[k] = z of layer k+2, m × n_{k+2}. */
@@ -93,9 +94,17 @@ export interface CpuCostOptions {
    * running average over mini-batches; the sparsity term and its δ then use it.
    */
   rhoHatEstimate?: (rhoHat: Float64Array[]) => Float64Array[];
+  /** VAE: the seed of ε (default: the first evaluation's of the network's ε stream; see src/cpu/vae.ts). */
+  noiseSeed?: number;
 }
 
 export function cpuCost(net: Network, theta: Float64Array, X: Matrix, Y: Matrix | undefined, opts: CpuCostOptions): CostReport {
+  // The VAE objective is its own composition (encoder, reparameterization, decoder, KL).
+  if (net.vae) {
+    if (Y && Y !== X) throw new SpecError('a VAE is an autoencoder and takes no targets (y = x); pass Y = undefined');
+    const { perExample: _, ...r } = cpuVaeCost(net, theta, X, { gradient: opts.gradient, input: opts.input, noiseSeed: opts.noiseSeed });
+    return r;
+  }
   assertTrainable(net);
   const T = checkData(net, X, Y); // targets: m × nL (X itself for an autoencoder)
   const layout = paramLayout(net);

@@ -140,12 +140,13 @@ export interface GemmCall {
 }
 
 /** u32 for plain numbers, f32 for { f }; padded to 16 bytes. */
-type Field = number | { f: number };
+export type Field = number | { f: number };
 
 export class Kernels {
   constructor(readonly ctx: GpuContext, readonly pool: BufferPool, readonly cache: PipelineCache) {}
 
-  private uniform(fields: Field[]): GPUBuffer {
+  /** A uniform buffer holding `fields` (also used by the VAE launchers, vae-kernels.ts). */
+  uniform(fields: Field[]): GPUBuffer {
     const bytes = Math.ceil((fields.length * 4) / 16) * 16;
     const data = new ArrayBuffer(bytes);
     const u = new Uint32Array(data);
@@ -159,7 +160,7 @@ export class Kernels {
     return buf;
   }
 
-  private dispatch(pipeline: GPUComputePipeline, params: GPUBuffer, bindings: Record<number, GPUBuffer>, x: number, y: number, label: string): Dispatch {
+  dispatch(pipeline: GPUComputePipeline, params: GPUBuffer, bindings: Record<number, GPUBuffer>, x: number, y: number, label: string): Dispatch {
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: params } }];
     for (const [b, buffer] of Object.entries(bindings)) entries.push({ binding: Number(b), resource: { buffer } });
     const bindGroup = this.ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label });
@@ -167,7 +168,7 @@ export class Kernels {
   }
 
   /** Splits a 1-D range of `groups` workgroups into x × y within the per-dimension limit. */
-  private grid(count: number, wg: number): { x: number; y: number; rowsPerGrid: number } {
+  grid(count: number, wg: number): { x: number; y: number; rowsPerGrid: number } {
     const groups = Math.max(1, Math.ceil(count / wg));
     const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension;
     if (groups <= maxDim) return { x: groups, y: 1, rowsPerGrid: groups * wg };

@@ -6,8 +6,10 @@
 
 import { paramLayout, type ParamLayout } from '../params.js';
 import { assertTrainable, SpecError, type Network } from '../spec.js';
-import { type Matrix } from '../matrix.js';
-import { checkLayer, checkTheta, type CostOptions, type CostParts, type CostReport, type Model } from '../model-contract.js';
+import { assertFinite, type Matrix } from '../matrix.js';
+import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostParts, type CostReport, type Encoding, type Model, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
+import { defaultVaeNoiseSeed, reconstructionConstant } from '../cpu/vae.js';
+import { evaluationSeed } from '../noise.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
 import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';
 import { COLSUM_STRIPS, GEMM_VARIANTS, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
@@ -37,6 +39,8 @@ export interface EvaluateOptions {
    * evaluation; fresh noise needs a fresh seed). Absent: the clean input.
    */
   noiseSeed?: number;
+  /** VAE: the seed of this evaluation's ε (default: defaultVaeNoiseSeed, the ε stream's first evaluation). */
+  epsSeed?: number;
 }
 
 export interface GpuModelOptions {
@@ -62,6 +66,8 @@ export class GpuModel implements Model {
   readonly rhoHatBuffer: GPUBuffer;
   /** Denoising: [seed, enabled] (u32) of the input corruption, written before each submit. */
   private readonly noiseState: GPUBuffer;
+  /** VAE: [seed, enabled] (u32) of ε, written before each submit (enabled = 0: z = μ). */
+  private readonly vaeState: GPUBuffer;
   readonly rhoOffsets: number[];
   private readonly pool: BufferPool;
   /** Kernel launchers on this model's device and pool (optimizers build their updates with it). */
@@ -97,6 +103,7 @@ export class GpuModel implements Model {
     }
     this.rhoHatBuffer = this.pool.acquire(Math.max(1, off) * 4, STORAGE, 'rhoHat');
     this.noiseState = this.pool.acquire(8, STORAGE, 'noise state');
+    this.vaeState = this.pool.acquire(8, STORAGE, 'vae ε state');
     writeF32(ctx.device, this.thetaBuffer, theta);
   }
 
@@ -109,6 +116,12 @@ export class GpuModel implements Model {
   private setNoise(seed: number | undefined): void {
     if (!this.network.corruption) return;
     this.ctx.device.queue.writeBuffer(this.noiseState, 0, Uint32Array.of((seed ?? 0) >>> 0, seed === undefined ? 0 : 1));
+  }
+
+  /** Sets ε of the next submit: drawn under `seed`, or off (ε = 0, z = μ: inference). */
+  private setEps(seed: number | null): void {
+    if (!this.network.vae) return;
+    this.ctx.device.queue.writeBuffer(this.vaeState, 0, Uint32Array.of((seed ?? 0) >>> 0, seed === null ? 0 : 1));
   }
 
   private live(): void {
@@ -169,7 +182,7 @@ export class GpuModel implements Model {
     return {
       net: this.network, layout: this.layout, kernels: this.kernels, pool: this.pool,
       theta: this.thetaBuffer, grad: this.gradBuffer, scalars: this.scalarsBuffer, rhoHat: this.rhoHatBuffer, rhoOffsets: this.rhoOffsets,
-      partials: this.partials, colPartials: this.colPartials, noiseState: this.noiseState,
+      partials: this.partials, colPartials: this.colPartials, noiseState: this.noiseState, vaeState: this.vaeState,
       maxBindingBytes: this.ctx.limits.maxStorageBufferBindingSize,
       gemmVariant: (M, N, K, transA, transB) => this.gemmVariant(M, N, K, transA, transB),
     };
@@ -218,6 +231,7 @@ export class GpuModel implements Model {
       this.runningStarted = true;
     }
     this.setNoise(what.noiseSeed);
+    if (this.network.vae) this.setEps(what.epsSeed ?? defaultVaeNoiseSeed(this.network));
     const enc = this.ctx.device.createCommandEncoder();
     if (wantCost) enc.clearBuffer(this.scalarsBuffer);
     const pass = enc.beginComputePass();
@@ -253,7 +267,9 @@ export class GpuModel implements Model {
   costFromScalars(s: Float32Array): { cost: number; parts: CostParts; rhoHatMean: number | null } {
     const parts: CostParts = { data: s![SLOT.data]!, weightDecay: s![SLOT.weightDecay]!, sparsity: s![SLOT.sparsity]!, l1: s![SLOT.l1]!, contractive: s![SLOT.contractive]! };
     const rhoHatMean = this.network.layers.length > 2 ? s![SLOT.rhoHatMean]! : null;
-    return { cost: parts.data + parts.weightDecay + parts.sparsity + parts.l1 + parts.contractive, parts, rhoHatMean };
+    const vae = this.network.vae;
+    if (vae) parts.kl = s![SLOT.kl]!;
+    return { cost: parts.data + parts.weightDecay + parts.sparsity + parts.l1 + parts.contractive + (vae ? vae.beta * parts.kl! : 0), parts, rhoHatMean };
   }
 
   async readGradient(): Promise<Float64Array> {
@@ -273,7 +289,7 @@ export class GpuModel implements Model {
     const ds = this.upload(X, Y);
     try {
       const gradient = opts.gradient ?? true;
-      await this.evaluate(ds, { cost: true, gradient });
+      await this.evaluate(ds, { cost: true, gradient, epsSeed: opts.noiseSeed });
       const [{ cost, parts }, rhoHat, grad] = await Promise.all([this.readCost(), this.readRhoHat(), gradient ? this.readGradient() : Promise.resolve(undefined)]);
       this.ctx.check();
       return grad ? { cost, parts, grad, rhoHat } : { cost, parts, rhoHat };
@@ -286,8 +302,10 @@ export class GpuModel implements Model {
     return this.encode(X, this.network.layers.length);
   }
 
-  async encode(X: Matrix, layer = 2): Promise<Matrix> {
+  async encode(X: Matrix, layer?: number): Promise<Encoding> {
     this.live();
+    if (this.network.vae) return this.vaeEncode(X, checkVaeLayer(this.network, layer));
+    layer ??= 2;
     checkLayer(this.network, layer);
     const n = this.network.layers[layer - 1]!;
     // Targets are irrelevant for inference; pass X-shaped zeros only where the spec needs them.
@@ -299,6 +317,7 @@ export class GpuModel implements Model {
       for (let ci = 0; ci < ds.chunks.length; ci++) {
         // Clean input, set before every submit (an evaluation may run between chunks).
         this.setNoise(undefined);
+        this.setEps(null);
         const enc = this.ctx.device.createCommandEncoder();
         const pass = enc.beginComputePass();
         recordDispatches(pass, plan.chunks[ci]!.forward);
@@ -311,6 +330,147 @@ export class GpuModel implements Model {
       }
       this.ctx.check();
       return { rows: X.rows, cols: n, data: out };
+    } finally {
+      this.release(ds);
+    }
+  }
+
+  /** VAE: μ (with log σ² as `logvar`) or the output through z = μ, chunk by chunk (ε off). */
+  private async vaeEncode(X: Matrix, layer: number): Promise<Encoding> {
+    const net = this.network;
+    const d = net.layers[net.vae!.latent]!;
+    const output = layer === net.layers.length;
+    const n = output ? net.layers[net.layers.length - 1]! : d;
+    const ds = this.upload(X);
+    try {
+      const plan = await this.plan(ds);
+      const mu = new Float64Array(X.rows * n);
+      const logvar = new Float64Array(output ? 0 : X.rows * d);
+      let r0 = 0;
+      for (let ci = 0; ci < ds.chunks.length; ci++) {
+        this.setNoise(undefined);
+        this.setEps(null);
+        const enc = this.ctx.device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        recordDispatches(pass, output ? plan.chunks[ci]!.forward : plan.vae!.chunks[ci]!.encode);
+        pass.end();
+        this.ctx.device.queue.submit([enc.finish()]);
+        const rows = ds.chunks[ci]!.rows;
+        const [a] = await readF32(this.ctx.device, this.pool, [{ buffer: output ? plan.vae!.output : plan.vae!.H, count: rows * (output ? n : 2 * d) }]);
+        for (let i = 0; i < rows; i++) {
+          if (output) {
+            for (let j = 0; j < n; j++) mu[(r0 + i) * n + j] = a![i * n + j]!;
+          } else {
+            for (let j = 0; j < d; j++) {
+              mu[(r0 + i) * d + j] = a![i * 2 * d + j]!;
+              logvar[(r0 + i) * d + j] = a![i * 2 * d + d + j]!;
+            }
+          }
+        }
+        r0 += rows;
+      }
+      this.ctx.check();
+      return output ? { rows: X.rows, cols: n, data: mu } : { rows: X.rows, cols: d, data: mu, logvar: { rows: X.rows, cols: d, data: logvar } };
+    } finally {
+      this.release(ds);
+    }
+  }
+
+  /**
+   * VAE: decodes n codes on the GPU without reading them back. `codes` gives Z (m × d);
+   * otherwise z ~ N(0, I) is drawn by the reparameterize kernel from H = 0 under `seed`
+   * (the values of normalMatrix(seed, n, d)). Returns the output buffer (n × n_out) and
+   * z, valid until `release()`.
+   */
+  async decodeToBuffer(n: number, what: { codes?: Matrix; seed?: number }): Promise<{ output: GPUBuffer; z: GPUBuffer; rows: number; cols: number; release: () => void }> {
+    this.live();
+    const net = this.network;
+    if (!net.vae) throw new SpecError('decode and sample need a variational autoencoder (a spec with "vae")');
+    const d = net.layers[net.vae.latent]!;
+    if (!Number.isInteger(n) || n < 1) throw new SpecError(`the number of codes must be a positive integer, got ${n}`);
+    const ds = this.emptyDataset(n);
+    const plan = await this.plan(ds);
+    const v = plan.vae!;
+    const enc = this.ctx.device.createCommandEncoder();
+    if (what.codes) {
+      assertFinite('Z', what.codes);
+      writeF32(this.ctx.device, v.z, what.codes.data);
+      this.setEps(null);
+    } else {
+      const seed = what.seed ?? 1;
+      if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new SpecError(`sample seed must be an integer in [0, 2³²), got ${seed}`);
+      enc.clearBuffer(v.H); // μ = 0, log σ² = 0: z = ε
+      this.setEps(seed);
+    }
+    const pass = enc.beginComputePass();
+    if (!what.codes) recordDispatches(pass, v.chunks[0]!.sample);
+    recordDispatches(pass, v.chunks[0]!.decode);
+    pass.end();
+    this.ctx.device.queue.submit([enc.finish()]);
+    return { output: v.output, z: v.z, rows: n, cols: net.layers[net.layers.length - 1]!, release: () => this.release(ds) };
+  }
+
+  async decode(Z: Matrix): Promise<Matrix> {
+    const d = this.network.vae ? this.network.layers[this.network.vae.latent]! : 0;
+    if (this.network.vae && Z.cols !== d) throw new SpecError(`Z has ${Z.cols} values per example but the latent layer has ${d} units`);
+    return this.readDecoded(await this.decodeToBuffer(Z.rows, { codes: Z }));
+  }
+
+  async sample(n: number, opts: { seed?: number } = {}): Promise<Matrix> {
+    return this.readDecoded(await this.decodeToBuffer(n, { seed: opts.seed ?? 1 }));
+  }
+
+  private async readDecoded(r: { output: GPUBuffer; rows: number; cols: number; release: () => void }): Promise<Matrix> {
+    try {
+      const [a] = await readF32(this.ctx.device, this.pool, [{ buffer: r.output, count: r.rows * r.cols }]);
+      this.ctx.check();
+      return { rows: r.rows, cols: r.cols, data: Float64Array.from(a!) };
+    } finally {
+      r.release();
+    }
+  }
+
+  /**
+   * VAE: −ELBO (one ε draw under `seed`) from the cost passes, and the importance-weighted
+   * −log p(x): per chunk, the encoder once, then per sample s (ε seed evaluationSeed(seed, s))
+   * ε, z, the decoder, −log p(x|z) per row and a running logsumexp of log w per example,
+   * one submit per sample and one readback per chunk.
+   */
+  async evaluateVae(X: Matrix, opts: VaeEvalOptions = {}): Promise<VaeEvaluation> {
+    this.live();
+    const net = this.network;
+    if (!net.vae) throw new SpecError('evaluateVae needs a variational autoencoder (a spec with "vae")');
+    const { samples, seed } = checkVaeEval(opts);
+    const ds = this.upload(X);
+    try {
+      this.setNoise(undefined);
+      await this.evaluate(ds, { cost: true, gradient: false, epsSeed: seed });
+      const { parts } = await this.readCost();
+      const negElbo = parts.data + parts.kl! + reconstructionConstant(net);
+      if (!samples) return { negElbo, nll: null, samples };
+      const plan = await this.plan(ds);
+      const v = plan.vae!;
+      let total = 0;
+      for (let ci = 0; ci < ds.chunks.length; ci++) {
+        const c = v.chunks[ci]!;
+        for (let s = 0; s < samples; s++) {
+          this.setEps(evaluationSeed(seed, s));
+          const enc = this.ctx.device.createCommandEncoder();
+          const pass = enc.beginComputePass();
+          if (s === 0) recordDispatches(pass, c.encode);
+          recordDispatches(pass, c.sample);
+          recordDispatches(pass, c.decode);
+          recordDispatches(pass, c.nll);
+          recordDispatches(pass, s === 0 ? c.accFirst : c.accNext);
+          pass.end();
+          this.ctx.device.queue.submit([enc.finish()]);
+        }
+        const rows = ds.chunks[ci]!.rows;
+        const [acc] = await readF32(this.ctx.device, this.pool, [{ buffer: v.acc, count: rows * 2 }]);
+        for (let i = 0; i < rows; i++) total -= acc![2 * i]! + Math.log(acc![2 * i + 1]!) - Math.log(samples);
+      }
+      this.ctx.check();
+      return { negElbo, nll: total / X.rows, samples };
     } finally {
       this.release(ds);
     }
@@ -329,6 +489,7 @@ export class GpuModel implements Model {
     checkEncodeTargets(this.network, ds, opts.targets);
     const plan = await this.plan(ds);
     this.setNoise(undefined);
+    this.setEps(null);
     return encodeDataset(this.ctx.device, this.pool, this.network, ds, layer, plan.chunks.map((c) => c.forward), plan.layers[layer - 2]!.A, opts.targets);
   }
 

@@ -141,10 +141,12 @@ export class GpuObjective implements Objective<GpuVector> {
     const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order);
     const { ds, gather } = full ? { ds: this.data, gather: [] } : await this.gatherBatch(opts.batch!);
     const rhoHatDecay = full ? 0 : this.opts.rhoHatDecay ?? 0;
-    // Denoising: fresh corruption for every presentation, from the network's seed.
-    const corruption = this.model.network.corruption;
-    const noiseSeed = corruption ? evaluationSeed(corruption.seed, this.opts.noise === 'fixed' ? 0 : this.presentations++) : undefined;
-    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, noiseSeed });
+    // Denoising and VAE: fresh corruption and ε for every presentation, each from its own seed.
+    const { corruption, vae } = this.model.network;
+    const n = corruption || vae ? (this.opts.noise === 'fixed' ? 0 : this.presentations++) : 0;
+    const noiseSeed = corruption ? evaluationSeed(corruption.seed, n) : undefined;
+    const epsSeed = vae ? evaluationSeed(vae.seed, n) : undefined;
+    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, noiseSeed, epsSeed });
   }
 
   /**
@@ -157,9 +159,11 @@ export class GpuObjective implements Objective<GpuVector> {
     const { before: pending, then } = await this.ops.drainAround(opts.after);
     const sums = await this.ops.recordDots(pairs);
     this.ops.prepareDots(pairs.length);
-    const corruption = this.model.network.corruption;
-    const noiseSeed = corruption ? evaluationSeed(corruption.seed, this.opts.noise === 'fixed' ? 0 : this.presentations++) : undefined;
-    await this.model.evaluate(this.data, { cost: wantCost, gradient: true, before: pending, then: [...then, ...sums], noiseSeed });
+    const { corruption, vae } = this.model.network;
+    const n = corruption || vae ? (this.opts.noise === 'fixed' ? 0 : this.presentations++) : 0;
+    const noiseSeed = corruption ? evaluationSeed(corruption.seed, n) : undefined;
+    const epsSeed = vae ? evaluationSeed(vae.seed, n) : undefined;
+    await this.model.evaluate(this.data, { cost: wantCost, gradient: true, before: pending, then: [...then, ...sums], noiseSeed, epsSeed });
     if (!wantCost && !pairs.length) return { cost: null, dots: new Float64Array(0) };
     this.costReads++;
     const sources = [...(wantCost ? [this.model.costSource] : []), ...(pairs.length ? [this.ops.dotsSource(pairs.length)] : [])];

@@ -14,6 +14,12 @@
 //   regularizerGradients                               + 2λ_c qⱼ W(1) (λW is linearBackward's epilogue)
 //   weightDecay, sparsityPenalty                       the remaining parts of J, after the chunks
 //
+// A VAE (src/cpu/vae.ts) composes the same steps around three of its own: the head
+// layer's linearForward writes H = [μ | log σ²] (one GEMM for both heads), then
+//   reparameterize                  z = μ + σ ⊙ ε (ε seeded per submit through vaeState)
+//   klTerm                          (1/m) Σᵢ KL(q(z|x⁽ⁱ⁾) ‖ N(0, I)) into SLOT.kl
+//   headDelta                       [δμ | δlog σ²] from δz (hiddenDelta of the decoder's first layer)
+//
 // Each step returns the dispatches it records. Data are example-major (m × n
 // row-major), so the notes' Z = W·A + b is Z = A·Wᵀ + b row by row. A data set
 // larger than one storage binding runs chunk by chunk, accumulating ∇θ; with KL
@@ -26,10 +32,12 @@ import { derivativeNeedsZ, type Dispatch, type GemmVariant, type Kernels } from 
 import type { BufferPool } from './buffers.js';
 import { STORAGE } from './buffers.js';
 import type { GpuChunk, GpuDataset } from './dataset.js';
+import * as vaeKernels from './vae-kernels.js';
+import { reconstructionConstant } from '../cpu/vae.js';
 
 /** Slots of the scalars buffer: each holds one already-scaled part of J. */
-export const SLOT = { data: 0, weightDecay: 1, sparsity: 2, l1: 3, rhoHatMean: 4, contractive: 5 } as const;
-export const SLOTS = 6;
+export const SLOT = { data: 0, weightDecay: 1, sparsity: 2, l1: 3, rhoHatMean: 4, contractive: 5, kl: 6 } as const;
+export const SLOTS = 7;
 
 /** The model's buffers and kernels a plan records against. */
 export interface PlanContext {
@@ -47,6 +55,8 @@ export interface PlanContext {
   colPartials: GPUBuffer;
   /** Denoising: [seed, enabled] of the input corruption. */
   noiseState: GPUBuffer;
+  /** VAE: [seed, enabled] of ε (enabled = 0: ε = 0, z = μ). */
+  vaeState: GPUBuffer;
   maxBindingBytes: number;
   gemmVariant(M: number, N: number, K: number, transA: boolean, transB: boolean): Promise<GemmVariant>;
 }
@@ -85,11 +95,56 @@ export interface Plan {
   layers: LayerBuffers[];
   /** Buffers the plan owns (released with it). */
   owned: GPUBuffer[];
+  /** VAE: the buffers and the per-chunk lists that inference and the importance-weighted bound rerun. */
+  vae?: VaePlanParts;
+}
+
+/** A VAE's buffers (one chunk): H = [μ | log σ²] and its δ (rows × 2d), ε (rows × d), per-row KL and −log p(x|z), the log-weight accumulator (rows × 2). */
+export interface VaeBuffers {
+  H: GPUBuffer;
+  DH: GPUBuffer;
+  EPS: GPUBuffer;
+  klRow: GPUBuffer;
+  rec: GPUBuffer;
+  acc: GPUBuffer;
+}
+
+export interface VaePlanParts extends VaeBuffers {
+  /**
+   * Per chunk: encode (trunk + head) · sample (reparameterize) · decode — together the
+   * chunk's forward list, the same dispatches — then −log p(x|z) per row and the
+   * log-weight accumulation (first sample / later ones).
+   */
+  chunks: { encode: Dispatch[]; sample: Dispatch[]; decode: Dispatch[]; nll: Dispatch[]; accFirst: Dispatch[]; accNext: Dispatch[] }[];
+  /** z (rows × d) and the output layer's activations of the chunk last run. */
+  z: GPUBuffer;
+  output: GPUBuffer;
 }
 
 /** Every dispatch list of a plan (to release their bind groups and uniforms). */
 export function planDispatches(plan: Plan): Dispatch[][] {
-  return [plan.rhoPass, plan.finalCost, plan.finalGrad, ...plan.chunks.flatMap((c) => [c.forward, c.rho, c.terms, c.cost, c.backward]), ...[...plan.running.values()].flatMap((r) => [r.first, r.next])];
+  const vae = plan.vae ? plan.vae.chunks.flatMap((c) => [c.nll, c.accFirst, c.accNext]) : []; // encode/sample/decode are the forward lists' own
+  return [plan.rhoPass, plan.finalCost, plan.finalGrad, ...plan.chunks.flatMap((c) => [c.forward, c.rho, c.terms, c.cost, c.backward]), ...[...plan.running.values()].flatMap((r) => [r.first, r.next]), ...vae];
+}
+
+/** VAE: z = μ + exp(½ log σ²)·ε with ε = noiseNormal at global rows rowOffset + r (ε = 0 when vaeState is off). */
+export async function reparameterize(pc: PlanContext, rows: number, rowOffset: number, vb: VaeBuffers, z: GPUBuffer): Promise<Dispatch[]> {
+  return [await vaeKernels.reparameterize(pc.kernels, { rows, d: pc.net.layers[pc.net.vae!.latent]!, rowOffset, H: vb.H, Z: z, EPS: vb.EPS, state: pc.vaeState })];
+}
+
+/** VAE: (1/m) Σᵢ KL(q(z|x⁽ⁱ⁾) ‖ N(0, I)) of the chunk into SLOT.kl (β applies when the parts are summed). */
+export async function klTerm(pc: PlanContext, rows: number, vb: VaeBuffers, m: number): Promise<Dispatch[]> {
+  const d = pc.net.layers[pc.net.vae!.latent]!;
+  return [
+    await vaeKernels.klRows(pc.kernels, { rows, d, H: vb.H, out: vb.klRow }),
+    ...(await pc.kernels.sum({ count: rows, map: 'identity', x: { buffer: vb.klRow }, partials: pc.partials, scalars: pc.scalars, slot: SLOT.kl, scale: 1 / m })),
+  ];
+}
+
+/** VAE: DH = [δz + βμ | ½ δz ε σ + ½β(σ² − 1)] from δz (rows × d). */
+export async function headDelta(pc: PlanContext, rows: number, vb: VaeBuffers, dz: GPUBuffer): Promise<Dispatch[]> {
+  const { latent, beta } = pc.net.vae!;
+  return [await vaeKernels.headDelta(pc.kernels, { rows, d: pc.net.layers[latent]!, beta, H: vb.H, DZ: dz, EPS: vb.EPS, DH: vb.DH })];
 }
 
 /** Denoising: x̃ = corrupt(x) of one chunk, seeded per evaluation through noiseState (a plain copy when off). */
@@ -313,6 +368,15 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
   // Denoising: the corrupted input x̃ of one chunk (the loss still reads the clean X).
   const noisyInput = net.corruption ? buf(chunkRows * n1, 'noisy X') : null;
   const cb: ContractiveBuffers | null = net.contractive ? { rowSq: buf(n2, 'contractive S'), q: buf(n2, 'contractive q'), slopeSq: buf(chunkRows * n2, 'contractive (h(1−h))²') } : null;
+  // VAE: the latent layer's A and D hold z and δz (rows × d); the head's H, δH and the rest live apart.
+  const c = net.vae?.latent ?? -1;
+  const d = net.vae ? net.layers[c]! : 0;
+  if (net.vae) checkBinding(chunkRows * 2 * d * 4, 'the VAE head');
+  const vb: VaeBuffers | null = net.vae
+    ? { H: buf(chunkRows * 2 * d, 'vae H = [μ | log σ²]'), DH: buf(chunkRows * 2 * d, 'vae δH'), EPS: buf(chunkRows * d, 'vae ε'), klRow: buf(chunkRows, 'vae KL per row'), rec: buf(chunkRows, 'vae −log p(x|z) per row'), acc: buf(chunkRows * 2, 'vae log-weight accumulator') }
+    : null;
+  const headL: LayerBuffers | null = vb ? { A: vb.H, Z: null, D: vb.DH, M: null } : null;
+  const vaeChunks: VaePlanParts['chunks'] = [];
 
   const m = ds.rows;
   const multi = ds.chunks.length > 1;
@@ -324,45 +388,69 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
   const inputOf = (c: GpuChunk): GPUBuffer => noisyInput ?? c.X;
 
   // Forward: (x̃ = corrupt(x)), then Z = A·Wᵀ + b ; A = f(Z) per layer (+ the k-sparse mask).
-  const forward = async (c: GpuChunk, ci: number, into: Dispatch[]): Promise<void> => {
-    if (noisyInput) into.push(...(await corruptInput(pc, c, rowOffsets[ci]!, noisyInput)));
+  // A VAE's head layer writes H, then z = μ + σ ε becomes the latent layer's A; the
+  // lists split there (encode · sample · decode) for inference and the IWAE bound.
+  const forward = async (ch: GpuChunk, ci: number, into: Dispatch[], split?: { encode: Dispatch[]; sample: Dispatch[]; decode: Dispatch[] }): Promise<void> => {
+    let list = split ? split.encode : into;
+    if (noisyInput) list.push(...(await corruptInput(pc, ch, rowOffsets[ci]!, noisyInput)));
     for (let l = 0; l < Lw; l++) {
       const L = layers[l]!;
-      into.push(...(await linearForward(pc, c.rows, l, l === 0 ? inputOf(c) : layers[l - 1]!.A, L, c.Y ?? c.X, rowLoss)));
-      if (L.M) into.push(...(await kSparseMask(pc, c.rows, net.layers[l + 1]!, L)));
+      const Ain = l === 0 ? inputOf(ch) : layers[l - 1]!.A;
+      if (vb && l === c - 1) {
+        list.push(...(await linearForward(pc, ch.rows, l, Ain, headL!, ch.Y ?? ch.X, null)));
+        if (split) list = split.sample;
+        list.push(...(await reparameterize(pc, ch.rows, rowOffsets[ci]!, vb, L.A)));
+        if (split) list = split.decode;
+        continue;
+      }
+      list.push(...(await linearForward(pc, ch.rows, l, Ain, L, ch.Y ?? ch.X, rowLoss)));
+      if (L.M) list.push(...(await kSparseMask(pc, ch.rows, net.layers[l + 1]!, L)));
     }
+    if (split) into.push(...split.encode, ...split.sample, ...split.decode);
   };
 
   for (let ci = 0; ci < ds.chunks.length; ci++) {
-    const c = ds.chunks[ci]!;
+    const ch = ds.chunks[ci]!;
     const first = ci === 0;
-    const Y = c.Y ?? c.X;
+    const Y = ch.Y ?? ch.X;
     if (multi && sparse) {
       // The notes' first forward pass: ρ̂ over every chunk before any δ.
-      await forward(c, ci, rhoPass);
-      rhoPass.push(...(await columnMeans(pc, c.rows, layers, m, first ? 0 : 1, 1)));
+      await forward(ch, ci, rhoPass);
+      rhoPass.push(...(await columnMeans(pc, ch.rows, layers, m, first ? 0 : 1, 1)));
     }
     // Chunk ci's dispatches go into lists that stay in order in the pass.
     const fw: Dispatch[] = [];
-    await forward(c, ci, fw);
-    const rho = multi && sparse ? [] : await columnMeans(pc, c.rows, layers, m, first ? 0 : 1, 1);
-    const terms = cb ? await contractivePenalty(pc, c.rows, first, layers[0]!.A, cb, m) : [];
+    const split = vb ? { encode: [] as Dispatch[], sample: [] as Dispatch[], decode: [] as Dispatch[] } : undefined;
+    await forward(ch, ci, fw, split);
+    const rho = multi && sparse ? [] : await columnMeans(pc, ch.rows, layers, m, first ? 0 : 1, 1);
+    const terms = cb ? await contractivePenalty(pc, ch.rows, first, layers[0]!.A, cb, m) : [];
     const outL = layers[Lw - 1]!;
-    const cost = [...(await lossTerms(pc, c.rows, outL, Y, rowLoss, m)), ...(await l1Penalty(pc, c.rows, layers, m))];
-    const bw: Dispatch[] = [...(await outputDelta(pc, c.rows, outL, Y))];
+    const cost = [...(await lossTerms(pc, ch.rows, outL, Y, rowLoss, m)), ...(await l1Penalty(pc, ch.rows, layers, m)), ...(vb ? await klTerm(pc, ch.rows, vb, m) : [])];
+    const bw: Dispatch[] = [...(await outputDelta(pc, ch.rows, outL, Y))];
     const written = new Set<number>(); // stored matrices of ∇θ written so far in this chunk
     for (let l = Lw - 1; l >= 0; l--) {
       const s = pc.layout.slots[l]!;
       const fresh = first && !written.has(s.w);
       written.add(s.w);
-      bw.push(...(await linearBackward(pc, c.rows, s, l === 0 ? inputOf(c) : layers[l - 1]!.A, layers[l]!.D, m, first, fresh)));
+      const D = vb && l === c - 1 ? vb.DH : layers[l]!.D; // the head's δ is [δμ | δlog σ²]
+      bw.push(...(await linearBackward(pc, ch.rows, s, l === 0 ? inputOf(ch) : layers[l - 1]!.A, D, m, first, fresh)));
       if (l === 0) continue;
-      bw.push(...(await hiddenDelta(pc, c.rows, l, layers[l]!.D, layers[l - 1]!, cb)));
+      bw.push(...(await hiddenDelta(pc, ch.rows, l, D, layers[l - 1]!, cb)));
+      // The decoder's first layer: its hiddenDelta wrote δz (identity latent layer); through z = μ + σ ε to the heads.
+      if (vb && l === c) bw.push(...(await headDelta(pc, ch.rows, vb, layers[c - 1]!.D)));
     }
     chunks.push({ forward: fw, rho, terms, cost, backward: bw });
+    if (vb && split) {
+      const bernoulli = net.loss === 'cross-entropy';
+      const nL = net.layers[Lw]!;
+      const nll = [await vaeKernels.rowNll(pc.kernels, { rows: ch.rows, n: nL, gaussian: !bernoulli, OUT: bernoulli ? outL.Z! : outL.A, X: { buffer: ch.X }, out: vb.rec })];
+      const acc = { rows: ch.rows, d, konst: reconstructionConstant(net), H: vb.H, Z: layers[c - 1]!.A, EPS: vb.EPS, REC: vb.rec, ACC: vb.acc };
+      vaeChunks.push({ ...split, nll, accFirst: [await vaeKernels.iwAccumulate(pc.kernels, { ...acc, first: true })], accNext: [await vaeKernels.iwAccumulate(pc.kernels, { ...acc, first: false })] });
+    }
   }
 
   const finalGrad = await regularizerGradients(pc, cb);
   const finalCost = [...(cb ? await contractiveCost(pc, cb) : []), ...(await weightDecay(pc)), ...(await sparsityPenalty(pc)), ...(await rhoHatMean(pc))];
-  return { rhoPass, chunks, finalCost, finalGrad, layers, running: new Map(), owned };
+  const vae: VaePlanParts | undefined = vb ? { ...vb, chunks: vaeChunks, z: layers[c - 1]!.A, output: layers[Lw - 1]!.A } : undefined;
+  return { rhoPass, chunks, finalCost, finalGrad, layers, running: new Map(), owned, vae };
 }

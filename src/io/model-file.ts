@@ -3,7 +3,7 @@
 // network spec and any preprocessing (whitening, normalization) as JSON in the
 // safetensors metadata. Browser-safe: bytes in, bytes out.
 
-import { paramLayout } from '../params.js';
+import { paramLayout, type LayerSlot } from '../params.js';
 import { networkToSpec, resolveSpec, type Network, type NetworkSpec } from '../spec.js';
 import { checkParameterCount } from '../limits.js';
 import { decodeSafetensors, encodeSafetensors, FormatError, type Tensor } from './safetensors.js';
@@ -29,9 +29,8 @@ export function encodeModel(net: Network, theta: ArrayLike<number>, preprocessin
       for (let i = 0; i < n; i++) out[i] = theta[off + i]!;
       return out;
     };
-    // Tied decoder layers store no W of their own (W(l) is a mirror encoder W transposed).
-    if (!s.transposed) tensors[`W${k + 1}`] = { dtype, shape: [s.nOut, s.nIn], data: slice(s.w, s.nOut * s.nIn) };
-    tensors[`b${k + 1}`] = { dtype, shape: [s.nOut], data: slice(s.b, s.nOut) };
+    // A VAE's encoder head is two tensors each: W<l>_mu, W<l>_logvar [d, n], b<l>_mu, b<l>_logvar [d].
+    for (const t of slotTensors(s, k)) tensors[t.name] = { dtype, shape: t.shape, data: slice(t.offset, t.shape.reduce((a, b) => a * b, 1)) };
   });
   return encodeSafetensors(tensors, {
     format: MODEL_FORMAT,
@@ -40,9 +39,31 @@ export function encodeModel(net: Network, theta: ArrayLike<number>, preprocessin
   });
 }
 
+/**
+ * The tensors of one θ slot: W<l> [nOut, nIn] (absent for a tied decoder, whose W(l)
+ * is a mirror encoder W transposed) and b<l> [nOut]; a VAE head (heads = 2, d = nOut/2)
+ * is W<l>_mu, W<l>_logvar [d, nIn], b<l>_mu, b<l>_logvar [d], at θ offsets w, w + d·nIn, b, b + d.
+ */
+export function slotTensors(s: LayerSlot, k: number): { name: string; offset: number; shape: number[] }[] {
+  const l = k + 1;
+  if (s.heads === 2) {
+    const d = s.nOut / 2;
+    return [
+      { name: `W${l}_mu`, offset: s.w, shape: [d, s.nIn] },
+      { name: `W${l}_logvar`, offset: s.w + d * s.nIn, shape: [d, s.nIn] },
+      { name: `b${l}_mu`, offset: s.b, shape: [d] },
+      { name: `b${l}_logvar`, offset: s.b + d, shape: [d] },
+    ];
+  }
+  const b = { name: `b${l}`, offset: s.b, shape: [s.nOut] };
+  return s.transposed ? [b] : [{ name: `W${l}`, offset: s.w, shape: [s.nOut, s.nIn] }, b];
+}
+
 /** model.json: the format, the spec, θ's layout in words (tied decoders store biases only) and any preprocessing. */
 export function modelJson(net: Network, preprocessing: unknown = null): Record<string, unknown> {
-  const parts = paramLayout(net).slots.map((s, k) => (s.transposed ? `b${k + 1} [${s.nOut}] (W${k + 1} = W${net.layers.length - 1 - k}ᵀ)` : `W${k + 1} [${s.nOut}×${s.nIn}], b${k + 1} [${s.nOut}]`));
+  const parts = paramLayout(net).slots.map((s, k) =>
+    s.transposed ? `b${k + 1} [${s.nOut}] (W${k + 1} = W${net.layers.length - 1 - k}ᵀ)` : slotTensors(s, k).map((t) => `${t.name} [${t.shape.join('×')}]`).join(', '),
+  );
   return { format: MODEL_FORMAT, spec: networkToSpec(net), layout: `${parts.join(', ')}; row-major`, preprocessing: preprocessing ?? null };
 }
 
@@ -85,14 +106,13 @@ export function decodeModel(bytes: Uint8Array, name = 'model file', opts: { spec
   if (dtypes.size > 1) throw new FormatError(`${name}: tensors mix dtypes ${[...dtypes].join(' and ')}`);
   const theta = new Float64Array(layout.size);
   layout.slots.forEach((s, k) => {
-    const entries = [[`W${k + 1}`, s.w, [s.nOut, s.nIn]], [`b${k + 1}`, s.b, [s.nOut]]] as const;
-    for (const [key, off, shape] of s.transposed ? entries.slice(1) : entries) {
+    for (const { name: key, offset, shape } of slotTensors(s, k)) {
       const t = Object.hasOwn(tensors, key) ? tensors[key] : undefined;
       if (!t || t.shape.join() !== shape.join()) {
         throw new FormatError(`${name}: tensor ${key} should have shape [${shape}], found ${t ? `[${t.shape}]` : 'none'}`);
       }
       expected.add(key);
-      theta.set(t.data, off);
+      theta.set(t.data, offset);
     }
   });
   const unknown = Object.keys(tensors).find((k) => !expected.has(k));

@@ -87,7 +87,7 @@ export async function chunkedCpuCost(net: Network, theta: Float64Array, X: Matri
       rhoHatEstimate: fullRhoHat ? () => fullRhoHat! : undefined,
     });
     cost += w * r.cost;
-    for (const k of Object.keys(parts) as (keyof CostParts)[]) parts[k] += w * r.parts[k];
+    for (const k of Object.keys(parts) as (keyof CostParts)[]) parts[k] = (parts[k] ?? 0) + w * (r.parts[k] ?? 0);
     const g = r.grad!;
     for (let i = 0; i < g.length; i++) grad[i] += w * g[i]!;
     r.rhoHat.forEach((rh, k) => rh.forEach((v, j) => (rhoSum[k]![j] += w * v)));

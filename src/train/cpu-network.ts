@@ -61,9 +61,16 @@ export function cpuNetworkObjective(
       const Xb = batch ? gatherRows(X, order, batch.start, batch.count) : X;
       const Yb = batch ? target && gatherRows(target, order, batch.start, batch.count) : target;
       const c = net.corruption;
-      const input = c ? { rows: Xb.rows, cols: Xb.cols, data: corruptMatrix(Xb, c, evaluationSeed(c.seed, opts.noise === 'fixed' ? 0 : presentations++)) } : undefined;
-      // Chunked (yielding to the event loop between chunks) unless a running ρ̂ ties the batch together.
-      const r = batch && decay > 0 ? cpuCost(net, theta, Xb, Yb, { gradient: true, input, rhoHatEstimate: runningEstimate }) : await chunkedCpuCost(net, theta, Xb, Yb, { input, stop: opts.stop });
+      // Denoising and VAE: one presentation number per evaluation seeds x̃ and ε apart.
+      const n = c || net.vae ? (opts.noise === 'fixed' ? 0 : presentations++) : 0;
+      const input = c ? { rows: Xb.rows, cols: Xb.cols, data: corruptMatrix(Xb, c, evaluationSeed(c.seed, n)) } : undefined;
+      const noiseSeed = net.vae ? evaluationSeed(net.vae.seed, n) : undefined;
+      // Chunked (yielding to the event loop between chunks) unless a running ρ̂ ties the batch
+      // together or ε (a VAE) is drawn for the whole batch at once.
+      const whole = (batch && decay > 0) || net.vae;
+      const r = whole
+        ? cpuCost(net, theta, Xb, Yb, { gradient: true, input, noiseSeed, rhoHatEstimate: batch && decay > 0 ? runningEstimate : undefined })
+        : await chunkedCpuCost(net, theta, Xb, Yb, { input, stop: opts.stop });
       const h = r.rhoHat[0];
       last = { parts: r.parts, rhoHatMean: h ? h.reduce((a, b) => a + b, 0) / h.length : null };
       return { cost: r.cost, grad: r.grad! };

@@ -107,7 +107,7 @@ export interface CostReading extends CostReadingValue {
 }
 
 export interface ObjectiveReport {
-  parts: { data: number; weightDecay: number; sparsity: number; l1: number; contractive: number };
+  parts: { data: number; weightDecay: number; sparsity: number; l1: number; contractive: number; kl?: number };
   rhoHatMean: number | null;
 }
 

@@ -9,6 +9,7 @@ import { OPTIMIZER_SHAPE } from '../train/options-shape.js';
 import { checkShape, type ObjectShape, type Shape } from '../schema.js';
 import { checkParameterCount } from '../limits.js';
 import type { BackendName } from '../model-contract.js';
+import { checkVaeEvalConfig, type VaeEvalConfig } from './vae-run.js';
 
 /** Where the examples come from. */
 export type DataConfig =
@@ -117,6 +118,8 @@ export interface TrainConfig {
    * (summary.testCorruptedReconstructionError, denoising.png).
    */
   denoisingTest?: CorruptionSpec & { seed?: number };
+  /** VAE runs: the test-set evaluation (importance samples k, default 1000; ε seed, default 1). */
+  vaeEval?: VaeEvalConfig;
 }
 
 // The keys of every level of a configuration and their types (schema.ts).
@@ -199,6 +202,7 @@ function checkAutoencoderStage(s: AutoencoderStage | undefined, key: string): vo
       throw new SpecError(`${key}.network: ${(e as Error).message}`);
     }
     // The assembled classifier is a plain feedforward net: it could not keep the top-k masks the stage was trained with.
+    if (s.network.vae) throw new SpecError(`${key}.network: a VAE cannot be a stage of a pipeline (its code is a distribution, and the classifier would not sample it)`);
     if (s.network.kSparse) throw new SpecError(`${key}.network: kSparse autoencoders cannot be stacked into a classifier (its hidden layers would not keep the top-k masks)`);
   }
   checkOptimizer(s.optimizer, `${key}.optimizer`);
@@ -298,6 +302,7 @@ export function checkConfig(raw: unknown): TrainConfig {
     throw new SpecError(`checkpointEvery must be a non-negative integer, got ${JSON.stringify(c.checkpointEvery)}`);
   }
   if (c.costEvery !== undefined) positiveInt(c.costEvery, 'costEvery');
+  checkVaeEvalConfig(c.vaeEval);
   if (c.denoisingTest !== undefined) {
     // The same rules as a network's corruption.
     try {

@@ -6,7 +6,9 @@
 //   model.safetensors    θ (W1, b1, W2, …) with the network spec and preprocessing in its metadata
 //   model.json           the same spec and preprocessing, readable
 //   features.png         first-layer features as tiles (image data only)
-//   reconstructions.png  inputs beside their reconstructions (image autoencoders only)
+//   reconstructions.png  inputs beside their reconstructions (image autoencoders only; a VAE's through z = μ)
+//   samples.png          VAE: decoded draws z ~ N(0, I); with a 2-D latent space also
+//   manifold.png, latent.png  the decoder over a grid of Φ⁻¹ codes, and test μ coloured by label
 //   loss.svg             the cost against iterations
 //   summary.json         final cost and parts, ρ̂, speed, adapter, accuracy…
 //   checkpoint/          θ, optimizer state and progress, for --resume
@@ -34,6 +36,7 @@ import { adapterLabel } from '../gpu/device.js';
 import type { GpuModel } from '../gpu/model.js';
 import { checkConfig, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
+import { vaeTestNumbers, writeVaePictures } from './vae-run.js';
 import { examplesPerEvaluation, featuresPng, plannedIterations, type OptimizationSummary, type Progress, type StageSummary, type TrainOptions, type TrainSummary } from './stage.js';
 
 export { examplesPerEvaluation, featuresPng, plannedIterations, type OptimizationSummary, type Progress, type StageSummary, type TrainOptions, type TrainSummary };
@@ -317,6 +320,11 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
         }
       }
     }
+  }
+  if (net.vae) {
+    // The VAE's numbers (β = 1 bound and importance-weighted NLL) and pictures.
+    if (data.test) Object.assign(summary, await vaeTestNumbers(model, data.test.X, config.vaeEval));
+    if (data.image) await writeVaePictures(model, net, data.image, outputDir, data.test ? { X: data.test.X, labels: data.test.labels } : { X, labels: data.train.labels });
   }
   writeFileAtomic(join(outputDir, 'loss.svg'), lossCurveSvg(curve, { title: `${config.name}: cost`, xLabel: 'iteration', yLabel: firstOrder ? 'batch cost J' : 'cost J', logY: true }));
   writeJsonAtomic(join(outputDir, 'summary.json'), summary);

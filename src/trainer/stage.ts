@@ -64,6 +64,12 @@ export interface TrainSummary extends OptimizationSummary {
   testReconstructionError?: number;
   /** With `denoisingTest`: ½‖x̂(x̃) − x‖² per test example, x̃ the corrupted test input. */
   testCorruptedReconstructionError?: number;
+  /** VAE with a test set: −ELBO per test example (nats, β = 1, one ε draw). */
+  testNegElbo?: number;
+  /** VAE with a test set: importance-weighted −log p(x) per test example (nats), k = importanceSamples. */
+  testNll?: number | null;
+  importanceSamples?: number;
+  evalSeed?: number;
   /** Stacked pipelines: test accuracy of the assembled network before fine-tuning. */
   testAccuracyBeforeFineTuning?: number;
   /** Self-taught pipelines with compareRawPixels: a softmax on the raw inputs of the same labeled split. */
