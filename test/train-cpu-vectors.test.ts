@@ -94,7 +94,7 @@ describe.skipIf(!haveCpuNetwork)('cpuNetworkObjective', () => {
   it('a batch is the gathered rows; the full batch in any order gives the full gradient', async () => {
     const { resolveSpec, matrix } = await import('../src/spec.js');
     const { initParameters } = await import('../src/params.js');
-    const { cpuNetworkObjective } = await import('../src/train/cpu-network.js');
+    const { cpuNetworkObjective } = await import('../src/cpu/objective.js');
     const { Rng } = await import('../src/prng.js');
     const net = resolveSpec({ layers: [4, 3, 2], activation: 'sigmoid', lambda: 1e-3 });
     const rng = new Rng(3);
@@ -122,7 +122,7 @@ describe.skipIf(!haveCpuNetwork)('training a sparse autoencoder on the CPU', () 
   it('L-BFGS (monotone) and mini-batch Adam lower the cost', async () => {
     const { resolveSpec, matrix } = await import('../src/spec.js');
     const { initParameters } = await import('../src/params.js');
-    const { cpuNetworkObjective } = await import('../src/train/cpu-network.js');
+    const { cpuNetworkObjective } = await import('../src/cpu/objective.js');
     const { lbfgs } = await import('../src/train/lbfgs.js');
     const { adam } = await import('../src/train/sgd.js');
     const { Rng } = await import('../src/prng.js');

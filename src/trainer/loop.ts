@@ -1,0 +1,131 @@
+// The one stage loop of `wgnn train` (Node only): a single run and every stage
+// of a pipeline train through it. It restores a checkpoint, runs `fit` (objective
+// choice, cost readings, progress, loss curve), writes checkpoints every N
+// iterations and on an abort, and returns what fit returned with the whole
+// loss curve (the resumed part included).
+//
+// A checkpoint folder (<dir>/checkpoint):
+//   model.safetensors  θ (float64)
+//   optimizer.json     the optimizer's state (src/train/state.ts)
+//   progress.json      loss curve, seconds, iteration and evaluations so far
+
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dataset, Model } from '../model-contract.js';
+import { SpecError } from '../spec.js';
+import { decodeModel, encodeModel } from '../io/model-file.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { fit, type FitResult } from '../fit.js';
+import type { OptimizerOptions } from '../train/optimize.js';
+import { stateFromJSON, stateToJSON } from '../train/state.js';
+import type { IterationInfo, OptimizerState } from '../train/types.js';
+import type { TrainOptions } from './stage.js';
+
+export interface CheckpointProgress {
+  curve: { x: number; y: number }[];
+  seconds: number;
+  iteration: number;
+  evaluations: number;
+}
+
+export interface Checkpoint {
+  theta: Float64Array;
+  state: OptimizerState;
+  progress: CheckpointProgress;
+}
+
+/** Writes <dir>/checkpoint: into checkpoint.tmp, then swapped in with renames (a crash leaves either the old or the new one). */
+export function writeCheckpoint(dir: string, model: Uint8Array, state: OptimizerState, progress: CheckpointProgress): void {
+  const tmp = join(dir, 'checkpoint.tmp');
+  const final = join(dir, 'checkpoint');
+  const old = join(dir, 'checkpoint.old');
+  rmSync(tmp, { recursive: true, force: true });
+  writeFileAtomic(join(tmp, 'model.safetensors'), model);
+  writeJsonAtomic(join(tmp, 'optimizer.json'), stateToJSON(state));
+  writeJsonAtomic(join(tmp, 'progress.json'), progress);
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(final)) renameSync(final, old);
+  renameSync(tmp, final);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** The checkpoint in <dir>, or null when there is none (a crash between the two renames leaves only checkpoint.old). */
+export function findCheckpoint(dir: string): Checkpoint | null {
+  const complete = (d: string): boolean => ['model.safetensors', 'optimizer.json', 'progress.json'].every((f) => existsSync(join(d, f)));
+  const cp = [join(dir, 'checkpoint'), join(dir, 'checkpoint.old')].find(complete);
+  if (!cp) return null;
+  const saved = decodeModel(new Uint8Array(readFileSync(join(cp, 'model.safetensors'))), join(cp, 'model.safetensors'));
+  const state = stateFromJSON(JSON.parse(readFileSync(join(cp, 'optimizer.json'), 'utf8')));
+  const progress = JSON.parse(readFileSync(join(cp, 'progress.json'), 'utf8')) as CheckpointProgress;
+  return { theta: saved.theta, state, progress };
+}
+
+export function readCheckpoint(dir: string): Checkpoint {
+  const cp = findCheckpoint(dir);
+  if (!cp) throw new SpecError(`no checkpoint in ${join(dir, 'checkpoint')} to resume from`);
+  return cp;
+}
+
+export interface StageRun {
+  model: Model;
+  data: Dataset;
+  optimizer: OptimizerOptions;
+  rhoHatDecay?: number;
+  costEvery?: number;
+  /** The folder that holds this stage's checkpoint/. */
+  dir: string;
+  /** Write a checkpoint every N iterations (besides the one written on an abort). */
+  checkpointEvery?: number;
+  /** Stored with θ in the checkpoint's model file. */
+  preprocessing: unknown;
+  /** Continue from this checkpoint (its θ is loaded into the model here). */
+  resume?: Checkpoint | null;
+  opts: TrainOptions;
+  /** Pipelines: the stage's name in progress reports. */
+  stage?: string;
+  /** Pipelines: seconds since the pipeline started (progress reports); default this stage's seconds. */
+  clock?: () => number;
+}
+
+export interface StageResult extends FitResult {
+  interrupted: boolean;
+  /** Evaluations and iterations done before a resumed checkpoint. */
+  evaluationsBefore: number;
+}
+
+/** Trains one model on one data set: the stage loop of every run and pipeline stage. */
+export async function runStage(run: StageRun): Promise<StageResult> {
+  const { model, opts } = run;
+  const log = opts.log ?? (() => {});
+  const resumed = run.resume ?? null;
+  if (resumed) model.setParameters(resumed.theta);
+  const curveBefore = resumed?.progress.curve ?? [];
+  const curveNow: { x: number; y: number }[] = [];
+  const t0 = performance.now();
+  const seconds = (): number => (resumed?.progress.seconds ?? 0) + (performance.now() - t0) / 1000;
+
+  const checkpoint = async (info: IterationInfo, theta: Float64Array): Promise<void> => {
+    const state = await info.checkpoint!();
+    writeCheckpoint(run.dir, encodeModel(model.network, theta, run.preprocessing, 'F64'), state, {
+      curve: [...curveBefore, ...curveNow], seconds: seconds(), iteration: info.iteration, evaluations: info.evaluations,
+    });
+    log(`${run.stage ? `${run.stage}: ` : ''}checkpoint at iteration ${info.iteration} → ${join(run.dir, 'checkpoint')}`);
+  };
+
+  const result = await fit(model, run.data, {
+    optimizer: run.optimizer,
+    rhoHatDecay: run.rhoHatDecay,
+    costEvery: run.costEvery,
+    signal: opts.signal,
+    ...(resumed ? { resume: { state: resumed.state, evaluations: resumed.progress.evaluations, iterations: resumed.progress.iteration, secondsBefore: resumed.progress.seconds } } : {}),
+    onProgress: (p) => {
+      if (p.cost !== null) curveNow.push({ x: p.iteration, y: p.cost });
+      opts.onProgress?.({ ...(run.stage ? { stage: run.stage } : {}), ...p, seconds: run.clock ? run.clock() : p.seconds });
+    },
+    onIteration: async (info, objective) => {
+      const due = opts.signal?.aborted || (run.checkpointEvery && info.iteration % run.checkpointEvery === 0);
+      if (due && info.checkpoint) await checkpoint(info, await objective.ops.read(objective.theta));
+    },
+  });
+  return { ...result, curve: [...curveBefore, ...result.curve], interrupted: result.reason === 'interrupted', evaluationsBefore: resumed?.progress.evaluations ?? 0 };
+}
