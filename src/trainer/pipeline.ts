@@ -22,7 +22,7 @@
 
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createModel } from '../model.js';
+import { createModel, sharedDevice } from '../model.js';
 import type { Dataset, Model } from '../model-contract.js';
 import { paramLayout } from '../params.js';
 import { resolveSpec, SpecError, type Network, type NetworkSpec } from '../spec.js';
@@ -33,7 +33,6 @@ import { decodeModel, encodeModel, modelJson } from '../io/model-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { lossCurveSvg } from '../viz/curve.js';
 import { usesLineSearch, type OptimizerOptions } from '../train/optimize.js';
-import { acquireDevice } from '../gpu/device.js';
 import { stageSpec, type AutoencoderStage, type ClassifierStage, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
 import { findCheckpoint, runStage } from './loop.js';
@@ -404,8 +403,8 @@ export async function runPipeline(config: TrainConfig, opts: TrainOptions): Prom
   const ctx: Context = { config, opts, outputDir, data, log, gpuAdapter: null, seedOffset: 0, stages: [], t0: performance.now() };
   // Every model of the pipeline shares one device: the caller's, or one this run creates and destroys at the end
   // (a model that created its own device would destroy it with itself, under the next stage's features).
-  const own = config.backend === 'webgpu' && !opts.device ? await acquireDevice() : null;
-  ctx.device = opts.device ?? own?.device;
+  const shared = await sharedDevice(config.backend!, opts.device);
+  ctx.device = shared.device;
   try {
     const summary = config.stacked ? await stacked(ctx) : await selfTaught(ctx);
     return { summary, outputDir };
@@ -418,6 +417,6 @@ export async function runPipeline(config: TrainConfig, opts: TrainOptions): Prom
     summary.seconds = (performance.now() - ctx.t0) / 1000;
     return { summary, outputDir };
   } finally {
-    own?.destroy();
+    shared.release();
   }
 }
