@@ -81,7 +81,7 @@ export interface FitResult {
   iterations: number;
   evaluations: number;
   reason: FitStopReason;
-  /** Full-data training cost at the final θ, its parts and the first hidden layer's mean ρ̂. */
+  /** Full-data training cost at the final θ, its parts and the first hidden layer's mean ρ̂ (interrupted: the last cost read). */
   cost: number;
   parts: CostParts;
   rhoHatMean: number | null;
@@ -224,10 +224,16 @@ export async function fit(model: Model, data: FitData | Dataset, options: FitOpt
       ...(resume ? { resume: resume.state } : {}),
       onIteration,
     } as OptimizerOptions);
-    // The full-data cost at the final θ, its parts and ρ̂ (a forward pass only: no gradient).
-    final = await objective.fullCost();
+    if (reason === 'interrupted') {
+      // Stopping at once: the last cost read stands for the final one (no further pass over the data).
+      const last = objective.lastReport;
+      final = { cost: curve.at(-1)?.y ?? NaN, parts: last?.parts ?? { data: NaN, weightDecay: 0, sparsity: 0, l1: 0, contractive: 0 }, rhoHatMean: last?.rhoHatMean ?? null };
+    } else {
+      // The full-data cost at the final θ, its parts and ρ̂ (a forward pass only: no gradient).
+      final = await objective.fullCost();
+    }
     await objective.commit();
-    if (options.validation && validation.at(-1)?.iteration !== lastIteration) await validate(lastIteration);
+    if (options.validation && reason !== 'interrupted' && validation.at(-1)?.iteration !== lastIteration) await validate(lastIteration);
   } finally {
     objective.dispose();
     if (owned) model.release(owned);

@@ -82,8 +82,9 @@ interface StageFiles {
 /**
  * Trains `model` on the data set `ds` (targets inside it) with `optimizer`
  * through the stage loop (loop.ts), with its checkpoint in stages/<name>/;
- * writes stages/<name>/loss.svg, model.safetensors and stage.json (the stage's
- * summary: written last, it marks the stage complete). Resuming, a complete
+ * writes stages/<name>/loss.svg, model.safetensors, resume.safetensors (θ in
+ * float64) and stage.json (the stage's summary: written last, it marks the
+ * stage complete). Resuming, a complete
  * stage is loaded from its folder instead of trained again, and the stage
  * that was running continues from its checkpoint.
  */
@@ -121,6 +122,8 @@ async function trainStage(ctx: Context, name: string, model: Model, ds: Dataset,
   writeFileAtomic(join(dir, 'loss.svg'), lossCurveSvg(r.curve, { title: `${ctx.config.name} ${name}: cost`, xLabel: 'iteration', yLabel: firstOrder ? 'batch cost J' : 'cost J', logY: true }));
   const theta = await model.readParameters();
   writeFileAtomic(join(dir, 'model.safetensors'), encodeModel(model.network, theta, files.preprocessing ? ctx.data.preprocessing : null));
+  // θ in float64 for --resume: the next stages continue exactly as if the run had never stopped.
+  writeFileAtomic(join(dir, 'resume.safetensors'), encodeModel(model.network, theta, null, 'F64'));
   if (files.features && ctx.data.image) writeFileAtomic(join(dir, 'features.png'), featurePng(ctx, model.network, theta));
   writeJsonAtomic(join(dir, 'stage.json'), summary);
   rmSync(join(dir, 'checkpoint'), { recursive: true, force: true });
@@ -132,7 +135,7 @@ async function trainStage(ctx: Context, name: string, model: Model, ds: Dataset,
 /** A stage folder's θ and summary when the stage completed (stage.json written), else null. */
 function completedStage(dir: string): { theta: Float64Array; summary: StageSummary } | null {
   const stageJson = join(dir, 'stage.json');
-  const modelFile = join(dir, 'model.safetensors');
+  const modelFile = join(dir, 'resume.safetensors');
   if (!existsSync(stageJson) || !existsSync(modelFile)) return null;
   let summary: StageSummary;
   try {
@@ -411,9 +414,10 @@ export async function runPipeline(config: TrainConfig, opts: TrainOptions): Prom
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
     // Ctrl-C: the stage's checkpoint is written; `wgnn train --resume` continues from there.
+    ctx.stages.push(e.stage);
     const summary = baseSummary(ctx, e.stage);
     summary.stopReason = 'interrupted';
-    summary.stages = [...ctx.stages, e.stage];
+    summary.stages = ctx.stages;
     summary.seconds = (performance.now() - ctx.t0) / 1000;
     return { summary, outputDir };
   } finally {
