@@ -12,6 +12,7 @@ import { SpecError } from './spec.js';
 import { type Matrix } from './matrix.js';
 import type { CostParts, Dataset, FullCost, Model, ModelObjective } from './model-contract.js';
 import { accuracy, argmaxRows } from './metrics.js';
+import { oneHot } from './data/labels.js';
 import { optimize, usesLineSearch, type OptimizerOptions } from './train/optimize.js';
 import type { IterationInfo, ObjectiveReport, OptimizerState, StopReason } from './train/types.js';
 
@@ -128,8 +129,9 @@ function isClassifier(model: Model): boolean {
 
 /** J on the validation set at the model's θ (forward only) and, for classifiers, the accuracy. */
 async function scoreValidation(model: Model, v: ValidationData, iteration: number): Promise<ValidationReading> {
-  const Y = model.network.autoencoder ? undefined : v.Y;
-  if (!model.network.autoencoder && !Y) throw new SpecError('validation: a network that is not an autoencoder needs validation targets Y');
+  const net = model.network;
+  const Y = net.autoencoder ? undefined : (v.Y ?? (v.labels && isClassifier(model) ? oneHot(v.labels, net.layers[net.layers.length - 1]!) : undefined));
+  if (!net.autoencoder && !Y) throw new SpecError('validation: a network that is not an autoencoder needs validation targets Y (or labels, for a classifier)');
   const r = await model.cost(v.X, Y, { gradient: false });
   const reading: ValidationReading = { iteration, cost: r.cost };
   if (isClassifier(model)) {
