@@ -42,3 +42,15 @@ export async function createModel(spec: NetworkSpec | Network, opts: ModelOption
   const { createGpuModel } = await import('./gpu/model.js');
   return createGpuModel(net, theta, opts.device, opts);
 }
+
+/**
+ * A device for the models of one run to share (a pipeline's stages pass GPU
+ * data sets between them): on WebGPU the caller's `device`, or one made here
+ * that `release` destroys; on the CPU none.
+ */
+export async function sharedDevice(backend: BackendName, device?: GPUDevice): Promise<{ device?: GPUDevice; release(): void }> {
+  if (backend !== 'webgpu' || device) return { device, release: () => {} };
+  const { acquireDevice } = await import('./gpu/device.js');
+  const own = await acquireDevice();
+  return { device: own.device, release: () => own.destroy() };
+}

@@ -96,7 +96,7 @@ describe.skipIf(!haveCpuNetwork)('cpuNetworkObjective', () => {
     const { resolveSpec } = await import('../src/spec.js');
     const { matrix } = await import('../src/matrix.js');
     const { initParameters } = await import('../src/params.js');
-    const { cpuNetworkObjective } = await import('../src/train/cpu-network.js');
+    const { cpuNetworkObjective } = await import('../src/cpu/objective.js');
     const { Rng } = await import('../src/prng.js');
     const net = resolveSpec({ layers: [4, 3, 2], activation: 'sigmoid', lambda: 1e-3 });
     const rng = new Rng(3);
@@ -125,7 +125,7 @@ describe.skipIf(!haveCpuNetwork)('training a sparse autoencoder on the CPU', () 
     const { resolveSpec } = await import('../src/spec.js');
     const { matrix } = await import('../src/matrix.js');
     const { initParameters } = await import('../src/params.js');
-    const { cpuNetworkObjective } = await import('../src/train/cpu-network.js');
+    const { cpuNetworkObjective } = await import('../src/cpu/objective.js');
     const { lbfgs } = await import('../src/train/lbfgs.js');
     const { adam } = await import('../src/train/sgd.js');
     const { Rng } = await import('../src/prng.js');

@@ -5,11 +5,13 @@ import { cpuCost, cpuForward } from './network.js';
 import { paramLayout, type ParamLayout } from '../params.js';
 import { SpecError, type Network } from '../spec.js';
 import type { Matrix } from '../matrix.js';
-import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostReport, type Encoding, type Model, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
+import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostReport, type Dataset, type Encoding, type Model, type ModelObjective, type ObjectiveOptions, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
 import { cpuVaeDecode, cpuVaeEncode, cpuVaeNegElbo, cpuVaeNll, sampleLatent } from './vae.js';
+import { asCpuDataset, cpuDataset, cpuModelObjective, CpuDataset } from './objective.js';
 
 export class CpuModel implements Model {
   readonly backend = 'cpu' as const;
+  readonly deviceLabel = null;
   readonly layout: ParamLayout;
   private theta: Float64Array;
   private disposed = false;
@@ -52,6 +54,28 @@ export class CpuModel implements Model {
     const { A } = cpuForward(this.network, this.theta, X);
     return { rows: X.rows, cols: this.network.layers[layer - 1]!, data: A[layer - 2]! };
   }
+
+  dataset(X: Matrix, Y?: Matrix | null): CpuDataset {
+    this.live();
+    return cpuDataset(this.network, X, Y);
+  }
+
+  async encodeDataset(ds: Dataset, layer = 2, opts: { targets?: Matrix } = {}): Promise<CpuDataset> {
+    const h = await this.encode(asCpuDataset(ds).X, layer);
+    if (opts.targets && opts.targets.rows !== h.rows) throw new SpecError(`targets have ${opts.targets.rows} examples but the data set has ${h.rows}`);
+    return new CpuDataset(h, opts.targets);
+  }
+
+  objective(ds: Dataset, opts: ObjectiveOptions = {}): ModelObjective<Float64Array> {
+    this.live();
+    return cpuModelObjective(this.network, this.theta, ds, opts, (theta) => this.setParameters(theta));
+  }
+
+  /** Nothing to free: a CPU data set is garbage-collected. */
+  release(ds: Dataset): void {
+    asCpuDataset(ds);
+  }
+
 
   async decode(Z: Matrix): Promise<Matrix> {
     return cpuVaeDecode(this.network, this.theta, Z);

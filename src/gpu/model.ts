@@ -7,17 +7,23 @@
 import { paramLayout, type ParamLayout } from '../params.js';
 import { assertTrainable, SpecError, type Network } from '../spec.js';
 import { assertFinite, type Matrix } from '../matrix.js';
-import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostParts, type CostReport, type Encoding, type Model, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
+import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostParts, type CostReport, type Dataset, type Encoding, type Model, type ObjectiveOptions, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
 import { defaultVaeNoiseSeed, reconstructionConstant } from '../cpu/vae.js';
 import { evaluationSeed } from '../noise.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
-import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';
+import { acquireDevice, adapterLabel, type AdapterDescription, type GpuContext } from './device.js';
 import { COLSUM_STRIPS, GEMM_VARIANTS, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
 import { checkGpuLimits } from '../limits.js';
 import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
 import { buildPlan, columnMeans, planDispatches, SLOT, SLOTS, type Plan, type PlanContext } from './plan.js';
 import { checkEncodeTargets, emptyDataset, encodeDataset, GpuDataset, releaseDataset, uploadDataset } from './dataset.js';
+import { GpuObjective } from './objective.js';
+
+function asGpuDataset(ds: Dataset): GpuDataset {
+  if (!(ds instanceof GpuDataset)) throw new SpecError(`a WebGPU model trains on GPU data sets (model.dataset(X, Y)); got one on the ${ds.location === 'cpu' ? 'CPU' : ds.location}`);
+  return ds;
+}
 
 export interface EvaluateOptions {
   /** Compute the parts of J into scalarsBuffer (default true). */
@@ -152,15 +158,34 @@ export class GpuModel implements Model {
     return uploadDataset(this.ctx.device, this.pool, this.network, X, Y, this.ctx.limits.maxStorageBufferBindingSize, this.opts.maxChunkRows);
   }
 
+  get deviceLabel(): string {
+    return adapterLabel(this.adapter);
+  }
+
+  /** Model.dataset: uploads X (and Y) once, in chunks that each fit one storage binding. */
+  dataset(X: Matrix, Y?: Matrix | null): GpuDataset {
+    return this.upload(X, Y);
+  }
+
+  /**
+   * The training objective over `ds`: θ and ∇θ are this model's buffers; the
+   * data set stays the caller's (free it with `release`).
+   */
+  objective(ds: Dataset, opts: ObjectiveOptions = {}): GpuObjective {
+    this.live();
+    return new GpuObjective(this, asGpuDataset(ds), undefined, opts);
+  }
+
   /** A data set of `rows` examples whose buffers the caller fills (mini-batches). */
   emptyDataset(rows: number): GpuDataset {
     return emptyDataset(this.pool, this.network, rows);
   }
 
   /** Frees a data set's plan, and its buffers when this model made them. */
-  release(ds: GpuDataset): void {
-    this.forget(ds);
-    releaseDataset(this.pool, ds);
+  release(ds: Dataset): void {
+    const g = asGpuDataset(ds);
+    this.forget(g);
+    releaseDataset(this.pool, g);
   }
 
   /** Frees only what this model built for a data set (its plan); the data stay. */
@@ -483,8 +508,9 @@ export class GpuModel implements Model {
    * belong to this model: keep it alive while another model uses them, and free
    * them with `release` (or `dispose`).
    */
-  async encodeDataset(ds: GpuDataset, layer = 2, opts: { targets?: Matrix } = {}): Promise<GpuDataset> {
+  async encodeDataset(data: Dataset, layer = 2, opts: { targets?: Matrix } = {}): Promise<GpuDataset> {
     this.live();
+    const ds = asGpuDataset(data);
     checkLayer(this.network, layer);
     checkEncodeTargets(this.network, ds, opts.targets);
     const plan = await this.plan(ds);

@@ -6,15 +6,37 @@
 import { Rng } from '../prng.js';
 import { SpecError } from '../spec.js';
 import { type Matrix } from '../matrix.js';
-import type { BatchRange, CostReadingValue, Objective, ObjectiveReport } from '../train/types.js';
+import type { BatchRange, CostReadingValue, ObjectiveReport } from '../train/types.js';
+import type { CostParts, FullCost, ModelObjective, ObjectiveOptions } from '../model-contract.js';
+import type { Network } from '../spec.js';
+import type { ParamLayout } from '../params.js';
 import { readF32, STORAGE } from './buffers.js';
 import { evaluationSeed } from '../noise.js';
-import type { Dispatch } from './kernels.js';
-import type { GpuModel } from './model.js';
+import type { Dispatch, Kernels } from './kernels.js';
+import type { GpuContext } from './device.js';
 import { GpuDataset } from './dataset.js';
 import { GpuVectorOps, type GpuVector } from './vectors.js';
 
-export class GpuObjective implements Objective<GpuVector> {
+/** What the objective uses of a GpuModel (written out, so that model.ts can make objectives without an import cycle). */
+export interface GpuObjectiveModel {
+  readonly network: Network;
+  readonly layout: ParamLayout;
+  readonly kernels: Kernels;
+  readonly ctx: GpuContext;
+  readonly thetaBuffer: GPUBuffer;
+  readonly gradBuffer: GPUBuffer;
+  upload(X: Matrix, Y?: Matrix | null): GpuDataset;
+  emptyDataset(rows: number): GpuDataset;
+  release(ds: GpuDataset): void;
+  forget(ds: GpuDataset): void;
+  evaluate(ds: GpuDataset, what: { cost?: boolean; gradient?: boolean; before?: readonly Dispatch[]; then?: readonly Dispatch[]; rhoHatDecay?: number; noiseSeed?: number; epsSeed?: number }): Promise<void>;
+  readCost(): Promise<{ cost: number; parts: CostParts; rhoHatMean: number | null }>;
+  /** The buffer slice holding J's parts after an evaluation (read with readF32 alongside other values). */
+  readonly costSource: Parameters<typeof readF32>[2][number];
+  costFromScalars(s: Float32Array): { cost: number; parts: CostParts; rhoHatMean: number | null };
+}
+
+export class GpuObjective implements ModelObjective<GpuVector> {
   readonly ops: GpuVectorOps;
   readonly theta: GpuVector;
   readonly grad: GpuVector;
@@ -42,7 +64,7 @@ export class GpuObjective implements Objective<GpuVector> {
    * `data`: examples to upload, or a data set already on the GPU (e.g. the
    * features another model's `encodeDataset` produced), which stays the caller's.
    */
-  constructor(readonly model: GpuModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: { rhoHatDecay?: number; presentationsBefore?: number; noise?: 'fresh' | 'fixed' } = {}) {
+  constructor(readonly model: GpuObjectiveModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: ObjectiveOptions = {}) {
     this.presentations = opts.presentationsBefore ?? 0;
     this.ops = new GpuVectorOps(model.kernels, model.layout.size);
     this.theta = this.ops.wrap(model.thetaBuffer);
@@ -180,6 +202,20 @@ export class GpuObjective implements Objective<GpuVector> {
 
   /** True after dispose(): `optimize` and `evaluate` refuse it. */
   disposed = false;
+
+  /** J over all examples at the current θ (forward only), in one submit with the optimizer's pending update; one readback. */
+  async fullCost(): Promise<FullCost> {
+    const pending = await this.ops.drain();
+    await this.model.evaluate(this.data, { cost: true, gradient: false, before: pending });
+    this.costReads++;
+    const r = await this.model.readCost();
+    return { cost: r.cost, parts: r.parts, rhoHatMean: r.rhoHatMean };
+  }
+
+  /** θ lives in the model's buffer already: runs the pending update. */
+  async commit(): Promise<void> {
+    await this.ops.flush();
+  }
 
   /** Frees the data, batches and optimizer vectors (not the model). */
   dispose(): void {

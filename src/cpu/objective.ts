@@ -1,16 +1,63 @@
 // The training objective of a network on the CPU (float64 reference): J(θ)
-// and ∇J(θ) from cpuCost, over all examples or a gathered mini-batch.
+// and ∇J(θ) from cpuCost, over all examples or a gathered mini-batch; and the
+// CPU backend's data sets (host matrices).
 //
-// Kept apart from cpu-vectors.ts so that the generic CPU objective does not
-// depend on the network code.
+// Kept apart from src/train/cpu-vectors.ts so that the generic CPU objective
+// does not depend on the network code.
 
-import { cpuCost } from '../cpu/network.js';
+import { cpuCost } from './network.js';
 import { corruptMatrix, evaluationSeed } from '../noise.js';
 import { SpecError, type Network } from '../spec.js';
-import { type Matrix } from '../matrix.js';
-import { cpuObjective, type CpuObjective } from './cpu-vectors.js';
-import { chunkedCpuCost } from './cpu-chunks.js';
-import type { ObjectiveReport } from './types.js';
+import { checkData, type Matrix } from '../matrix.js';
+import { cpuObjective, type CpuObjective } from '../train/cpu-vectors.js';
+import { chunkedCpuCost } from '../train/cpu-chunks.js';
+import type { ObjectiveReport } from '../train/types.js';
+import type { Dataset, FullCost, ModelObjective, ObjectiveOptions } from '../model-contract.js';
+
+/** The CPU backend's data set: the examples X and targets Y (none for an autoencoder) as float64 matrices. */
+export class CpuDataset implements Dataset {
+  readonly location = 'cpu' as const;
+  readonly rows: number;
+  readonly cols: number;
+  constructor(readonly X: Matrix, readonly Y: Matrix | undefined) {
+    this.rows = X.rows;
+    this.cols = X.cols;
+  }
+}
+
+/** Checks X (and Y) against `net` and wraps them as a data set. */
+export function cpuDataset(net: Network, X: Matrix, Y?: Matrix | null): CpuDataset {
+  checkData(net, X, Y);
+  return new CpuDataset(X, net.autoencoder ? undefined : Y!);
+}
+
+export function asCpuDataset(ds: Dataset): CpuDataset {
+  if (!(ds instanceof CpuDataset)) throw new SpecError(`a CPU model trains on CPU data sets (model.dataset(X, Y)); got one resident on the ${ds.location === 'gpu' ? 'GPU' : ds.location}`);
+  return ds;
+}
+
+function meanOf(h: Float64Array | undefined): number | null {
+  return h ? h.reduce((a, b) => a + b, 0) / h.length : null;
+}
+
+/**
+ * The Model.objective of a CPU model: trains a copy of θ (`commit` hands it
+ * back with `setParameters`); `fullCost` is cpuCost over all of ds without the gradient.
+ */
+export function cpuModelObjective(net: Network, theta0: ArrayLike<number>, ds: Dataset, opts: ObjectiveOptions, setParameters: (theta: Float64Array) => void): ModelObjective<Float64Array> {
+  const { X, Y } = asCpuDataset(ds);
+  const o = cpuNetworkObjective(net, theta0, X, Y, opts);
+  return Object.assign(o, {
+    async fullCost(): Promise<FullCost> {
+      const r = cpuCost(net, o.theta, X, Y, { gradient: false });
+      return { cost: r.cost, parts: r.parts, rhoHatMean: meanOf(r.rhoHat[0]) };
+    },
+    async commit(): Promise<void> {
+      setParameters(o.theta);
+    },
+    dispose(): void {},
+  });
+}
 
 /** Rows order[start … start+count) of `M` as a new count × cols matrix. */
 export function gatherRows(M: Matrix, order: Uint32Array, start: number, count: number): Matrix {
