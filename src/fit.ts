@@ -14,6 +14,7 @@ import type { CostParts, Dataset, FullCost, Model, ModelObjective } from './mode
 import { accuracy, argmaxRows } from './metrics.js';
 import { oneHot } from './data/labels.js';
 import { optimize, usesLineSearch, type OptimizerOptions } from './train/optimize.js';
+import { EvaluationInterrupted } from './train/cpu-chunks.js';
 import type { CostReading, IterationInfo, ObjectiveReport, OptimizerState, StopReason } from './train/types.js';
 
 /** Cost readings of a first-order run that may be in flight at once (MiniBatchOptions.costsInFlight). */
@@ -99,6 +100,21 @@ export interface FitResult {
   seconds: number;
   /** Examples through the optimizer per second (mini-batch methods: batch size × evaluations). */
   samplesPerSecond: number;
+  /**
+   * Set when the signal stopped an evaluation midway (objectives with `interruptible`):
+   * the optimizer state of the last completed iteration, whose θ is in the model (a checkpoint resumes from it).
+   */
+  interruptedAt?: InterruptedAt;
+}
+
+/** The last completed iteration of a run stopped inside an evaluation. */
+export interface InterruptedAt {
+  state: OptimizerState;
+  theta: Float64Array;
+  iteration: number;
+  evaluations: number;
+  cost: number | null;
+  report: ObjectiveReport | null;
 }
 
 /** Iterations a run will take, when the options fix it. */
@@ -173,7 +189,15 @@ export async function fit(model: Model, data: FitData | Dataset, options: FitOpt
   const resume = options.resume;
   // Denoising: first-order methods see fresh noise at every evaluation (a resumed run continues the stream);
   // L-BFGS and CG need a deterministic objective for their line searches, so they keep one corruption of the data.
-  const objective = model.objective(ds, { rhoHatDecay: options.rhoHatDecay, noise: firstOrder ? 'fresh' : 'fixed', presentationsBefore: resume?.evaluations ?? 0 });
+  // An objective that evaluates in chunks on the host (the CPU backend) stops inside an evaluation
+  // on the signal; fit then goes back to the snapshot of the last completed iteration.
+  let snapshot: InterruptedAt | null = null;
+  const signal = options.signal;
+  const objective = model.objective(ds, {
+    rhoHatDecay: options.rhoHatDecay, noise: firstOrder ? 'fresh' : 'fixed', presentationsBefore: resume?.evaluations ?? 0,
+    ...(signal ? { stop: () => signal.aborted && snapshot !== null } : {}),
+  });
+  const keepSnapshots = !!signal && objective.interruptible === true;
   const total = plannedIterations(optimizer, m);
   const perEval = examplesPerEvaluation(optimizer, m);
   const costEvery = options.costEvery ?? (firstOrder ? Math.max(1, Math.round((total ?? 100) / 50)) : 1);
@@ -221,6 +245,9 @@ export async function fit(model: Model, data: FitData | Dataset, options: FitOpt
       etaSeconds: total && done > 0 ? ((total - info.iteration) * s) / done : null,
     });
     if (options.signal) await yieldNow();
+    if (keepSnapshots && info.checkpoint) {
+      snapshot = { state: await info.checkpoint(), theta: await objective.ops.read(objective.theta), iteration: info.iteration, evaluations: info.evaluations, cost: info.cost ?? curve.at(-1)?.y ?? null, report: objective.lastReport ?? null };
+    }
     if ((await options.onIteration?.(info, objective)) === false) reason = 'callback';
     if (options.signal?.aborted) reason = 'interrupted';
     else if (options.patience !== undefined && sinceBest >= options.patience) reason = 'early-stopping';
@@ -229,8 +256,10 @@ export async function fit(model: Model, data: FitData | Dataset, options: FitOpt
 
   let final: FullCost;
   let result;
+  let interruptedAt: InterruptedAt | null = null;
   try {
-    result = await optimize(objective, {
+    try {
+      result = await optimize(objective, {
       ...optimizer,
       // First-order methods never wait on a cost reading: up to COSTS_IN_FLIGHT readings travel
       // back while the next steps run, and each lands in the curve when it arrives.
@@ -238,6 +267,16 @@ export async function fit(model: Model, data: FitData | Dataset, options: FitOpt
       ...(resume ? { resume: resume.state } : {}),
       onIteration,
     } as OptimizerOptions);
+    } catch (e) {
+      // Stopped inside an evaluation (the signal, between chunks): back to the last completed iteration.
+      if (!(e instanceof EvaluationInterrupted) || !snapshot) throw e;
+      const s = snapshot as InterruptedAt;
+      objective.ops.write(objective.theta, s.theta);
+      interruptedAt = s;
+      reason = 'interrupted';
+      if (s.cost !== null && curve.at(-1)?.x !== s.iteration) curve.push({ x: s.iteration, y: s.cost });
+      result = { iterations: s.iteration, evaluations: s.evaluations, cost: s.cost, reason: 'callback' as const };
+    }
     if (reason === 'interrupted') {
       // Stopping at once: the last cost read stands for the final one (no further pass over the data).
       const last = objective.lastReport;
@@ -265,5 +304,6 @@ export async function fit(model: Model, data: FitData | Dataset, options: FitOpt
     ...(best ? { bestValidation: best } : {}),
     seconds: secondsBefore + seconds,
     samplesPerSecond: ((result.evaluations - evalsBefore) * perEval) / Math.max(1e-9, seconds),
+    ...(interruptedAt ? { interruptedAt } : {}),
   };
 }

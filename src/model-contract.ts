@@ -75,6 +75,12 @@ export interface ObjectiveOptions {
   noise?: 'fresh' | 'fixed';
   /** Evaluations already done (a resumed run), so a fresh noise stream continues where it stopped. */
   presentationsBefore?: number;
+  /**
+   * Checked between the chunks of a long evaluation by objectives that evaluate
+   * in chunks on the host (the CPU backend): true stops the evaluation with
+   * EvaluationInterrupted (so Ctrl-C does not wait for a whole pass over the data).
+   */
+  stop?: () => boolean;
 }
 
 /** J(θ) over all examples at the current θ, its parts and the first hidden layer's mean ρ̂. */
@@ -93,6 +99,8 @@ export interface ModelObjective<V = unknown> extends Objective<V> {
   commit(): Promise<void>;
   /** Frees what the objective allocated (batches, optimizer vectors); not the data set or the model. */
   dispose(): void;
+  /** True when `ObjectiveOptions.stop` can end an evaluation early (see there). */
+  readonly interruptible?: boolean;
 }
 
 export interface Model {

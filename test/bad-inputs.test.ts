@@ -17,7 +17,7 @@ import { createModel } from '../src/model.js';
 import { initParameters } from '../src/params.js';
 import { resolveSpec, SpecError } from '../src/spec.js';
 import { matrix } from '../src/matrix.js';
-import { cpuNetworkObjective } from '../src/train/cpu-network.js';
+import { cpuNetworkObjective } from '../src/cpu/objective.js';
 import { optimize } from '../src/train/optimize.js';
 import { stateToJSON } from '../src/train/state.js';
 

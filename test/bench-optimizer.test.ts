@@ -6,7 +6,7 @@ import { createGpuModel } from '../src/gpu/model.js';
 import { GpuObjective } from '../src/gpu/objective.js';
 import { initParameters } from '../src/params.js';
 import { resolveSpec } from '../src/spec.js';
-import { cpuNetworkObjective } from '../src/train/cpu-network.js';
+import { cpuNetworkObjective } from '../src/cpu/objective.js';
 import { adam } from '../src/train/sgd.js';
 import type { CostReading } from '../src/train/types.js';
 import { gpu } from './helpers/gpu.js';

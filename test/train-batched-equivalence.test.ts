@@ -8,7 +8,7 @@ import { Rng } from '../src/prng.js';
 import { resolveSpec } from '../src/spec.js';
 import { matrix } from '../src/matrix.js';
 import { conjugateGradient } from '../src/train/cg.js';
-import { cpuNetworkObjective } from '../src/train/cpu-network.js';
+import { cpuNetworkObjective } from '../src/cpu/objective.js';
 import { lbfgs } from '../src/train/lbfgs.js';
 import type { IterationInfo, Objective, OptimizeResult } from '../src/train/types.js';
 import { conjugateGradient as referenceCg } from './reference/cg.js';

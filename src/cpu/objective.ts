@@ -56,6 +56,7 @@ export function cpuModelObjective(net: Network, theta0: ArrayLike<number>, ds: D
       setParameters(o.theta);
     },
     dispose(): void {},
+    interruptible: true,
   });
 }
 

@@ -143,5 +143,13 @@ export async function runStage(run: StageRun): Promise<StageResult> {
       if (due && info.checkpoint) await checkpoint(info, await objective.ops.read(objective.theta));
     },
   });
+  if (result.interruptedAt) {
+    // Stopped inside an evaluation: the checkpoint of the last completed iteration.
+    const s = result.interruptedAt;
+    writeCheckpoint(run.dir, encodeModel(model.network, s.theta, run.preprocessing, 'F64'), s.state, {
+      curve: [...curveBefore, ...result.curve], seconds: seconds(), iteration: s.iteration, evaluations: s.evaluations,
+    });
+    log(`${run.stage ? `${run.stage}: ` : ''}checkpoint at iteration ${s.iteration} → ${join(run.dir, 'checkpoint')}`);
+  }
   return { ...result, curve: [...curveBefore, ...result.curve], interrupted: result.reason === 'interrupted', evaluationsBefore: resumed?.progress.evaluations ?? 0 };
 }

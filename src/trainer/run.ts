@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createModel } from '../model.js';
-import type { Model } from '../model-contract.js';
+import type { CostReport, Model } from '../model-contract.js';
 import { resolveSpec, SpecError } from '../spec.js';
 import { type Matrix } from '../matrix.js';
 import { oneHot } from '../data/labels.js';
@@ -105,7 +105,11 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   const curve = result.curve;
 
   const theta = await model.readParameters();
-  const final = await model.cost(X, Y, { gradient: false });
+  // Interrupted: no full-data evaluations after the checkpoint (on the CPU backend they take as long
+  // as a training iteration); the summary gives the last cost computed and omits test figures.
+  const quick = result.interrupted;
+  if (quick) log('interrupted: skipping the full-data evaluations (final cost is the last one computed)');
+  const final: Pick<CostReport, 'cost' | 'parts' | 'rhoHat'> = quick ? { cost: result.cost, parts: result.parts, rhoHat: [] } : await model.cost(X, Y, { gradient: false });
   const hidden = final.rhoHat[0];
   const summary: TrainSummary = {
     finalCost: final.cost,
@@ -123,7 +127,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
     config: { ...config, output: undefined },
     date: new Date().toISOString(),
   };
-  if (net.activations[net.activations.length - 1]!.name === 'softmax' && data.train.labels) {
+  if (!quick && net.activations[net.activations.length - 1]!.name === 'softmax' && data.train.labels) {
     summary.trainAccuracy = accuracy(await model.predict(X), data.train.labels);
     if (data.test?.labels) {
       const pred = await model.predict(data.test.X);
@@ -137,7 +141,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   writeJsonAtomic(join(outputDir, 'model.json'), modelJson(net, data.preprocessing));
   if (data.image) {
     writeFileAtomic(join(outputDir, 'features.png'), featuresPng(net, theta, data.image.width));
-    if (net.autoencoder) {
+    if (net.autoencoder && !quick) {
       const sample = firstRows(data.test?.X ?? X, 20);
       const rec = await model.predict(sample);
       writeFileAtomic(join(outputDir, 'reconstructions.png'), encodePng(upscale(reconstructionGrid(sample, rec, data.image.width, data.image.height), 2)));
@@ -155,7 +159,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
       }
     }
   }
-  if (net.vae) {
+  if (net.vae && !quick) {
     // The VAE's numbers (β = 1 bound and importance-weighted NLL) and pictures.
     if (data.test) Object.assign(summary, await vaeTestNumbers(model, data.test.X, config.vaeEval));
     if (data.image) await writeVaePictures(model, net, data.image, outputDir, data.test ? { X: data.test.X, labels: data.test.labels } : { X, labels: data.train.labels });
