@@ -544,6 +544,9 @@ def load(path, dtype=torch.float64):
                 raise ValueError(f"{path}: tensor {key} should have shape {list(p.shape)}, found {list(tensors[key].shape)}")
             p.copy_(tensors[key].to(dtype))
     net.metadata = {k: v for k, v in meta.items() if k not in ("format", "spec", "preprocessing")}
+    # The file's own JSON text, written back verbatim by save() while spec and
+    # preprocessing are unchanged (the engine checks the metadata byte for byte).
+    net.metadata_json = {"spec": meta.get("spec"), "preprocessing": meta.get("preprocessing")}
     return net
 
 
@@ -565,6 +568,15 @@ def tensor_names(net, engine=True):
     return out
 
 
+def _json_text(net, key, value):
+    """JSON of value as the engine writes it (JSON.stringify: no spaces, no ASCII escapes):
+    the loaded file's own text when value is unchanged, else compact json.dumps."""
+    raw = (getattr(net, "metadata_json", None) or {}).get(key)
+    if raw is not None and json.loads(raw) == value:
+        return raw
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def save(module, path, dtype=torch.float64):
     """Writes the engine's model file: W1, b1, ... (tied decoders: b only; a VAE's heads
     W<c>_mu, W<c>_logvar, b<c>_mu, b<c>_logvar), row-major, with format, spec and
@@ -572,7 +584,8 @@ def save(module, path, dtype=torch.float64):
     net = unwrap(module)
     tensors = {name: p.detach().to(dtype) for name, p in tensor_names(net)}
     meta = dict(getattr(net, "metadata", {}) or {})
-    meta.update({"format": MODEL_FORMAT, "spec": json.dumps(net.spec), "preprocessing": json.dumps(net.preprocessing)})
+    meta.update({"format": MODEL_FORMAT, "spec": _json_text(net, "spec", net.spec),
+                 "preprocessing": _json_text(net, "preprocessing", net.preprocessing)})
     write_safetensors(path, tensors, meta)
 
 
