@@ -161,7 +161,9 @@ class Layer(nn.Module):
 class Net(nn.Module):
     """The network of a webgpu-nn spec. forward(x) gives the output layer;
     forward(x, all_layers=True) gives (Z, A), the pre-activations and activations of
-    layers 2 ... L; encode(x, layer) the activations of one layer (notes' numbering)."""
+    layers 2 ... L; encode(x, layer) the activations of one layer (notes' numbering).
+    A VAE (spec "vae"): forward(x, eps=None, noise_seed=None) gives (mu, logvar, z, output);
+    the head pair is self.mu, self.logvar (see slot_params for theta's order)."""
 
     def __init__(self, spec, preprocessing=None, dtype=torch.float64):
         super().__init__()
