@@ -77,7 +77,7 @@ export { encodeSafetensors, decodeSafetensors, FormatError } from './io/safetens
 export { isStateDict, stateDictToModel } from './io/state-dict.js';
 
 // ONNX export of the inference graph (browser-safe).
-export { exportOnnx, buildOnnx, codeLayer, whiteningAffine, ONNX_OPSET, type OnnxExportOptions, type ExportSource } from './export/onnx.js';
+export { exportOnnx, buildOnnx, exportVaeOnnx, buildVaeOnnx, codeLayer, whiteningAffine, ONNX_OPSET, type OnnxExportOptions, type VaeOnnxExportOptions, type VaeOnnx, type ExportSource } from './export/onnx.js';
 
 // ── Classification metrics ──────────────────────────────────────────────────
 export { accuracy, argmaxRows, confusionMatrix, confusionAccuracy, formatConfusionMatrix } from './metrics.js';
