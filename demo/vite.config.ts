@@ -106,6 +106,8 @@ export default defineConfig({
   root: here,
   base: './',
   plugins: [demoData()],
+  // The training worker (src/worker/entry.ts) is an ES module worker: createModel imports the GPU model lazily.
+  worker: { format: 'es' },
   build: { outDir: join(here, 'dist'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2000, sourcemap: true },
   server: { host: '127.0.0.1' },
   logLevel: 'warn',

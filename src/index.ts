@@ -1,40 +1,68 @@
-// webgpu-nn: the public API. Everything here works in Node and in the browser
-// unless marked "Node"; Node-only modules (file loaders, the trainer, PNG
-// output) are exported from 'webgpu-nn/node'.
+// webgpu-nn: the public API, grouped by layer. Everything here works in Node
+// and in the browser; the Node-only parts (file loaders, the `wgnn train`
+// runner, PNG files, benchmarks) are exported from 'webgpu-nn/node'.
+// What is not named here is internal (optimizer-state helpers, line-search
+// pieces, kernel plans, data-set chunking).
 
-// Network description, θ layout, random numbers.
-export * from './spec.js';
-export * from './matrix.js';
-export * from './params.js';
+// ── Training in one call ─────────────────────────────────────────────────────
+/** fit(model, data, options): trains a CPU or WebGPU model with any optimizer; validation, early stopping, AbortSignal. */
+export { fit, type FitData, type FitOptions, type FitProgress, type FitResult, type FitStopReason, type ValidationData, type ValidationReading } from './fit.js';
+
+// ── Networks: description, θ layout, initialization ─────────────────────────
+/** Network specs (layers, activations, loss, regularizers, autoencoder options) and their resolved form. */
+export {
+  ACTIVATIONS, LOSSES, CORRUPTIONS, SpecError, resolveSpec, networkToSpec, isNetwork,
+  type NetworkSpec, type Network, type ActivationName, type ActivationSpec, type Activation, type LossName, type SparsitySpec, type CorruptionSpec,
+} from './spec.js';
+/** Data matrices (row-major, one example per row). */
+export { matrix, type Matrix } from './matrix.js';
+/** θ: where each layer's W and b live, and seeded initialization. */
+export { paramLayout, layerViews, initParameters, INITIALIZERS, type ParamLayout, type LayerSlot, type InitOptions, type InitializerName } from './params.js';
 export { transpose } from './linalg.js';
+/** Seeded random numbers (every draw of the library is seeded). */
 export { Rng } from './prng.js';
 
-// One model API over both backends.
+// ── Models: one contract, two backends ──────────────────────────────────────
+/** createModel(spec, { backend: 'cpu' | 'webgpu' }): cost, predict, encode, data sets and objectives. */
 export { createModel, type ModelOptions } from './model.js';
-export type { Model, BackendName, CostReport, CostParts, CostOptions, Encoding, VaeEvalOptions, VaeEvaluation } from './model-contract.js';
+export type { Model, BackendName, CostReport, CostParts, CostOptions, Dataset, ModelObjective, ObjectiveOptions, FullCost, Encoding, VaeEvalOptions, VaeEvaluation } from './model-contract.js';
 
-// The float64 CPU reference (the specification).
+// ── The float64 CPU reference (the specification) ───────────────────────────
 export { cpuCost, cpuForward, cpuPredict } from './cpu/network.js';
 // The variational autoencoder's float64 reference and its noise.
 export { cpuVaeCost, cpuVaeEncode, cpuVaeDecode, cpuVaeNll, cpuVaeNegElbo, sampleLatent, klPerExample, latentSize } from './cpu/vae.js';
 export { noiseNormal, normalMatrix, evaluationSeed } from './noise.js';
 export { activate, activationDerivative, sigmoid, softplus } from './cpu/activations.js';
+/** The CPU objective of a network over matrices (the Objective that CpuModel.objective wraps). */
+export { cpuNetworkObjective } from './cpu/objective.js';
 
-// Gradient checking.
-export * from './gradcheck.js';
+// ── Gradient checking ───────────────────────────────────────────────────────
+export { gradientCheck, numericGradient, compareGradients, type GradientCheckResult, type GradientComparison, type GradientMismatch } from './gradcheck.js';
 
-// WebGPU: device, model, objective, vector operations, kernels.
+// ── WebGPU: device, model, objective, vector operations ─────────────────────
 export { acquireDevice, adapterLabel, engineLimits, WebGpuUnavailableError, DeviceLostError, GpuError, type GpuContext, type AdapterDescription, type DeviceLimits } from './gpu/device.js';
 export { GpuModel, createGpuModel, type GpuModelOptions, type EvaluateOptions } from './gpu/model.js';
 export { GpuDataset } from './gpu/dataset.js';
+export { engineCounters, type EngineCounters } from './gpu/counters.js';
 export { GpuObjective } from './gpu/objective.js';
 export { GpuVectorOps, type GpuVector } from './gpu/vectors.js';
 export { GEMM_VARIANT_NAMES, type GemmVariant } from './gpu/kernels.js';
 
-// Optimizers over CPU or GPU vectors.
-export * from './train/index.js';
+// ── Optimizers: written once over VectorOps/Objective (CPU or GPU vectors) ───
+/** optimize(objective, options): the low-level loop for custom training (fit runs it). */
+export { optimize, usesLineSearch, METHODS, type OptimizerOptions, type OptimizerMethod } from './train/optimize.js';
+export { gradientDescent, sgd, momentum, adam, type GradientDescentOptions, type SgdOptions, type MomentumOptions, type AdamOptions, type MiniBatchOptions, type FirstOrderCommonOptions } from './train/sgd.js';
+export { lbfgs, type LbfgsOptions } from './train/lbfgs.js';
+export { conjugateGradient, type CgOptions } from './train/cg.js';
+export { wolfeLineSearch, type LineSearchOptions, type LineSearchResult } from './train/linesearch.js';
+export { learningRate, type LearningRate, type ScheduleUnit } from './train/schedules.js';
+export type { VectorOps, Objective, ObjectiveReport, BatchRange, IterationInfo, OptimizerState, OptimizeResult, StopReason, OnIteration } from './train/types.js';
+/** Optimizer state to and from JSON (bitwise round trip), for checkpoints. */
+export { stateToJSON, stateFromJSON, OPTIMIZER_STATE_FORMAT, OPTIMIZER_STATE_VERSION, type OptimizerStateJSON } from './train/state.js';
+/** VectorOps and Objective on Float64Arrays, from any cost-and-gradient function. */
+export { cpuVectorOps, cpuObjective, type CpuObjective, type CpuCostFunction } from './train/cpu-vectors.js';
 
-// Browser-safe data preprocessing and pictures.
+// ── Data preprocessing and pictures (browser-safe) ──────────────────────────
 export { oneHot, filterClasses, selectRows, type LabeledSet } from './data/labels.js';
 export { samplePatches, normalizePatches } from './data/patches.js';
 export { fitPCA, pcaWhiten, zcaWhiten, whiteningToJSON, whiteningFromJSON, applyWhitening, type PCAFit, type Whitening } from './data/whitening.js';
@@ -44,17 +72,20 @@ export { featureTiles, imageGrid, reconstructionGrid, upscale, type RgbaImage } 
 export { latentScatter, manifoldCodes, normalQuantile } from './viz/latent.js';
 export { lossCurveSvg } from './viz/curve.js';
 export { drawRgba } from './viz/canvas.js';
+/** Feature tiles drawn on the GPU from a weight buffer (canvas or texture; no readback). */
+export { GpuFeatureTiles, modelFeatureTiles, type GpuTilesOptions } from './viz/gpu-tiles.js';
 
-// Model files.
+// ── Model files ─────────────────────────────────────────────────────────────
 export { encodeModel, decodeModel, modelJson, MODEL_FORMAT, type SavedModel } from './io/model-file.js';
 export { encodeSafetensors, decodeSafetensors, FormatError } from './io/safetensors.js';
 export { isStateDict, stateDictToModel } from './io/state-dict.js';
 
 // ONNX export of the inference graph (browser-safe).
-export { exportOnnx, buildOnnx, codeLayer, whiteningAffine, ONNX_OPSET, type OnnxExportOptions, type ExportSource } from './export/onnx.js';
+export { exportOnnx, buildOnnx, exportVaeOnnx, buildVaeOnnx, codeLayer, whiteningAffine, ONNX_OPSET, type OnnxExportOptions, type VaeOnnxExportOptions, type VaeOnnx, type ExportSource } from './export/onnx.js';
 
-// Classification metrics.
+// ── Classification metrics ──────────────────────────────────────────────────
 export { accuracy, argmaxRows, confusionMatrix, confusionAccuracy, formatConfusionMatrix } from './metrics.js';
 
-// Feature tiles drawn on the GPU from a weight buffer (canvas or texture; no readback).
-export { GpuFeatureTiles, modelFeatureTiles, type GpuTilesOptions } from './viz/gpu-tiles.js';
+// ── Training in a dedicated Web Worker (the worker module is 'webgpu-nn/worker').
+export { WorkerTrainer } from './worker/client.js';
+export type { BuildRequest, BuildInfo, TrainSettings, TrainerMode, TrainerState, TrainerEvent, TrainerRequest, CostReading, ParametersReply, TopInputsReply, WorkerMethod } from './worker/protocol.js';

@@ -3,6 +3,7 @@
 // network (shapes, finiteness, targets). The network itself is described in spec.ts.
 
 import { SpecError, type Network } from './spec.js';
+import { describeValue } from './schema.js';
 
 /** A row-major matrix of examples: `rows` examples × `cols` features (the data layout everywhere). */
 export interface Matrix {
@@ -23,6 +24,17 @@ export function matrix(rows: number, cols: number, data?: ArrayLike<number> | Fl
   return { rows, cols, data: arr };
 }
 
+/** A matrix's shape and storage: integer rows and cols, a Float64Array or Float32Array (both backends refuse anything else alike). */
+export function checkMatrix(name: string, M: Matrix): void {
+  if (!M || typeof M !== 'object') throw new SpecError(`${name} must be a matrix { rows, cols, data }, got ${describeValue(M)}`);
+  for (const k of ['rows', 'cols'] as const) {
+    if (!Number.isInteger(M[k]) || M[k] < 0) throw new SpecError(`${name}.${k} must be a non-negative integer, got ${describeValue(M[k])}`);
+  }
+  if (!(M.data instanceof Float64Array || M.data instanceof Float32Array)) {
+    throw new SpecError(`${name}.data must be a Float64Array or Float32Array (matrix(rows, cols, values) converts a plain list), got ${describeValue(M.data)}`);
+  }
+}
+
 export function assertFinite(name: string, m: Matrix): void {
   const d = m.data;
   for (let i = 0; i < d.length; i++) {
@@ -36,6 +48,7 @@ export function assertFinite(name: string, m: Matrix): void {
 /** The X half of checkData (inference needs no targets): X is m × n1, not empty, finite. */
 export function checkInput(net: Network, X: Matrix): void {
   const n1 = net.layers[0]!;
+  checkMatrix('X', X);
   if (X.rows === 0) throw new SpecError('the data set is empty (0 examples)');
   if (X.cols !== n1) throw new SpecError(`X has ${X.cols} features per example but the input layer has ${n1} units`);
   if (X.data.length !== X.rows * X.cols) throw new SpecError(`X says ${X.rows} × ${X.cols} but holds ${X.data.length} values`);
@@ -49,6 +62,7 @@ export function checkInput(net: Network, X: Matrix): void {
 export function checkData(net: Network, X: Matrix, Y?: Matrix | null): Matrix {
   const nL = net.layers[net.layers.length - 1]!;
   checkInput(net, X);
+  if (Y) checkMatrix('Y', Y);
   if (net.autoencoder) {
     if (Y && Y !== X) throw new SpecError('an autoencoder takes no targets (y = x); pass Y = undefined');
     return X;

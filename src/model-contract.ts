@@ -6,6 +6,7 @@
 import type { ParamLayout } from './params.js';
 import { SpecError, type Network } from './spec.js';
 import { type Matrix } from './matrix.js';
+import type { Objective, ObjectiveReport } from './train/types.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -44,10 +45,70 @@ export interface CostOptions {
   noiseSeed?: number;
 }
 
+/**
+ * Examples (and targets) prepared for one backend: resident on the GPU for a
+ * WebGPU model (uploaded once, in chunks), float64 matrices for the CPU model.
+ * Made by `model.dataset(X, Y)` or `model.encodeDataset(...)`; a data set made
+ * by one model can train another model of the same backend (stacked pipelines).
+ */
+export interface Dataset {
+  /** Examples. */
+  readonly rows: number;
+  /** Features per example. */
+  readonly cols: number;
+  /** Where the examples live. */
+  readonly location: 'gpu' | 'cpu';
+}
+
+/** What training needs of an objective beyond J and ∇J (see Model.objective). */
+export interface ObjectiveOptions {
+  /**
+   * Mini-batches: ρ̂ ← decay·ρ̂ + (1 − decay)·ρ̂_batch (a running estimate; 0 or
+   * omitted: each batch's own ρ̂). Full evaluations always use the exact ρ̂.
+   */
+  rhoHatDecay?: number;
+  /**
+   * Denoising networks: 'fresh' corrupts the inputs anew at every evaluation
+   * (first-order methods, the default); 'fixed' keeps one corruption for the
+   * whole run, so the objective is deterministic as L-BFGS and CG line searches need.
+   */
+  noise?: 'fresh' | 'fixed';
+  /** Evaluations already done (a resumed run), so a fresh noise stream continues where it stopped. */
+  presentationsBefore?: number;
+  /**
+   * Checked between the chunks of a long evaluation by objectives that evaluate
+   * in chunks on the host (the CPU backend): true stops the evaluation with
+   * EvaluationInterrupted (so Ctrl-C does not wait for a whole pass over the data).
+   */
+  stop?: () => boolean;
+}
+
+/** J(θ) over all examples at the current θ, its parts and the first hidden layer's mean ρ̂. */
+export interface FullCost extends ObjectiveReport {
+  cost: number;
+}
+
+/** An Objective over a model's data set: what `optimize` needs, and what a training loop needs around it. */
+export interface ModelObjective<V = unknown> extends Objective<V> {
+  /**
+   * The full-data cost at the current θ (a forward pass, no gradient), after
+   * the optimizer's pending work: what a run reports after its last step.
+   */
+  fullCost(): Promise<FullCost>;
+  /** Makes the model's θ the objective's θ (the CPU objective trains a copy; on the GPU, runs pending updates). */
+  commit(): Promise<void>;
+  /** Frees what the objective allocated (batches, optimizer vectors); not the data set or the model. */
+  dispose(): void;
+  /** True when `ObjectiveOptions.stop` can end an evaluation early (see there). */
+  readonly interruptible?: boolean;
+}
+
 export interface Model {
   readonly backend: BackendName;
   readonly network: Network;
   readonly layout: ParamLayout;
+  /** The WebGPU adapter's description ("vendor architecture (backend)"); null on the CPU. */
+  readonly deviceLabel: string | null;
   /** Replaces θ (length layout.size, order documented in params.ts). */
   setParameters(theta: ArrayLike<number>): void;
   readParameters(): Promise<Float64Array>;
@@ -70,6 +131,18 @@ export interface Model {
    * both in nats per example, means over X; the Gaussian decoder's ½ n log 2π included.
    */
   evaluateVae(X: Matrix, opts?: VaeEvalOptions): Promise<VaeEvaluation>;
+  /** Examples X (m × n1) and targets Y (m × nL; omitted for an autoencoder) prepared for training this model. */
+  dataset(X: Matrix, Y?: Matrix | null): Dataset;
+  /**
+   * Layer `layer`'s activations over `ds` as a new data set of this backend
+   * (on the GPU: no readback), with `targets` (e.g. one-hot labels) as its Y:
+   * the next stage's input in a stacked pipeline. Free it with `release`.
+   */
+  encodeDataset(ds: Dataset, layer?: number, opts?: { targets?: Matrix }): Promise<Dataset>;
+  /** The training objective J(θ) over `ds`, starting from this model's θ. */
+  objective(ds: Dataset, opts?: ObjectiveOptions): ModelObjective;
+  /** Frees what this model holds for `ds` (its buffers too, if this model made it). */
+  release(ds: Dataset): void;
   dispose(): void;
 }
 

@@ -8,8 +8,13 @@ export { loadImage, loadImageFolder } from './data/images-node.js';
 export { decodeGray } from './data/images.js';
 export { writePng, readPng, encodePng } from './viz/png-node.js';
 export { writeFileAtomic, writeJsonAtomic } from './io/files.js';
-export { train, readRunConfig, type TrainOptions, type TrainSummary, type Progress } from './trainer/run.js';
+export { train, readRunConfig, type TrainOptions, type TrainSummary, type StageSummary, type Progress } from './trainer/run.js';
 export { checkConfig, type TrainConfig, type DataConfig } from './trainer/config.js';
 export { MAIN_JOB, MAIN_JOB_FULL } from './trainer/defaults.js';
-export * from './bench/index.js';
+export {
+  benchGemm, benchStep, formatBenchTable, setBenchPackageVersion, provideTfModules,
+  type GemmBenchOptions, type GemmBenchResult, type GemmFigure, type GemmSizeResult, type StepBenchOptions, type StepBenchResult, type StepFigure,
+  type BenchResult, type BenchAdapter,
+  benchOptimizer, syntheticPatches, UFLDL_NETWORK, type OptimizerBenchMethod, type OptimizerBenchOptions, type OptimizerBenchResult, type OptimizerBenchRun, type BenchMeta, type Timing, type ProvidedTf,
+} from './bench/index.js';
 export { exportPytorch, modelPy, pythonTemplateDir } from './export/pytorch.js';

@@ -5,6 +5,9 @@
 // `NetworkSpec`; `resolveSpec` validates it and returns a `Network`, the fully
 // specified, frozen description that both backends read.
 
+import { SpecError } from './errors.js';
+import { checkShape, describeValue, type ObjectShape, type Shape } from './schema.js';
+
 export const ACTIVATIONS = [
   'sigmoid',
   'tanh',
@@ -67,6 +70,33 @@ export interface CorruptionSpec {
 }
 
 export const CORRUPTIONS: readonly CorruptionSpec['kind'][] = ['mask', 'gaussian', 'salt-pepper'];
+
+/** The keys of a corruption spec and their types (schema.ts). */
+export const CORRUPTION_SHAPE = {
+  fields: { kind: 'string', level: 'number', low: 'number', high: 'number', seed: 'number' },
+  required: ['kind', 'level'],
+} as const satisfies ObjectShape;
+
+const ACTIVATION_SHAPE = { anyOf: ['string', { fields: { name: 'string', alpha: 'number' }, required: ['name'] }], describe: 'an activation name or { name, alpha }' } as const satisfies Shape;
+const HIDDEN_LAYERS = { list: 'integer' } as const satisfies Shape;
+
+/** The keys of a NetworkSpec and their types: resolveSpec refuses anything else. */
+export const NETWORK_SHAPE = {
+  fields: {
+    layers: { list: 'integer' },
+    activation: { anyOf: [...ACTIVATION_SHAPE.anyOf, { list: ACTIVATION_SHAPE }], describe: 'an activation name, { name, alpha } or a list of them' },
+    loss: 'string',
+    autoencoder: 'boolean',
+    lambda: 'number',
+    sparsity: { fields: { rho: 'number', beta: 'number', layers: HIDDEN_LAYERS }, required: ['rho', 'beta'] },
+    l1: { fields: { weight: 'number', layers: HIDDEN_LAYERS }, required: ['weight'] },
+    tied: 'boolean',
+    corruption: CORRUPTION_SHAPE,
+    contractive: { fields: { weight: 'number' }, required: ['weight'] },
+    kSparse: { fields: { k: 'integer', layers: HIDDEN_LAYERS }, required: ['k'] },
+    vae: { fields: { beta: 'number', seed: 'number' } },
+  },
+} as const satisfies ObjectShape;
 
 export interface NetworkSpec {
   /** Units per layer, input first: [n1, n2, …, nL]. At least two entries. */
@@ -146,9 +176,7 @@ export interface Network {
 }
 
 /** Thrown for any invalid spec, data or option; the message names the offending value. */
-export class SpecError extends Error {
-  override name = 'SpecError';
-}
+export { SpecError };
 
 const DEFAULT_ALPHA: Partial<Record<ActivationName, number>> = { prelu: 0.25, elu: 1 };
 
@@ -240,9 +268,11 @@ export function isNetwork(x: unknown): x is Network {
   return typeof x === 'object' && x !== null && RESOLVED.has(x);
 }
 
-export function resolveSpec(spec: NetworkSpec | Network): Network {
+/** Validates a spec; `path` names it in messages about its keys (e.g. "network"). */
+export function resolveSpec(spec: NetworkSpec | Network, path = 'network'): Network {
   if (isNetwork(spec)) return spec;
   if (!spec || typeof spec !== 'object') throw new SpecError(`network spec must be an object, got ${String(spec)}`);
+  checkShape(spec, NETWORK_SHAPE, path);
   const { layers } = spec;
   if (!Array.isArray(layers) || layers.length < 2) {
     throw new SpecError(`layers must list at least two sizes [n_in, …, n_out], got ${JSON.stringify(layers)}`);
@@ -324,7 +354,12 @@ export function resolveSpec(spec: NetworkSpec | Network): Network {
     }
   }
 
-  const corruption = spec.corruption ? resolveCorruption(spec.corruption) : null;
+  let corruption: Network['corruption'] = null;
+  try {
+    corruption = spec.corruption ? resolveCorruption(spec.corruption) : null;
+  } catch (e) {
+    throw new SpecError(`${path}.corruption: ${(e as Error).message}`);
+  }
 
   let contractive: Network['contractive'] = null;
   if (spec.contractive) {

@@ -16,7 +16,8 @@ import { launchChromium, serveDir } from '../bench/browser/chromium.js';
 import { createModel } from '../src/model.js';
 import { Rng } from '../src/prng.js';
 import type { NetworkSpec } from '../src/spec.js';
-import { cpuNetworkObjective, optimize } from '../src/train/index.js';
+import { optimize } from '../src/train/index.js';
+import { cpuNetworkObjective } from '../src/cpu/objective.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 let app: string;
@@ -41,9 +42,11 @@ describe('webgpu-nn as a dependency', () => {
     const code = `
       const lib = await import('webgpu-nn');
       const node = await import('webgpu-nn/node');
+      const worker = await import('webgpu-nn/worker');
       console.log(JSON.stringify({
-        main: import.meta.resolve('webgpu-nn'), node: import.meta.resolve('webgpu-nn/node'),
+        main: import.meta.resolve('webgpu-nn'), node: import.meta.resolve('webgpu-nn/node'), worker: import.meta.resolve('webgpu-nn/worker'),
         createModel: typeof lib.createModel, GpuObjective: typeof lib.GpuObjective, nodeCreateModel: typeof node.createModel,
+        WorkerTrainer: typeof lib.WorkerTrainer, serveTrainer: typeof worker.serveTrainer,
       }));`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], { cwd: app });
     const r = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, string>;
@@ -52,6 +55,11 @@ describe('webgpu-nn as a dependency', () => {
     expect(r.createModel).toBe('function');
     expect(r.GpuObjective).toBe('function');
     expect(r.nodeCreateModel).toBe('function');
+    // The training worker's module (imported outside a worker it serves nothing) and its page-side client.
+    expect(r.worker).toMatch(/\/dist\/worker\/entry\.js$/);
+    expect(r.WorkerTrainer).toBe('function');
+    expect(r.serveTrainer).toBe('function');
+    expect(existsSync(join(repo, 'dist/worker/entry.d.ts'))).toBe(true);
     expect(existsSync(join(repo, 'dist/index.d.ts'))).toBe(true);
     expect(existsSync(join(repo, 'dist/node.d.ts'))).toBe(true);
   });

@@ -56,7 +56,7 @@ describe('VAE spec', () => {
       [{ autoencoder: false }, /a VAE is an autoencoder/],
       [{ vae: { beta: -1 } }, /vae beta must be a finite number ≥ 0, got -1/],
       [{ vae: { seed: 1.5 } }, /vae seed must be an integer/],
-      [{ vae: { betta: 1 } as never }, /unknown key "betta"/],
+      [{ vae: { betta: 1 } as never }, /network.vae.betta is not a known key \(did you mean network.vae.beta\?\)/],
     ];
     for (const [patch, msg] of bad) expect(() => resolveSpec({ ...bernoulli, ...patch } as NetworkSpec), JSON.stringify(patch)).toThrow(msg);
     expect(() => resolveSpec({ ...bernoulli, activation: ['sigmoid', 'identity', 'sigmoid', 'sigmoid'], sparsity: { rho: 0.1, beta: 1, layers: [2] } })).toThrow(SpecError);

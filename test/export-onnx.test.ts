@@ -4,11 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { buildOnnx, codeLayer, exportOnnx, ONNX_OPSET } from '../src/export/onnx.js';
+import { buildOnnx, buildVaeOnnx, codeLayer, exportOnnx, exportVaeOnnx, ONNX_OPSET } from '../src/export/onnx.js';
 import { createModel } from '../src/model.js';
 import { initParameters, paramLayout } from '../src/params.js';
 import { Rng } from '../src/prng.js';
-import { ACTIVATIONS, resolveSpec, type ActivationName, type ActivationSpec, type Matrix, type NetworkSpec } from '../src/spec.js';
+import { ACTIVATIONS, resolveSpec, type ActivationName, type ActivationSpec, type NetworkSpec } from '../src/spec.js';
+import type { Matrix } from '../src/matrix.js';
 import { applyWhitening, fitPCA, whiteningFromJSON, whiteningToJSON } from '../src/data/whitening.js';
 import { encodeModel } from '../src/io/model-file.js';
 import { main } from '../src/cli/main.js';
@@ -20,9 +21,9 @@ function randomMatrix(rng: Rng, rows: number, cols: number, scale = 2): Matrix {
   return { rows, cols, data: Float64Array.from({ length: rows * cols }, () => scale * rng.range(-1, 1)) };
 }
 
-async function runOnnx(bytes: Uint8Array, X: Matrix): Promise<Record<string, Float32Array>> {
+async function runOnnx(bytes: Uint8Array, X: Matrix, inputName = 'input'): Promise<Record<string, Float32Array>> {
   const session = await ort.InferenceSession.create(bytes);
-  const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(X.data), [X.rows, X.cols]) });
+  const out = await session.run({ [inputName]: new ort.Tensor('float32', Float32Array.from(X.data), [X.rows, X.cols]) });
   const res: Record<string, Float32Array> = {};
   for (const [k, v] of Object.entries(out)) {
     expect(v.dims[0]).toBe(X.rows);
@@ -176,6 +177,94 @@ describe('exportOnnx', () => {
     io.out.length = 0;
     expect(await cli(['export', '--model', run, '--format', 'pytorch', '--out', join(dir, 'py'), '--code-layer', '2'])).toBe(1);
     expect(io.out.join('')).toMatch(/apply to --format onnx only/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+/** Random θ for a VAE (glorot × scale, biases in ±½) and the CPU model holding it. */
+async function vaeModel(spec: NetworkSpec, seed: number, scale = 1.5) {
+  const net = resolveSpec(spec);
+  const rng = new Rng(seed + 100);
+  const theta = initParameters(net, { seed, init: 'glorot' }).map((v) => v * scale);
+  for (const slot of paramLayout(net).slots) for (let i = 0; i < slot.nOut; i++) theta[slot.b + i] = rng.range(-0.5, 0.5);
+  return { net, theta, rng, model: await createModel(net, { backend: 'cpu', parameters: theta }) };
+}
+
+/** The encoder's mu, logvar equal model.encode's μ, log σ², and the decoder's output model.decode's, to 1e-5. */
+async function checkVae(spec: NetworkSpec, opts: { seed?: number; preprocessing?: unknown; raw?: Matrix; X?: Matrix } = {}): Promise<void> {
+  const { net, model, rng } = await vaeModel(spec, opts.seed ?? 5);
+  const d = net.layers[net.vae!.latent]!;
+  const X = opts.X ?? randomMatrix(rng, 11, net.layers[0]!, 1);
+  const { encoder, decoder } = await exportVaeOnnx(opts.preprocessing ? { network: net, theta: await model.readParameters(), preprocessing: opts.preprocessing } : model);
+  const enc = await runOnnx(encoder, opts.raw ?? X);
+  expect(Object.keys(enc).sort()).toEqual(['logvar', 'mu']);
+  const want = await model.encode(X);
+  expectClose(enc.mu!, want.data, 'mu');
+  expectClose(enc.logvar!, want.logvar!.data, 'logvar');
+  const Z = randomMatrix(rng, 9, d, 2);
+  const dec = await runOnnx(decoder, Z, 'z');
+  expect(Object.keys(dec)).toEqual(['output']);
+  expectClose(dec.output!, (await model.decode(Z)).data, 'decoder output');
+}
+
+describe('exportVaeOnnx: encoder (input → mu, logvar) and decoder (z → output)', () => {
+  it('Bernoulli VAE [7, 5, 3, 5, 7]: mu, logvar equal model.encode and output equals model.decode to 1e-5', async () => {
+    await checkVae({ layers: [7, 5, 3, 5, 7], activation: ['tanh', 'identity', 'relu', 'sigmoid'], loss: 'cross-entropy', vae: { beta: 1 } });
+  });
+
+  it('Gaussian VAE with a deeper encoder and decoder [6, 8, 5, 2, 5, 8, 6], weight decay and corruption (training-only)', async () => {
+    await checkVae(
+      { layers: [6, 8, 5, 2, 5, 8, 6], activation: ['softplus', 'elu', 'identity', 'tanh', 'sigmoid', 'identity'], loss: 'squared', lambda: 1e-3, corruption: { kind: 'gaussian', level: 0.2 }, vae: { beta: 0.5, seed: 9 } },
+      { seed: 8 },
+    );
+  });
+
+  it('shallowest VAE [4, 2, 4]: the heads read the input directly; the decoder is one layer', async () => {
+    await checkVae({ layers: [4, 2, 4], activation: ['identity', 'sigmoid'], loss: 'cross-entropy', vae: {} }, { seed: 3 });
+  });
+
+  it('the saved whitening is folded into the encoder only; initializers carry the model file names', async () => {
+    const rng = new Rng(12);
+    const raw = randomMatrix(rng, 30, 6, 1);
+    const whitening = whiteningToJSON(fitPCA(raw, { epsilon: 1e-3 }), { kind: 'pca', k: 4 });
+    const X = applyWhitening(raw, whiteningFromJSON(whitening));
+    const spec: NetworkSpec = { layers: [4, 5, 2, 5, 4], activation: ['sigmoid', 'identity', 'tanh', 'identity'], loss: 'squared', vae: {} };
+    await checkVae(spec, { preprocessing: { whitening }, raw, X });
+    const { net, theta } = await vaeModel(spec, 5);
+    const { encoder, decoder } = buildVaeOnnx({ network: net, theta, preprocessing: { whitening } });
+    const e = onnxProto.onnx.ModelProto.decode(encoder);
+    const dm = onnxProto.onnx.ModelProto.decode(decoder);
+    expect(e.graph!.initializer.map((t) => `${t.name}:${t.dims.join('x')}`)).toEqual(expect.arrayContaining(['whitening_mean:6', 'W1:5x4', 'W2_mu:2x5', 'W2_logvar:2x5', 'b2_mu:2', 'b2_logvar:2']));
+    expect(dm.graph!.initializer.map((t) => t.name)).toEqual(['b3', 'W3', 'b4', 'W4']);
+    expect(dm.graph!.input.map((i) => i.name)).toEqual(['z']);
+    expect(e.metadataProps.find((p) => p.key === 'webgpu-nn.vae-graph')!.value).toBe('encoder');
+    expect(JSON.parse(dm.metadataProps.find((p) => p.key === 'webgpu-nn.spec')!.value!).vae).toEqual({ beta: 1, seed: 1 });
+  });
+
+  it('buildOnnx refuses a VAE and buildVaeOnnx anything else, naming the other; codeLayer does not apply', async () => {
+    const { net, theta } = await vaeModel({ layers: [4, 2, 4], activation: ['identity', 'sigmoid'], loss: 'cross-entropy', vae: {} }, 1);
+    expect(() => buildOnnx({ network: net, theta })).toThrow(/two graphs .*buildVaeOnnx/);
+    expect(() => buildVaeOnnx({ network: { layers: [3, 2], activation: 'sigmoid' }, theta: new Float64Array(8) })).toThrow(/needs a variational autoencoder/);
+    expect(() => buildVaeOnnx({ network: net, theta }, { codeLayer: 2 } as never)).toThrow(/codeLayer and extraOutputs do not apply/);
+    expect(() => buildVaeOnnx({ network: net, theta: theta.subarray(1) })).toThrow(/θ has/);
+  });
+
+  it('wgnn export --format onnx writes NAME.encoder.onnx and NAME.decoder.onnx for a VAE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wgnn-onnx-vae-'));
+    const { net, theta, model, rng } = await vaeModel({ layers: [5, 4, 2, 4, 5], activation: ['relu', 'identity', 'softplus', 'sigmoid'], loss: 'cross-entropy', vae: { beta: 2 } }, 6);
+    writeFileSync(join(dir, 'vae.safetensors'), encodeModel(net, theta, null, 'F64'));
+    const io = { out: [] as string[] };
+    const cli = (args: string[]) => main(args, { stdout: (t) => io.out.push(t), stderr: (t) => io.out.push(t) });
+    expect(await cli(['export', '--model', join(dir, 'vae.safetensors'), '--format', 'onnx', '--out', join(dir, 'model.onnx')])).toBe(0);
+    expect(io.out.join('')).toMatch(/model\.encoder\.onnx: ONNX opset 17, VAE encoder \[5\] → mu, logvar \[2\].*\n.*model\.decoder\.onnx: ONNX opset 17, VAE decoder z \[2\] → output \[5\]/);
+    const X = randomMatrix(rng, 6, 5, 1);
+    const enc = await runOnnx(new Uint8Array(readFileSync(join(dir, 'model.encoder.onnx'))), X);
+    expectClose(enc.mu!, (await model.encode(X)).data, 'mu');
+    const Z = randomMatrix(rng, 6, 2);
+    expectClose((await runOnnx(new Uint8Array(readFileSync(join(dir, 'model.decoder.onnx'))), Z, 'z')).output!, (await model.decode(Z)).data, 'output');
+    io.out.length = 0;
+    expect(await cli(['export', '--model', join(dir, 'vae.safetensors'), '--format', 'onnx', '--out', join(dir, 'm.onnx'), '--code-layer', '2'])).toBe(1);
+    expect(io.out.join('')).toMatch(/do not apply to a VAE/);
     rmSync(dir, { recursive: true, force: true });
   });
 });

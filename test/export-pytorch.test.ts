@@ -6,11 +6,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuCost, cpuPredict } from '../src/cpu/network.js';
-import { corruptMatrix } from '../src/noise.js';
+import { corruptMatrix, normalMatrix } from '../src/noise.js';
+import { cpuVaeDecode, cpuVaeEncode } from '../src/cpu/vae.js';
 import { decodeModel, encodeModel } from '../src/io/model-file.js';
 import { initParameters, paramLayout } from '../src/params.js';
 import { Rng } from '../src/prng.js';
-import { resolveSpec, type Matrix, type NetworkSpec } from '../src/spec.js';
+import { resolveSpec, type NetworkSpec } from '../src/spec.js';
+import type { Matrix } from '../src/matrix.js';
 import { oneHot } from '../src/data/labels.js';
 import { parseCsv } from '../src/data/csv.js';
 import { gzipSync } from 'node:zlib';
@@ -158,6 +160,71 @@ describe('PyTorch export: exact objective', () => {
 });
 
 /** A .npy file (format 1.0) of a float64 rows × cols matrix, C order. */
+const VAE_CASES: Case[] = [
+  { name: 'Bernoulli VAE, β = 1', spec: { layers: [6, 4, 2, 4, 6], activation: ['tanh', 'identity', 'softplus', 'sigmoid'], loss: 'cross-entropy', vae: {} } },
+  { name: 'Gaussian VAE, β = 0.7, weight decay, deeper encoder and decoder', spec: { layers: [5, 6, 4, 3, 4, 6, 5], activation: ['elu', 'sigmoid', 'identity', 'tanh', 'relu', 'identity'], loss: 'squared', lambda: 0.01, vae: { beta: 0.7, seed: 5 } } },
+  { name: 'denoising Bernoulli VAE (mask corruption), weight decay, β = 2', spec: { layers: [6, 5, 2, 5, 6], activation: ['sigmoid', 'identity', 'sigmoid', 'sigmoid'], loss: 'cross-entropy', lambda: 0.003, corruption: { kind: 'mask', level: 0.3 }, vae: { beta: 2 } }, corruptSeed: 4242 },
+  { name: 'denoising Gaussian VAE [4, 2, 4] (gaussian corruption)', spec: { layers: [4, 2, 4], activation: ['identity', 'identity'], loss: 'squared', corruption: { kind: 'gaussian', level: 0.3 }, vae: {} }, corruptSeed: 31 },
+];
+
+describe('PyTorch export: the VAE', () => {
+  it('ε, μ, log σ², output, cost, parts (data, kl, weight decay), ρ̂ and ∇J equal the CPU float64 reference to 1e-10 with the same noise seed; the state_dict imports', async () => {
+    const rng = new Rng(77);
+    const manifest: { dir: string; m: number; noiseSeed: number; corruptSeed: number | null }[] = [];
+    const expected = VAE_CASES.map((c, i) => {
+      const net = resolveSpec(c.spec);
+      const theta = initParameters(net, { seed: 40 + i, init: 'glorot' }).map((v) => 1.3 * v);
+      for (const s of paramLayout(net).slots) for (let j = 0; j < s.nOut; j++) theta[s.b + j] = rng.range(-0.5, 0.5);
+      const X = randomMatrix(rng, M, net.layers[0]!, 0, 1);
+      const noiseSeed = 1000 + 17 * i;
+      const input = c.corruptSeed !== undefined ? { rows: M, cols: X.cols, data: corruptMatrix(X, c.spec.corruption!, c.corruptSeed) } : undefined;
+      const report = cpuCost(net, theta, X, undefined, { gradient: true, input, noiseSeed });
+      const dir = join(work, `vae${i}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'model.safetensors'), encodeModel(net, theta, null, 'F64'));
+      writeFileSync(join(dir, 'X.bin'), float64Bytes(X.data));
+      manifest.push({ dir, m: M, noiseSeed, corruptSeed: c.corruptSeed ?? null });
+      const d = net.layers[net.vae!.latent]!;
+      const eps = normalMatrix(noiseSeed, M, d);
+      const enc = cpuVaeEncode(net, theta, X);
+      const z = enc.mu.data.map((m, j) => m + Math.exp(0.5 * enc.logvar.data[j]!) * eps[j]!);
+      const out = cpuVaeDecode(net, theta, { rows: M, cols: d, data: z });
+      return { c, dir, theta, report, eps, enc, out };
+    });
+    writeFileSync(join(work, 'vae-cases.json'), JSON.stringify(manifest));
+    await runPython([join(HERE, 'helpers', 'torch_vae_cost.py'), pkg, join(work, 'vae-cases.json'), join(work, 'vae-torch.json')]);
+    const got = JSON.parse(readFileSync(join(work, 'vae-torch.json'), 'utf8')) as {
+      cost: number; parts: Record<string, number>; rhoHat: number[][]; grad: number[]; theta: number[];
+      eps: number[]; mu: number[]; logvar: number[]; output: number[]; stateDictKeys: string[];
+    }[];
+    expect(got.length).toBe(VAE_CASES.length);
+    expected.forEach(({ c, dir, theta, report, eps, enc, out }, i) => {
+      const t = got[i]!;
+      expect(t.theta, c.name).toEqual(Array.from(theta));
+      // ε: the same uniforms bit for bit; √, ln and cos of two libms may differ in the last bit.
+      eps.forEach((v, j) => expect(Math.abs(t.eps[j]! - v), `${c.name}: ε[${j}]`).toBeLessThan(1e-14));
+      enc.mu.data.forEach((v, j) => expectClose(t.mu[j]!, v, 1e-12, `${c.name}: μ[${j}]`));
+      enc.logvar.data.forEach((v, j) => expectClose(t.logvar[j]!, v, 1e-12, `${c.name}: log σ²[${j}]`));
+      out.data.forEach((v, j) => expectClose(t.output[j]!, v, 1e-12, `${c.name}: output[${j}]`));
+      expectClose(t.cost, report.cost, 1e-10, `${c.name}: J`);
+      for (const [k, v] of Object.entries(report.parts)) expectClose(t.parts[k]!, v, 1e-10, `${c.name}: ${k}`);
+      expect(t.rhoHat.length).toBe(report.rhoHat.length);
+      report.rhoHat.forEach((r, k) => r.forEach((v, j) => expectClose(t.rhoHat[k]![j]!, v, 1e-10, `${c.name}: ρ̂[${k}][${j}]`)));
+      expect(t.grad.length, c.name).toBe(report.grad!.length);
+      report.grad!.forEach((g, j) => expectClose(t.grad[j]!, g, 1e-10, `${c.name}: ∂J/∂θ[${j}]`));
+      // Every term contributes, or the case tests nothing.
+      expect(report.parts.kl).toBeGreaterThan(0);
+      if (c.spec.lambda) expect(report.parts.weightDecay).toBeGreaterThan(0);
+      // The module's state_dict (mu.*, logvar.*, layers.K.*) imports as the same model.
+      const c0 = resolveSpec(c.spec).vae!.latent - 1;
+      expect(t.stateDictKeys).toEqual(expect.arrayContaining(['mu.weight', 'mu.bias', 'logvar.weight', 'logvar.bias']));
+      expect(t.stateDictKeys.some((k) => k.startsWith(`layers.${c0}.`))).toBe(false);
+      const sd = decodeModel(fileBytes(join(dir, 'state_dict.safetensors')), 'state_dict');
+      expect(Array.from(sd.theta), `${c.name}: state_dict θ`).toEqual(Array.from(theta));
+    });
+  });
+});
+
 function npyBytes(m: Matrix): Uint8Array {
   let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
   while ((10 + header.length + 1) % 64 !== 0) header += ' ';
@@ -346,5 +413,27 @@ describe('PyTorch export: model files, state_dicts and torch.distributed', () =>
     expectClose(report.cost, J.cost, 1e-6, 'J after training');
     for (const [k, v] of Object.entries(J.parts)) expectClose(report.parts[k]!, v, 1e-6, k);
     expect(J.cost).toBeLessThan(cpuCost(net, theta0, X, undefined, { gradient: false }).cost);
+  });
+
+  it('a 2-process gloo run of train_ddp.py trains a denoising Gaussian VAE (per-step ε, distinct per process); the model loads back with the cost PyTorch reported (1e-6)', async () => {
+    const rng = new Rng(10);
+    const raw = randomMatrix(rng, 24, 5, -1, 1);
+    const dir = join(work, 'ddp-vae');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'data.npy'), npyBytes(raw));
+    const net = resolveSpec({ layers: [5, 4, 2, 4, 5], activation: ['tanh', 'identity', 'tanh', 'identity'], loss: 'squared', lambda: 1e-3, corruption: { kind: 'gaussian', level: 0.1, seed: 2 }, vae: { beta: 0.5, seed: 3 } });
+    const theta0 = initParameters(net, { seed: 7 });
+    writeFileSync(join(dir, 'start.safetensors'), encodeModel(net, theta0, null, 'F64'));
+    const out = join(dir, 'trained.safetensors');
+    const report = await trainDdp(2, ['--model', join(dir, 'start.safetensors'), '--data', join(dir, 'data.npy'), '--epochs', '3', '--batch-size', '4', '--lr', '0.02', '--optimizer', 'adam', '--backend', 'gloo', '--out', out], join(dir, 'report.json'));
+    expect(report.processes).toBe(2);
+    expect(report.steps).toBe(9); // 24 examples / 2 processes / 4 per batch, 3 epochs
+    const saved = decodeModel(fileBytes(out), out);
+    expect(saved.network.vae).toEqual(net.vae);
+    const J = cpuCost(saved.network, saved.theta, raw, undefined, { gradient: false });
+    expectClose(report.cost, J.cost, 1e-6, 'J after training');
+    for (const [k, v] of Object.entries(J.parts)) expectClose(report.parts[k]!, v, 1e-6, k);
+    expect(J.parts.kl).toBeGreaterThan(0);
+    expect(J.cost).toBeLessThan(cpuCost(net, theta0, raw, undefined, { gradient: false }).cost);
   });
 });

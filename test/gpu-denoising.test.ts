@@ -60,7 +60,7 @@ describe('denoising noise: fresh per evaluation, absent at inference', () => {
 
 describe('training a denoising autoencoder: both objectives draw the same fresh noise', () => {
   it('Adam on mini-batches: GPU θ follows the CPU reference, and differs from training without noise', async () => {
-    const { cpuNetworkObjective } = await import('../src/train/cpu-network.js');
+    const { cpuNetworkObjective } = await import('../src/cpu/objective.js');
     const { GpuObjective } = await import('../src/gpu/objective.js');
     const { optimize } = await import('../src/train/optimize.js');
     const spec = { ...sae, layers: [14, 5, 14], corruption: { kind: 'mask' as const, level: 0.4, seed: 3 } };

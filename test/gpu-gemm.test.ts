@@ -1,6 +1,7 @@
 // GEMM kernels against a float64 triple loop, every variant and layout, awkward sizes.
 import { describe, expect, it } from 'vitest';
-import { GEMM_VARIANT_NAMES, vec4Eligible } from '../src/gpu/kernels.js';
+import { GEMM_VARIANT_NAMES, Kernels, TILED_PINGPONG_BYTES, tiledVec4, vec4Eligible } from '../src/gpu/kernels.js';
+import { PipelineCache } from '../src/gpu/shaders.js';
 import { Rng } from '../src/prng.js';
 import { harness, maxRelErr, randomArray } from './helpers/gpu.js';
 
@@ -36,6 +37,10 @@ const LAYOUTS: [boolean, boolean][] = [
   [true, true],
 ];
 
+// tiled-128 takes tens of seconds per pipeline to compile on SwiftShader (a busy 2-core
+// machine): it has its own test below, one pipeline per code path, not the full grid.
+const GRID_VARIANTS = GEMM_VARIANT_NAMES.filter((v) => v !== 'tiled-128');
+
 describe('gemm', () => {
   it('vec4 variants take aligned calls and fall back otherwise', () => {
     const ref = { buffer: null as unknown as GPUBuffer };
@@ -47,7 +52,7 @@ describe('gemm', () => {
     expect(vec4Eligible({ M: 8, N: 8, K: 12, transA: true, transB: true, A: ref, B: ref, C: ref })).toBe(false);
   });
 
-  for (const variant of GEMM_VARIANT_NAMES) {
+  for (const variant of GRID_VARIANTS) {
     it(`${variant}: every layout at awkward sizes, output poisoned with NaN`, async () => {
       const h = await harness();
       const rng = new Rng(11);
@@ -70,7 +75,7 @@ describe('gemm', () => {
     const h = await harness();
     const rng = new Rng(5);
     for (const [M, N, K, pad] of [[9, 13, 66, 3], [12, 20, 68, 4]] as const)
-    for (const variant of GEMM_VARIANT_NAMES) {
+    for (const variant of GRID_VARIANTS) {
       const A = randomArray(rng, M * K);
       const B = randomArray(rng, K * N);
       const C0 = randomArray(rng, M * N);
@@ -92,4 +97,54 @@ describe('gemm', () => {
       expect(Array.from(await h.read(bufC, pad)), 'elements before the offset are untouched').toEqual(new Array(pad).fill(7));
     }
   });
+
+  it('tiled-128: vec4 and scalar loads, direct and transposed staging of both operands, partial tiles, epilogue; outputs poisoned', async () => {
+    const h = await harness();
+    const rng = new Rng(17);
+    // Each call is one pipeline (tens of seconds to compile on SwiftShader), so two calls
+    // cover every code path: NT with vec4 loads stages both operands transposed (scattered
+    // into k-major tiles); TN with scalar loads stages both directly. The other layouts
+    // combine the same paths. Both have partial tiles in M, N and K and more than one
+    // workgroup each way; the first also carries the whole epilogue and offsets.
+    const calls = [
+      { M: 130, N: 136, K: 36, transA: false, transB: true, pad: 4, vec: [true, true], epilogue: true },
+      { M: 131, N: 133, K: 37, transA: true, transB: false, pad: 0, vec: [false, false], epilogue: false },
+    ];
+    for (const { M, N, K, transA, transB, pad, vec, epilogue } of calls) {
+      const ref = { buffer: null as unknown as GPUBuffer };
+      expect(Object.values(tiledVec4({ M, N, K, transA, transB, A: { ...ref, offset: pad }, B: ref })), `${M}x${N}x${K} loads`).toEqual(vec);
+      const A = randomArray(rng, M * K);
+      const B = randomArray(rng, K * N);
+      const C0 = randomArray(rng, M * N);
+      const E = randomArray(rng, M * N);
+      const bias = randomArray(rng, N);
+      const bufA = h.upload([...new Array(pad).fill(7), ...A]);
+      const bufC = epilogue ? h.upload([...new Array(pad).fill(7), ...C0]) : h.poisoned(M * N);
+      const Z = h.poisoned(M * N);
+      const d = await h.kernels.gemm({
+        M, N, K, transA, transB, A: { buffer: bufA, offset: pad }, B: { buffer: h.upload(B) }, C: { buffer: bufC, offset: pad },
+        ...(epilogue ? { alpha: 0.5, beta: 2, E: { buffer: h.upload(E) }, gamma: -0.25, bias: { buffer: h.upload(bias) }, activation: { name: 'tanh', alpha: 0 }, Z } : {}),
+        variant: 'tiled-128',
+      });
+      await h.run([d]);
+      const AB = refGemm(M, N, K, A, B, transA, transB);
+      const what = `tiled-128 ${M}x${N}x${K} transA=${transA} transB=${transB}`;
+      if (!epilogue) {
+        expect(maxRelErr(await h.read(bufC, M * N), AB), what).toBeLessThan(1e-5);
+        continue;
+      }
+      const z = AB.map((v, i) => 0.5 * v + 2 * C0[i]! - 0.25 * E[i]! + bias[i % N]!);
+      expect(maxRelErr(await h.read(Z, M * N), z), `${what} Z`).toBeLessThan(1e-5);
+      expect(maxRelErr(await h.read(bufC, M * N, pad), z.map(Math.tanh)), `${what} C`).toBeLessThan(1e-5);
+      expect(Array.from(await h.read(bufC, pad)), 'elements before the offset are untouched').toEqual(new Array(pad).fill(7));
+    }
+    // One workgroup buffer (devices with less than 32 KiB of workgroup memory): two barriers per k-tile.
+    const small = new Kernels({ ...h.ctx, limits: { ...h.ctx.limits, maxComputeWorkgroupStorageSize: TILED_PINGPONG_BYTES - 16 } }, h.pool, new PipelineCache(h.ctx.device));
+    const [M, N, K] = [133, 132, 52];
+    const A = randomArray(rng, M * K);
+    const B = randomArray(rng, K * N);
+    const C = h.poisoned(M * N);
+    await h.run([await small.gemm({ M, N, K, A: { buffer: h.upload(A) }, B: { buffer: h.upload(B) }, C: { buffer: C }, variant: 'tiled-128' })]);
+    expect(maxRelErr(await h.read(C, M * N), refGemm(M, N, K, A, B, false, false)), 'tiled-128 single-buffered NN').toBeLessThan(1e-5);
+  }, 600_000);
 });

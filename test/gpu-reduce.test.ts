@@ -111,4 +111,40 @@ describe('GPU vector operations', () => {
       expect(h.pool.stats().live).toBeLessThan(before);
     }
   });
+
+  it('combine and batched dots against float64 (one readback), dots buffer re-zeroed, destination poisoned', async () => {
+    const h = await harness();
+    const rng = new Rng(16);
+    for (const n of [1, 7, 129, 1000]) {
+      const ops = new GpuVectorOps(h.kernels, n);
+      const xs = [0, 1, 2, 3].map(() => randomArray(rng, n));
+      const vs = xs.map((x) => {
+        const v = ops.alloc();
+        ops.write(v, x);
+        return v;
+      });
+      const dst = ops.alloc();
+      ops.write(dst, new Array(n).fill(NaN));
+      const c = [0.5, -1.25, 3, 1e-3];
+      ops.combine(c, vs, dst);
+      const want = Array.from({ length: n }, (_, i) => c.reduce((s, ci, j) => s + ci * xs[j]![i]!, 0));
+      expect(maxRelErr(await ops.read(dst), want), `n=${n} combine`).toBeLessThan(1e-5);
+      expect(() => ops.combine([1, 2], [vs[0]!, dst], dst)).toThrow(/destination/);
+      expect(() => ops.combine([1], [vs[0]!, vs[1]!], dst)).toThrow(/1 coefficients for 2 vectors/);
+
+      // 70 pairs: more than the first dots buffer (64 slots), so it grows once.
+      const pairs = Array.from({ length: 70 }, (_, k) => [vs[k % 4]!, k % 5 === 4 ? dst : vs[(k * 7 + 1) % 4]!] as const);
+      const arrays = new Map<unknown, ArrayLike<number>>(vs.map((v, j) => [v, xs[j]!]));
+      arrays.set(dst, want);
+      const ref = pairs.map(([a, b]) => Array.from(arrays.get(a)!).reduce((s, v, i) => s + v * arrays.get(b)![i]!, 0));
+      const reads0 = h.pool.readbacks;
+      for (const short of [5, 70, 70]) {
+        const got = await ops.dots(pairs.slice(0, short));
+        expect(got.length).toBe(short);
+        got.forEach((g, k) => expect(Math.abs(g - ref[k]!) / (1 + Math.abs(ref[k]!)), `n=${n} dot ${k}`).toBeLessThan(1e-5));
+      }
+      expect(h.pool.readbacks - reads0).toBe(3);
+      ops.dispose();
+    }
+  });
 });

@@ -5,7 +5,7 @@ import { GpuObjective } from '../src/gpu/objective.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec } from '../src/spec.js';
-import { cpuNetworkObjective } from '../src/train/cpu-network.js';
+import { cpuNetworkObjective } from '../src/cpu/objective.js';
 import { optimize, type OptimizerOptions } from '../src/train/optimize.js';
 import type { IterationInfo } from '../src/train/types.js';
 import { gpu, relNormDiff } from './helpers/gpu.js';

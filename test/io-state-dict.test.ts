@@ -56,4 +56,30 @@ describe('state_dict import', () => {
     // Not a state_dict and not a model file: the model-file error.
     expect(() => decodeModel(encodeSafetensors({ w: { dtype: 'F32', shape: [1], data: new Float32Array(1) } }), 'other')).toThrow(/other is not a webgpu-nn\/1 model/);
   });
+
+  it('a VAE: the heads as mu.weight, logvar.weight [d, n], mu.bias, logvar.bias [d] in θ order W_mu, W_logvar, b_mu, b_logvar', () => {
+    const spec: NetworkSpec = { layers: [5, 4, 2, 4, 5], activation: ['tanh', 'identity', 'tanh', 'sigmoid'], loss: 'cross-entropy', vae: { beta: 0.5 } };
+    const net = resolveSpec(spec);
+    const layout = paramLayout(net);
+    const theta = initParameters(net, { seed: 9 }).map((v, i) => v + i / 1000);
+    const views = layerViews(layout, theta);
+    const W = (k: number, r0: number, r1: number) => ({ dtype: 'F64', shape: [r1 - r0, layout.slots[k]!.nIn], data: views[k]!.W.slice(r0 * layout.slots[k]!.nIn, r1 * layout.slots[k]!.nIn) }) as Tensor;
+    const b = (k: number, r0: number, r1: number) => ({ dtype: 'F64', shape: [r1 - r0], data: views[k]!.b.slice(r0, r1) }) as Tensor;
+    const t: Record<string, Tensor> = {
+      'layers.0.weight': W(0, 0, 4), 'layers.0.bias': b(0, 0, 4),
+      'mu.weight': W(1, 0, 2), 'mu.bias': b(1, 0, 2), 'logvar.weight': W(1, 2, 4), 'logvar.bias': b(1, 2, 4),
+      'layers.2.weight': W(2, 0, 4), 'layers.2.bias': b(2, 0, 4), 'layers.3.weight': W(3, 0, 5), 'layers.3.bias': b(3, 0, 5),
+    };
+    expect(isStateDict(t)).toBe(true);
+    const saved = decodeModel(encodeSafetensors(t, { spec: JSON.stringify(spec) }), 'vae');
+    expect(saved.network.vae).toEqual({ beta: 0.5, seed: 1, latent: 2 });
+    expect(Array.from(saved.theta)).toEqual(Array.from(theta));
+    // DDP prefixes, and the names of what is wrong.
+    const ddp = Object.fromEntries(Object.entries(t).map(([k, v]) => [`module.${k}`, v]));
+    expect(Array.from(decodeModel(encodeSafetensors(ddp), 'ddp', { spec }).theta)).toEqual(Array.from(theta));
+    const { ['logvar.bias']: _, ...missing } = t;
+    expect(() => decodeModel(encodeSafetensors(missing), 'sd', { spec })).toThrow(/tensor logvar\.bias should have shape \[2\].*found none/);
+    expect(() => decodeModel(encodeSafetensors({ ...t, 'layers.1.weight': W(1, 0, 4) }), 'sd', { spec })).toThrow(/tensor layers\.1\.weight does not belong/);
+    expect(() => decodeModel(encodeSafetensors({ ...t, 'mu.weight': W(1, 0, 4) }), 'sd', { spec })).toThrow(/tensor mu\.weight should have shape \[2,4\].*found \[4,4\]/);
+  });
 });

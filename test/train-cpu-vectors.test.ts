@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cpuObjective, cpuVectorOps } from '../src/train/cpu-vectors.js';
+import { evaluateLater, evaluateWithDots } from '../src/train/batched.js';
 
 describe('cpuVectorOps', () => {
   const ops = cpuVectorOps(3);
@@ -92,9 +93,10 @@ const haveCpuNetwork = existsSync(new URL('../src/cpu/network.ts', import.meta.u
 
 describe.skipIf(!haveCpuNetwork)('cpuNetworkObjective', () => {
   it('a batch is the gathered rows; the full batch in any order gives the full gradient', async () => {
-    const { resolveSpec, matrix } = await import('../src/spec.js');
+    const { resolveSpec } = await import('../src/spec.js');
+    const { matrix } = await import('../src/matrix.js');
     const { initParameters } = await import('../src/params.js');
-    const { cpuNetworkObjective } = await import('../src/train/cpu-network.js');
+    const { cpuNetworkObjective } = await import('../src/cpu/objective.js');
     const { Rng } = await import('../src/prng.js');
     const net = resolveSpec({ layers: [4, 3, 2], activation: 'sigmoid', lambda: 1e-3 });
     const rng = new Rng(3);
@@ -120,9 +122,10 @@ describe.skipIf(!haveCpuNetwork)('cpuNetworkObjective', () => {
 
 describe.skipIf(!haveCpuNetwork)('training a sparse autoencoder on the CPU', () => {
   it('L-BFGS (monotone) and mini-batch Adam lower the cost', async () => {
-    const { resolveSpec, matrix } = await import('../src/spec.js');
+    const { resolveSpec } = await import('../src/spec.js');
+    const { matrix } = await import('../src/matrix.js');
     const { initParameters } = await import('../src/params.js');
-    const { cpuNetworkObjective } = await import('../src/train/cpu-network.js');
+    const { cpuNetworkObjective } = await import('../src/cpu/objective.js');
     const { lbfgs } = await import('../src/train/lbfgs.js');
     const { adam } = await import('../src/train/sgd.js');
     const { Rng } = await import('../src/prng.js');
@@ -143,5 +146,29 @@ describe.skipIf(!haveCpuNetwork)('training a sparse autoencoder on the CPU', () 
     const obj2 = cpuNetworkObjective(net, theta0, X);
     const r2 = await adam(obj2, { learningRate: 0.01, batchSize: 16, epochs: 20, finalCost: true });
     expect(r2.cost!).toBeLessThan(0.1 * f0);
+  });
+});
+
+describe('batched inner products and one-round-trip evaluations (issue 12)', () => {
+  it('combine sums cⱼ·vⱼ in index order; dots returns every pair; bad input is named', async () => {
+    const ops = cpuVectorOps(3);
+    const [a, b, d] = [Float64Array.from([1, 2, 3]), Float64Array.from([-1, 0.5, 4]), Float64Array.from([NaN, NaN, NaN])];
+    ops.combine([2, -1], [a, b], d);
+    expect(Array.from(d)).toEqual([3, 3.5, 2]);
+    expect(Array.from(await ops.dots([[a, b], [a, a], [d, b]]))).toEqual([12, 14, 6.75]);
+    expect(() => ops.combine([1, 1], [a, d], d)).toThrow(/destination is also vector 1/);
+    expect(() => ops.combine([1], [a, b], d)).toThrow(/1 coefficients for 2 vectors/);
+  });
+
+  it('evaluateDots: J, then the `after` operations, then the dots at the new θ; evaluateLater falls back to evaluate', async () => {
+    // J(θ) = ½‖θ‖², ∇J = θ.
+    const obj = cpuObjective((t) => ({ cost: 0.5 * t.reduce((s, v) => s + v * v, 0), grad: Array.from(t) }), [1, 2, 2], 1);
+    const y = obj.ops.alloc();
+    const r = await evaluateWithDots(obj, [[obj.grad, y], [obj.grad, obj.grad]], { after: () => obj.ops.axpby(2, obj.grad, 0, y) });
+    expect(r).toEqual({ cost: 4.5, dots: Float64Array.from([18, 9]) });
+    const r2 = await obj.evaluateDots!([[obj.grad, obj.grad]], { cost: false });
+    expect(r2.cost).toBeNull();
+    const { reading } = await evaluateLater(obj);
+    expect((await reading).cost).toBe(4.5);
   });
 });

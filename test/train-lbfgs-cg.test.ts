@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { conjugateGradient } from '../src/train/cg.js';
 import { lbfgs } from '../src/train/lbfgs.js';
+import { conjugateGradient as referenceCg } from './reference/cg.js';
+import { lbfgs as referenceLbfgs } from './reference/lbfgs.js';
 import type { IterationInfo, Objective, OptimizeResult } from '../src/train/types.js';
 import { counting, logistic, logisticData, logisticNewton, maxAbsDiff, quadratic, rosenbrock } from './train-problems.js';
 
@@ -77,7 +79,59 @@ describe.each(METHODS)('%s', (_name, method) => {
   });
 });
 
-describe('readbacks', () => {
+describe('one readback per iteration (issue 12)', () => {
+  it('L-BFGS: exactly E readbacks per iteration (E line-search evaluations), 4k + 4 dots per evaluation, one ‖∇J‖₁ read', async () => {
+    const history = 5;
+    const { objective, counts, trips } = counting(rosenbrock(Array.from({ length: 10 }, (_, i) => (i % 2 ? 1 : -1.2))));
+    const per: { reads: number; dots: number; evals: number; iteration: number }[] = [];
+    let last = { reads: 0, dots: 0, evals: 0 };
+    const before = { ...counts, ...trips };
+    const r = await lbfgs(objective, {
+      history,
+      ...tight,
+      onIteration: (info) => {
+        if (info.iteration === 1) last = { reads: before.readbacks + 1, dots: before.dots + 1, evals: before.evaluations + 1 }; // the start: J and ‖∇J‖² in one readback
+        per.push({ reads: trips.readbacks - last.reads, dots: counts.dots - last.dots, evals: counts.evaluations - last.evals, iteration: info.iteration });
+        last = { reads: trips.readbacks, dots: counts.dots, evals: counts.evaluations };
+      },
+    });
+    expect(r.iterations).toBeGreaterThan(20);
+    for (const p of per) {
+      const k = Math.min(p.iteration - 1, history);
+      expect(p.reads, `iteration ${p.iteration}`).toBe(p.evals + (p.iteration === 1 ? 1 : 0));
+      expect(p.dots, `iteration ${p.iteration}`).toBeLessThanOrEqual(p.evals * (4 * k + 4));
+    }
+    const single = per.filter((p) => p.evals === 1);
+    expect(single.length).toBeGreaterThan(per.length / 2);
+    expect(counts.reads).toBe(1); // ‖∇J‖₁ for the first step
+    expect(counts.evaluations).toBe(r.evaluations);
+    // ≤ 1.2 readbacks per iteration on average over the run.
+    expect((trips.readbacks - 1) / r.iterations).toBeLessThanOrEqual(1.2 + 1 / r.iterations);
+  });
+
+  it('CG: exactly E readbacks per iteration, 3 dots per evaluation', async () => {
+    const { objective, counts, trips } = counting(rosenbrock([-1.2, 1]));
+    let last = { reads: 1, dots: 1, evals: 1 }; // the start: J and ‖∇J‖² in one readback
+    const per: { reads: number; dots: number; evals: number; iteration: number }[] = [];
+    const r = await conjugateGradient(objective, {
+      onIteration: (info) => {
+        per.push({ reads: trips.readbacks - last.reads, dots: counts.dots - last.dots, evals: counts.evaluations - last.evals, iteration: info.iteration });
+        last = { reads: trips.readbacks, dots: counts.dots, evals: counts.evaluations };
+      },
+    });
+    expect(r.iterations).toBeGreaterThan(5);
+    for (const p of per) {
+      expect(p.reads, `iteration ${p.iteration}`).toBe(p.evals + (p.iteration === 1 ? 1 : 0));
+      expect(p.dots, `iteration ${p.iteration}`).toBeLessThanOrEqual(3 * p.evals);
+    }
+    expect(counts.reads).toBe(1);
+  });
+});
+
+// The pre-issue-12 implementations (test/reference), one dot readback per inner product.
+describe('readbacks of the reference implementations', () => {
+  const lbfgs = referenceLbfgs;
+  const conjugateGradient = referenceCg;
   it('L-BFGS: at most 2·min(k, m) + 4 + E dot calls and E cost requests per iteration', async () => {
     const history = 5;
     const { objective, counts } = counting(rosenbrock(Array.from({ length: 10 }, (_, i) => (i % 2 ? 1 : -1.2))));
@@ -123,6 +177,9 @@ describe('readbacks', () => {
     expect(counts.reads).toBe(1);
   });
 
+});
+
+describe('vectors', () => {
   it('frees every vector it allocates', async () => {
     for (const method of [lbfgs, conjugateGradient]) {
       const obj = rosenbrock([-1.2, 1]);

@@ -251,15 +251,22 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 export interface Counts {
+  /** Inner products computed (single or batched). */
   dots: number;
   reads: number;
   evaluations: number;
   costRequests: number;
 }
 
+/** Round trips a GPU would make: each dot call, dots batch, read, and evaluation that returns a cost or dots. */
+export interface Trips {
+  readbacks: number;
+}
+
 /** The objective with VectorOps and evaluate wrapped to count dot calls, reads and cost requests. */
-export function counting<V>(inner: Objective<V>): { objective: Objective<V>; counts: Counts } {
+export function counting<V>(inner: Objective<V>): { objective: Objective<V>; counts: Counts; trips: Trips } {
   const counts: Counts = { dots: 0, reads: 0, evaluations: 0, costRequests: 0 };
+  const trips: Trips = { readbacks: 0 };
   const o = inner.ops;
   const ops: VectorOps<V> = {
     n: o.n,
@@ -271,13 +278,21 @@ export function counting<V>(inner: Objective<V>): { objective: Objective<V>; cou
     scale: (a, y) => o.scale(a, y),
     fill: (a, y) => o.fill(a, y),
     adam: (t, g, m, v, p) => o.adam(t, g, m, v, p),
+    combine: (c, v, d) => o.combine(c, v, d),
     dot: (x, y) => {
       counts.dots++;
+      trips.readbacks++;
       return o.dot(x, y);
+    },
+    dots: (pairs) => {
+      counts.dots += pairs.length;
+      trips.readbacks++;
+      return o.dots(pairs);
     },
     flush: () => o.flush(),
     read: (v) => {
       counts.reads++;
+      trips.readbacks++;
       return o.read(v);
     },
     write: (v, a) => o.write(v, a),
@@ -289,10 +304,22 @@ export function counting<V>(inner: Objective<V>): { objective: Objective<V>; cou
     examples: inner.examples,
     evaluate: (opts) => {
       counts.evaluations++;
-      if (opts?.cost ?? true) counts.costRequests++;
+      if (opts?.cost ?? true) {
+        counts.costRequests++;
+        trips.readbacks++;
+      }
       return inner.evaluate(opts);
+    },
+    evaluateDots: async (pairs, opts) => {
+      counts.evaluations++;
+      counts.dots += pairs.length;
+      if (opts?.cost ?? true) counts.costRequests++;
+      if ((opts?.cost ?? true) || pairs.length) trips.readbacks++;
+      const cost = await inner.evaluate({ cost: opts?.cost ?? true });
+      opts?.after?.();
+      return { cost, dots: await o.dots(pairs) };
     },
     shuffle: (seed) => inner.shuffle(seed),
   };
-  return { objective, counts };
+  return { objective, counts, trips };
 }

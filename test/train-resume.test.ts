@@ -6,7 +6,7 @@ import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec, SpecError } from '../src/spec.js';
 import { matrix } from '../src/matrix.js';
-import { cpuNetworkObjective } from '../src/train/cpu-network.js';
+import { cpuNetworkObjective } from '../src/cpu/objective.js';
 import type { CpuObjective } from '../src/train/cpu-vectors.js';
 import { optimize, type OptimizerOptions } from '../src/train/optimize.js';
 import { OPTIMIZER_STATE_FORMAT, stateFromJSON, stateToJSON } from '../src/train/state.js';

@@ -12,7 +12,7 @@ import { Rng } from '../src/prng.js';
 import { resolveSpec, type NetworkSpec } from '../src/spec.js';
 import type { Matrix } from '../src/matrix.js';
 import { optimize } from '../src/train/optimize.js';
-import { cpuNetworkObjective } from '../src/train/cpu-network.js';
+import { cpuNetworkObjective } from '../src/cpu/objective.js';
 import { GpuObjective } from '../src/gpu/objective.js';
 import type { GpuModel } from '../src/gpu/model.js';
 import { train } from '../src/trainer/run.js';

@@ -15,23 +15,23 @@ import type { BrowserBenchConfig, BrowserBenchDone } from './main.js';
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, '../..');
 
-export const USAGE = `Usage: npm run bench:browser -- [gemm] [step] [--quick] [--sizes a,b] [--reps N] [--warmup N] [--variant NAME]
+export const USAGE = `Usage: npm run bench:browser -- [gemm] [step] [lbfgs] [cg] [adam] [--patches N] [--iterations N] [--readback-latency MS[,MS]] [--quick] [--sizes a,b] [--reps N] [--warmup N] [--variant NAME]
        [--layers a,b,c] [--batch N] [--steps N] [--tfjs-steps N] [--cpu-steps N] [--rounds N]
        [--no-tfjs] [--no-wasm] [--no-cpu] [--json] [--append] [--timeout SECONDS] [--keep DIR]`;
 
 export interface Args {
-  benches: ('gemm' | 'step')[];
+  benches: BrowserBenchConfig['benches'];
   flags: Map<string, string>;
 }
 
 export function parse(argv: string[]): Args {
   const benches: Args['benches'] = [];
   const flags = new Map<string, string>();
-  const valued = new Set(['sizes', 'reps', 'warmup', 'variant', 'layers', 'batch', 'steps', 'tfjs-steps', 'cpu-steps', 'rounds', 'timeout', 'keep']);
+  const valued = new Set(['sizes', 'reps', 'warmup', 'variant', 'layers', 'batch', 'steps', 'tfjs-steps', 'cpu-steps', 'rounds', 'timeout', 'keep', 'patches', 'iterations', 'readback-latency']);
   const bare = new Set(['quick', 'no-tfjs', 'no-wasm', 'no-cpu', 'json', 'append', 'help']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === 'gemm' || a === 'step') benches.push(a);
+    if (a === 'gemm' || a === 'step' || a === 'lbfgs' || a === 'cg' || a === 'adam') benches.push(a);
     else if (a.startsWith('--') && valued.has(a.slice(2))) {
       const v = argv[++i];
       if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
@@ -64,6 +64,15 @@ function version(pkg: string): string {
   }
 }
 
+/** --readback-latency MS[,MS]: one value is compared with no injection. */
+function latencies(flags: Map<string, string>): number[] | undefined {
+  const v = flags.get('readback-latency');
+  if (v === undefined) return undefined;
+  const out = v.split(',').map(Number);
+  if (!out.every((x) => Number.isFinite(x) && x >= 0)) throw new Error(`--readback-latency takes milliseconds ≥ 0, got ${v}`);
+  return out.length === 1 && out[0] !== 0 ? [0, out[0]!] : out;
+}
+
 /** The page's settings from the command line. */
 export function configFrom(a: Args): BrowserBenchConfig {
   const f = a.flags;
@@ -84,6 +93,9 @@ export function configFrom(a: Args): BrowserBenchConfig {
     tfjsSteps: int(f, 'tfjs-steps') ?? (quick ? 2 : undefined),
     cpuSteps: int(f, 'cpu-steps') ?? (quick ? 1 : undefined),
     rounds: int(f, 'rounds') ?? (quick ? 2 : undefined),
+    patches: int(f, 'patches') ?? (quick ? 1000 : undefined),
+    iterations: int(f, 'iterations') ?? (quick ? 10 : undefined),
+    latencies: latencies(f),
     tfjs: !f.has('no-tfjs'),
     wasm: !f.has('no-wasm'),
     cpu: !f.has('no-cpu'),

@@ -7,11 +7,15 @@
 // backend); bundling them would make every build take about a minute.
 import { acquireDevice, adapterLabel } from '../../src/gpu/device.js';
 import type { GemmVariant } from '../../src/gpu/kernels.js';
-import { benchGemm, benchStep, formatBenchTable, provideTfModules, setBenchPackageVersion, type BenchResult } from '../../src/bench/index.js';
+import { benchGemm, benchOptimizer, benchStep, formatBenchTable, provideTfModules, setBenchPackageVersion, type BenchResult } from '../../src/bench/index.js';
 
 export interface BrowserBenchConfig {
   /** Benchmarks to run, in order. */
-  benches: ('gemm' | 'step')[];
+  benches: ('gemm' | 'step' | 'lbfgs' | 'cg' | 'adam')[];
+  /** lbfgs, cg, adam: training patches, timed iterations, injected readback latencies (ms). */
+  patches?: number;
+  iterations?: number;
+  latencies?: number[];
   sizes?: number[];
   reps?: number;
   warmup?: number;
@@ -79,8 +83,10 @@ async function main(): Promise<BrowserBenchDone> {
             warmup: cfg.warmup, gemmVariant: (cfg.stepVariant === undefined ? cfg.variant : cfg.stepVariant) ?? undefined, tfjsWebgpu: cfg.tfjs ?? true, tfjsWasm: cfg.wasm ?? true, cpu: cfg.cpu ?? true, log,
           }),
         );
+      } else if (what === 'lbfgs' || what === 'cg' || what === 'adam') {
+        results.push(await benchOptimizer(ctx, { method: what, patches: cfg.patches, iterations: cfg.iterations, latencies: cfg.latencies, log }));
       } else {
-        throw new Error(`unknown benchmark ${JSON.stringify(what)}; expected gemm or step`);
+        throw new Error(`unknown benchmark ${JSON.stringify(what)}; expected gemm, step, lbfgs, cg or adam`);
       }
     }
   } finally {

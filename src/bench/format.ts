@@ -1,9 +1,10 @@
 // Benchmark results as Markdown tables (readable in a terminal, pasteable into RESULTS.md).
 
 import type { GemmBenchResult } from './gemm.js';
+import type { OptimizerBenchResult } from './optimizer.js';
 import type { StepBenchResult, StepFigure } from './step.js';
 
-export type BenchResult = GemmBenchResult | StepBenchResult;
+export type BenchResult = GemmBenchResult | StepBenchResult | OptimizerBenchResult;
 
 function num(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
@@ -83,7 +84,26 @@ function formatStep(r: StepBenchResult): string {
   ].join('\n');
 }
 
-/** A human-readable report of a benchGemm or benchStep result. */
+function formatOptimizer(r: OptimizerBenchResult): string {
+  const c = r.config;
+  const what = r.method === 'adam'
+    ? `Adam, batch ${c.batchSize}, a cost reading every ${c.costEvery} steps, ${c.costsInFlight} in flight`
+    : r.method === 'lbfgs' ? 'L-BFGS (history 10)' : 'CG (Polak–Ribière+)';
+  const head = ['readback latency', 'iterations', 'evaluations', 'seconds', 'ms / iteration', 'readbacks / iteration', 'submits / iteration', 'dispatches / iteration', 'slowdown'];
+  const rows = r.runs.map((x) => {
+    const s = r.slowdown.find((d) => d.latencyMs === x.latencyMs);
+    return [`${x.latencyMs} ms`, `${x.iterations}`, `${x.evaluations}`, num(x.seconds), num((x.seconds * 1000) / Math.max(1, x.iterations)), num(x.readbacksPerIteration), num(x.submitsPerIteration), num(x.dispatchesPerIteration), s ? ratio(s.ratio) : x.latencyMs === 0 ? '1×' : '—'];
+  });
+  return [
+    `${what} on the UFLDL sparse autoencoder ${c.layers.join('-')}, ${c.patches} synthetic 8×8 patches, ${c.iterations} timed iterations after a warm-up`,
+    ...header(r),
+    '',
+    table(head, rows),
+    ...r.notes.map((n) => `note: ${n}`),
+  ].join('\n');
+}
+
+/** A human-readable report of a benchGemm, benchStep or benchOptimizer result. */
 export function formatBenchTable(result: BenchResult): string {
-  return result.bench === 'gemm' ? formatGemm(result) : formatStep(result);
+  return result.bench === 'gemm' ? formatGemm(result) : result.bench === 'step' ? formatStep(result) : formatOptimizer(result);
 }

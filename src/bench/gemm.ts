@@ -7,7 +7,7 @@
 
 import { BufferPool, readF32, STORAGE, writeF32 } from '../gpu/buffers.js';
 import type { GpuContext } from '../gpu/device.js';
-import { GEMM_VARIANT_NAMES, Kernels, recordDispatches, type GemmVariant } from '../gpu/kernels.js';
+import { availableGemmVariants, GEMM_VARIANT_NAMES, Kernels, recordDispatches, type GemmVariant } from '../gpu/kernels.js';
 import { PipelineCache } from '../gpu/shaders.js';
 import { Rng } from '../prng.js';
 import { benchMeta, errorMessage, maxRelDiff, timeRuns, type BenchMeta, type Timing } from './common.js';
@@ -20,7 +20,7 @@ export interface GemmBenchOptions {
   reps?: number | ((n: number) => number);
   /** Untimed runs first (default 2: SwiftShader's second run is still slow). */
   warmup?: number;
-  /** Time only this variant (default: every variant in GEMM_VARIANT_NAMES). */
+  /** Time only this variant (default: every variant the device can run, availableGemmVariants). */
   variant?: GemmVariant;
   /** Time only these variants (default: every variant); per size when a function (e.g. skip slow ones at 1024). */
   variants?: GemmVariant[] | ((n: number) => GemmVariant[]);
@@ -81,7 +81,7 @@ export async function benchGemm(ctx: GpuContext, opts: GemmBenchOptions = {}): P
   const repsFor = (n: number): number => (typeof opts.reps === 'function' ? opts.reps(n) : opts.reps ?? defaultReps(n));
   const variantsFor = (n: number): GemmVariant[] => {
     if (opts.variant) return [opts.variant];
-    const v = typeof opts.variants === 'function' ? opts.variants(n) : opts.variants ?? GEMM_VARIANT_NAMES;
+    const v = typeof opts.variants === 'function' ? opts.variants(n) : opts.variants ?? availableGemmVariants(ctx.device);
     for (const name of v) if (!GEMM_VARIANT_NAMES.includes(name)) throw new RangeError(`unknown GEMM variant ${name}; expected one of ${GEMM_VARIANT_NAMES.join(', ')}`);
     if (!v.length) throw new RangeError('no GEMM variant to time');
     return v;

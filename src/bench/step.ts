@@ -16,7 +16,7 @@ import { chooseGemmVariant } from '../gpu/autotune.js';
 import { createGpuModel, type GpuModel } from '../gpu/model.js';
 import type { GpuContext } from '../gpu/device.js';
 import type { GemmVariant } from '../gpu/kernels.js';
-import { GpuObjective } from '../gpu/objective.js';
+import type { GpuObjective } from '../gpu/objective.js';
 import { initParameters, paramLayout, type ParamLayout } from '../params.js';
 import { Rng } from '../prng.js';
 import { resolveSpec, type Network } from '../spec.js';
@@ -253,7 +253,7 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
     log('step: webgpu-nn (setup)');
     model = await createGpuModel(net, theta0, ctx.device, opts.gemmVariant ? { gemmVariant: opts.gemmVariant } : {});
     const ourCost0 = (await model.cost(first, undefined, { gradient: false })).cost;
-    objective = new GpuObjective(model, X);
+    objective = model.objective(model.dataset(X));
     objective.shuffle(seed);
     const obj = objective;
     const ourStep = async (s: number): Promise<void> => {

@@ -9,7 +9,7 @@ import { createModel } from '../model.js';
 import { SpecError } from '../spec.js';
 import { type Matrix } from '../matrix.js';
 import { decodeModel, type SavedModel } from '../io/model-file.js';
-import { writeJsonAtomic } from '../io/files.js';
+import { readJsonFile, writeJsonAtomic } from '../io/files.js';
 import { applyWhitening, whiteningFromJSON } from '../data/whitening.js';
 import { loadIdxDataset } from '../data/idx-node.js';
 import { filterClasses, type LabeledSet } from '../data/labels.js';
@@ -60,7 +60,7 @@ function locate(path: string): Located {
   const dir = dirname(resolve(modelPath));
   const cfgPath = join(dir, 'config.json');
   // A model file's own run folder: config.json beside it (the stage models in stages/<name>/ have none).
-  const config = existsSync(cfgPath) ? checkConfig(JSON.parse(readFileSync(cfgPath, 'utf8'))) : null;
+  const config = existsSync(cfgPath) ? readJsonFile(cfgPath, checkConfig) : null;
   return { modelPath, dir, config };
 }
 
@@ -98,6 +98,7 @@ export async function evalCommand(argv: readonly string[], io: CliIO): Promise<n
   const backend = a.oneOf('backend', ['webgpu', 'cpu'] as const) ?? 'webgpu';
   const where = locate(path);
   const saved = decodeModel(new Uint8Array(readFileSync(where.modelPath)), where.modelPath);
+
   const net = saved.network;
   const out = net.activations[net.activations.length - 1]!;
   const nL = net.layers[net.layers.length - 1]!;
@@ -134,13 +135,24 @@ export async function evalCommand(argv: readonly string[], io: CliIO): Promise<n
     adapter,
     date: new Date().toISOString(),
   };
-  writeJsonAtomic(join(where.dir, 'eval.json'), result);
+  // The accuracy is printed whether or not eval.json can be written; a failed write is reported after it (exit 1).
+  const evalPath = join(where.dir, 'eval.json');
+  let writeError: string | null = null;
+  try {
+    writeJsonAtomic(evalPath, result);
+  } catch (e) {
+    writeError = (e as Error).message;
+  }
   if (a.flag('json')) {
     io.stdout(`${JSON.stringify(result)}\n`);
   } else {
     io.stdout(`accuracy ${(100 * acc).toFixed(2)}% (${result.correct} / ${result.examples}) on ${source} test examples\n`);
     io.stdout(`confusion matrix (rows: true class, columns: predicted)\n${formatConfusionMatrix(cm)}`);
-    io.stdout(`${join(where.dir, 'eval.json')}\n`);
+    if (!writeError) io.stdout(`${evalPath}\n`);
+  }
+  if (writeError) {
+    io.stderr(`wgnn: the accuracy above was not saved: ${writeError.replace(/\s*\n\s*/g, ' ')}\n`);
+    return 1;
   }
   return 0;
 }

@@ -1,7 +1,7 @@
 // `wgnn export`: a trained model as ONNX (inference graph) or as a PyTorch package
 // (model.py with the exact objective, train_ddp.py for torch.distributed).
 
-import { buildOnnx, codeLayer } from '../export/onnx.js';
+import { buildOnnx, buildVaeOnnx, codeLayer } from '../export/onnx.js';
 import { exportPytorch } from '../export/pytorch.js';
 import { writeFileAtomic } from '../io/files.js';
 import { resolveSpec } from '../spec.js';
@@ -15,7 +15,9 @@ Exports a trained model (a run folder of wgnn train, or a model file).
 
   --format onnx      PATH is the .onnx file: the inference graph (opset 17, float32)
                      with the saved whitening folded in; outputs "output" and, for an
-                     autoencoder, "code" (the middle layer)
+                     autoencoder, "code" (the middle layer). A variational autoencoder
+                     writes two graphs beside PATH: NAME.encoder.onnx (input → mu,
+                     logvar) and NAME.decoder.onnx (z → output), NAME = PATH less .onnx
   --format pytorch   PATH is a folder: model.py (nn.Module, the exact cost, load/save
                      of model files), train_ddp.py (torchrun, DistributedDataParallel),
                      model.safetensors and README.md
@@ -39,7 +41,15 @@ export async function exportCommand(argv: readonly string[], io: CliIO): Promise
   const out = a.requireString('out', format === 'onnx' ? 'model.onnx' : 'exported/');
   const saved = readModel(path, a.string('spec'));
   const net = resolveSpec(saved.network);
-  if (format === 'onnx') {
+  if (format === 'onnx' && net.vae) {
+    if (a.has('code-layer') || a.has('outputs')) throw new UsageError("--code-layer and --outputs do not apply to a VAE: its graphs' outputs are mu, logvar (encoder) and output (decoder)");
+    const { encoder, decoder } = buildVaeOnnx(saved, { foldPreprocessing: !a.flag('no-preprocess') });
+    const base = out.replace(/\.onnx$/i, '');
+    const files: [string, Uint8Array][] = [[`${base}.encoder.onnx`, encoder], [`${base}.decoder.onnx`, decoder]];
+    for (const [p, bytes] of files) writeFileAtomic(p, bytes);
+    const d = net.layers[net.vae.latent]!;
+    io.stdout(`${files[0]![0]}: ONNX opset 17, VAE encoder [${net.layers[0]}] → mu, logvar [${d}], ${encoder.length} bytes\n${files[1]![0]}: ONNX opset 17, VAE decoder z [${d}] → output [${net.layers[net.layers.length - 1]}], ${decoder.length} bytes\n`);
+  } else if (format === 'onnx') {
     const code = a.int('code-layer', 2);
     const bytes = buildOnnx(saved, { codeLayer: code, extraOutputs: a.intList('outputs', 2), foldPreprocessing: !a.flag('no-preprocess') });
     writeFileAtomic(out, bytes);

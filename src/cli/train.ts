@@ -31,7 +31,8 @@ Flags override the configuration.
   data:     --data mnist|fashion-mnist|natural --limit N --patches N --patch-size P
   optimizer: --optimizer ${METHODS.join('|')} --iterations N --epochs N
             --batch-size N --lr α --momentum μ
-  --checkpoint-every N write a checkpoint every N iterations (0: only at the end / Ctrl-C)
+  --checkpoint-every N write a checkpoint every N iterations and at the last planned
+                       one (0: only at the last planned iteration and on Ctrl-C)
   --json               print summary.json to stdout at the end
   --quiet              no progress output
 `;
@@ -43,6 +44,14 @@ const OPTIONS = {
   optimizer: 'value', iterations: 'value', epochs: 'value', 'batch-size': 'value', lr: 'value', momentum: 'value',
   'checkpoint-every': 'value', json: 'flag', quiet: 'flag',
 } as const;
+
+/** Optimizer flags and the methods they apply to (any other method refuses them). */
+const FLAG_METHODS: Record<string, readonly string[]> = {
+  epochs: ['sgd', 'momentum', 'adam'],
+  'batch-size': ['sgd', 'momentum', 'adam'],
+  momentum: ['sgd', 'momentum'],
+  lr: ['gd', 'sgd', 'momentum', 'adam'],
+};
 
 /** Applies command-line overrides to a configuration. */
 function applyFlags(base: TrainConfig, a: Args): TrainConfig {
@@ -84,6 +93,12 @@ function applyFlags(base: TrainConfig, a: Args): TrainConfig {
   const opt = c.optimizer!;
   const method = a.oneOf('optimizer', METHODS);
   if (method && method !== opt.method) c.optimizer = { method } as OptimizerOptions;
+  const chosen = c.optimizer!.method;
+  for (const [flag, methods] of Object.entries(FLAG_METHODS)) {
+    if (a.has(flag) && !methods.includes(chosen)) {
+      throw new UsageError(`--${flag} does not apply to ${method ? '--optimizer' : 'optimizer.method'} ${chosen} (only to ${methods.join(', ')})`);
+    }
+  }
   const o = c.optimizer as unknown as Record<string, unknown>;
   const iterations = a.int('iterations', 1);
   if (iterations !== undefined) o[c.optimizer!.method === 'lbfgs' || c.optimizer!.method === 'cg' ? 'maxIterations' : 'iterations'] = iterations;

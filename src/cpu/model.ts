@@ -3,15 +3,18 @@
 
 import { cpuCost, cpuForward } from './network.js';
 import { paramLayout, type ParamLayout } from '../params.js';
-import type { Network } from '../spec.js';
+import { SpecError, type Network } from '../spec.js';
 import type { Matrix } from '../matrix.js';
-import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostReport, type Encoding, type Model, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
+import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostReport, type Dataset, type Encoding, type Model, type ModelObjective, type ObjectiveOptions, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
 import { cpuVaeDecode, cpuVaeEncode, cpuVaeNegElbo, cpuVaeNll, sampleLatent } from './vae.js';
+import { asCpuDataset, cpuDataset, cpuModelObjective, CpuDataset } from './objective.js';
 
 export class CpuModel implements Model {
   readonly backend = 'cpu' as const;
+  readonly deviceLabel = null;
   readonly layout: ParamLayout;
   private theta: Float64Array;
+  private disposed = false;
 
   constructor(readonly network: Network, theta: Float64Array) {
     this.layout = paramLayout(network);
@@ -19,15 +22,18 @@ export class CpuModel implements Model {
   }
 
   setParameters(theta: ArrayLike<number>): void {
+    this.live();
     checkTheta(this.layout, theta);
     this.theta = Float64Array.from(theta);
   }
 
   async readParameters(): Promise<Float64Array> {
+    this.live();
     return this.theta.slice();
   }
 
   async cost(X: Matrix, Y?: Matrix, opts: CostOptions = {}): Promise<CostReport> {
+    this.live();
     return cpuCost(this.network, this.theta, X, Y, { gradient: opts.gradient ?? true, noiseSeed: opts.noiseSeed });
   }
 
@@ -36,6 +42,7 @@ export class CpuModel implements Model {
   }
 
   async encode(X: Matrix, layer?: number): Promise<Encoding> {
+    this.live();
     const net = this.network;
     if (net.vae) {
       layer = checkVaeLayer(net, layer);
@@ -47,6 +54,28 @@ export class CpuModel implements Model {
     const { A } = cpuForward(this.network, this.theta, X);
     return { rows: X.rows, cols: this.network.layers[layer - 1]!, data: A[layer - 2]! };
   }
+
+  dataset(X: Matrix, Y?: Matrix | null): CpuDataset {
+    this.live();
+    return cpuDataset(this.network, X, Y);
+  }
+
+  async encodeDataset(ds: Dataset, layer = 2, opts: { targets?: Matrix } = {}): Promise<CpuDataset> {
+    const h = await this.encode(asCpuDataset(ds).X, layer);
+    if (opts.targets && opts.targets.rows !== h.rows) throw new SpecError(`targets have ${opts.targets.rows} examples but the data set has ${h.rows}`);
+    return new CpuDataset(h, opts.targets);
+  }
+
+  objective(ds: Dataset, opts: ObjectiveOptions = {}): ModelObjective<Float64Array> {
+    this.live();
+    return cpuModelObjective(this.network, this.theta, ds, opts, (theta) => this.setParameters(theta));
+  }
+
+  /** Nothing to free: a CPU data set is garbage-collected. */
+  release(ds: Dataset): void {
+    asCpuDataset(ds);
+  }
+
 
   async decode(Z: Matrix): Promise<Matrix> {
     return cpuVaeDecode(this.network, this.theta, Z);
@@ -63,5 +92,11 @@ export class CpuModel implements Model {
     return { negElbo, nll: samples ? mean(cpuVaeNll(this.network, this.theta, X, samples, seed)) : null, samples };
   }
 
-  dispose(): void {}
+  private live(): void {
+    if (this.disposed) throw new SpecError('this model has been disposed');
+  }
+
+  dispose(): void {
+    this.disposed = true;
+  }
 }

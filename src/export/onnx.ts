@@ -14,9 +14,15 @@
 //   outputs: "output" (layer L) and, for autoencoders, "code" (the middle layer,
 //     codeLayer below); `extraOutputs` adds "layer<l>" for other layers.
 //
-// A variational autoencoder would add its encoder heads (μ, log σ²) as two Gemm
-// branches from the encoder's last hidden layer and export the decoder as a second
-// graph; see the README section "Scaling out" for what that needs.
+//
+// A variational autoencoder (spec `vae`) exports two graphs (buildVaeOnnx / exportVaeOnnx):
+//   encoder: input [batch, n0] → whitening as above → the trunk's layers → the head
+//            pair as two Gemms from the trunk's last layer: outputs "mu" and "logvar"
+//            [batch, d] (initializers W<l>_mu, W<l>_logvar, b<l>_mu, b<l>_logvar, the
+//            model file's names);
+//   decoder: "z" [batch, d] → the decoder's layers → "output" [batch, nL].
+// The sampling z = μ + exp(½ log σ²)·ε is left to the caller (any ε ~ N(0, I)).
+// buildOnnx / exportOnnx refuse a VAE with a message naming these.
 
 import onnxProto from 'onnx-proto';
 import { paramLayout, layerViews, type LayerSlot } from '../params.js';
@@ -194,7 +200,7 @@ function valueInfo(name: string, cols: number): InstanceType<typeof onnx.ValueIn
  * Weight layer k (the notes' W(k+1)): z = a·W(k+1)ᵀ + b as a Gemm, a = f(z), then
  * the k-sparse mask where the layer has one. A tied decoder's W is its mirror
  * encoder's stored nIn × nOut matrix, which is exactly the Gemm's B with transB = 0.
- * A VAE's heads (μ, log σ²) would be two more calls of this on the encoder's last layer.
+ * A VAE's head pair is written by buildVaeOnnx instead.
  */
 function layerNodes(g: GraphBuilder, net: Network, slot: LayerSlot, k: number, theta: Float64Array, W: Float64Array, bias: Float64Array, input: string): string {
   const l = k + 1;
@@ -211,7 +217,7 @@ function layerNodes(g: GraphBuilder, net: Network, slot: LayerSlot, k: number, t
   return a;
 }
 
-/** A ModelProto (opset 17) around the builder's nodes and initializers. A VAE's decoder would be a second one. */
+/** A ModelProto (opset 17) around the builder's nodes and initializers. */
 function modelProto(
   g: GraphBuilder,
   inputs: InstanceType<typeof onnx.ValueInfoProto>[],
@@ -252,13 +258,43 @@ export async function exportOnnx(model: ExportSource | LiveModelSource, opts: On
   return buildOnnx(model, opts);
 }
 
-/** Synchronous form of exportOnnx for a saved model. */
-export function buildOnnx(model: ExportSource, opts: OnnxExportOptions = {}): Uint8Array {
+/** The network, layout, θ (finite, of the right length) and layer views of a model to export. */
+function exportParts(model: ExportSource) {
   const net = resolveSpec(model.network);
   const layout = paramLayout(net);
   const theta = Float64Array.from(model.theta);
   const views = layerViews(layout, theta); // throws on a θ of the wrong length
   for (let i = 0; i < theta.length; i++) if (!Number.isFinite(theta[i]!)) throw new SpecError(`θ[${i}] is ${theta[i]}`);
+  return { net, layout, theta, views };
+}
+
+/**
+ * The graph's input with the saved whitening folded in as x_w = (x − μ)·Mᵀ (Sub, MatMul):
+ * returns the whitened tensor's name, the graph input's width and the whitening (or null).
+ */
+function inputNodes(g: GraphBuilder, net: Network, preprocessing: unknown, opts: OnnxExportOptions): { a: string; nIn0: number; white: ReturnType<typeof whiteningAffine> } {
+  const white = opts.foldPreprocessing === false ? null : whiteningAffine(preprocessing);
+  if (!white) return { a: 'input', nIn0: net.layers[0]!, white };
+  if (white.k !== net.layers[0]) throw new SpecError(`the saved whitening outputs ${white.k} features but the input layer has ${net.layers[0]} units`);
+  const mu = g.floats('whitening_mean', [white.n], white.mean);
+  // (x − μ)·Mᵀ: the k × n matrix M is written transposed, as the n × k MatMul operand.
+  const MT = new Float64Array(white.n * white.k);
+  for (let j = 0; j < white.k; j++) for (let c = 0; c < white.n; c++) MT[c * white.k + j] = white.M[j * white.n + c]!;
+  const Mt = g.floats('whitening_matrix_transposed', [white.n, white.k], MT);
+  const centered = g.op('Sub', ['input', mu], 'centered');
+  return { a: g.op('MatMul', [centered, Mt], 'whitened'), nIn0: white.n, white };
+}
+
+function finish(proto: InstanceType<typeof onnx.ModelProto>): Uint8Array {
+  const err = onnx.ModelProto.verify(proto);
+  if (err) throw new Error(`exportOnnx built an invalid ModelProto: ${err}`);
+  return onnx.ModelProto.encode(proto).finish();
+}
+
+/** Synchronous form of exportOnnx for a saved model (not a VAE: see buildVaeOnnx). */
+export function buildOnnx(model: ExportSource, opts: OnnxExportOptions = {}): Uint8Array {
+  const { net, layout, theta, views } = exportParts(model);
+  if (net.vae) throw new SpecError('a variational autoencoder exports two graphs (encoder: input → mu, logvar; decoder: z → output): use buildVaeOnnx / exportVaeOnnx');
   const L = net.layers.length;
   const outputs: { layer: number; name: string }[] = [{ layer: L, name: 'output' }];
   if (net.autoencoder && L > 2) {
@@ -272,20 +308,8 @@ export function buildOnnx(model: ExportSource, opts: OnnxExportOptions = {}): Ui
   }
 
   const g = new GraphBuilder();
-  let a = 'input';
-  let nIn0 = net.layers[0]!;
-  const white = opts.foldPreprocessing === false ? null : whiteningAffine(model.preprocessing);
-  if (white) {
-    if (white.k !== net.layers[0]) throw new SpecError(`the saved whitening outputs ${white.k} features but the input layer has ${net.layers[0]} units`);
-    nIn0 = white.n;
-    const mu = g.floats('whitening_mean', [white.n], white.mean);
-    // (x − μ)·Mᵀ: the k × n matrix M is written transposed, as the n × k MatMul operand.
-    const MT = new Float64Array(white.n * white.k);
-    for (let j = 0; j < white.k; j++) for (let c = 0; c < white.n; c++) MT[c * white.k + j] = white.M[j * white.n + c]!;
-    const Mt = g.floats('whitening_matrix_transposed', [white.n, white.k], MT);
-    const centered = g.op('Sub', ['input', mu], 'centered');
-    a = g.op('MatMul', [centered, Mt], 'whitened');
-  }
+  const { a: a0, nIn0, white } = inputNodes(g, net, model.preprocessing, opts);
+  let a = a0;
 
   const layerOut: string[] = [];
   layout.slots.forEach((slot, k) => {
@@ -299,7 +323,64 @@ export function buildOnnx(model: ExportSource, opts: OnnxExportOptions = {}): Ui
     ['webgpu-nn.outputs', JSON.stringify(Object.fromEntries(outputs.map((o) => [o.name, o.layer])))],
     ['webgpu-nn.whitening-folded', String(!!white)],
   ]);
-  const err = onnx.ModelProto.verify(proto);
-  if (err) throw new Error(`exportOnnx built an invalid ModelProto: ${err}`);
-  return onnx.ModelProto.encode(proto).finish();
+  return finish(proto);
+}
+
+/** A VAE's two ONNX models (serialized ModelProto bytes). */
+export interface VaeOnnx {
+  /** input [batch, n0] (raw, when whitening is folded in) → "mu", "logvar" [batch, d]. */
+  encoder: Uint8Array;
+  /** "z" [batch, d] → "output" [batch, nL]. */
+  decoder: Uint8Array;
+}
+
+/** Options of a VAE's export: codeLayer and extraOutputs do not apply (the graphs' outputs are fixed). */
+export type VaeOnnxExportOptions = Pick<OnnxExportOptions, 'foldPreprocessing' | 'producerVersion'>;
+
+/** The ONNX encoder and decoder of a saved or live VAE (see the header). */
+export async function exportVaeOnnx(model: ExportSource | LiveModelSource, opts: VaeOnnxExportOptions = {}): Promise<VaeOnnx> {
+  if (isLive(model)) return buildVaeOnnx({ network: model.network, theta: await model.readParameters(), preprocessing: null }, opts);
+  return buildVaeOnnx(model, opts);
+}
+
+/** Synchronous form of exportVaeOnnx for a saved model. */
+export function buildVaeOnnx(model: ExportSource, opts: VaeOnnxExportOptions = {}): VaeOnnx {
+  const { net, layout, theta, views } = exportParts(model);
+  if (!net.vae) throw new SpecError('buildVaeOnnx needs a variational autoencoder (a spec with "vae"); use buildOnnx');
+  const o = opts as OnnxExportOptions;
+  if (o.codeLayer !== undefined || o.extraOutputs !== undefined) {
+    throw new SpecError("a VAE's ONNX graphs have fixed outputs (mu, logvar; output): codeLayer and extraOutputs do not apply");
+  }
+  const c = net.vae.latent; // weight layer c − 1 is the head pair, layers c … L−2 the decoder
+  const d = net.layers[c]!;
+  const spec: [string, string] = ['webgpu-nn.spec', JSON.stringify(networkToSpec(net))];
+
+  // Encoder: the trunk, then the heads as two Gemms (θ's head slot: W_mu, W_logvar, b_mu, b_logvar).
+  const ge = new GraphBuilder();
+  const { a: a0, nIn0, white } = inputNodes(ge, net, model.preprocessing, opts);
+  let a = a0;
+  for (let k = 0; k < c - 1; k++) a = layerNodes(ge, net, layout.slots[k]!, k, theta, views[k]!.W, views[k]!.b, a);
+  const nIn = layout.slots[c - 1]!.nIn;
+  const Wh = views[c - 1]!.W;
+  const bh = views[c - 1]!.b;
+  const head = (name: 'mu' | 'logvar', from: number) =>
+    ge.op('Gemm', [a, ge.floats(`W${c}_${name}`, [d, nIn], Wh.subarray(from * nIn, (from + d) * nIn)), ge.floats(`b${c}_${name}`, [d], bh.subarray(from, from + d))], `${name}_gemm`, [attrI('transB', 1)]);
+  ge.node('Identity', [head('mu', 0)], ['mu']);
+  ge.node('Identity', [head('logvar', d)], ['logvar']);
+  const encoder = modelProto(ge, [valueInfo('input', nIn0)], [valueInfo('mu', d), valueInfo('logvar', d)], `VAE encoder, layers [${net.layers.slice(0, c + 1)}] → mu, logvar${white ? ', whitening folded in' : ''}`, opts, [
+    spec,
+    ['webgpu-nn.vae-graph', 'encoder'],
+    ['webgpu-nn.whitening-folded', String(!!white)],
+  ]);
+
+  // Decoder: z through weight layers c … L−2.
+  const gd = new GraphBuilder();
+  a = 'z';
+  for (let k = c; k < layout.slots.length; k++) a = layerNodes(gd, net, layout.slots[k]!, k, theta, views[k]!.W, views[k]!.b, a);
+  gd.node('Identity', [a], ['output']);
+  const decoder = modelProto(gd, [valueInfo('z', d)], [valueInfo('output', net.layers[net.layers.length - 1]!)], `VAE decoder, layers [${net.layers.slice(c)}]`, opts, [
+    spec,
+    ['webgpu-nn.vae-graph', 'decoder'],
+  ]);
+  return { encoder: finish(encoder), decoder: finish(decoder) };
 }

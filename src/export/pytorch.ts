@@ -44,10 +44,12 @@ function readme(saved: SavedModel): string {
   const net = saved.network;
   return `# webgpu-nn network, exported for PyTorch
 
-Layers [${net.layers.join(', ')}], loss ${net.loss}${net.autoencoder ? ', autoencoder' : ''}${net.tied ? ', tied weights' : ''}.
+Layers [${net.layers.join(', ')}], loss ${net.loss}${net.vae ? `, variational autoencoder (β = ${net.vae.beta})` : net.autoencoder ? ', autoencoder' : ''}${net.tied ? ', tied weights' : ''}.
 
 - model.py: the nn.Module (Net), the engine's exact objective cost(module, X, Y=None, input=None),
-  load(path) / save(module, path) for webgpu-nn model files, corrupt() for denoising, whiten().
+  load(path) / save(module, path) for webgpu-nn model files, corrupt() for denoising, whiten().${net.vae ? `
+  VAE: net(x) gives (mu, logvar, z, output), z = mu + exp(logvar / 2) * eps with eps the
+  engine's normals (normal_matrix(noise_seed, ...)); cost(net, X, noise_seed=...) is the ELBO cost.` : ''}
 - model.safetensors: the exported weights (float64, the engine's format).
 - train_ddp.py: data-parallel training with DistributedDataParallel:
 

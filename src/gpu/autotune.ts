@@ -11,7 +11,7 @@ import { SHADER_SOURCES } from './shaders.gen.js';
 
 /** FNV-1a of the GEMM shader and the variant table: a cached choice is void once either changes. */
 function kernelsVersion(): string {
-  const text = `${SHADER_SOURCES.gemm ?? ''}|${SHADER_SOURCES.gemm_vec4 ?? ''}|${GEMM_VARIANT_NAMES.join(',')}`;
+  const text = `${SHADER_SOURCES.gemm ?? ''}|${SHADER_SOURCES.gemm_vec4 ?? ''}|${SHADER_SOURCES.gemm_tiled ?? ''}|${SHADER_SOURCES.gemm_subgroup ?? ''}|${GEMM_VARIANT_NAMES.join(',')}`;
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h.toString(16);
@@ -143,7 +143,7 @@ export async function chooseGemmVariant(kernels: Kernels, shape: GemmShape): Pro
       const probe = { ...shape, M: cap(shape.M), N: cap(shape.N), K: cap(shape.K) };
       let best: GemmVariant = GEMM_VARIANT_NAMES[0]!;
       let bestT = Infinity;
-      for (const v of gemmVariantsFor(kernels.ctx.adapter.isSoftware)) {
+      for (const v of gemmVariantsFor(kernels.ctx.adapter.isSoftware, kernels.ctx.device)) {
         if (GEMM_VARIANTS[v].VEC4 && !vec4Eligible({ ...shape, A: {} as never, B: {} as never, C: {} as never })) continue;
         const t = await timeGemm(kernels, probe, v, 2);
         if (t < bestT) {

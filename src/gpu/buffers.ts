@@ -1,4 +1,5 @@
 // GPU buffers: a size-bucketed pool that counts what it holds, and readback.
+import { countEngine } from './counters.js';
 
 export interface PoolStats {
   /** Buffers handed out and not yet released. */
@@ -14,8 +15,19 @@ export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
   private readonly sizes = new Map<GPUBuffer, number>();
   private liveBytes = 0;
+  /** Readbacks (readF32 calls, one mapAsync each) through this pool so far. */
+  readbacks = 0;
+  /**
+   * Milliseconds added to every readback (benchmarks: a browser's mapAsync
+   * round trip, gpuweb/gpuweb#4432). 0 by default.
+   */
+  readonly readbackLatencyMs: number;
 
-  constructor(private readonly device: GPUDevice, private readonly maxBufferSize: number) {}
+  constructor(private readonly device: GPUDevice, private readonly maxBufferSize: number, opts: { readbackLatencyMs?: number } = {}) {
+    const ms = opts.readbackLatencyMs ?? 0;
+    if (!(ms >= 0 && Number.isFinite(ms))) throw new RangeError(`readbackLatencyMs must be a finite number ≥ 0, got ${ms}`);
+    this.readbackLatencyMs = ms;
+  }
 
   acquire(bytes: number, usage: GPUBufferUsageFlags, label?: string): GPUBuffer {
     if (!(bytes > 0)) bytes = 4;
@@ -27,7 +39,11 @@ export class BufferPool {
     }
     const key = `${size}:${usage}`;
     const list = this.free.get(key);
-    const buf = list?.pop() ?? this.device.createBuffer({ size, usage, label });
+    let buf = list?.pop();
+    if (!buf) {
+      buf = this.device.createBuffer({ size, usage, label });
+      countEngine('buffers', 1);
+    }
     this.sizes.set(buf, size);
     this.liveBytes += size;
     return buf;
@@ -54,6 +70,7 @@ export class BufferPool {
   destroy(): void {
     for (const b of this.sizes.keys()) b.destroy();
     for (const l of this.free.values()) for (const b of l) b.destroy();
+    countEngine('buffers', -(this.sizes.size + this.stats().pooled));
     this.sizes.clear();
     this.free.clear();
     this.liveBytes = 0;
@@ -64,31 +81,37 @@ export const STORAGE = 0x80 | 0x08 | 0x04; // STORAGE | COPY_DST | COPY_SRC
 export const UNIFORM = 0x40 | 0x08; // UNIFORM | COPY_DST
 const MAP_READ_DST = 0x01 | 0x08; // MAP_READ | COPY_DST
 
-/** Reads `count` f32 values at element offset `offset` of each source, in one submit. */
+/**
+ * Reads `count` f32 values at element offset `offset` of each source, in one
+ * submit and ONE readback: the sources are copied side by side into a single
+ * staging buffer, mapped once. Counted in `pool.readbacks`; waits
+ * `pool.readbackLatencyMs` more when set.
+ */
 export async function readF32(device: GPUDevice, pool: BufferPool, sources: { buffer: GPUBuffer; offset?: number; count: number }[]): Promise<Float32Array[]> {
   const enc = device.createCommandEncoder();
-  const staging = sources.map((s) => {
-    const bytes = Math.max(4, s.count * 4);
-    const st = pool.acquire(bytes, MAP_READ_DST, 'readback');
-    if (s.count > 0) enc.copyBufferToBuffer(s.buffer, (s.offset ?? 0) * 4, st, 0, s.count * 4);
-    return st;
+  const starts: number[] = [];
+  let total = 0;
+  for (const s of sources) {
+    starts.push(total);
+    total += s.count;
+  }
+  const bytes = Math.max(4, total * 4);
+  const st = pool.acquire(bytes, MAP_READ_DST, 'readback');
+  sources.forEach((s, i) => {
+    if (s.count > 0) enc.copyBufferToBuffer(s.buffer, (s.offset ?? 0) * 4, st, starts[i]! * 4, s.count * 4);
   });
   device.queue.submit([enc.finish()]);
+  pool.readbacks++;
   try {
-    return await Promise.all(
-      staging.map(async (st, i) => {
-        const n = sources[i]!.count;
-        await st.mapAsync(0x0001, 0, Math.max(4, n * 4));
-        const out = new Float32Array(st.getMappedRange(0, Math.max(4, n * 4)).slice(0, n * 4));
-        st.unmap();
-        return out;
-      }),
-    );
+    await st.mapAsync(0x0001, 0, bytes);
+    const all = new Float32Array(st.getMappedRange(0, bytes).slice(0, total * 4));
+    st.unmap();
+    if (pool.readbackLatencyMs > 0) await new Promise((r) => setTimeout(r, pool.readbackLatencyMs));
+    return sources.map((s, i) => all.slice(starts[i]!, starts[i]! + s.count));
   } finally {
-    staging.forEach((st) => pool.release(st));
+    pool.release(st);
   }
 }
-
 /** Writes f64 or f32 values as f32 into `buffer` at element offset `offset`. */
 export function writeF32(device: GPUDevice, buffer: GPUBuffer, values: ArrayLike<number>, offset = 0): void {
   const f32 = values instanceof Float32Array ? values : Float32Array.from(values);

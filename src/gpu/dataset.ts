@@ -17,6 +17,7 @@ export interface GpuChunk {
 
 /** Examples resident on the GPU, split into chunks that each fit one storage binding. */
 export class GpuDataset {
+  readonly location = 'gpu' as const;
   readonly chunks: GpuChunk[] = [];
   /**
    * `owner`: the pool the chunk buffers came from. A model frees a data set's

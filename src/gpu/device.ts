@@ -1,5 +1,6 @@
 // Getting a GPUDevice in the browser (navigator.gpu) and in Node (Dawn, through
 // the `webgpu` package), or wrapping one the caller already owns.
+import { countEngine } from './counters.js';
 
 export class WebGpuUnavailableError extends Error {
   override name = 'WebGpuUnavailableError';
@@ -42,6 +43,8 @@ export interface GpuContext {
   readonly limits: DeviceLimits;
   /** True when this library created the device (and so may destroy it). */
   readonly owned: boolean;
+  /** Features the adapter offers (empty for a caller's device, whose adapter we never saw). */
+  readonly adapterFeatures: readonly string[];
   /** Non-null once the device is lost. */
   lost: DeviceLostError | null;
   /** Throws DeviceLostError or the first uncaptured GpuError seen since the last call. */
@@ -122,7 +125,15 @@ export interface AcquireOptions {
   /** Use this device (owned by the caller) instead of creating one. */
   device?: GPUDevice;
   powerPreference?: GPUPowerPreference;
+  /**
+   * Features to enable when the adapter offers them (default OPTIONAL_FEATURES);
+   * the device's `features` tells which were granted.
+   */
+  optionalFeatures?: readonly GPUFeatureName[];
 }
+
+/** Enabled on devices the engine creates when offered: GPU timers (profiling) and subgroup operations (a GEMM variant). */
+export const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[];
 
 /** A GpuContext over a new device (largest buffer limits the adapter allows) or over the caller's. */
 /** One context per caller device, so its listeners are added once however many models share it. */
@@ -147,8 +158,9 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
     throw new WebGpuUnavailableError(INSTALL_HINT);
   }
   if (!adapter) throw new WebGpuUnavailableError(INSTALL_HINT);
-  const device = await adapter.requestDevice({ requiredLimits: engineLimits(adapter) });
-  return wrapDevice(device, adapter.info, true);
+  const requiredFeatures = (opts.optionalFeatures ?? OPTIONAL_FEATURES).filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits: engineLimits(adapter), requiredFeatures });
+  return wrapDevice(device, adapter.info, true, [...adapter.features].map(String).sort());
 }
 
 /**
@@ -168,7 +180,7 @@ export function engineLimits(adapter: GPUAdapter): Record<string, number> {
   };
 }
 
-function wrapDevice(device: GPUDevice, info: GPUAdapterInfo | undefined, owned: boolean): GpuContext {
+function wrapDevice(device: GPUDevice, info: GPUAdapterInfo | undefined, owned: boolean, adapterFeatures: readonly string[] = []): GpuContext {
   const l = device.limits;
   let pending: GpuError | null = null;
   const ctx: GpuContext = {
@@ -183,6 +195,7 @@ function wrapDevice(device: GPUDevice, info: GPUAdapterInfo | undefined, owned: 
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     },
     owned,
+    adapterFeatures,
     lost: null,
     check() {
       if (ctx.lost) throw ctx.lost;
@@ -193,9 +206,16 @@ function wrapDevice(device: GPUDevice, info: GPUAdapterInfo | undefined, owned: 
       }
     },
     destroy() {
-      if (owned) device.destroy();
+      if (!owned || destroyed) return;
+      destroyed = true;
+      if (onError) device.removeEventListener('uncapturederror', onError);
+      device.destroy();
+      countEngine('devices', -1);
     },
   };
+  let destroyed = false;
+  let onError: ((ev: Event) => void) | null = null;
+  if (owned) countEngine('devices', 1);
   device.lost.then((info) => {
     // A destroy() we asked for is not an error worth reporting later.
     ctx.lost = new DeviceLostError(info.reason ?? 'unknown', `WebGPU device lost (${info.reason}): ${info.message}`);
@@ -204,10 +224,11 @@ function wrapDevice(device: GPUDevice, info: GPUAdapterInfo | undefined, owned: 
   // it at the next check(). A caller's device also carries the app's own work,
   // whose errors are the app's to handle (its own 'uncapturederror' listener).
   if (owned) {
-    device.addEventListener('uncapturederror', (ev) => {
+    onError = (ev) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
       pending ??= new GpuError(`WebGPU error: ${err.message}`);
-    });
+    };
+    device.addEventListener('uncapturederror', onError);
   }
   return ctx;
 }

@@ -6,7 +6,7 @@
 import { CORRUPTION_KINDS, type CorruptionSpec } from '../noise.js';
 import type { Activation, ActivationName } from '../spec.js';
 import { BufferPool, UNIFORM } from './buffers.js';
-import type { GpuContext } from './device.js';
+import { GpuError, type GpuContext } from './device.js';
 import { PipelineCache, type Defines } from './shaders.js';
 import { ACT_ID as ACT_ID_GEN, SUM_MAP_ID, VEC_OP_ID } from './ids.gen.js';
 
@@ -47,28 +47,61 @@ function actDefines(a: Activation | null): Defines {
 
 export const GEMM_VARIANTS = {
   /** Barrier-free, 4 × 4 outputs per invocation in vec4 registers (no private arrays), 8 × 8 invocations. */
-  'unrolled-4x4': { VEC4: false, ROWS16: false, COLS16: false, UNROLLED: true, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
+  'unrolled-4x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: true, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
   /** As unrolled-4x4 with 8 rows per invocation: each B load feeds twice the arithmetic. */
-  'unrolled-8x4': { VEC4: false, ROWS16: false, COLS16: false, UNROLLED: true, TM8: true, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
+  'unrolled-8x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: true, TM8: true, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
   /** Barrier-free, 4 × 4 outputs per invocation, 8 × 8 invocations. */
-  'regblock-4x4': { VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
+  'regblock-4x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
   /** Barrier-free, 8 × 4 outputs per invocation (more reuse of each B load). */
-  'regblock-8x4': { VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
+  'regblock-8x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
   /** vec4 loads, mat4x4 accumulator blocks of 8 × 16 outputs (gemm_vec4.wgsl); aligned calls only, else unrolled-8x4. */
-  'vec4-8x16': { VEC4: true, ROWS16: false, COLS16: true, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 16, WG_X: 4, WG_Y: 4 },
+  'vec4-8x16': { SHADER: 'gemm_vec4', VEC4: true, ROWS16: false, COLS16: true, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 16, WG_X: 4, WG_Y: 4 },
   /** vec4 loads, blocks of 16 × 8 outputs. */
-  'vec4-16x8': { VEC4: true, ROWS16: true, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 16, TN: 8, WG_X: 4, WG_Y: 4 },
+  'vec4-16x8': { SHADER: 'gemm_vec4', VEC4: true, ROWS16: true, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 16, TN: 8, WG_X: 4, WG_Y: 4 },
   /** vec4 loads, blocks of 16 × 16 outputs, 8 × 8 invocations. */
-  'vec4-16x16': { VEC4: true, ROWS16: true, COLS16: true, UNROLLED: false, TM8: false, TILED: false, TM: 16, TN: 16, WG_X: 8, WG_Y: 8 },
+  'vec4-16x16': { SHADER: 'gemm_vec4', VEC4: true, ROWS16: true, COLS16: true, UNROLLED: false, TM8: false, TILED: false, TM: 16, TN: 16, WG_X: 8, WG_Y: 8 },
   /** Shared-memory tiles of 64 × 64 with barriers, 4 × 4 per invocation, 16 × 16 invocations. */
-  'tiled-64': { VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: true, TM: 4, TN: 4, WG_X: 16, WG_Y: 16 },
+  'tiled-64': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: true, TM: 4, TN: 4, WG_X: 16, WG_Y: 16 },
+  /**
+   * For real GPUs (gemm_tiled.wgsl): 128 × 128 workgroup tiles staged in workgroup memory
+   * as vec4 (BK = 16), 8 × 8 outputs per invocation, the next k-tile fetched while the
+   * current one is multiplied (two workgroup buffers when 32 KiB are allowed). Any shape.
+   */
+  'tiled-128': { SHADER: 'gemm_tiled', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 8, WG_X: 16, WG_Y: 16 },
+  /**
+   * Subgroup shuffles share op(A) across a subgroup (gemm_subgroup.wgsl): 8 × 4 outputs
+   * per invocation, 64 invocations per workgroup, no workgroup memory. Only on devices
+   * with the `subgroups` feature.
+   */
+  'subgroup-8x4': { SHADER: 'gemm_subgroup', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 4, WG_X: 64, WG_Y: 1 },
 } as const;
 export type GemmVariant = keyof typeof GEMM_VARIANTS;
 
 /** Variants worth timing on software adapters (private arrays and barriers are slow there). */
-export function gemmVariantsFor(isSoftware: boolean): GemmVariant[] {
-  return GEMM_VARIANT_NAMES.filter((v) => !isSoftware || GEMM_VARIANTS[v].VEC4 || GEMM_VARIANTS[v].UNROLLED);
+export function gemmVariantsFor(isSoftware: boolean, device?: GPUDevice): GemmVariant[] {
+  return GEMM_VARIANT_NAMES.filter((v) => (!isSoftware || GEMM_VARIANTS[v].VEC4 || GEMM_VARIANTS[v].UNROLLED) && (!device || gemmVariantSupported(v, device)));
 }
+
+/** Whether `device` can run `variant` (subgroup-8x4 needs the `subgroups` feature). */
+export function gemmVariantSupported(variant: GemmVariant, device: GPUDevice): boolean {
+  return GEMM_VARIANTS[variant].SHADER !== 'gemm_subgroup' || device.features.has('subgroups');
+}
+
+/** Every variant this device can run, in GEMM_VARIANT_NAMES order. */
+export function availableGemmVariants(device: GPUDevice): GemmVariant[] {
+  return GEMM_VARIANT_NAMES.filter((v) => gemmVariantSupported(v, device));
+}
+
+/** gemm_tiled.wgsl loads op(A) / op(B) as vec4 when the stored rows and the offset allow it. */
+export function tiledVec4(c: Pick<GemmCall, 'M' | 'N' | 'K' | 'transA' | 'transB' | 'A' | 'B'>): { VEC_A: boolean; VEC_B: boolean } {
+  const aligned = (o?: number): boolean => (o ?? 0) % 4 === 0;
+  return {
+    VEC_A: aligned(c.A.offset) && (c.transA ? c.M : c.K) % 4 === 0,
+    VEC_B: aligned(c.B.offset) && (c.transB ? c.K : c.N) % 4 === 0,
+  };
+}
+/** Workgroup memory gemm_tiled.wgsl needs for two tile buffers (else it uses one). */
+export const TILED_PINGPONG_BYTES = 32768;
 
 /** gemm_vec4.wgsl reads A, B and C as vec4: the shapes and offsets must allow it. */
 export function vec4Eligible(c: Pick<GemmCall, 'M' | 'N' | 'K' | 'transA' | 'transB' | 'A' | 'B' | 'C'>): boolean {
@@ -148,6 +181,7 @@ export class Kernels {
     // A vec4 variant on a call it cannot take runs the best scalar kernel instead.
     const name: GemmVariant = GEMM_VARIANTS[c.variant].VEC4 && !vec4Eligible(c) ? 'unrolled-8x4' : c.variant;
     const v = GEMM_VARIANTS[name];
+    if (!gemmVariantSupported(name, this.ctx.device)) throw new GpuError(`GEMM variant ${name} needs the device feature 'subgroups', which this device lacks`);
     const act = c.activation ?? null;
     const defines: Defines = {
       ...actDefines(act),
@@ -161,8 +195,11 @@ export class Kernels {
       ADDEND: !!c.E && (c.gamma ?? 0) !== 0,
       BIAS: !!c.bias,
       STORE_Z: !!c.Z,
+      ...(v.SHADER === 'gemm_tiled' ? { ...tiledVec4(c), PINGPONG: this.ctx.limits.maxComputeWorkgroupStorageSize >= TILED_PINGPONG_BYTES } : {}),
     };
-    const pipeline = await this.cache.get(['activation', v.VEC4 ? 'gemm_vec4' : 'gemm'], defines, 'main');
+    // `enable subgroups;` must open the module, so that shader goes first.
+    const files = v.SHADER === 'gemm_subgroup' ? [v.SHADER, 'activation'] : ['activation', v.SHADER];
+    const pipeline = await this.cache.get(files, defines, 'main');
     const params = this.uniform([
       c.M, c.N, c.K, c.A.offset ?? 0, c.B.offset ?? 0, c.C.offset ?? 0, c.E?.offset ?? 0, c.bias?.offset ?? 0,
       { f: c.alpha ?? 1 }, { f: c.beta ?? 0 }, { f: c.gamma ?? 0 }, 0,
@@ -173,7 +210,7 @@ export class Kernels {
     if (defines.STORE_Z) bindings[6] = c.Z!;
     const x = Math.ceil(c.N / (v.WG_X * v.TN));
     const y = Math.ceil(c.M / (v.WG_Y * v.TM));
-    return this.dispatch(pipeline, params, bindings, x, y, `gemm ${c.M}x${c.N}x${c.K}`);
+    return this.dispatch(pipeline, params, bindings, x, y, `gemm ${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} ${c.M}x${c.N}x${c.K}`);
   }
 
   /** out[offOut + j] = scale · Σᵢ X[offIn + i·cols + j] + beta · out[offOut + j]. */

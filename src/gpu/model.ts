@@ -7,16 +7,23 @@
 import { paramLayout, type ParamLayout } from '../params.js';
 import { assertTrainable, SpecError, type Network } from '../spec.js';
 import { assertFinite, type Matrix } from '../matrix.js';
-import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostParts, type CostReport, type Encoding, type Model, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
+import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostParts, type CostReport, type Dataset, type Encoding, type Model, type ObjectiveOptions, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
 import { defaultVaeNoiseSeed, reconstructionConstant } from '../cpu/vae.js';
 import { evaluationSeed } from '../noise.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
-import { acquireDevice, type AdapterDescription, type GpuContext } from './device.js';
-import { COLSUM_STRIPS, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
+import { acquireDevice, adapterLabel, type AdapterDescription, type GpuContext } from './device.js';
+import { COLSUM_STRIPS, GEMM_VARIANTS, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
+import { checkGpuLimits } from '../limits.js';
 import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
 import { buildPlan, columnMeans, planDispatches, SLOT, SLOTS, type Plan, type PlanContext } from './plan.js';
 import { checkEncodeTargets, emptyDataset, encodeDataset, GpuDataset, releaseDataset, uploadDataset } from './dataset.js';
+import { GpuObjective } from './objective.js';
+
+function asGpuDataset(ds: Dataset): GpuDataset {
+  if (!(ds instanceof GpuDataset)) throw new SpecError(`a WebGPU model trains on GPU data sets (model.dataset(X, Y)); got one on the ${ds.location === 'cpu' ? 'CPU' : ds.location}`);
+  return ds;
+}
 
 export interface EvaluateOptions {
   /** Compute the parts of J into scalarsBuffer (default true). */
@@ -47,6 +54,8 @@ export interface GpuModelOptions {
   gemmVariant?: GemmVariant;
   /** Cap on examples per chunk (default: as many as fit a storage binding). */
   maxChunkRows?: number;
+  /** Milliseconds added to every readback, as a browser's mapAsync round trip (benchmarks; default 0). */
+  readbackLatencyMs?: number;
 }
 
 export class GpuModel implements Model {
@@ -83,7 +92,7 @@ export class GpuModel implements Model {
   ) {
     this.layout = paramLayout(network);
     this.adapter = ctx.adapter;
-    this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize);
+    this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize, { readbackLatencyMs: opts.readbackLatencyMs });
     this.kernels = new Kernels(ctx, this.pool, new PipelineCache(ctx.device));
     const bytes = this.layout.size * 4;
     this.checkBinding(bytes, 'θ');
@@ -122,7 +131,7 @@ export class GpuModel implements Model {
   }
 
   private live(): void {
-    if (this.disposed) throw new Error('this model has been disposed');
+    if (this.disposed) throw new SpecError('this model has been disposed');
     this.ctx.check();
   }
 
@@ -149,15 +158,34 @@ export class GpuModel implements Model {
     return uploadDataset(this.ctx.device, this.pool, this.network, X, Y, this.ctx.limits.maxStorageBufferBindingSize, this.opts.maxChunkRows);
   }
 
+  get deviceLabel(): string {
+    return adapterLabel(this.adapter);
+  }
+
+  /** Model.dataset: uploads X (and Y) once, in chunks that each fit one storage binding. */
+  dataset(X: Matrix, Y?: Matrix | null): GpuDataset {
+    return this.upload(X, Y);
+  }
+
+  /**
+   * The training objective over `ds`: θ and ∇θ are this model's buffers; the
+   * data set stays the caller's (free it with `release`).
+   */
+  objective(ds: Dataset, opts: ObjectiveOptions = {}): GpuObjective {
+    this.live();
+    return new GpuObjective(this, asGpuDataset(ds), undefined, opts);
+  }
+
   /** A data set of `rows` examples whose buffers the caller fills (mini-batches). */
   emptyDataset(rows: number): GpuDataset {
     return emptyDataset(this.pool, this.network, rows);
   }
 
   /** Frees a data set's plan, and its buffers when this model made them. */
-  release(ds: GpuDataset): void {
-    this.forget(ds);
-    releaseDataset(this.pool, ds);
+  release(ds: Dataset): void {
+    const g = asGpuDataset(ds);
+    this.forget(g);
+    releaseDataset(this.pool, g);
   }
 
   /** Frees only what this model built for a data set (its plan); the data stay. */
@@ -252,6 +280,16 @@ export class GpuModel implements Model {
   async readCost(): Promise<{ cost: number; parts: CostParts; rhoHatMean: number | null }> {
     this.live();
     const [s] = await readF32(this.ctx.device, this.pool, [{ buffer: this.scalarsBuffer, count: SLOTS }]);
+    return this.costFromScalars(s!);
+  }
+
+  /** The scalars buffer's readback source (to read it together with other values in one readback). */
+  get costSource(): { buffer: GPUBuffer; count: number } {
+    return { buffer: this.scalarsBuffer, count: SLOTS };
+  }
+
+  /** J, its parts and mean ρ̂ from the values of `costSource`. */
+  costFromScalars(s: Float32Array): { cost: number; parts: CostParts; rhoHatMean: number | null } {
     const parts: CostParts = { data: s![SLOT.data]!, weightDecay: s![SLOT.weightDecay]!, sparsity: s![SLOT.sparsity]!, l1: s![SLOT.l1]!, contractive: s![SLOT.contractive]! };
     const rhoHatMean = this.network.layers.length > 2 ? s![SLOT.rhoHatMean]! : null;
     const vae = this.network.vae;
@@ -470,8 +508,9 @@ export class GpuModel implements Model {
    * belong to this model: keep it alive while another model uses them, and free
    * them with `release` (or `dispose`).
    */
-  async encodeDataset(ds: GpuDataset, layer = 2, opts: { targets?: Matrix } = {}): Promise<GpuDataset> {
+  async encodeDataset(data: Dataset, layer = 2, opts: { targets?: Matrix } = {}): Promise<GpuDataset> {
     this.live();
+    const ds = asGpuDataset(data);
     checkLayer(this.network, layer);
     checkEncodeTargets(this.network, ds, opts.targets);
     const plan = await this.plan(ds);
@@ -485,11 +524,22 @@ export class GpuModel implements Model {
     this.disposed = true;
     for (const ds of [...this.plans.keys()]) this.release(ds);
     this.pool.destroy();
+    this.kernels.cache.clear();
     this.ctx.destroy();
   }
 }
 
-export async function createGpuModel(net: Network, theta: Float64Array, device?: GPUDevice, opts: GpuModelOptions = {}): Promise<GpuModel> {
+/** `theta`: θ, or a function that makes it once the device limits passed (checkGpuLimits, before any allocation). */
+export async function createGpuModel(net: Network, theta: Float64Array | (() => Float64Array), device?: GPUDevice, opts: GpuModelOptions = {}): Promise<GpuModel> {
+  if (opts.gemmVariant !== undefined && !Object.hasOwn(GEMM_VARIANTS, opts.gemmVariant)) {
+    throw new SpecError(`options.gemmVariant ${JSON.stringify(opts.gemmVariant)} is not one of ${Object.keys(GEMM_VARIANTS).join(', ')}`);
+  }
   const ctx = await acquireDevice({ device });
-  return new GpuModel(net, ctx, theta, opts);
+  try {
+    checkGpuLimits(net, ctx.limits);
+    return new GpuModel(net, ctx, typeof theta === 'function' ? theta() : theta, opts);
+  } catch (e) {
+    ctx.destroy();
+    throw e;
+  }
 }

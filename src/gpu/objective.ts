@@ -6,15 +6,37 @@
 import { Rng } from '../prng.js';
 import { SpecError } from '../spec.js';
 import { type Matrix } from '../matrix.js';
-import type { BatchRange, Objective, ObjectiveReport } from '../train/types.js';
-import { STORAGE } from './buffers.js';
+import type { BatchRange, CostReadingValue, ObjectiveReport } from '../train/types.js';
+import type { CostParts, FullCost, ModelObjective, ObjectiveOptions } from '../model-contract.js';
+import type { Network } from '../spec.js';
+import type { ParamLayout } from '../params.js';
+import { readF32, STORAGE } from './buffers.js';
 import { evaluationSeed } from '../noise.js';
-import type { Dispatch } from './kernels.js';
-import type { GpuModel } from './model.js';
+import type { Dispatch, Kernels } from './kernels.js';
+import type { GpuContext } from './device.js';
 import { GpuDataset } from './dataset.js';
 import { GpuVectorOps, type GpuVector } from './vectors.js';
 
-export class GpuObjective implements Objective<GpuVector> {
+/** What the objective uses of a GpuModel (written out, so that model.ts can make objectives without an import cycle). */
+export interface GpuObjectiveModel {
+  readonly network: Network;
+  readonly layout: ParamLayout;
+  readonly kernels: Kernels;
+  readonly ctx: GpuContext;
+  readonly thetaBuffer: GPUBuffer;
+  readonly gradBuffer: GPUBuffer;
+  upload(X: Matrix, Y?: Matrix | null): GpuDataset;
+  emptyDataset(rows: number): GpuDataset;
+  release(ds: GpuDataset): void;
+  forget(ds: GpuDataset): void;
+  evaluate(ds: GpuDataset, what: { cost?: boolean; gradient?: boolean; before?: readonly Dispatch[]; then?: readonly Dispatch[]; rhoHatDecay?: number; noiseSeed?: number; epsSeed?: number }): Promise<void>;
+  readCost(): Promise<{ cost: number; parts: CostParts; rhoHatMean: number | null }>;
+  /** The buffer slice holding J's parts after an evaluation (read with readF32 alongside other values). */
+  readonly costSource: Parameters<typeof readF32>[2][number];
+  costFromScalars(s: Float32Array): { cost: number; parts: CostParts; rhoHatMean: number | null };
+}
+
+export class GpuObjective implements ModelObjective<GpuVector> {
   readonly ops: GpuVectorOps;
   readonly theta: GpuVector;
   readonly grad: GpuVector;
@@ -42,7 +64,7 @@ export class GpuObjective implements Objective<GpuVector> {
    * `data`: examples to upload, or a data set already on the GPU (e.g. the
    * features another model's `encodeDataset` produced), which stays the caller's.
    */
-  constructor(readonly model: GpuModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: { rhoHatDecay?: number; presentationsBefore?: number; noise?: 'fresh' | 'fixed' } = {}) {
+  constructor(readonly model: GpuObjectiveModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: ObjectiveOptions = {}) {
     this.presentations = opts.presentationsBefore ?? 0;
     this.ops = new GpuVectorOps(model.kernels, model.layout.size);
     this.theta = this.ops.wrap(model.thetaBuffer);
@@ -106,7 +128,37 @@ export class GpuObjective implements Objective<GpuVector> {
   }
 
   async evaluate(opts: { batch?: BatchRange; cost?: boolean } = {}): Promise<number | null> {
+    if (this.disposed) throw new SpecError('this objective has been disposed');
     const wantCost = opts.cost ?? true;
+    await this.submitEvaluation(opts.batch, wantCost);
+    if (!wantCost) return null;
+    this.costReads++;
+    const r = await this.model.readCost();
+    this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+    return r.cost;
+  }
+
+  /**
+   * Submits the evaluation and the copy of J's parts to a staging buffer, and
+   * returns without waiting: `reading` settles when the mapping lands (the
+   * queue goes on meanwhile). Sets `lastReport` when it lands.
+   */
+  async evaluateLater(opts: { batch?: BatchRange } = {}): Promise<{ reading: Promise<CostReadingValue> }> {
+    await this.submitEvaluation(opts.batch, true);
+    this.costReads++;
+    // readF32 records and submits the copy now, before any later evaluation clears the scalars.
+    const read = readF32(this.model.ctx.device, this.model.kernels.pool, [this.model.costSource]);
+    const reading = read.then(([s]) => {
+      const r = this.model.costFromScalars(s!);
+      const report = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+      this.lastReport = report;
+      return { cost: r.cost, report };
+    });
+    return { reading };
+  }
+
+  private async submitEvaluation(batch: BatchRange | undefined, wantCost: boolean): Promise<void> {
+    const opts = { batch };
     const pending = await this.ops.drain();
     const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order);
     const { ds, gather } = full ? { ds: this.data, gather: [] } : await this.gatherBatch(opts.batch!);
@@ -117,15 +169,58 @@ export class GpuObjective implements Objective<GpuVector> {
     const noiseSeed = corruption ? evaluationSeed(corruption.seed, n) : undefined;
     const epsSeed = vae ? evaluationSeed(vae.seed, n) : undefined;
     await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, noiseSeed, epsSeed });
-    if (!wantCost) return null;
+  }
+
+  /**
+   * One submit: the pending vector operations, a full-batch evaluation, the
+   * operations `after` records, and the dot products of `pairs`; then ONE
+   * readback of J's parts (when `cost`) and the dots together.
+   */
+  async evaluateDots(pairs: readonly (readonly [GpuVector, GpuVector])[], opts: { cost?: boolean; after?: () => void } = {}): Promise<{ cost: number | null; dots: Float64Array }> {
+    const wantCost = opts.cost ?? true;
+    const { before: pending, then } = await this.ops.drainAround(opts.after);
+    const sums = await this.ops.recordDots(pairs);
+    this.ops.prepareDots(pairs.length);
+    const { corruption, vae } = this.model.network;
+    const n = corruption || vae ? (this.opts.noise === 'fixed' ? 0 : this.presentations++) : 0;
+    const noiseSeed = corruption ? evaluationSeed(corruption.seed, n) : undefined;
+    const epsSeed = vae ? evaluationSeed(vae.seed, n) : undefined;
+    await this.model.evaluate(this.data, { cost: wantCost, gradient: true, before: pending, then: [...then, ...sums], noiseSeed, epsSeed });
+    if (!wantCost && !pairs.length) return { cost: null, dots: new Float64Array(0) };
+    this.costReads++;
+    const sources = [...(wantCost ? [this.model.costSource] : []), ...(pairs.length ? [this.ops.dotsSource(pairs.length)] : [])];
+    const got = await readF32(this.model.ctx.device, this.model.kernels.pool, sources);
+    this.model.ctx.check();
+    let cost: number | null = null;
+    if (wantCost) {
+      const r = this.model.costFromScalars(got[0]!);
+      this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+      cost = r.cost;
+    }
+    return { cost, dots: Float64Array.from(pairs.length ? got[got.length - 1]! : []) };
+  }
+
+  /** True after dispose(): `optimize` and `evaluate` refuse it. */
+  disposed = false;
+
+  /** J over all examples at the current θ (forward only), in one submit with the optimizer's pending update; one readback. */
+  async fullCost(): Promise<FullCost> {
+    const pending = await this.ops.drain();
+    await this.model.evaluate(this.data, { cost: true, gradient: false, before: pending });
     this.costReads++;
     const r = await this.model.readCost();
-    this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
-    return r.cost;
+    return { cost: r.cost, parts: r.parts, rhoHatMean: r.rhoHatMean };
+  }
+
+  /** θ lives in the model's buffer already: runs the pending update. */
+  async commit(): Promise<void> {
+    await this.ops.flush();
   }
 
   /** Frees the data, batches and optimizer vectors (not the model). */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const g of this.gathers.values()) this.model.kernels.release(g);
     this.gathers.clear();
     for (const ds of this.batches.values()) this.model.release(ds);

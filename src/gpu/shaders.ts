@@ -6,6 +6,7 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { SHADER_SOURCES } from './shaders.gen.js';
 import { GpuError } from './device.js';
+import { countEngine } from './counters.js';
 
 export type Defines = Record<string, number | boolean | string>;
 
@@ -81,6 +82,13 @@ export class PipelineCache {
       );
     }
     this.pipelines.set(key, pipeline);
+    countEngine('pipelines', 1);
     return pipeline;
+  }
+
+  /** Drops every pipeline (the model that owned the cache is disposed). */
+  clear(): void {
+    countEngine('pipelines', -this.pipelines.size);
+    this.pipelines.clear();
   }
 }

@@ -61,6 +61,14 @@ export class GpuVectorOps implements VectorOps<GpuVector> {
         this.cache.delete(k);
       }
     }
+    for (const c of [this.dotCache, this.batchCache]) {
+      for (const [k, list] of c) {
+        if (k.includes(`|${v.id}|`)) {
+          this.kernels.release(list);
+          c.delete(k);
+        }
+      }
+    }
     this.kernels.pool.release(v.buffer);
   }
 
@@ -114,6 +122,23 @@ export class GpuVectorOps implements VectorOps<GpuVector> {
     return this.takePending();
   }
 
+  /**
+   * Like `drain`, split in two around the operations `after` records (at most
+   * 8): `before` runs ahead of an evaluation, `then` after it, in the same
+   * submit (they share its coefficient buffer, so they are taken together).
+   */
+  async drainAround(after: (() => void) | undefined): Promise<{ before: Dispatch[]; then: Dispatch[] }> {
+    await this.chain;
+    if (!after) return { before: this.takePending(), then: [] };
+    if (this.slots + 8 > MAX_SLOTS) this.submit(this.takePending());
+    const mark = this.pendingList.length;
+    after();
+    await this.chain;
+    if (this.pendingList.length < mark) throw new Error('drainAround: the operations after the evaluation overflowed one submit');
+    const list = this.takePending();
+    return { before: list.slice(0, mark), then: list.slice(mark) };
+  }
+
   private takePending(): Dispatch[] {
     const list = this.pendingList;
     if (list.length) this.kernels.ctx.device.queue.writeBuffer(this.coef, 0, this.coefData, 0, this.slots * COEF_STRIDE);
@@ -136,6 +161,80 @@ export class GpuVectorOps implements VectorOps<GpuVector> {
     this.submit(await this.drain());
     await this.kernels.ctx.device.queue.onSubmittedWorkDone();
     this.kernels.ctx.check();
+  }
+
+  combine(coefs: readonly number[], vectors: readonly GpuVector[], dst: GpuVector): void {
+    if (coefs.length !== vectors.length) throw new Error(`combine: ${coefs.length} coefficients for ${vectors.length} vectors`);
+    vectors.forEach((v, j) => {
+      if (v.buffer === dst.buffer && v.offset === dst.offset) throw new Error(`combine: the destination is also vector ${j} of the combination`);
+    });
+    // dst ← 0, then dst ← cⱼ·vⱼ + dst in index order (the CPU's summation order).
+    this.fill(0, dst);
+    coefs.forEach((c, j) => this.axpy(c, vectors[j]!, dst));
+  }
+
+  /** Slots of the batched dot products' result buffer. */
+  private dotCapacity = 0;
+  private dotsBuffer: GPUBuffer | null = null;
+  private readonly batchCache = new Map<string, Dispatch[]>();
+
+  /**
+   * The dispatches that write xᵢᵀyᵢ into slot i of the dots buffer, for every
+   * pair, after `prepareDots` zeroed it (the sum kernel accumulates). Cached per
+   * (pair, slot).
+   */
+  async recordDots(pairs: readonly (readonly [GpuVector, GpuVector])[]): Promise<Dispatch[]> {
+    if (pairs.length > this.dotCapacity) {
+      // Grow: the cached dispatches name the old buffer.
+      for (const p of this.batchCache.values()) this.kernels.release(p);
+      this.batchCache.clear();
+      if (this.dotsBuffer) this.kernels.pool.release(this.dotsBuffer);
+      this.dotCapacity = Math.max(64, 2 ** Math.ceil(Math.log2(pairs.length)));
+      this.dotsBuffer = this.kernels.pool.acquire(this.dotCapacity * 4, STORAGE, 'dots');
+    }
+    const out: Dispatch[] = [];
+    for (let i = 0; i < pairs.length; i++) {
+      const [x, y] = pairs[i]!;
+      const key = `|${x.id}|${y.id}|${i}`;
+      let list = this.batchCache.get(key);
+      if (!list) {
+        list = await this.kernels.sum({
+          count: this.n, map: 'dot', x: { buffer: x.buffer, offset: x.offset }, y: { buffer: y.buffer, offset: y.offset },
+          partials: this.partials, scalars: this.dotsBuffer!, slot: i, scale: 1,
+        });
+        this.batchCache.set(key, list);
+      }
+      out.push(...list);
+    }
+    return out;
+  }
+
+  /** Zeroes the first `count` slots of the dots buffer (a queue write, ahead of the next submit). */
+  prepareDots(count: number): void {
+    if (count > 0) this.kernels.ctx.device.queue.writeBuffer(this.dotsBuffer!, 0, new Float32Array(count));
+  }
+
+  /** The readback source of `count` dot products. */
+  dotsSource(count: number): { buffer: GPUBuffer; count: number } {
+    return { buffer: this.dotsBuffer!, count };
+  }
+
+  async dots(pairs: readonly (readonly [GpuVector, GpuVector])[]): Promise<Float64Array> {
+    if (!pairs.length) return new Float64Array(0);
+    const sums = await this.recordDots(pairs);
+    const list = await this.drain();
+    this.prepareDots(pairs.length);
+    const device = this.kernels.ctx.device;
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    recordDispatches(pass, list);
+    recordDispatches(pass, sums);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    this.readbacks++;
+    const [s] = await readF32(device, this.kernels.pool, [this.dotsSource(pairs.length)]);
+    this.kernels.ctx.check();
+    return Float64Array.from(s!);
   }
 
   async dot(x: GpuVector, y: GpuVector): Promise<number> {
@@ -185,6 +284,10 @@ export class GpuVectorOps implements VectorOps<GpuVector> {
   dispose(): void {
     for (const d of this.cache.values()) this.kernels.release([d]);
     for (const p of this.dotCache.values()) this.kernels.release(p);
+    for (const p of this.batchCache.values()) this.kernels.release(p);
+    this.batchCache.clear();
+    if (this.dotsBuffer) this.kernels.pool.release(this.dotsBuffer);
+    this.dotsBuffer = null;
     this.cache.clear();
     this.dotCache.clear();
     for (const b of this.owned) this.kernels.pool.release(b);

@@ -5,6 +5,7 @@
 
 import { paramLayout, type LayerSlot } from '../params.js';
 import { networkToSpec, resolveSpec, type Network, type NetworkSpec } from '../spec.js';
+import { checkParameterCount } from '../limits.js';
 import { decodeSafetensors, encodeSafetensors, FormatError, type Tensor } from './safetensors.js';
 import { isStateDict, stateDictToModel } from './state-dict.js';
 
@@ -67,13 +68,23 @@ export function modelJson(net: Network, preprocessing: unknown = null): Record<s
 }
 
 /**
- * θ, network and preprocessing of a model file; also accepts a PyTorch state_dict
- * (model.py's names, see io/state-dict.ts) whose spec is in its metadata or `opts.spec`.
+ * Decodes a model file, refusing with a FormatError that names the file (and
+ * the tensor) anything that is not exactly a model encodeModel writes: a
+ * malformed safetensors container (decodeSafetensors), metadata other than
+ * format, spec and preprocessing, a spec that is invalid or too large to
+ * allocate (checked before θ is), tensors missing, extra, of the wrong shape
+ * or of mixed dtypes, non-finite parameters, and any other difference from
+ * encodeModel's bytes for the decoded model (header layout, key order,
+ * number formatting). So a file either loads as the model it was written
+ * from, or is refused. Also accepts a PyTorch state_dict (model.py's names,
+ * see io/state-dict.ts) whose spec is in its metadata or `opts.spec`.
  */
 export function decodeModel(bytes: Uint8Array, name = 'model file', opts: { spec?: NetworkSpec } = {}): SavedModel {
   const { tensors, metadata } = decodeSafetensors(bytes, name);
   if (metadata.format !== MODEL_FORMAT && isStateDict(tensors)) return stateDictToModel(tensors, metadata, name, opts.spec);
   if (metadata.format !== MODEL_FORMAT) throw new FormatError(`${name} is not a ${MODEL_FORMAT} model (format ${JSON.stringify(metadata.format)})`);
+  const extra = Object.keys(metadata).find((k) => k !== 'format' && k !== 'spec' && k !== 'preprocessing');
+  if (extra !== undefined) throw new FormatError(`${name}: unknown metadata key ${JSON.stringify(extra)} (expected format, spec, preprocessing)`);
   let spec: NetworkSpec;
   let preprocessing: unknown;
   try {
@@ -82,20 +93,37 @@ export function decodeModel(bytes: Uint8Array, name = 'model file', opts: { spec
   } catch (e) {
     throw new FormatError(`${name}: metadata is not valid JSON (${(e as Error).message})`);
   }
-  const network = resolveSpec(spec);
+  let network: Network;
+  try {
+    network = resolveSpec(spec, 'spec');
+    checkParameterCount(network);
+  } catch (e) {
+    throw new FormatError(`${name}: the network spec in its metadata is invalid: ${(e as Error).message}`);
+  }
   const layout = paramLayout(network);
+  const expected = new Set<string>();
+  const dtypes = new Set(Object.values(tensors).map((t) => t.dtype));
+  if (dtypes.size > 1) throw new FormatError(`${name}: tensors mix dtypes ${[...dtypes].join(' and ')}`);
   const theta = new Float64Array(layout.size);
   layout.slots.forEach((s, k) => {
     for (const { name: key, offset, shape } of slotTensors(s, k)) {
-      const t = tensors[key];
+      const t = Object.hasOwn(tensors, key) ? tensors[key] : undefined;
       if (!t || t.shape.join() !== shape.join()) {
         throw new FormatError(`${name}: tensor ${key} should have shape [${shape}], found ${t ? `[${t.shape}]` : 'none'}`);
       }
+      expected.add(key);
       theta.set(t.data, offset);
     }
   });
+  const unknown = Object.keys(tensors).find((k) => !expected.has(k));
+  if (unknown !== undefined) throw new FormatError(`${name}: tensor ${JSON.stringify(unknown)} is not part of network [${network.layers.join(', ')}]`);
   for (let i = 0; i < theta.length; i++) {
     if (!Number.isFinite(theta[i]!)) throw new FormatError(`${name}: parameter ${i} is ${theta[i]}`);
+  }
+  const dtype = dtypes.values().next().value ?? 'F32';
+  const again = encodeModel(network, theta, preprocessing, dtype);
+  if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i])) {
+    throw new FormatError(`${name}: not laid out as a ${MODEL_FORMAT} file (its header or metadata differ from what encodeModel writes for this model; edited by hand?)`);
   }
   return { network, theta, preprocessing };
 }

@@ -5,23 +5,30 @@
 // as L-BFGS, with minFunc's CG defaults: c2 = 0.2 and the first trial step
 // t = min(1, 2·(J − J_prev)/∇Jᵀd) (t = min(1, 1/‖∇J‖₁) on the first iteration).
 //
-// Vectors: x, d and ∇J_old (3 in all). Dot calls per iteration, with E
-// line-search evaluations: 1 (∇Jᵀ∇J_old) + 1 (‖d‖²) + E + 1 (‖∇J‖²), and E
-// cost readbacks. ∇Jᵀd needs no dot: ∇Jᵀd = −‖∇J‖² + β·∇Jᵀd_old, and
-// ∇Jᵀd_old is the line search's final slope.
+// One readback per line-search trial: the trial's evaluation also computes
+// the three dot products an iteration needs, ∇Jᵀd (the slope), ∇Jᵀ∇J and
+// ∇Jᵀ∇J_old, and reads them back with J (evaluateWithDots). Everything else
+// follows from scalars: ∇Jᵀd_new = −‖∇J‖² + β·∇Jᵀd_old and
+// ‖d_new‖² = ‖∇J‖² − 2β·∇Jᵀd_old + β²·‖d_old‖². An iteration whose first
+// trial step is accepted costs one readback (the first iteration one more,
+// for ‖∇J‖₁).
+//
+// Vectors: x, d and ∇J_old (3 in all).
 //
 // Checkpoints (`info.checkpoint()`, `resume`): the state holds d and ∇J_old
 // (vectors `d`, `gOld`), and the scalars J (`f`), J before the last step
-// (`fPrev`), ‖∇J‖² (`gg`), ‖∇J_old‖² (`ggOld`), the last line search's slope
-// (`lsGtd`), its step `t`, ‖d‖ (`dNorm`) and the iterations since the last
-// restart (`sinceRestart`). On resume the objective is evaluated once at the
-// restored θ to recover ∇J (and J, checked against `f`); then the stopping
-// tests that followed the checkpointed iteration run on the stored scalars,
-// and the iterations go on: β, the next direction, the first trial step and
-// the restart schedule come out as in the uninterrupted run.
+// (`fPrev`), ‖∇J‖² (`gg`), ‖∇J_old‖² (`ggOld`), ∇Jᵀ∇J_old (`ggo`), the last
+// line search's slope (`lsGtd`), its step `t`, ‖d‖ (`dNorm`), ‖d‖² (`dd`)
+// and the iterations since the last restart (`sinceRestart`). On resume the
+// objective is evaluated once at the restored θ to recover ∇J (and J, checked
+// against `f`); then the stopping tests that followed the checkpointed
+// iteration run on the stored scalars, and the iterations go on: β, the next
+// direction, the first trial step and the restart schedule come out as in the
+// uninterrupted run. (A state without `ggo`/`dd`, written before they
+// existed, has them recomputed from the vectors.)
 
 import { SpecError } from '../spec.js';
-import { lineSearchSettings, norm1, startingPoint, stopAfterIteration, type LineSearchMethodOptions } from './full-batch.js';
+import { lineSearchSettings, norm1, startingPoint, stopTest, type LineSearchMethodOptions } from './full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
 import { checkState, reportIteration, expectVectors, restoreVector, stateInteger, stateNumber } from './state.js';
 import type { Objective, OptimizeResult, StopReason } from './types.js';
@@ -58,6 +65,7 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
     const x = alloc();
     const d = alloc();
     const gOld = alloc();
+    const g = objective.grad;
 
     let evaluations = 0;
     let iteration = 0;
@@ -66,6 +74,8 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
     let reason: StopReason | null = null;
     let fPrev: number;
     let ggOld: number;
+    let ggo = 0; // ∇Jᵀ∇J_old
+    let dd = 0; // ‖d‖²
     let lsGtd = 0; // ∇J_newᵀd_old from the last line search
     let sinceRestart = 0;
     if (s.resume) {
@@ -84,78 +94,79 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
       restoreVector(ops, st, 'gOld', gOld);
       iteration = st.iteration;
       evaluations = st.evaluations;
-      ({ f, gg } = await startingPoint(objective, x, 'CG', fState));
+      ({ f } = await startingPoint(objective, x, 'CG', fState));
+      gg = ggState;
+      if (st.scalars['ggo'] === undefined || st.scalars['dd'] === undefined) {
+        [ggo, dd] = await ops.dots([[g, gOld], [d, d]]);
+      } else {
+        ggo = stateNumber(st, 'ggo');
+        dd = stateNumber(st, 'dd');
+      }
       // The tests that followed the checkpointed iteration's onIteration.
-      reason = stopAfterIteration(s, ggState, t, dNorm, fState, fPrev);
+      reason = stopTest(s, { gg: ggState, t, dNorm, f: fState, fOld: fPrev });
     } else {
       ({ f, gg } = await startingPoint(objective, x, 'CG', null));
       evaluations++;
       fPrev = f;
       ggOld = gg;
-      if (Math.sqrt(gg) <= s.optTol) reason = 'gradient';
+      reason = stopTest(s, { gg });
     }
 
-    if (reason === null) {
-      for (;;) {
-        if (iteration >= s.maxIterations) {
-          reason = 'iterations';
-          break;
-        }
-        let gtd: number;
-        let restart = iteration === 0 || sinceRestart >= restartEvery;
-        if (!restart) {
-          const ggo = await ops.dot(objective.grad, gOld);
-          const beta = Math.max(0, (gg - ggo) / ggOld);
-          gtd = -gg + beta * lsGtd;
-          if (beta > 0 && Number.isFinite(gtd) && gtd <= -s.progTol) {
-            ops.axpby(-1, objective.grad, beta, d);
-          } else {
-            restart = true;
-          }
-        }
-        if (restart) {
-          ops.copy(objective.grad, d);
-          ops.scale(-1, d);
-          gtd = -gg;
-          sinceRestart = 0;
-        }
-        if (gtd! > -s.progTol) {
-          reason = 'progress';
-          break;
-        }
-        const dNorm = Math.sqrt(await ops.dot(d, d));
-        let t0: number;
-        if (iteration === 0) {
-          t0 = Math.min(1, 1 / (await norm1(ops, objective.grad)));
+    while (reason === null) {
+      reason = stopTest(s, { iteration });
+      if (reason !== null) break;
+      let gtd = 0;
+      let restart = iteration === 0 || sinceRestart >= restartEvery;
+      if (!restart) {
+        const beta = Math.max(0, (gg - ggo) / ggOld);
+        gtd = -gg + beta * lsGtd;
+        if (beta > 0 && Number.isFinite(gtd) && gtd <= -s.progTol) {
+          ops.axpby(-1, g, beta, d);
+          dd = gg - 2 * beta * lsGtd + beta * beta * dd;
         } else {
-          t0 = Math.min(1, (2 * (f - fPrev)) / gtd!);
-          if (!(t0 > 0)) t0 = 1;
+          restart = true;
         }
-        fPrev = f;
-        ops.copy(objective.grad, gOld);
-        ggOld = gg;
-
-        const ls = await wolfeLineSearch(objective, x, f, gtd!, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol });
-        evaluations += ls.evaluations;
-        iteration++;
-        sinceRestart++;
-        const t = ls.t;
-        f = ls.f;
-        lsGtd = ls.gtd;
-        ops.copy(objective.theta, x);
-        gg = await ops.dot(objective.grad, objective.grad);
-
-        if (s.onIteration) {
-          const scalars = { n: ops.n, f, fPrev, gg, ggOld, lsGtd, sinceRestart, t, dNorm };
-          const info = { iteration, epoch: iteration - 1, cost: f, stepSize: t, evaluations, gradNorm: Math.sqrt(gg) };
-          if (await reportIteration(ops, s.onIteration, info, 'cg', scalars, { d, gOld })) {
-            reason = 'callback';
-            break;
-          }
-        }
-        reason = stopAfterIteration(s, gg, t, dNorm, f, fPrev);
-        if (reason !== null) break;
       }
+      if (restart) {
+        ops.copy(g, d);
+        ops.scale(-1, d);
+        gtd = -gg;
+        dd = gg;
+        sinceRestart = 0;
+      }
+      reason = stopTest(s, { gtd });
+      if (reason !== null) break;
+      const dNorm = Math.sqrt(dd);
+      let t0: number;
+      if (iteration === 0) {
+        t0 = Math.min(1, 1 / (await norm1(ops, g)));
+      } else {
+        t0 = Math.min(1, (2 * (f - fPrev)) / gtd);
+        if (!(t0 > 0)) t0 = 1;
+      }
+      fPrev = f;
+      ops.copy(g, gOld);
+      ggOld = gg;
+
+      const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol }, { pairs: [[g, g], [g, gOld]] });
+      evaluations += ls.evaluations;
+      iteration++;
+      sinceRestart++;
+      const t = ls.t;
+      f = ls.f;
+      lsGtd = ls.gtd;
+      ops.copy(objective.theta, x);
+      [gg, ggo] = [ls.probe[0]!, ls.probe[1]!];
+
+      if (s.onIteration) {
+        const scalars = { n: ops.n, f, fPrev, gg, ggOld, ggo, dd, lsGtd, sinceRestart, t, dNorm };
+        const info = { iteration, epoch: iteration - 1, cost: f, stepSize: t, evaluations, gradNorm: Math.sqrt(gg) };
+        if (await reportIteration(ops, s.onIteration, info, 'cg', scalars, { d, gOld })) {
+          reason = 'callback';
+          break;
+        }
+      }
+      reason = stopTest(s, { gg, t, dNorm, f, fOld: fPrev });
     }
     await ops.flush();
     return { iterations: iteration, evaluations, cost: f, reason };

@@ -12,6 +12,13 @@ function checkLength(n: number, v: ArrayLike<number>, what: string): void {
 /** VectorOps on Float64Arrays of length `n` (every operation runs at once; `dot` is exact float64 summation in index order). */
 export function cpuVectorOps(n: number): VectorOps<Float64Array> {
   if (!Number.isInteger(n) || n < 0) throw new SpecError(`vector length must be a non-negative integer, got ${n}`);
+  const dot = (x: Float64Array, y: Float64Array): number => {
+    checkLength(n, x, 'dot');
+    checkLength(n, y, 'dot');
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[i] * y[i];
+    return s;
+  };
   return {
     n,
     alloc: () => new Float64Array(n),
@@ -51,12 +58,25 @@ export function cpuVectorOps(n: number): VectorOps<Float64Array> {
         theta[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + epsilon);
       }
     },
+    combine(coefs, vectors, dst) {
+      if (coefs.length !== vectors.length) throw new SpecError(`combine: ${coefs.length} coefficients for ${vectors.length} vectors`);
+      checkLength(n, dst, 'combine');
+      vectors.forEach((v, j) => {
+        checkLength(n, v, 'combine');
+        if (v === dst) throw new SpecError(`combine: the destination is also vector ${j} of the combination`);
+      });
+      dst.fill(0);
+      for (let j = 0; j < vectors.length; j++) {
+        const c = coefs[j]!;
+        const v = vectors[j]!;
+        for (let i = 0; i < n; i++) dst[i] += c * v[i];
+      }
+    },
     async dot(x, y) {
-      checkLength(n, x, 'dot');
-      checkLength(n, y, 'dot');
-      let s = 0;
-      for (let i = 0; i < n; i++) s += x[i] * y[i];
-      return s;
+      return dot(x, y);
+    },
+    async dots(pairs) {
+      return Float64Array.from(pairs, ([x, y]) => dot(x, y));
     },
     async flush() {},
     async read(v) {
@@ -80,7 +100,7 @@ export type CpuCostFunction = (
   theta: Float64Array,
   batch: BatchRange | null,
   order: Uint32Array,
-) => { cost: number; grad: ArrayLike<number> };
+) => { cost: number; grad: ArrayLike<number> } | Promise<{ cost: number; grad: ArrayLike<number> }>;
 
 /** A CPU objective; `order` is the current example order (identity until the first shuffle). */
 export interface CpuObjective extends Objective<Float64Array> {
@@ -101,7 +121,7 @@ export function cpuObjective(f: CpuCostFunction, theta0: ArrayLike<number>, exam
   const grad = new Float64Array(n);
   let order = new Uint32Array(examples);
   for (let i = 0; i < examples; i++) order[i] = i;
-  return {
+  const self: CpuObjective = {
     ops,
     theta,
     grad,
@@ -117,10 +137,15 @@ export function cpuObjective(f: CpuCostFunction, theta0: ArrayLike<number>, exam
           throw new SpecError(`batch [${start}, ${start + count}) lies outside the ${examples} examples`);
         }
       }
-      const r = f(theta, batch, order);
+      const r = await f(theta, batch, order);
       checkLength(n, r.grad, 'gradient');
       grad.set(r.grad);
       return (opts.cost ?? true) ? r.cost : null;
+    },
+    async evaluateDots(pairs, opts = {}) {
+      const cost = await self.evaluate({ cost: opts.cost ?? true });
+      opts.after?.();
+      return { cost, dots: await ops.dots(pairs) };
     },
     shuffle(seed: number) {
       const p = new Uint32Array(examples);
@@ -129,4 +154,5 @@ export function cpuObjective(f: CpuCostFunction, theta0: ArrayLike<number>, exam
       order = p;
     },
   };
+  return self;
 }

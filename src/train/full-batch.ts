@@ -2,8 +2,9 @@
 // Wolfe line search (L-BFGS and nonlinear CG), after minFunc.
 
 import { SpecError } from '../spec.js';
+import { evaluateWithDots } from './batched.js';
 import { LINE_SEARCH_DEFAULTS } from './linesearch.js';
-import type { Objective, OnIteration, OptimizerState } from './types.js';
+import type { Objective, OnIteration, OptimizerState, StopReason } from './types.js';
 
 export interface LineSearchMethodOptions {
   /** Maximum number of iterations (default 400). */
@@ -83,37 +84,63 @@ export async function norm1<V>(ops: { read(v: V): Promise<Float64Array> }, v: V)
  * relative difference above 1e-4 means θ was not restored (throws). Returns
  * the new cost.
  */
-export async function reevaluateAt<V>(objective: Objective<V>, f: number, method: string): Promise<number> {
-  const fNow = (await objective.evaluate({ cost: true })) as number;
+export async function reevaluateAt<V>(objective: Objective<V>, f: number, method: string): Promise<{ f: number; gg: number }> {
+  const { cost, dots } = await evaluateWithDots(objective, [[objective.grad, objective.grad]]);
+  const fNow = cost as number;
   if (!(Math.abs(fNow - f) <= 1e-4 * Math.max(Math.abs(f), Math.abs(fNow)) + 1e-300)) {
     throw new Error(
       `${method} resume: J(θ) = ${fNow} at the current θ, but the state was taken at a θ with J = ${f}; ` +
         'restore the θ saved with the checkpoint into objective.theta before resuming',
     );
   }
-  return fNow;
+  return { f: fNow, gg: dots[0]! };
 }
 
 /**
- * J and ‖∇J‖² where a full-batch method starts, with x ← θ: at the initial θ
+ * J and ‖∇J‖² (one readback) where a full-batch method starts, with x ← θ: at the initial θ
  * (`resumedF` null; a non-finite cost or gradient throws), or at the restored θ
  * of a resume (checked against the state's cost by reevaluateAt).
  */
 export async function startingPoint<V>(objective: Objective<V>, x: V, method: string, resumedF: number | null): Promise<{ f: number; gg: number }> {
   const ops = objective.ops;
-  const f = resumedF === null ? ((await objective.evaluate({ cost: true })) as number) : await reevaluateAt(objective, resumedF, method);
+  let f: number;
+  let gg: number;
+  if (resumedF === null) {
+    // J and ‖∇J‖² in one readback.
+    const r = await evaluateWithDots(objective, [[objective.grad, objective.grad]]);
+    [f, gg] = [r.cost as number, r.dots[0]!];
+  } else {
+    ({ f, gg } = await reevaluateAt(objective, resumedF, method));
+  }
   ops.copy(objective.theta, x);
-  const gg = await ops.dot(objective.grad, objective.grad);
   if (resumedF === null && (!Number.isFinite(f) || !Number.isFinite(gg))) {
     throw new Error(`${method}: the cost or gradient at the starting point is not finite (J = ${f}, ‖∇J‖² = ${gg})`);
   }
   return { f, gg };
 }
 
-/** Whether the stopping tests that follow onIteration end the run: the reason, or null. */
-export function stopAfterIteration(s: LineSearchMethodSettings, gg: number, t: number, dNorm: number, f: number, fOld: number): 'gradient' | 'step' | 'progress' | null {
-  if (Math.sqrt(gg) <= s.optTol) return 'gradient';
-  if (t * dNorm <= s.progTol) return 'step';
-  if (Math.abs(f - fOld) < s.progTol) return 'progress';
+/**
+ * The stopping tests of L-BFGS and CG (minFunc's), each run on the values
+ * given, in this order: ‖∇J‖₂ ≤ optTol ('gradient'); the step t·‖d‖ ≤
+ * progTol ('step'); |J − J_old| < progTol ('progress'); iteration ≥
+ * maxIterations ('iterations'); the directional derivative ∇Jᵀd > −progTol
+ * ('progress'). The methods call it at the start (gg), at the top of an
+ * iteration (iteration), once the direction is known (gtd) and after
+ * onIteration (gg, t, dNorm, f, fOld). Returns the reason, or null.
+ */
+export function stopTest(
+  s: LineSearchMethodSettings,
+  v: { gg?: number; t?: number; dNorm?: number; f?: number; fOld?: number; iteration?: number; gtd?: number },
+): StopReason | null {
+  if (v.gg !== undefined && Math.sqrt(v.gg) <= s.optTol) return 'gradient';
+  if (v.t !== undefined && v.dNorm !== undefined && v.t * v.dNorm <= s.progTol) return 'step';
+  if (v.f !== undefined && v.fOld !== undefined && Math.abs(v.f - v.fOld) < s.progTol) return 'progress';
+  if (v.iteration !== undefined && v.iteration >= s.maxIterations) return 'iterations';
+  if (v.gtd !== undefined && v.gtd > -s.progTol) return 'progress';
   return null;
+}
+
+/** The tests that follow onIteration (kept for the pre-issue-12 reference copies in test/reference). */
+export function stopAfterIteration(s: LineSearchMethodSettings, gg: number, t: number, dNorm: number, f: number, fOld: number): StopReason | null {
+  return stopTest(s, { gg, t, dNorm, f, fOld });
 }

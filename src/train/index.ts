@@ -2,7 +2,6 @@
 export * from './types.js';
 export * from './state.js';
 export * from './cpu-vectors.js';
-export * from './cpu-network.js';
 export * from './schedules.js';
 export * from './linesearch.js';
 export type { LineSearchMethodOptions } from './full-batch.js';

@@ -26,7 +26,8 @@
 // - The bracket-width test |t₁ − t₂|·‖d‖ < progTol uses the ‖d‖ the caller
 //   passes (‖d‖₂ from `dot`; minFunc uses ‖d‖∞).
 
-import type { Objective, VectorOps } from './types.js';
+import { evaluateWithDots } from './batched.js';
+import type { DotPair, Objective, VectorOps } from './types.js';
 
 export interface LineSearchOptions {
   /** Sufficient-decrease constant c1 of φ(t) ≤ φ(0) + c1·t·φ'(0) (default 1e-4). */
@@ -37,6 +38,16 @@ export interface LineSearchOptions {
   maxEvaluations?: number;
   /** The search stops once the bracket is shorter than this along d (default 1e-9). */
   progTol?: number;
+}
+
+/**
+ * What each trial evaluation also computes, in the same round trip (see
+ * evaluateWithDots): the vector operations `after` records once ∇J of the
+ * trial point is known (e.g. y = ∇J − ∇J_old), then the dot products `pairs`.
+ */
+export interface LineSearchProbe<V> {
+  pairs: readonly DotPair<V>[];
+  after?: () => void;
 }
 
 export const LINE_SEARCH_DEFAULTS = { c1: 1e-4, c2: 0.9, maxEvaluations: 25, progTol: 1e-9 } as const;
@@ -50,8 +61,10 @@ export interface LineSearchResult {
   gtd: number;
   /** Objective evaluations made (each but a final gradient-only one requests the cost). */
   evaluations: number;
-  /** `dot` calls made. */
+  /** Directional derivatives ∇Jᵀd computed (one per trial, in that trial's readback). */
   dots: number;
+  /** The probe's dot products at the returned step (empty without a probe). */
+  probe: Float64Array;
   /** True when t satisfies the strong Wolfe conditions. */
   wolfe: boolean;
 }
@@ -89,7 +102,9 @@ export function cubicMinimizer(x1: number, f1: number, g1: number, x2: number, f
  * @param t the first trial step, > 0.
  * @param dNorm ‖d‖, for the bracket-width test.
  *
- * Cost: one `dot` and one cost readback per evaluation.
+ * Cost: one readback per trial, holding J, ∇Jᵀd and the `probe`'s dot
+ * products (plus, rarely, one more when the step returned is not the last
+ * one tried).
  */
 export async function wolfeLineSearch<V>(
   objective: Objective<V>,
@@ -100,6 +115,7 @@ export async function wolfeLineSearch<V>(
   t: number,
   dNorm: number,
   options: LineSearchOptions = {},
+  probe: LineSearchProbe<V> = { pairs: [] },
 ): Promise<LineSearchResult> {
   const c1 = options.c1 ?? LINE_SEARCH_DEFAULTS.c1;
   const c2 = options.c2 ?? LINE_SEARCH_DEFAULTS.c2;
@@ -109,6 +125,7 @@ export async function wolfeLineSearch<V>(
   let evaluations = 0;
   let dots = 0;
   let lastT = NaN;
+  let lastProbe: Float64Array = new Float64Array(0);
 
   const moveTo = (s: number): void => {
     ops.copy(x, objective.theta);
@@ -117,9 +134,11 @@ export async function wolfeLineSearch<V>(
   /** φ(s) and φ'(s); an illegal point (non-finite value or slope) gets φ = +∞. */
   const phi = async (s: number): Promise<[number, number]> => {
     moveTo(s);
-    const fs = (await objective.evaluate({ cost: true })) as number;
+    const r = await evaluateWithDots(objective, [[objective.grad, d], ...probe.pairs], { cost: true, after: probe.after });
+    const fs = r.cost as number;
     evaluations++;
-    const gs = await ops.dot(objective.grad, d);
+    const gs = r.dots[0]!;
+    lastProbe = r.dots.subarray(1);
     dots++;
     lastT = s;
     return Number.isFinite(fs) && Number.isFinite(gs) ? [fs, gs] : [Infinity, gs];
@@ -228,9 +247,13 @@ export async function wolfeLineSearch<V>(
   if (t !== lastT) {
     // θ and ∇J must belong to the step returned.
     moveTo(t);
-    await objective.evaluate({ cost: false });
+    if (probe.pairs.length) {
+      lastProbe = (await evaluateWithDots(objective, probe.pairs, { cost: false, after: probe.after })).dots;
+    } else {
+      await objective.evaluate({ cost: false });
+    }
     evaluations++;
   }
   const wolfe = fNew <= f + c1 * t * gtd && Math.abs(gNew) <= -c2 * gtd;
-  return { t, f: fNew, gtd: gNew, evaluations, dots, wolfe };
+  return { t, f: fNew, gtd: gNew, evaluations, dots, wolfe, probe: lastProbe };
 }

@@ -2,6 +2,7 @@
 // configuration file or the command line passes through.
 
 import { SpecError } from '../spec.js';
+import { checkOptimizerShape } from './options-shape.js';
 import { conjugateGradient, type CgOptions } from './cg.js';
 import { lbfgs, type LbfgsOptions } from './lbfgs.js';
 import { adam, gradientDescent, momentum, sgd, type AdamOptions, type GradientDescentOptions, type MomentumOptions, type SgdOptions } from './sgd.js';
@@ -47,6 +48,10 @@ export type OptimizerOptions =
 
 /** Runs the optimizer named by `options.method` on the objective (θ is updated in place). */
 export async function optimize<V>(objective: Objective<V>, options: OptimizerOptions): Promise<OptimizeResult> {
+  const method = (options as { method?: unknown } | null)?.method;
+  if (!(METHODS as readonly unknown[]).includes(method)) throw new SpecError(`unknown optimizer method ${JSON.stringify(method)}; expected one of ${METHODS.join(', ')}`);
+  checkOptimizerShape(options, 'options');
+  if ((objective as { disposed?: boolean }).disposed) throw new SpecError('optimize: the objective has been disposed');
   switch (options.method) {
     case 'gd':
       return gradientDescent(objective, options);

@@ -13,7 +13,10 @@
 //
 // Readbacks: these methods never call `dot`, and evaluate the objective with
 // `cost: false` except every `costEvery` iterations (when set) and once at the
-// end when `finalCost` is set.
+// end when `finalCost` is set. With `costsInFlight` > 0 the run does not wait
+// for those readings (Objective.evaluateLater): up to that many travel back
+// while the next steps are submitted, and each is handed to `onCost` when it
+// lands, oldest first, before the next onIteration (issue 12).
 //
 // Checkpoints (`info.checkpoint()`, `resume`): the state holds the counters,
 // the position in the epoch (`batch` of `batches` done in epoch `epoch`), the
@@ -28,7 +31,8 @@
 import { SpecError } from '../spec.js';
 import { checkLearningRate, learningRate, type LearningRate } from './schedules.js';
 import { checkState, reportIteration, expectVectors, restoreVector, stateInteger } from './state.js';
-import type { BatchRange, Objective, OnIteration, OptimizeResult, OptimizerState, StopReason } from './types.js';
+import { evaluateLater } from './batched.js';
+import type { BatchRange, CostReading, CostReadingValue, Objective, OnIteration, OptimizeResult, OptimizerState, StopReason } from './types.js';
 
 /** Settings shared by every first-order method. */
 export interface FirstOrderCommonOptions {
@@ -43,6 +47,17 @@ export interface FirstOrderCommonOptions {
    * its update). Default 0: never (`info.cost` is null), so no cost readback.
    */
   costEvery?: number;
+  /**
+   * Cost readings that may be in flight at once (default 0: each reading is
+   * waited for, and reported as `info.cost` of its iteration). With k > 0 the
+   * run never waits on a reading until k are in flight: the next steps are
+   * submitted while a reading travels back (on the GPU, a mapAsync round
+   * trip), `info.cost` is null, and each cost goes to `onCost` when it lands,
+   * in order (all of them before the optimizer returns).
+   */
+  costsInFlight?: number;
+  /** Receives the costs of `costEvery` iterations when `costsInFlight` > 0. */
+  onCost?: (reading: CostReading) => void | Promise<void>;
   /** Evaluate the full-data cost once at the end, reported as the result's `cost` (default false: `cost` is null). */
   finalCost?: boolean;
   /** Called after each update; return false to stop. `info.checkpoint()` captures the state for `resume`. */
@@ -118,6 +133,13 @@ export const FIRST_ORDER_DEFAULTS = {
   epsilon: 1e-8,
 } as const;
 
+interface InFlight {
+  iteration: number;
+  epoch: number;
+  reading: Promise<CostReadingValue>;
+  landed: boolean;
+}
+
 type Update = { kind: 'plain' } | { kind: 'momentum'; mu: number; nesterov: boolean } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number };
 
 interface Settings {
@@ -129,6 +151,8 @@ interface Settings {
   batchSize: number;
   seed: number;
   costEvery: number;
+  costsInFlight: number;
+  onCost: ((reading: CostReading) => void | Promise<void>) | undefined;
   finalCost: boolean;
   onIteration: OnIteration | undefined;
   update: Update;
@@ -146,10 +170,10 @@ function inUnit(x: number, what: string): number {
   return x;
 }
 
-function common(o: FirstOrderCommonOptions, defaultLr: number, method: string): Pick<Settings, 'method' | 'resume' | 'lr' | 'costEvery' | 'finalCost' | 'onIteration'> {
+function common(o: FirstOrderCommonOptions, defaultLr: number, method: string): Pick<Settings, 'method' | 'resume' | 'lr' | 'costEvery' | 'costsInFlight' | 'onCost' | 'finalCost' | 'onIteration'> {
   const lr = o.learningRate ?? defaultLr;
   checkLearningRate(lr);
-  return { method, resume: o.resume, lr, costEvery: count(o.costEvery, 'costEvery', 0), finalCost: o.finalCost ?? false, onIteration: o.onIteration };
+  return { method, resume: o.resume, lr, costEvery: count(o.costEvery, 'costEvery', 0), costsInFlight: count(o.costsInFlight, 'costsInFlight', 0), onCost: o.onCost, finalCost: o.finalCost ?? false, onIteration: o.onIteration };
 }
 
 function miniBatch(o: MiniBatchOptions, defaultLr: number, update: Update, method: string): Settings {
@@ -185,6 +209,17 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
   let startEpoch = 0;
   let startBatch = 0;
   let reason: StopReason | null = null;
+  // Cost readings in flight (costsInFlight > 0), oldest first: the landed ones
+  // go to onCost before each onIteration; the oldest is waited for only when
+  // more than costsInFlight are in flight, and all of them at the end.
+  const inFlight: InFlight[] = [];
+  const deliver = async (all: boolean): Promise<void> => {
+    while (inFlight.length && (all || inFlight[0]!.landed || inFlight.length > s.costsInFlight)) {
+      const r = inFlight.shift()!;
+      const v = await r.reading;
+      await s.onCost?.({ iteration: r.iteration, epoch: r.epoch, cost: v.cost, report: v.report });
+    }
+  };
   try {
     if (s.resume) {
       const st = s.resume;
@@ -234,7 +269,15 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
         }
         const wantCost = s.costEvery > 0 && (iteration + 1) % s.costEvery === 0;
         const batch: BatchRange | undefined = full ? undefined : { start: b * s.batchSize, count: Math.min(s.batchSize, m - b * s.batchSize) };
-        const cost = await obj.evaluate({ batch, cost: wantCost });
+        let cost: number | null = null;
+        if (wantCost && s.costsInFlight > 0) {
+          const { reading } = await evaluateLater(obj, { batch });
+          const r: InFlight = { iteration: iteration + 1, epoch, reading, landed: false };
+          void reading.then(() => (r.landed = true), () => (r.landed = true));
+          inFlight.push(r);
+        } else {
+          cost = await obj.evaluate({ batch, cost: wantCost });
+        }
         evaluations++;
         const lr = learningRate(s.lr, iteration, epoch);
         if (!Number.isFinite(lr)) throw new SpecError(`learning rate became ${lr} at iteration ${iteration}`);
@@ -259,6 +302,7 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
             break;
         }
         iteration++;
+        await deliver(false);
         if (s.onIteration) {
           const scalars: OptimizerState['scalars'] = { n: ops.n, batch: b + 1, batches, examples: m, batchSize, seed };
           if (velocity && u.kind === 'momentum') Object.assign(scalars, { momentum: u.mu, nesterov: u.nesterov });
@@ -270,6 +314,7 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
         }
       }
     }
+    await deliver(true);
     let cost: number | null = null;
     if (s.finalCost) {
       cost = await obj.evaluate({ cost: true });

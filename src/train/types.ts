@@ -27,14 +27,24 @@ export interface VectorOps<V> {
    * θ ← θ − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε).
    */
   adam(theta: V, g: V, m: V, v: V, p: { lr: number; beta1: number; beta2: number; epsilon: number; t: number }): void;
+  /**
+   * dst ← Σⱼ coefs[j]·vectors[j], summed in index order (dst may not be one of
+   * `vectors`). Vector-free L-BFGS forms its direction with it.
+   */
+  combine(coefs: readonly number[], vectors: readonly V[], dst: V): void;
   /** xᵀy (reads back one number on the GPU). */
   dot(x: V, y: V): Promise<number>;
+  /** [x₀ᵀy₀, x₁ᵀy₁, …]: every pair in one batched dispatch and ONE readback on the GPU. */
+  dots(pairs: readonly DotPair<V>[]): Promise<Float64Array>;
   /** Waits until every recorded operation has run. */
   flush(): Promise<void>;
   /** A copy of the vector as float64 (tests, checkpoints). */
   read(v: V): Promise<Float64Array>;
   write(v: V, values: ArrayLike<number>): void;
 }
+
+/** Two vectors whose inner product is wanted. */
+export type DotPair<V> = readonly [V, V];
 
 /** A batch of the training set: positions [start, start + count) of the current example order. */
 export interface BatchRange {
@@ -59,10 +69,41 @@ export interface Objective<V> {
    * GPU, skipping the cost avoids the readback.
    */
   evaluate(opts?: { batch?: BatchRange; cost?: boolean }): Promise<number | null>;
+  /**
+   * Full-batch evaluation at the current θ (as `evaluate()`), then the vector
+   * operations `after` records (they see the new ∇J), then the dot products
+   * of `pairs`: on the GPU all in one submit, with J (when `cost`, default
+   * true) and the dots read back together in ONE readback. Optional: use
+   * {@link evaluateWithDots} (batched.ts), which falls back to `evaluate` and
+   * `ops.dots`.
+   */
+  evaluateDots?(pairs: readonly DotPair<V>[], opts?: { cost?: boolean; after?: () => void }): Promise<{ cost: number | null; dots: Float64Array }>;
+  /**
+   * Evaluates with the cost like `evaluate({ batch, cost: true })` but does
+   * not wait for J: resolves once the evaluation is recorded (on the GPU,
+   * submitted, with J's copy to a staging buffer), with a promise that
+   * settles when the reading lands. Further evaluations may be submitted
+   * meanwhile; readings land in the order they were taken. Optional: use
+   * {@link evaluateLater} (batched.ts), which falls back to `evaluate`.
+   */
+  evaluateLater?(opts?: { batch?: BatchRange }): Promise<{ reading: Promise<CostReadingValue> }>;
   /** A new seeded random order of the examples (used by SGD at each epoch). */
   shuffle(seed: number): void;
   /** The parts of J and the mean ρ̂ of the first hidden layer at the last evaluation that computed the cost (for progress displays). */
   readonly lastReport?: ObjectiveReport | null;
+}
+
+/** J of one evaluation and its report, as a deferred reading delivers them. */
+export interface CostReadingValue {
+  cost: number;
+  report: ObjectiveReport | null;
+}
+
+/** A cost reading that landed after its iteration was reported (first-order methods' `onCost`). */
+export interface CostReading extends CostReadingValue {
+  /** The iteration whose batch it is (J at θ before that iteration's update), as `IterationInfo.iteration`. */
+  iteration: number;
+  epoch: number;
 }
 
 export interface ObjectiveReport {

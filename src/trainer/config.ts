@@ -3,8 +3,11 @@
 // the offending key and value.
 
 import { INITIALIZERS, type InitializerName } from '../params.js';
-import { resolveCorruption, resolveSpec, SpecError, type CorruptionSpec, type NetworkSpec } from '../spec.js';
+import { CORRUPTION_SHAPE, NETWORK_SHAPE, resolveCorruption, resolveSpec, SpecError, type CorruptionSpec, type NetworkSpec } from '../spec.js';
 import { METHODS, type OptimizerOptions } from '../train/optimize.js';
+import { OPTIMIZER_SHAPE } from '../train/options-shape.js';
+import { checkShape, type ObjectShape, type Shape } from '../schema.js';
+import { checkParameterCount } from '../limits.js';
 import type { BackendName } from '../model-contract.js';
 import { checkVaeEvalConfig, type VaeEvalConfig } from './vae-run.js';
 
@@ -119,6 +122,59 @@ export interface TrainConfig {
   vaeEval?: VaeEvalConfig;
 }
 
+// The keys of every level of a configuration and their types (schema.ts).
+const PATCHES_SHAPE: ObjectShape = {
+  fields: { count: 'integer', size: 'integer', normalize: 'string', whitenImages: 'boolean', zcaEpsilon: 'number' },
+  required: ['count', 'size'],
+};
+const CLASSES: Shape = { list: 'integer' };
+const DATA_SHAPE: Shape = {
+  tag: 'source',
+  variants: {
+    mnist: { fields: { testFraction: 'number', limit: 'integer', classes: CLASSES } },
+    'fashion-mnist': { fields: { limit: 'integer', classes: CLASSES } },
+    idx: {
+      fields: { images: 'string', labels: 'string', testImages: 'string', testLabels: 'string', limit: 'integer' },
+      required: ['images'],
+      hints: { images: 'the path of an IDX images file' },
+    },
+    csv: { fields: { path: 'string', header: 'boolean', labelColumn: 'integer', limit: 'integer' }, required: ['path'], hints: { path: 'the path of a CSV file' } },
+    natural: { fields: { patches: PATCHES_SHAPE }, required: ['patches'], hints: { patches: '{ count, size }' } },
+    images: { fields: { dir: 'string', patches: PATCHES_SHAPE }, required: ['dir', 'patches'], hints: { dir: 'a folder of images', patches: '{ count, size }' } },
+  },
+};
+const STAGE_NETWORK_SHAPE: ObjectShape = { fields: NETWORK_SHAPE.fields };
+const AUTOENCODER_STAGE_SHAPE: ObjectShape = {
+  fields: { hidden: 'integer', network: STAGE_NETWORK_SHAPE, optimizer: OPTIMIZER_SHAPE, init: 'string', rhoHatDecay: 'number' },
+  required: ['hidden', 'optimizer'],
+};
+const CLASSIFIER_STAGE_SHAPE: ObjectShape = { fields: { lambda: 'number', optimizer: OPTIMIZER_SHAPE, init: 'string' }, required: ['optimizer'] };
+/** Every key a training configuration may hold, at every level. */
+export const CONFIG_SHAPE: ObjectShape = {
+  fields: {
+    name: 'string',
+    network: NETWORK_SHAPE,
+    stacked: { fields: { autoencoders: { list: AUTOENCODER_STAGE_SHAPE }, softmax: CLASSIFIER_STAGE_SHAPE, fineTune: CLASSIFIER_STAGE_SHAPE }, required: ['autoencoders', 'softmax'] },
+    selfTaught: {
+      fields: { unlabeledClasses: CLASSES, labeledClasses: CLASSES, autoencoder: AUTOENCODER_STAGE_SHAPE, softmax: CLASSIFIER_STAGE_SHAPE, compareRawPixels: 'boolean' },
+      required: ['unlabeledClasses', 'labeledClasses', 'autoencoder', 'softmax'],
+    },
+    init: 'string',
+    seed: 'integer',
+    data: DATA_SHAPE,
+    whiten: { fields: { kind: 'string', epsilon: 'number', components: 'integer' }, required: ['kind', 'epsilon'] },
+    optimizer: OPTIMIZER_SHAPE,
+    backend: 'string',
+    output: 'string',
+    checkpointEvery: 'integer',
+    rhoHatDecay: 'number',
+    costEvery: 'integer',
+    denoisingTest: { fields: CORRUPTION_SHAPE.fields, required: CORRUPTION_SHAPE.required },
+  },
+  required: ['data'],
+  hints: { data: '{ source, … }' },
+};
+
 function checkOptimizer(o: OptimizerOptions | undefined, key: string): void {
   if (!o || typeof o !== 'object' || !(METHODS as readonly string[]).includes(o.method)) {
     throw new SpecError(`${key}.method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(o?.method)}`);
@@ -213,12 +269,13 @@ function positiveInt(v: unknown, key: string): void {
 
 /** Checks a configuration; returns it with defaults filled in. */
 export function checkConfig(raw: unknown): TrainConfig {
-  if (!raw || typeof raw !== 'object') throw new SpecError(`the training configuration must be a JSON object, got ${JSON.stringify(raw)}`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new SpecError(`the training configuration must be a JSON object, got ${JSON.stringify(raw)}`);
+  checkShape(raw, CONFIG_SHAPE, '');
   const c = raw as TrainConfig;
   const pipeline = checkPipeline(c);
   if (!pipeline) {
     if (!c.network) throw new SpecError('the configuration needs "network" (layers, activation, …), or "stacked" or "selfTaught" for a pipeline');
-    resolveSpec(c.network);
+    checkParameterCount(resolveSpec(c.network));
   }
   if (c.init !== undefined && !(INITIALIZERS as readonly string[]).includes(c.init)) {
     throw new SpecError(`init ${JSON.stringify(c.init)} is not one of ${INITIALIZERS.join(', ')}`);

@@ -20,31 +20,26 @@
 // config.json, and stages/<name>/ with each stage's model.safetensors and
 // loss.svg (features.png for stages on image inputs).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createModel } from '../model.js';
-import type { Model } from '../model-contract.js';
+import { createModel, sharedDevice } from '../model.js';
+import type { Dataset, Model } from '../model-contract.js';
 import { paramLayout } from '../params.js';
 import { resolveSpec, SpecError, type Network, type NetworkSpec } from '../spec.js';
 import { type Matrix } from '../matrix.js';
 import { filterClasses, oneHot, type LabeledSet } from '../data/labels.js';
 import { accuracy, confusionMatrix } from '../metrics.js';
-import { encodeModel, modelJson } from '../io/model-file.js';
+import { decodeModel, encodeModel, modelJson } from '../io/model-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { lossCurveSvg } from '../viz/curve.js';
-import { optimize, usesLineSearch, type OptimizerOptions } from '../train/optimize.js';
-import { cpuNetworkObjective } from '../train/cpu-network.js';
-import type { IterationInfo, Objective, ObjectiveReport, OptimizeResult } from '../train/types.js';
-import type { Dispatch } from '../gpu/kernels.js';
-import { acquireDevice, adapterLabel } from '../gpu/device.js';
-import type { GpuModel } from '../gpu/model.js';
-import type { GpuDataset } from '../gpu/dataset.js';
+import { usesLineSearch, type OptimizerOptions } from '../train/optimize.js';
 import { stageSpec, type AutoencoderStage, type ClassifierStage, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
-import { examplesPerEvaluation, featuresPng, plannedIterations, type StageSummary, type TrainOptions, type TrainSummary } from './stage.js';
+import { findCheckpoint, runStage } from './loop.js';
+import { featuresPng, type StageSummary, type TrainOptions, type TrainSummary } from './stage.js';
 
-/** Stage inputs: a Matrix (CPU backend, or raw inputs), or a data set already on the GPU. */
-type StageInput = Matrix | GpuDataset;
+/** Stage inputs: raw examples (a Matrix), or a data set another stage's model made (its features). */
+type StageInput = Matrix | Dataset;
 
 function isMatrix(x: StageInput): x is Matrix {
   return (x as Matrix).data !== undefined;
@@ -56,7 +51,7 @@ interface Context {
   outputDir: string;
   data: TrainingData;
   log: (line: string) => void;
-  /** The device every model of the pipeline uses (set by the first GPU model). */
+  /** The device every model of the pipeline uses (WebGPU backend). */
   device?: GPUDevice;
   gpuAdapter: string | null;
   seedOffset: number;
@@ -64,114 +59,91 @@ interface Context {
   t0: number;
 }
 
+/** Thrown by a stage stopped by the signal, after its checkpoint was written; runPipeline turns it into the run's summary. */
+class Interrupted extends Error {
+  constructor(readonly stage: StageSummary) {
+    super(`interrupted during stage ${stage.name}`);
+  }
+}
+
 async function newModel(ctx: Context, spec: NetworkSpec | Network, init: ClassifierStage['init'], parameters?: Float64Array): Promise<Model> {
   const seed = ctx.config.seed! + ctx.seedOffset++;
   const model = await createModel(spec, { backend: ctx.config.backend, init: init ?? ctx.config.init, seed, device: ctx.device, parameters });
-  if (model.backend === 'webgpu') {
-    const g = model as GpuModel;
-    ctx.gpuAdapter ??= adapterLabel(g.adapter);
-  }
+  ctx.gpuAdapter ??= model.deviceLabel;
   return model;
 }
 
+/** What a stage writes into stages/<name>/ besides loss.svg: the preprocessing in its model file, features.png (first layers on images). */
+interface StageFiles {
+  preprocessing?: boolean;
+  features?: boolean;
+}
+
 /**
- * Trains `model` on `input` (targets: one-hot Y for a Matrix input of a
- * classifier; a GPU data set carries its own) with `optimizer`; writes
- * stages/<name>/loss.svg and returns the stage's summary.
+ * Trains `model` on the data set `ds` (targets inside it) with `optimizer`
+ * through the stage loop (loop.ts), with its checkpoint in stages/<name>/;
+ * writes stages/<name>/loss.svg, model.safetensors, resume.safetensors (θ in
+ * float64) and stage.json (the stage's summary: written last, it marks the
+ * stage complete). Resuming, a complete
+ * stage is loaded from its folder instead of trained again, and the stage
+ * that was running continues from its checkpoint.
  */
-async function trainStage(ctx: Context, name: string, model: Model, input: StageInput, Y: Matrix | undefined, optimizer: OptimizerOptions, rhoHatDecay?: number): Promise<StageSummary> {
-  const m = input.rows;
-  ctx.log(`${name}: ${JSON.stringify(model.network.layers)} on ${m} examples (${isMatrix(input) ? 'matrices on the CPU' : 'resident on the GPU'}), ${optimizer.method}`);
-  let objective: Objective<unknown>;
-  let dispose = (): void => {};
-  const firstOrder = !usesLineSearch(optimizer.method);
-  const noise = firstOrder ? ('fresh' as const) : ('fixed' as const); // denoising stages: see run.ts
-  if (model.backend === 'webgpu') {
-    const { GpuObjective } = await import('../gpu/objective.js');
-    const o = new GpuObjective(model as GpuModel, input, isMatrix(input) ? Y : undefined, { rhoHatDecay, noise });
-    objective = o as Objective<unknown>;
-    dispose = () => o.dispose();
-  } else {
-    if (!isMatrix(input)) throw new Error('the CPU backend takes matrices');
-    objective = cpuNetworkObjective(model.network, await model.readParameters(), input, Y, { rhoHatDecay, noise }) as Objective<unknown>;
-  }
-  const total = plannedIterations(optimizer, m);
-  const perEval = examplesPerEvaluation(optimizer, m);
-  const costEvery = ctx.config.costEvery ?? (firstOrder ? Math.max(1, Math.round((total ?? 100) / 50)) : 1);
-  const curve: { x: number; y: number }[] = [];
-  const t0 = performance.now();
-  let interrupted = false;
-  const options = {
-    ...optimizer,
-    ...(firstOrder ? { costEvery } : {}),
-    onIteration: (info: IterationInfo): boolean => {
-      if (info.cost !== null) curve.push({ x: info.iteration, y: info.cost });
-      const s = (performance.now() - t0) / 1000;
-      ctx.opts.onProgress?.({
-        stage: name, iteration: info.iteration, total, epoch: info.epoch, cost: info.cost, report: objective.lastReport ?? null,
-        samplesPerSecond: (info.evaluations * perEval) / Math.max(1e-9, s), seconds: (performance.now() - ctx.t0) / 1000,
-        etaSeconds: total && info.iteration > 0 ? ((total - info.iteration) * s) / info.iteration : null,
-      });
-      if (ctx.opts.signal?.aborted) {
-        interrupted = true;
-        return false;
-      }
-      return true;
-    },
-  } as OptimizerOptions;
-  let result: OptimizeResult;
-  let finalCost: number;
-  let report: ObjectiveReport | null;
-  try {
-    result = await optimize(objective, options);
-    // The full-data cost at the final θ, its parts and ρ̂ (a forward pass only: no gradient).
-    if (model.backend === 'webgpu') {
-      const g = model as GpuModel;
-      const pending = await (objective.ops as unknown as { drain(): Promise<Dispatch[]> }).drain();
-      await g.evaluate(input as GpuDataset, { cost: true, gradient: false, before: pending });
-      const r = await g.readCost();
-      finalCost = r.cost;
-      report = { parts: r.parts, rhoHatMean: r.rhoHatMean };
-    } else {
-      model.setParameters(await objective.ops.read(objective.theta));
-      const r = await model.cost(input as Matrix, model.network.autoencoder ? undefined : Y, { gradient: false });
-      const h = r.rhoHat[0];
-      finalCost = r.cost;
-      report = { parts: r.parts, rhoHatMean: h ? h.reduce((a, b) => a + b, 0) / h.length : null };
-    }
-  } finally {
-    dispose();
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  if (interrupted) throw new SpecError(`interrupted during stage ${name}: pipelines keep no checkpoints, so run the configuration again`);
+async function trainStage(ctx: Context, name: string, model: Model, ds: Dataset, optimizer: OptimizerOptions, rhoHatDecay: number | undefined, files: StageFiles = {}): Promise<StageSummary> {
   const dir = join(ctx.outputDir, 'stages', name);
-  writeFileAtomic(join(dir, 'loss.svg'), lossCurveSvg(curve, { title: `${ctx.config.name} ${name}: cost`, xLabel: 'iteration', yLabel: firstOrder ? 'batch cost J' : 'cost J', logY: true }));
+  const done = ctx.opts.resume ? completedStage(dir) : null;
+  if (done) {
+    model.setParameters(done.theta);
+    ctx.log(`${name}: complete in ${dir}, loaded`);
+    ctx.stages.push(done.summary);
+    return done.summary;
+  }
+  const resume = ctx.opts.resume ? findCheckpoint(dir) : null;
+  ctx.log(`${name}: ${JSON.stringify(model.network.layers)} on ${ds.rows} examples (${ds.location === 'gpu' ? 'resident on the GPU' : 'matrices on the CPU'}), ${optimizer.method}${resume ? `, resumed at iteration ${resume.progress.iteration}` : ''}`);
+  const r = await runStage({
+    model, data: ds, optimizer, rhoHatDecay, costEvery: ctx.config.costEvery, dir, checkpointEvery: ctx.config.checkpointEvery,
+    preprocessing: files.preprocessing ? ctx.data.preprocessing : null, resume, opts: ctx.opts, stage: name, clock: () => (performance.now() - ctx.t0) / 1000,
+  });
   const summary: StageSummary = {
     name,
     layers: [...model.network.layers],
-    finalCost,
-    costParts: report?.parts ?? { data: finalCost, weightDecay: 0, sparsity: 0, l1: 0, contractive: 0 },
-    iterations: result.iterations,
-    evaluations: result.evaluations,
-    stopReason: result.reason,
-    seconds,
-    examples: m,
-    samplesPerSecond: (result.evaluations * perEval) / Math.max(1e-9, seconds),
-    rhoHatMean: report?.rhoHatMean ?? null,
-    input: isMatrix(input) ? 'cpu' : 'gpu',
+    finalCost: r.cost,
+    costParts: r.parts,
+    iterations: r.iterations,
+    evaluations: r.evaluations,
+    stopReason: r.reason,
+    seconds: r.seconds,
+    examples: ds.rows,
+    samplesPerSecond: r.samplesPerSecond,
+    rhoHatMean: r.rhoHatMean,
+    input: ds.location,
   };
+  if (r.interrupted) throw new Interrupted(summary);
+  const firstOrder = !usesLineSearch(optimizer.method);
+  writeFileAtomic(join(dir, 'loss.svg'), lossCurveSvg(r.curve, { title: `${ctx.config.name} ${name}: cost`, xLabel: 'iteration', yLabel: firstOrder ? 'batch cost J' : 'cost J', logY: true }));
+  const theta = await model.readParameters();
+  writeFileAtomic(join(dir, 'model.safetensors'), encodeModel(model.network, theta, files.preprocessing ? ctx.data.preprocessing : null));
+  // θ in float64 for --resume: the next stages continue exactly as if the run had never stopped.
+  writeFileAtomic(join(dir, 'resume.safetensors'), encodeModel(model.network, theta, null, 'F64'));
+  if (files.features && ctx.data.image) writeFileAtomic(join(dir, 'features.png'), featurePng(ctx, model.network, theta));
+  writeJsonAtomic(join(dir, 'stage.json'), summary);
+  rmSync(join(dir, 'checkpoint'), { recursive: true, force: true });
   ctx.stages.push(summary);
-  ctx.log(`${name}: J = ${finalCost.toPrecision(5)} after ${result.iterations} iterations (${result.reason}), ${seconds.toFixed(1)} s`);
+  ctx.log(`${name}: J = ${r.cost.toPrecision(5)} after ${r.iterations} iterations (${r.reason}), ${r.seconds.toFixed(1)} s`);
   return summary;
 }
 
-/** Writes stages/<name>/model.safetensors (and features.png for a first layer on images). */
-async function saveStage(ctx: Context, name: string, model: Model, pictures: boolean): Promise<Float64Array> {
-  const theta = await model.readParameters();
-  const dir = join(ctx.outputDir, 'stages', name);
-  writeFileAtomic(join(dir, 'model.safetensors'), encodeModel(model.network, theta, pictures ? ctx.data.preprocessing : null));
-  if (pictures && ctx.data.image) writeFileAtomic(join(dir, 'features.png'), featurePng(ctx, model.network, theta));
-  return theta;
+/** A stage folder's θ and summary when the stage completed (stage.json written), else null. */
+function completedStage(dir: string): { theta: Float64Array; summary: StageSummary } | null {
+  const stageJson = join(dir, 'stage.json');
+  const modelFile = join(dir, 'resume.safetensors');
+  if (!existsSync(stageJson) || !existsSync(modelFile)) return null;
+  let summary: StageSummary;
+  try {
+    summary = JSON.parse(readFileSync(stageJson, 'utf8')) as StageSummary;
+  } catch (e) {
+    throw new SpecError(`${stageJson}: ${(e as Error).message}`);
+  }
+  return { theta: decodeModel(new Uint8Array(readFileSync(modelFile)), modelFile).theta, summary };
 }
 
 function featurePng(ctx: Context, net: Network, theta: Float64Array): Uint8Array {
@@ -231,39 +203,27 @@ function stageNetwork(s: AutoencoderStage, nIn: number, key: string): Network {
   }
 }
 
-/** Frees a data set that `user` planned for and `owner` allocated (the same model or not). */
-function releaseDataset(ds: GpuDataset, user: Model, owner: Model): void {
-  (user as GpuModel).release(ds);
-  if (owner !== user) (owner as GpuModel).release(ds);
+/** Frees a data set that `user` trained on and `owner` made (the same model or not). */
+function releaseDataset(ds: Dataset, user: Model, owner: Model): void {
+  user.release(ds);
+  if (owner !== user) owner.release(ds);
 }
 
-/** Uploads raw inputs (GPU) or passes the matrix (CPU). */
-function rawInput(model: Model, X: Matrix, Y?: Matrix): StageInput {
-  return model.backend === 'webgpu' ? (model as GpuModel).upload(X, Y) : X;
-}
-
-/** Trains one autoencoder stage on `input` and returns its hidden features (on the GPU for the WebGPU backend). */
+/**
+ * Trains one autoencoder stage on `input` (raw examples, or the previous
+ * stage's features made by `owner`) and returns its hidden features as a data
+ * set of its model (on the GPU for the WebGPU backend), with `targets` as Y.
+ */
 async function autoencoderStage(
-  ctx: Context, name: string, key: string, s: AutoencoderStage, input: StageInput, owner: Model | null, targets: Matrix | undefined, pictures: boolean,
-): Promise<{ model: Model; features: StageInput; theta: Float64Array; net: Network }> {
+  ctx: Context, name: string, key: string, s: AutoencoderStage, input: StageInput, owner: Model | null, targets: Matrix | undefined, first: boolean,
+): Promise<{ model: Model; features: Dataset; theta: Float64Array; net: Network }> {
   const net = stageNetwork(s, input.cols, key);
   const model = await newModel(ctx, net, s.init);
-  let own = input;
-  let ownOwner = owner;
-  if (isMatrix(input) && model.backend === 'webgpu') {
-    own = rawInput(model, input);
-    ownOwner = model;
-  }
-  await trainStage(ctx, name, model, own, undefined, s.optimizer, s.rhoHatDecay ?? ctx.config.rhoHatDecay);
-  const theta = await saveStage(ctx, name, model, pictures);
-  let features: StageInput;
-  if (model.backend === 'webgpu') {
-    features = await (model as GpuModel).encodeDataset(own as GpuDataset, 2, targets ? { targets } : {});
-    if (ownOwner) releaseDataset(own as GpuDataset, model, ownOwner);
-  } else {
-    const h = await model.encode(own as Matrix, 2);
-    features = { rows: h.rows, cols: h.cols, data: h.data };
-  }
+  const ds = isMatrix(input) ? model.dataset(input) : input;
+  await trainStage(ctx, name, model, ds, s.optimizer, s.rhoHatDecay ?? ctx.config.rhoHatDecay, { preprocessing: first, features: first });
+  const theta = await model.readParameters();
+  const features = await model.encodeDataset(ds, 2, targets ? { targets } : {});
+  releaseDataset(ds, model, isMatrix(input) ? model : owner!);
   return { model, features, theta, net };
 }
 
@@ -321,14 +281,14 @@ async function stacked(ctx: Context): Promise<TrainSummary> {
     owner = r.model;
   }
 
-  // Softmax on the last features (GPU: a data set with the one-hot labels as Y).
+  // Softmax on the last features (a data set of the last autoencoder's model, with the one-hot labels as Y).
+  const features = input as Dataset;
   const hLast = sizes[sizes.length - 1]!;
   const softNet = resolveSpec({ layers: [hLast, train.classes], activation: 'softmax', loss: 'softmax-cross-entropy', lambda: s.softmax.lambda ?? 0 });
   const softmax = await newModel(ctx, softNet, s.softmax.init);
-  const softStage = await trainStage(ctx, 'softmax', softmax, input, isMatrix(input) ? Yhot : undefined, s.softmax.optimizer);
-  if (isMatrix(input)) softStage.trainAccuracy = accuracy(await softmax.predict(input), train.labels);
-  const softTheta = await saveStage(ctx, 'softmax', softmax, false);
-  if (!isMatrix(input)) releaseDataset(input, softmax, owner!);
+  const softStage = await trainStage(ctx, 'softmax', softmax, features, s.softmax.optimizer, undefined);
+  const softTheta = await softmax.readParameters();
+  releaseDataset(features, softmax, owner!);
   owner?.dispose();
   softmax.dispose();
   const softLayer = encoderOf(softNet, softTheta);
@@ -338,6 +298,8 @@ async function stacked(ctx: Context): Promise<TrainSummary> {
   const deepNet = resolveSpec(classifierSpec([...sizes, train.classes], encoders.map((e) => e.activation), ft?.lambda ?? s.softmax.lambda));
   const theta0 = assemble(deepNet, [...encoders, softLayer]);
   const deep = await newModel(ctx, deepNet, undefined, theta0);
+  // The softmax's own training accuracy: the assembled network before fine-tuning computes exactly it.
+  softStage.trainAccuracy ??= accuracy(await deep.predict(train.X), train.labels);
   let before: number | undefined;
   if (test) {
     before = accuracy(await deep.predict(test.X), test.labels);
@@ -346,9 +308,12 @@ async function stacked(ctx: Context): Promise<TrainSummary> {
   let lastStage = 'softmax';
   let finalStage = softStage;
   if (ft) {
-    const X = rawInput(deep, train.X, Yhot);
-    finalStage = await trainStage(ctx, 'fine-tune', deep, X, Yhot, ft.optimizer);
-    if (!isMatrix(X)) (deep as GpuModel).release(X);
+    const ds = deep.dataset(train.X, Yhot);
+    try {
+      finalStage = await trainStage(ctx, 'fine-tune', deep, ds, ft.optimizer, undefined, { preprocessing: true });
+    } finally {
+      deep.release(ds);
+    }
     lastStage = 'fine-tune';
   }
   const theta = await deep.readParameters();
@@ -356,7 +321,6 @@ async function stacked(ctx: Context): Promise<TrainSummary> {
   await scoreClassifier(deep, train, test, summary, finalStage);
   if (test) summary.testAccuracyBeforeFineTuning = before;
   deep.dispose();
-  if (ft) writeFileAtomic(join(ctx.outputDir, 'stages', 'fine-tune', 'model.safetensors'), encodeModel(deepNet, theta, ctx.data.preprocessing));
   if (ctx.data.image) writeFileAtomic(join(ctx.outputDir, 'features.png'), featurePng(ctx, deepNet, theta));
   writeFinal(ctx, deepNet, theta, lastStage, summary);
   return summary;
@@ -383,25 +347,23 @@ async function selfTaught(ctx: Context): Promise<TrainSummary> {
   // The autoencoder on the unlabeled examples only.
   const aeNet = stageNetwork(s.autoencoder, all.X.cols, 'selfTaught.autoencoder');
   const ae = await newModel(ctx, aeNet, s.autoencoder.init);
-  const unl = rawInput(ae, unlabeled.X);
-  await trainStage(ctx, 'autoencoder', ae, unl, undefined, s.autoencoder.optimizer, s.autoencoder.rhoHatDecay ?? ctx.config.rhoHatDecay);
-  if (!isMatrix(unl)) (ae as GpuModel).release(unl);
-  const aeTheta = await saveStage(ctx, 'autoencoder', ae, true);
+  const unl = ae.dataset(unlabeled.X);
+  try {
+    await trainStage(ctx, 'autoencoder', ae, unl, s.autoencoder.optimizer, s.autoencoder.rhoHatDecay ?? ctx.config.rhoHatDecay, { preprocessing: true, features: true });
+  } finally {
+    ae.release(unl);
+  }
+  const aeTheta = await ae.readParameters();
 
   // Its features of the labeled examples (on the GPU: encoded there, with the one-hot labels as Y).
-  let features: StageInput;
-  if (ae.backend === 'webgpu') {
-    const lab = (ae as GpuModel).upload(train.X);
-    features = await (ae as GpuModel).encodeDataset(lab, 2, { targets: Yhot });
-    (ae as GpuModel).release(lab);
-  } else {
-    features = await ae.encode(train.X, 2);
-  }
+  const lab = ae.dataset(train.X);
+  const features = await ae.encodeDataset(lab, 2, { targets: Yhot });
+  ae.release(lab);
   const softNet = resolveSpec({ layers: [aeNet.layers[1]!, train.classes], activation: 'softmax', loss: 'softmax-cross-entropy', lambda: s.softmax.lambda ?? 0 });
   const softmax = await newModel(ctx, softNet, s.softmax.init);
-  const softStage = await trainStage(ctx, 'softmax', softmax, features, isMatrix(features) ? Yhot : undefined, s.softmax.optimizer);
-  const softTheta = await saveStage(ctx, 'softmax', softmax, false);
-  if (!isMatrix(features)) releaseDataset(features, softmax, ae);
+  const softStage = await trainStage(ctx, 'softmax', softmax, features, s.softmax.optimizer, undefined);
+  const softTheta = await softmax.readParameters();
+  releaseDataset(features, softmax, ae);
   softmax.dispose();
   ae.dispose();
 
@@ -417,10 +379,13 @@ async function selfTaught(ctx: Context): Promise<TrainSummary> {
   if (s.compareRawPixels) {
     const rawNet = resolveSpec({ layers: [all.X.cols, train.classes], activation: 'softmax', loss: 'softmax-cross-entropy', lambda: s.softmax.lambda ?? 0 });
     const raw = await newModel(ctx, rawNet, s.softmax.init);
-    const X = rawInput(raw, train.X, Yhot);
-    const rawStage = await trainStage(ctx, 'raw-pixels', raw, X, Yhot, s.softmax.optimizer);
-    if (!isMatrix(X)) (raw as GpuModel).release(X);
-    await saveStage(ctx, 'raw-pixels', raw, false);
+    const X = raw.dataset(train.X, Yhot);
+    let rawStage: StageSummary;
+    try {
+      rawStage = await trainStage(ctx, 'raw-pixels', raw, X, s.softmax.optimizer, undefined);
+    } finally {
+      raw.release(X);
+    }
     rawStage.trainAccuracy = accuracy(await raw.predict(train.X), train.labels);
     if (test) summary.rawPixelTestAccuracy = accuracy(await raw.predict(test.X), test.labels);
     raw.dispose();
@@ -441,12 +406,21 @@ export async function runPipeline(config: TrainConfig, opts: TrainOptions): Prom
   const ctx: Context = { config, opts, outputDir, data, log, gpuAdapter: null, seedOffset: 0, stages: [], t0: performance.now() };
   // Every model of the pipeline shares one device: the caller's, or one this run creates and destroys at the end
   // (a model that created its own device would destroy it with itself, under the next stage's features).
-  const own = config.backend === 'webgpu' && !opts.device ? await acquireDevice() : null;
-  ctx.device = opts.device ?? own?.device;
+  const shared = await sharedDevice(config.backend!, opts.device);
+  ctx.device = shared.device;
   try {
     const summary = config.stacked ? await stacked(ctx) : await selfTaught(ctx);
     return { summary, outputDir };
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    // Ctrl-C: the stage's checkpoint is written; `wgnn train --resume` continues from there.
+    ctx.stages.push(e.stage);
+    const summary = baseSummary(ctx, e.stage);
+    summary.stopReason = 'interrupted';
+    summary.stages = ctx.stages;
+    summary.seconds = (performance.now() - ctx.t0) / 1000;
+    return { summary, outputDir };
   } finally {
-    own?.destroy();
+    shared.release();
   }
 }

@@ -7,9 +7,10 @@ import type { Network } from '../spec.js';
 import { paramLayout } from '../params.js';
 import { featureTiles, upscale } from '../viz/tiles.js';
 import { encodePng } from '../viz/png-node.js';
-import type { OptimizerOptions } from '../train/optimize.js';
 import type { ObjectiveReport, OptimizeResult } from '../train/types.js';
 import type { TrainConfig } from './config.js';
+
+export { examplesPerEvaluation, plannedIterations } from '../fit.js';
 
 export interface Progress {
   /** Pipelines (stacked, self-taught): the stage being trained, e.g. "ae1", "softmax", "fine-tune". */
@@ -44,7 +45,7 @@ export interface OptimizationSummary {
   costParts: CostReport['parts'];
   iterations: number;
   evaluations: number;
-  stopReason: OptimizeResult['reason'] | 'interrupted';
+  stopReason: OptimizeResult['reason'] | 'interrupted' | 'early-stopping';
   seconds: number;
   /** Examples through the optimizer per second (mini-batch methods: batch size × evaluations). */
   samplesPerSecond: number;
@@ -85,27 +86,6 @@ export interface StageSummary extends OptimizationSummary {
   layers: number[];
   /** Where the stage's training inputs lived: 'gpu' (a data set resident on the GPU, e.g. the previous stage's features) or 'cpu' (a Matrix). */
   input: 'gpu' | 'cpu';
-}
-
-/** Iterations a run will take, when the options fix it. */
-export function plannedIterations(o: OptimizerOptions, m: number): number | null {
-  switch (o.method) {
-    case 'lbfgs':
-    case 'cg':
-      return o.maxIterations ?? 400;
-    case 'gd':
-      return o.iterations ?? 100;
-    default: {
-      const batch = Math.min(o.batchSize ?? 100, m);
-      const perEpoch = Math.ceil(m / batch);
-      const byEpochs = (o.epochs ?? (o.iterations ? Infinity : 10)) * perEpoch;
-      return Math.min(byEpochs, o.iterations ?? Infinity);
-    }
-  }
-}
-
-export function examplesPerEvaluation(o: OptimizerOptions, m: number): number {
-  return o.method === 'sgd' || o.method === 'momentum' || o.method === 'adam' ? Math.min(o.batchSize ?? 100, m) : m;
 }
 
 /** features.png: the first layer's W as tiles of images `imageWidth` wide, enlarged 4× (small patches) or 2×. */

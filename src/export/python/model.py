@@ -10,11 +10,17 @@ standard library). The definitions follow the engine's float64 CPU reference
   k-sparse    per example, the k largest activations of a layer are kept (ties to
               the lower index) and the rest set to 0; gradients flow through the kept
   cost        J = data + weightDecay + sparsity + l1 + contractive, see cost()
+  vae         a variational autoencoder (spec "vae": {beta, seed}): the weight layer
+              into the latent layer c is a head pair mu, logvar (d x n_c each);
+              z = mu + exp(logvar/2) * eps with eps the engine's counter-based normals
+              (normal_matrix), and J = reconstruction NLL + beta KL + weight decay
 
 Model files are this engine's safetensors files ("webgpu-nn/1": tensors W1, b1,
 W2, ... in theta order, the spec and preprocessing as JSON metadata); load() also
-accepts a state_dict saved as safetensors (keys layers.K.weight / layers.K.bias)
-with the spec in its metadata, and save() writes the engine's format back.
+accepts a state_dict saved as safetensors (keys layers.K.weight / layers.K.bias;
+a VAE's heads mu.weight, mu.bias, logvar.weight, logvar.bias, the engine's W<c>_mu,
+W<c>_logvar, b<c>_mu, b<c>_logvar) with the spec in its metadata, and save() writes
+the engine's format back.
 
 Denoising (spec "corruption") is a training-time transform of the input, not part
 of the module: corrupt() reproduces the engine's counter-based noise bit for bit,
@@ -84,7 +90,17 @@ def resolve_spec(spec):
         "contractive": None if not con else {"weight": float(con["weight"])},
         "kSparse": None if not ks else {"k": int(ks["k"]), "on": hidden_mask(ks.get("layers"))},
         "corruption": spec.get("corruption"),
+        "vae": None if spec.get("vae") is None else _resolve_vae(spec["vae"], layers),
     }
+
+
+def _resolve_vae(v, layers):
+    """beta (default 1), seed of the eps stream (default 1) and latent = the middle layer's
+    index c (layers [n, h..., d, ...h, n]; the engine validates the rest)."""
+    L = len(layers)
+    if L < 3 or L % 2 == 0 or layers != layers[::-1]:
+        raise ValueError(f"a VAE needs mirror-image layers with an odd count, got {layers}")
+    return {"beta": float(v.get("beta", 1)), "seed": int(v.get("seed", 1)), "latent": (L - 1) // 2}
 
 
 # ---------------------------------------------------------------------------
@@ -145,7 +161,9 @@ class Layer(nn.Module):
 class Net(nn.Module):
     """The network of a webgpu-nn spec. forward(x) gives the output layer;
     forward(x, all_layers=True) gives (Z, A), the pre-activations and activations of
-    layers 2 ... L; encode(x, layer) the activations of one layer (notes' numbering)."""
+    layers 2 ... L; encode(x, layer) the activations of one layer (notes' numbering).
+    A VAE (spec "vae"): forward(x, eps=None, noise_seed=None) gives (mu, logvar, z, output);
+    the head pair is self.mu, self.logvar (see slot_params for theta's order)."""
 
     def __init__(self, spec, preprocessing=None, dtype=torch.float64):
         super().__init__()
@@ -158,21 +176,41 @@ class Net(nn.Module):
             raise ValueError(f"tied weights need mirror-image layers with an even number of weight layers, got {sizes}")
         # mirror[k]: the encoder layer whose W, transposed, is W of tied decoder layer k.
         self.mirror = [Lw - 1 - k if self.net["tied"] and k >= Lw / 2 else None for k in range(Lw)]
+        vae = self.net["vae"]
+        c = vae["latent"] if vae else None
+        # A VAE's weight layer c-1 is the head pair self.mu, self.logvar; its place in
+        # self.layers holds a module without parameters, so layers.K keeps K = weight layer.
         self.layers = nn.ModuleList(
-            Layer(sizes[k], sizes[k + 1], stored=self.mirror[k] is None, dtype=dtype) for k in range(Lw))
+            nn.Module() if vae and k == c - 1 else Layer(sizes[k], sizes[k + 1], stored=self.mirror[k] is None, dtype=dtype)
+            for k in range(Lw))
+        if vae:
+            self.mu = Layer(sizes[c - 1], sizes[c], dtype=dtype)
+            self.logvar = Layer(sizes[c - 1], sizes[c], dtype=dtype)
 
-    # A variational autoencoder would add two Layer heads here (self.mu, self.logvar:
-    # state_dict names mu.weight/mu.bias, logvar.weight/logvar.bias) on the encoder's
-    # last hidden layer, a forward that returns (mu, logvar, z, output) with
-    # z = mu + exp(logvar/2) * eps, eps drawn like corrupt()'s Gaussian noise from the
-    # engine's counter-based generator, and the ELBO's KL term in cost().
+    def slot_params(self):
+        """The parameters of each weight layer in theta order: W, b (tied: b); a VAE's
+        head pair W_mu, W_logvar, b_mu, b_logvar (src/params.ts)."""
+        out = []
+        for k, layer in enumerate(self.layers):
+            if self.net["vae"] and k == self.net["vae"]["latent"] - 1:
+                out.append([self.mu.weight, self.logvar.weight, self.mu.bias, self.logvar.bias])
+            else:
+                out.append(([layer.weight] if layer.weight is not None else []) + [layer.bias])
+        return out
 
     def W(self, k):
         """W(k+1), n_{k+2} x n_{k+1} (a tied decoder's: the mirror encoder's W transposed)."""
         m = self.mirror[k]
         return self.layers[k].weight if m is None else self.layers[m].weight.t()
 
-    def forward(self, x, all_layers=False):
+    def forward(self, x, all_layers=False, eps=None, noise_seed=None, row_offset=0):
+        """Not a VAE: the output layer, or (Z, A) with all_layers. A VAE: (mu, logvar, z,
+        output), or with all_layers a dict of those and Z, A (the decoder's pre-activations
+        and activations, weight layers c ... L-2), H (the trunk's activations) and eps.
+        eps (m x d) defaults to normal_matrix(noise_seed, m, d, row_offset), noise_seed
+        to the engine's model.cost default evaluation_seed(vae seed, 0)."""
+        if self.net["vae"]:
+            return self._vae_forward(x, all_layers, eps, noise_seed, row_offset)
         Z, A = [], []
         a = x
         ks = self.net["kSparse"]
@@ -185,7 +223,35 @@ class Net(nn.Module):
             A.append(a)
         return (Z, A) if all_layers else A[-1]
 
+    def _vae_forward(self, x, all_layers, eps, noise_seed, row_offset):
+        vae = self.net["vae"]
+        c = vae["latent"]
+        acts = self.net["activations"]
+        H = []
+        a = x
+        for k in range(c - 1):  # the encoder trunk
+            a = activate(*acts[k], a @ self.W(k).t() + self.layers[k].bias)
+            H.append(a)
+        mu = a @ self.mu.weight.t() + self.mu.bias  # the heads: identity (the engine requires it)
+        logvar = a @ self.logvar.weight.t() + self.logvar.bias
+        if eps is None:
+            seed = evaluation_seed(vae["seed"], 0) if noise_seed is None else noise_seed
+            eps = normal_matrix(seed, x.shape[0], mu.shape[1], row_offset).to(device=x.device, dtype=x.dtype)
+        z = mu + torch.exp(0.5 * logvar) * eps  # reparameterization (AEVB 2.4)
+        Z, A = [], []
+        a = z
+        for k in range(c, len(acts)):  # the decoder
+            zk = a @ self.W(k).t() + self.layers[k].bias
+            a = activate(*acts[k], zk)
+            Z.append(zk)
+            A.append(a)
+        if all_layers:
+            return {"mu": mu, "logvar": logvar, "z": z, "output": a, "Z": Z, "A": A, "H": H, "eps": eps}
+        return mu, logvar, z, a
+
     def encode(self, x, layer=2):
+        if self.net["vae"]:
+            raise ValueError("a VAE's encode is forward(x)[:2] (mu, logvar)")
         if not 2 <= layer <= len(self.net["layers"]):
             raise ValueError(f"layer {layer} does not exist; layers are numbered 2 ... {len(self.net['layers'])}")
         return self.forward(x, all_layers=True)[1][layer - 2]
@@ -208,7 +274,7 @@ def kl(rho, rho_hat):
     return rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
 
 
-def cost(module, X, Y=None, input=None):
+def cost(module, X, Y=None, input=None, eps=None, noise_seed=None, row_offset=0):
     """J(theta; X, Y) and its parts, as this engine defines them. X: m x n1 examples;
     Y: m x nL targets (None for an autoencoder: y = x); input: the input fed forward
     when it differs from X (a denoising autoencoder's corrupted x~, see corrupt()).
@@ -222,9 +288,12 @@ def cost(module, X, Y=None, input=None):
       l1           weight (1/m) sum_i sum_j |a_j| on the listed hidden layers
       contractive  lambda_c (1/m) sum_i sum_j (h_j(1-h_j))^2 sum_k W(1)_jk^2 (first hidden layer)
     Gradients: autograd of J gives the engine's backpropagation (for softmax-cross-entropy
-    with one-hot targets, or any targets whose rows sum to 1, as the engine assumes)."""
+    with one-hot targets, or any targets whose rows sum to 1, as the engine assumes).
+    A VAE: see vae_cost (eps, noise_seed, row_offset choose its eps)."""
     net = unwrap(module)
     s = net.net
+    if s["vae"]:
+        return vae_cost(module, X, Y, input, eps, noise_seed, row_offset)
     T = X if Y is None else Y
     if Y is None and not s["autoencoder"]:
         raise ValueError("Y is required: the network is not an autoencoder")
@@ -263,6 +332,48 @@ def cost(module, X, Y=None, input=None):
     J = data + weight_decay + sparsity + l1 + contractive
     parts = {"data": data, "weightDecay": weight_decay, "sparsity": sparsity, "l1": l1,
              "contractive": contractive, "rhoHat": rho_hat}
+    return J, parts
+
+
+def _weight_decay(net, dtype):
+    """(lambda/2) sum of W^2 over the stored matrices (a VAE's two heads included; no biases)."""
+    if not net.net["lambda"]:
+        return torch.zeros((), dtype=dtype)
+    weights = [p for ps in net.slot_params() for p in ps if p.dim() == 2]
+    return (net.net["lambda"] / 2) * sum((W ** 2).sum() for W in weights)
+
+
+def vae_cost(module, X, Y=None, input=None, eps=None, noise_seed=None, row_offset=0):
+    """A VAE's J and parts, exactly as cpuVaeCost in src/cpu/vae.ts, eps held fixed:
+      data         (1/m) sum_i -log p(x|z): Bernoulli sum x softplus(-zeta) + (1-x) softplus(zeta)
+                   (zeta the output logits), Gaussian 1/2 ||x^ - x||^2 (the constant left out)
+      kl           (1/m) sum_i -1/2 sum_j (1 + logvar - mu^2 - exp(logvar)), unweighted
+      weightDecay  (lambda/2) sum W^2 (both heads included)
+    J = data + beta kl + weightDecay; parts also hold sparsity, l1, contractive = 0 and
+    rhoHat (the trunk's activations, z for the latent layer, the decoder's). input: the
+    encoder's input when it differs from X (a denoising VAE's x~). eps: m x d; default
+    normal_matrix(noise_seed, m, d, row_offset), noise_seed by default evaluation_seed(seed, 0)."""
+    net = unwrap(module)
+    s = net.net
+    if Y is not None and Y is not X:
+        raise ValueError("a VAE is an autoencoder and takes no targets (y = x)")
+    m = X.shape[0]
+    f = module(X if input is None else input, all_layers=True, eps=eps, noise_seed=noise_seed, row_offset=row_offset)
+    z_out, a_out = f["Z"][-1], f["A"][-1]
+    if s["loss"] == "cross-entropy":
+        data = (X * softplus(-z_out) + (1 - X) * softplus(z_out)).sum() / m
+    elif s["loss"] == "squared":
+        data = 0.5 * ((a_out - X) ** 2).sum() / m
+    else:
+        raise ValueError(f"a VAE's loss is cross-entropy or squared, got {s['loss']!r}")
+    mu, logvar = f["mu"], f["logvar"]
+    kl_mean = -0.5 * (1 + logvar - mu ** 2 - torch.exp(logvar)).sum() / m
+    weight_decay = _weight_decay(net, X.dtype)
+    zero = torch.zeros((), dtype=X.dtype)
+    J = data + s["vae"]["beta"] * kl_mean + weight_decay
+    rho_hat = [a.mean(dim=0) for a in f["H"] + [f["z"]] + f["A"][:-1]]
+    parts = {"data": data, "weightDecay": weight_decay, "sparsity": zero, "l1": zero,
+             "contractive": zero, "kl": kl_mean, "rhoHat": rho_hat}
     return J, parts
 
 
@@ -308,6 +419,19 @@ def corrupt(X, corruption, seed, row_offset=0):
         pick = torch.where(u1 < 0.5, torch.full_like(X, low), torch.full_like(X, high))
         return torch.where(u0 < _f32(level), pick, X)
     raise ValueError(f"unknown corruption kind {kind!r}")
+
+
+NORMAL_STREAM = 2  # noise.ts: a VAE's eps uses streams 2 and 3; corruption 0 and 1
+
+
+def normal_matrix(seed, rows, d, row_offset=0):
+    """rows x d standard normals, the engine's normalMatrix (noise.ts noiseNormal):
+    eps = sqrt(-2 ln(1 - u0)) cos(2 pi u1), u0, u1 from streams 2 and 3, element (r, j)
+    at global index (row_offset + r) * d + j (mod 2^32), so rows do not depend on the batch."""
+    index = torch.arange(rows * d, dtype=torch.int64).reshape(rows, d) + row_offset * d
+    u0 = _noise_uniform(seed, index, NORMAL_STREAM)
+    u1 = _noise_uniform(seed, index, NORMAL_STREAM + 1)
+    return torch.sqrt(-2 * torch.log(1 - u0)) * torch.cos(2 * math.pi * u1)
 
 
 def evaluation_seed(seed, n):
@@ -415,54 +539,69 @@ def load(path, dtype=torch.float64):
     net = Net(spec, pre, dtype=dtype)
     engine = meta.get("format") == MODEL_FORMAT
     with torch.no_grad():
-        for k, layer in enumerate(net.layers):
-            names = (f"W{k + 1}", f"b{k + 1}") if engine else (f"layers.{k}.weight", f"layers.{k}.bias")
-            for pname, key in (("weight", names[0]), ("bias", names[1])):
-                p = getattr(layer, pname)
-                if p is None:
-                    continue
-                if key not in tensors:
-                    raise ValueError(f"{path}: tensor {key} is missing")
-                if list(tensors[key].shape) != list(p.shape):
-                    raise ValueError(f"{path}: tensor {key} should have shape {list(p.shape)}, found {list(tensors[key].shape)}")
-                p.copy_(tensors[key].to(dtype))
+        for key, p in tensor_names(net, engine):
+            if key not in tensors:
+                raise ValueError(f"{path}: tensor {key} is missing")
+            if list(tensors[key].shape) != list(p.shape):
+                raise ValueError(f"{path}: tensor {key} should have shape {list(p.shape)}, found {list(tensors[key].shape)}")
+            p.copy_(tensors[key].to(dtype))
     net.metadata = {k: v for k, v in meta.items() if k not in ("format", "spec", "preprocessing")}
+    # The file's own JSON text, written back verbatim by save() while spec and
+    # preprocessing are unchanged (the engine checks the metadata byte for byte).
+    net.metadata_json = {"spec": meta.get("spec"), "preprocessing": meta.get("preprocessing")}
     return net
 
 
+def tensor_names(net, engine=True):
+    """(name, parameter) pairs in theta order: the engine's names (W1, b1, ...; a VAE's
+    head W<c>_mu, W<c>_logvar, b<c>_mu, b<c>_logvar) or the state_dict's (layers.K.weight,
+    layers.K.bias; mu.weight, logvar.weight, mu.bias, logvar.bias)."""
+    out = []
+    for k, ps in enumerate(net.slot_params()):
+        l = k + 1
+        if len(ps) == 4:
+            names = ([f"W{l}_mu", f"W{l}_logvar", f"b{l}_mu", f"b{l}_logvar"] if engine
+                     else ["mu.weight", "logvar.weight", "mu.bias", "logvar.bias"])
+        elif len(ps) == 2:
+            names = [f"W{l}", f"b{l}"] if engine else [f"layers.{k}.weight", f"layers.{k}.bias"]
+        else:
+            names = [f"b{l}"] if engine else [f"layers.{k}.bias"]
+        out.extend(zip(names, ps))
+    return out
+
+
+def _json_text(net, key, value):
+    """JSON of value as the engine writes it (JSON.stringify: no spaces, no ASCII escapes):
+    the loaded file's own text when value is unchanged, else compact json.dumps."""
+    raw = (getattr(net, "metadata_json", None) or {}).get(key)
+    if raw is not None and json.loads(raw) == value:
+        return raw
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def save(module, path, dtype=torch.float64):
-    """Writes the engine's model file: W1, b1, ... (tied decoders: b only), row-major,
-    with format, spec and preprocessing in the metadata (other metadata kept)."""
+    """Writes the engine's model file: W1, b1, ... (tied decoders: b only; a VAE's heads
+    W<c>_mu, W<c>_logvar, b<c>_mu, b<c>_logvar), row-major, with format, spec and
+    preprocessing in the metadata (other metadata kept)."""
     net = unwrap(module)
-    tensors = {}
-    for k, layer in enumerate(net.layers):
-        if layer.weight is not None:
-            tensors[f"W{k + 1}"] = layer.weight.detach().to(dtype)
-        tensors[f"b{k + 1}"] = layer.bias.detach().to(dtype)
+    tensors = {name: p.detach().to(dtype) for name, p in tensor_names(net)}
     meta = dict(getattr(net, "metadata", {}) or {})
-    meta.update({"format": MODEL_FORMAT, "spec": json.dumps(net.spec), "preprocessing": json.dumps(net.preprocessing)})
+    meta.update({"format": MODEL_FORMAT, "spec": _json_text(net, "spec", net.spec),
+                 "preprocessing": _json_text(net, "preprocessing", net.preprocessing)})
     write_safetensors(path, tensors, meta)
 
 
 def theta(module):
     """The engine's flat parameter vector: W(1), b(1), W(2), b(2), ... (tied: biases only)."""
     net = unwrap(module)
-    parts = []
-    for layer in net.layers:
-        if layer.weight is not None:
-            parts.append(layer.weight.reshape(-1))
-        parts.append(layer.bias.reshape(-1))
-    return torch.cat(parts)
+    return torch.cat([p.reshape(-1) for ps in net.slot_params() for p in ps])
 
 
 def grad_theta(module):
     """The gradients of theta(module)'s entries, in the same order."""
     net = unwrap(module)
-    parts = []
-    for layer in net.layers:
-        for p in ((layer.weight,) if layer.weight is not None else ()) + (layer.bias,):
-            parts.append((p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1))
-    return torch.cat(parts)
+    return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
+                      for ps in net.slot_params() for p in ps])
 
 
 def build(dtype=torch.float64):

@@ -23,7 +23,11 @@ saved with the model is applied to the examples unless --no-preprocess.
 Notes on the objective under data parallelism: each process's J is the engine's
 J on its local mini-batch, so the KL sparsity term uses rho-hat of the local
 batch, and denoising draws fresh noise per step (model.corrupt, the engine's
-noise function, seeded per step and offset per rank).
+noise function, seeded per step and offset per rank). A variational autoencoder
+draws its eps the same way: step n uses noise seed evaluation_seed(vae seed, n), as
+the engine's trainer does, with rows offset by rank * batch size so every process
+gets its own eps. The final report's J uses the engine's model.cost default eps
+(evaluation_seed(vae seed, 0)), so `wgnn eval` / model.cost give the same number.
 """
 
 import argparse
@@ -257,7 +261,11 @@ def main(argv=None):
             if corruption:
                 seed = wg.evaluation_seed(int(corruption.get("seed", 1)), step)
                 inp = wg.corrupt(xb.cpu(), corruption, seed, row_offset=rank * args.batch_size).to(device)
-            J, _ = wg.cost(ddp, xb, yb, input=inp)
+            if spec["vae"]:
+                noise = wg.evaluation_seed(spec["vae"]["seed"], step)
+                J, _ = wg.cost(ddp, xb, input=inp, noise_seed=noise, row_offset=rank * args.batch_size)
+            else:
+                J, _ = wg.cost(ddp, xb, yb, input=inp)
             opt.zero_grad()
             J.backward()
             opt.step()

@@ -1,0 +1,340 @@
+// The GPU benchmark suite (`npm run bench:gpu`): one command, one table.
+// Adapter (vendor, architecture, limits, features); GEMM GFLOP/s per variant on
+// square and training shapes (and the fraction of fp32 peak with peakTflops); the
+// sparse-autoencoder step (samples/s, dispatches and submits per step, GPU time per
+// kernel); the UFLDL exercise and the MNIST stacked pipeline (wall time, accuracy);
+// the PyTorch peer (bench/peers/torch_bench.py) and TF.js webgpu where they run.
+// Every part that fails leaves a note and the suite goes on.
+
+import { BufferPool, readF32, STORAGE, writeF32 } from '../gpu/buffers.js';
+import { adapterLabel, type GpuContext } from '../gpu/device.js';
+import { availableGemmVariants, gemmVariantsFor, Kernels, recordDispatches, type GemmVariant } from '../gpu/kernels.js';
+import { PipelineCache } from '../gpu/shaders.js';
+import { Rng } from '../prng.js';
+import { benchMeta, errorMessage, type BenchMeta } from './common.js';
+import { profileStep, type KernelTime } from './profile.js';
+import { benchStep } from './step.js';
+
+export interface SuiteGemmShape {
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+  /** 'square' or what the shape is in the training step. */
+  role: string;
+}
+
+export interface SuiteOptions {
+  quick?: boolean;
+  /** The card's fp32 peak in TFLOP/s: GEMM rows then show the fraction reached. */
+  peakTflops?: number;
+  /** Run the PyTorch peer when python3 can import torch (default true). */
+  peers?: boolean;
+  tfjs?: boolean;
+  /** Skip the UFLDL exercise and the MNIST pipeline. */
+  training?: boolean;
+  /** Square GEMM sizes to time instead of suiteGemmShapes(). */
+  gemmSizes?: number[];
+  stepConfigs?: { layers: number[]; batch: number }[];
+  /** Runs the peer with a JSON request, returns its JSON answer (or throws). Node: runPythonPeer. */
+  peer?: (request: PeerRequest) => Promise<PeerAnswer>;
+  /** Runs the two training workloads (Node only: they read data sets and write run folders). */
+  trainingRunner?: () => Promise<TrainingFigures>;
+  log?: (line: string) => void;
+}
+
+export interface PeerRequest {
+  gemm: { M: number; N: number; K: number; transA: boolean; transB: boolean }[];
+  step: { layers: number[]; batch: number; steps: number }[];
+  quick: boolean;
+}
+export interface PeerAnswer {
+  torch: string;
+  device: string;
+  tf32: boolean;
+  gemm: { M: number; N: number; K: number; transA: boolean; transB: boolean; seconds: number; gflops: number }[];
+  step: { layers: number[]; batch: number; samplesPerSec: number; secondsPerStep: number; cost0: number }[];
+}
+
+export interface TrainingFigures {
+  ufldl: { seconds: number; iterations: number; finalCost: number; patches: number } | null;
+  mnistStacked: { seconds: number; testAccuracy: number | null; testAccuracyBeforeFineTuning: number | null; examples: number } | null;
+  notes: string[];
+}
+
+export interface SuiteAdapter {
+  label: string;
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isSoftware: boolean;
+  adapterFeatures: string[];
+  deviceFeatures: string[];
+  limits: Record<string, number>;
+}
+
+export interface SuiteGemmRow extends SuiteGemmShape {
+  flop: number;
+  variants: { variant: GemmVariant; gflops: number; seconds: number; fractionOfPeak: number | null; maxRelErr: number }[];
+  skipped: GemmVariant[];
+  best: { variant: GemmVariant; gflops: number; fractionOfPeak: number | null } | null;
+  torch: { gflops: number; seconds: number } | null;
+  /** best / torch. */
+  ratioVsTorch: number | null;
+}
+
+export interface SuiteStepRow {
+  layers: number[];
+  batch: number;
+  samplesPerSec: number;
+  secondsPerStep: number;
+  dispatchesPerStep: number;
+  submitsPerStep: number;
+  profileMethod: string;
+  kernels: KernelTime[];
+  gemmChoices: Record<string, string>;
+  cost0: number;
+  tfjsWebgpu: { samplesPerSec: number } | null;
+  /** cost0: J(θ₀) on the peer's own seeded data (same objective and initialisation, different draws). */
+  torch: { samplesPerSec: number; cost0: number } | null;
+  ratioVsTorch: number | null;
+}
+
+export interface SuiteResult extends BenchMeta {
+  bench: 'gpu-suite';
+  quick: boolean;
+  peakTflops: number | null;
+  gpu: SuiteAdapter;
+  gemm: SuiteGemmRow[];
+  step: SuiteStepRow[];
+  training: TrainingFigures | null;
+  peer: { torch: string; device: string; tf32: boolean } | null;
+  seconds: number;
+  notes: string[];
+}
+
+/** The square sizes and the GEMMs of the 784-200-784 step at batch 256 and 4096 (forward, decoder, ∇W, backprop). */
+export function suiteGemmShapes(quick: boolean): SuiteGemmShape[] {
+  // --quick: one square and one training-layout product, every variant (each is a pipeline to compile).
+  if (quick) {
+    return [
+      { M: 32, N: 32, K: 32, transA: false, transB: false, role: 'square' },
+      { M: 16, N: 12, K: 20, transA: false, transB: true, role: 'encoder forward, batch 16' },
+    ];
+  }
+  const out: SuiteGemmShape[] = [256, 512, 1024, 2048, 4096, 8192].map((n) => ({ M: n, N: n, K: n, transA: false, transB: false, role: 'square' }));
+  for (const m of [256, 4096]) {
+    out.push({ M: m, N: 200, K: 784, transA: false, transB: true, role: `encoder forward, batch ${m}` });
+    out.push({ M: m, N: 784, K: 200, transA: false, transB: true, role: `decoder forward, batch ${m}` });
+    out.push({ M: 200, N: 784, K: m, transA: true, transB: false, role: `encoder ∇W, batch ${m}` });
+    out.push({ M: m, N: 200, K: 784, transA: false, transB: false, role: `backprop to hidden, batch ${m}` });
+  }
+  return out;
+}
+
+export function suiteStepConfigs(quick: boolean): { layers: number[]; batch: number }[] {
+  if (quick) return [{ layers: [20, 12, 20], batch: 16 }];
+  const out: { layers: number[]; batch: number }[] = [];
+  for (const hidden of [200, 1024]) for (const batch of [256, 1024, 4096, 8192]) out.push({ layers: [784, hidden, 784], batch });
+  return out;
+}
+
+function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    const e = Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!));
+    worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
+  }
+  return worst;
+}
+
+function describeGpu(ctx: GpuContext): SuiteAdapter {
+  const limits: Record<string, number> = {};
+  const l = ctx.device.limits as unknown as Record<string, number>;
+  for (let proto = Object.getPrototypeOf(l); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const k of Object.getOwnPropertyNames(proto)) {
+      if (k === 'constructor' || k in limits) continue;
+      const v = l[k];
+      if (typeof v === 'number') limits[k] = v;
+    }
+  }
+  for (const [k, v] of Object.entries(l)) if (typeof v === 'number') limits[k] = v;
+  const a = ctx.adapter;
+  return {
+    label: adapterLabel(a), vendor: a.vendor, architecture: a.architecture, device: a.device, description: a.description, isSoftware: a.isSoftware,
+    adapterFeatures: [...ctx.adapterFeatures], deviceFeatures: [...ctx.device.features].map(String).sort(), limits,
+  };
+}
+
+/** GEMM timing: products per submit sized so each submit does ≥ ~20 GFLOP on a real GPU; median of `reps` submits. */
+async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick: boolean; peak: number | null; log: (l: string) => void; notes: string[] }): Promise<SuiteGemmRow[]> {
+  const { device } = ctx;
+  const pool = new BufferPool(device, ctx.limits.maxBufferSize);
+  const kernels = new Kernels(ctx, pool, new PipelineCache(device));
+  // Software adapters: only the variants the autotuner times there (the others compile for tens of seconds).
+  const all = availableGemmVariants(device);
+  const variants = ctx.adapter.isSoftware ? gemmVariantsFor(true, device) : all;
+  if (variants.length < all.length) opts.notes.push(`software adapter: GEMM variants ${all.filter((v) => !variants.includes(v)).join(', ')} not timed (as the autotuner does there)`);
+  if (!device.features.has('subgroups')) opts.notes.push('no subgroups feature: subgroup-8x4 not available');
+  const slow = new Set<GemmVariant>();
+  const rows: SuiteGemmRow[] = [];
+  const maxBytes = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
+  try {
+    for (const s of shapes) {
+      const flop = 2 * s.M * s.N * s.K;
+      if (Math.max(s.M * s.K, s.K * s.N, s.M * s.N) * 4 > maxBytes) {
+        opts.notes.push(`GEMM ${s.M}x${s.N}x${s.K} skipped: larger than the device's storage binding limit`);
+        continue;
+      }
+      const rng = new Rng(s.M * 31 + s.N * 7 + s.K);
+      const a = new Float32Array(s.M * s.K).map(() => rng.range(-1, 1));
+      const b = new Float32Array(s.K * s.N).map(() => rng.range(-1, 1));
+      const A = pool.acquire(a.length * 4, STORAGE, 'suite A');
+      const B = pool.acquire(b.length * 4, STORAGE, 'suite B');
+      const C = pool.acquire(s.M * s.N * 4, STORAGE, 'suite C');
+      writeF32(device, A, a);
+      writeF32(device, B, b);
+      // Sampled entries of C against float64 dot products.
+      const samples = Array.from({ length: 16 }, () => [Math.floor(rng.uniform() * s.M), Math.floor(rng.uniform() * s.N)] as const);
+      const want = samples.map(([i, j]) => {
+        let acc = 0;
+        for (let k = 0; k < s.K; k++) acc += (s.transA ? a[k * s.M + i]! : a[i * s.K + k]!) * (s.transB ? b[j * s.K + k]! : b[k * s.N + j]!);
+        return acc;
+      });
+      const perSubmit = opts.quick || ctx.adapter.isSoftware ? 1 : Math.max(1, Math.min(64, Math.ceil(2e10 / flop)));
+      const reps = opts.quick ? 1 : 3;
+      const row: SuiteGemmRow = { ...s, flop, variants: [], skipped: [], best: null, torch: null, ratioVsTorch: null };
+      try {
+        for (const variant of variants) {
+          if (slow.has(variant)) {
+            row.skipped.push(variant);
+            continue;
+          }
+          opts.log(`gemm ${s.M}x${s.N}x${s.K} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'} ${variant}`);
+          const d = await kernels.gemm({ ...s, A: { buffer: A }, B: { buffer: B }, C: { buffer: C }, variant });
+          try {
+            const run = async (): Promise<number> => {
+              const t0 = performance.now();
+              const enc = device.createCommandEncoder();
+              const pass = enc.beginComputePass();
+              for (let r = 0; r < perSubmit; r++) recordDispatches(pass, [d]);
+              pass.end();
+              device.queue.submit([enc.finish()]);
+              await device.queue.onSubmittedWorkDone();
+              return (performance.now() - t0) / 1000 / perSubmit;
+            };
+            const first = await run();
+            const times: number[] = [];
+            // A variant slower than 3 s per product is timed once here and dropped from the larger shapes.
+            if (first > 3 && !opts.quick) {
+              times.push(first);
+              slow.add(variant);
+            } else for (let r = 0; r < reps; r++) times.push(await run());
+            ctx.check();
+            times.sort((x, y) => x - y);
+            const seconds = times[times.length >> 1]!;
+            const got = await readF32(device, pool, samples.map(([i, j]) => ({ buffer: C, offset: i * s.N + j, count: 1 })));
+            const gflops = flop / seconds / 1e9;
+            row.variants.push({ variant, gflops, seconds, fractionOfPeak: opts.peak ? gflops / (opts.peak * 1e3) : null, maxRelErr: maxRelErr(got.map((g) => g[0]!), want) });
+          } finally {
+            kernels.release([d]);
+          }
+        }
+      } finally {
+        [A, B, C].forEach((buf) => pool.release(buf));
+      }
+      const best = row.variants.reduce<SuiteGemmRow['variants'][number] | null>((x, y) => (!x || y.gflops > x.gflops ? y : x), null);
+      row.best = best && { variant: best.variant, gflops: best.gflops, fractionOfPeak: best.fractionOfPeak };
+      rows.push(row);
+    }
+  } finally {
+    pool.destroy();
+  }
+  return rows;
+}
+
+async function stepPart(ctx: GpuContext, configs: { layers: number[]; batch: number }[], opts: { quick: boolean; tfjs: boolean; log: (l: string) => void; notes: string[] }): Promise<SuiteStepRow[]> {
+  const rows: SuiteStepRow[] = [];
+  for (const c of configs) {
+    opts.log(`step ${c.layers.join('-')} batch ${c.batch}`);
+    try {
+      const steps = opts.quick ? 2 : c.batch >= 4096 ? 20 : 50;
+      const tfjs = opts.tfjs && c.batch <= 1024;
+      const r = await benchStep(ctx, {
+        layers: c.layers, batch: c.batch, batches: 2, steps, warmup: opts.quick ? 1 : 3, rounds: 1,
+        tfjsWebgpu: tfjs, tfjsWebgpuSteps: opts.quick ? 1 : 10, tfjsWasm: false, cpu: false, log: opts.log,
+      });
+      for (const n of r.notes) opts.notes.push(`step ${c.layers.join('-')} batch ${c.batch}: ${n}`);
+      const prof = await profileStep(ctx, { layers: c.layers, batch: c.batch, warmup: 1, reps: opts.quick ? 1 : 5, log: opts.log });
+      rows.push({
+        layers: c.layers, batch: c.batch, samplesPerSec: r.ours.samplesPerSec, secondsPerStep: r.ours.secondsPerStep,
+        dispatchesPerStep: prof.dispatchesPerStep, submitsPerStep: prof.submitsPerStep, profileMethod: prof.method, kernels: prof.kernels,
+        gemmChoices: r.ours.gemmChoices, cost0: r.costCheck.ours,
+        tfjsWebgpu: r.tfjsWebgpu ? { samplesPerSec: r.tfjsWebgpu.samplesPerSec } : null, torch: null, ratioVsTorch: null,
+      });
+    } catch (e) {
+      opts.notes.push(`step ${c.layers.join('-')} batch ${c.batch} failed: ${errorMessage(e)}`);
+    }
+  }
+  return rows;
+}
+
+export async function runGpuSuite(ctx: GpuContext, opts: SuiteOptions = {}): Promise<SuiteResult> {
+  const t0 = performance.now();
+  const quick = !!opts.quick;
+  const log = opts.log ?? (() => {});
+  const notes: string[] = [];
+  const peak = opts.peakTflops ?? null;
+  if (peak !== null && !(peak > 0)) throw new RangeError(`peakTflops must be a positive number of TFLOP/s, got ${peak}`);
+  const date = new Date().toISOString();
+  const gpu = describeGpu(ctx);
+  log(`adapter: ${gpu.label}`);
+  const shapes = opts.gemmSizes ? opts.gemmSizes.map((n) => ({ M: n, N: n, K: n, transA: false, transB: false, role: 'square' })) : suiteGemmShapes(quick);
+  const gemm = await gemmPart(ctx, shapes, { quick, peak, log, notes });
+  const step = await stepPart(ctx, opts.stepConfigs ?? suiteStepConfigs(quick), { quick, tfjs: opts.tfjs ?? true, log, notes });
+
+  let peer: SuiteResult['peer'] = null;
+  if ((opts.peers ?? true) && opts.peer) {
+    log('peer: PyTorch');
+    try {
+      const ans = await opts.peer({
+        gemm: gemm.map(({ M, N, K, transA, transB }) => ({ M, N, K, transA, transB })),
+        step: step.map((s) => ({ layers: s.layers, batch: s.batch, steps: quick ? 2 : s.batch >= 4096 ? 20 : 50 })),
+        quick,
+      });
+      peer = { torch: ans.torch, device: ans.device, tf32: ans.tf32 };
+      for (const row of gemm) {
+        const t = ans.gemm.find((g) => g.M === row.M && g.N === row.N && g.K === row.K && g.transA === row.transA && g.transB === row.transB);
+        if (t) {
+          row.torch = { gflops: t.gflops, seconds: t.seconds };
+          row.ratioVsTorch = row.best ? row.best.gflops / t.gflops : null;
+        }
+      }
+      for (const row of step) {
+        const t = ans.step.find((s) => s.batch === row.batch && s.layers.join() === row.layers.join());
+        if (t) {
+          row.torch = { samplesPerSec: t.samplesPerSec, cost0: t.cost0 };
+          row.ratioVsTorch = row.samplesPerSec / t.samplesPerSec;
+        }
+      }
+    } catch (e) {
+      notes.push(`PyTorch peer not run: ${errorMessage(e)}`);
+    }
+  } else if (opts.peers ?? true) {
+    notes.push('PyTorch peer not run: no peer runner (Node only)');
+  }
+
+  let training: TrainingFigures | null = null;
+  if ((opts.training ?? true) && opts.trainingRunner) {
+    try {
+      training = await opts.trainingRunner();
+      notes.push(...training.notes);
+    } catch (e) {
+      notes.push(`training workloads failed: ${errorMessage(e)}`);
+    }
+  }
+  const meta = await benchMeta(ctx);
+  return { bench: 'gpu-suite', ...meta, date, quick, peakTflops: peak, gpu, gemm, step, training, peer, seconds: (performance.now() - t0) / 1000, notes };
+}

@@ -1,0 +1,239 @@
+// REFERENCE COPY (test only): the implementation before issue 12 (one dot readback per inner
+// product), kept to check that the one-readback-per-iteration form goes
+// through the same iterates (test/train-batched-equivalence.test.ts).
+// Line search for the strong Wolfe conditions, after minFunc's
+// WolfeLineSearch (Mark Schmidt) with cubic interpolation (LS_interp = 2):
+// a bracketing phase that extrapolates with a safeguarded cubic until an
+// interval holding an acceptable step is found, then a zoom phase that
+// shrinks it by cubic interpolation, with minFunc's guard against trial steps
+// too close to the ends of the interval.
+//
+// Differences from minFunc:
+// - Only the scalars φ(t) = J(x + t·d) and φ'(t) = ∇J(x + t·d)ᵀd of each trial
+//   point are kept, not its gradient. If the step returned is not the last
+//   one evaluated (the bracket shrank below progTol, or the evaluation budget
+//   ran out), the objective is evaluated there once more, gradient only, so
+//   that θ and ∇J on return belong to the returned step.
+// - A trial point with a non-finite cost or directional derivative counts as
+//   a point of infinite cost: it closes the bracket and the next trial
+//   bisects it (minFunc switches to Armijo backtracking and returns).
+// - The low end of the bracket is the point of lowest cost among those that
+//   satisfy sufficient decrease (as in Nocedal & Wright's zoom); minFunc takes
+//   the lowest cost, so a first trial that fails sufficient decrease but lies
+//   below J(x) became the low end and the search could end, after maxLS
+//   evaluations, at a step that fails sufficient decrease (e.g. on
+//   φ(t) = −t/(t² + 2) from t = 1000).
+// - When the search ends without a Wolfe point (evaluation budget spent, or
+//   bracket shorter than progTol) it returns, like minFunc, the lowest-cost
+//   point tried (or t = 0 when none is below J(x)).
+// - The bracket-width test |t₁ − t₂|·‖d‖ < progTol uses the ‖d‖ the caller
+//   passes (‖d‖₂ from `dot`; minFunc uses ‖d‖∞).
+
+import type { Objective, VectorOps } from '../../src/train/types.js';
+
+export interface LineSearchOptions {
+  /** Sufficient-decrease constant c1 of φ(t) ≤ φ(0) + c1·t·φ'(0) (default 1e-4). */
+  c1?: number;
+  /** Curvature constant c2 of |φ'(t)| ≤ c2·|φ'(0)| (default 0.9). */
+  c2?: number;
+  /** Most evaluations in one line search (minFunc's maxLS, default 25). */
+  maxEvaluations?: number;
+  /** The search stops once the bracket is shorter than this along d (default 1e-9). */
+  progTol?: number;
+}
+
+export const LINE_SEARCH_DEFAULTS = { c1: 1e-4, c2: 0.9, maxEvaluations: 25, progTol: 1e-9 } as const;
+
+export interface LineSearchResult {
+  /** The step t (0 when no point better than the start was found). */
+  t: number;
+  /** J(x + t·d). */
+  f: number;
+  /** ∇J(x + t·d)ᵀd. */
+  gtd: number;
+  /** Objective evaluations made (each but a final gradient-only one requests the cost). */
+  evaluations: number;
+  /** `dot` calls made. */
+  dots: number;
+  /** True when t satisfies the strong Wolfe conditions. */
+  wolfe: boolean;
+}
+
+/**
+ * Minimizer of the cubic through (x1, f1, g1) and (x2, f2, g2) (values and
+ * slopes), clamped to [lo, hi] (default: between the two points); the middle
+ * of [lo, hi] when the cubic has no minimizer. minFunc's polyinterp for two
+ * points with derivatives.
+ */
+export function cubicMinimizer(x1: number, f1: number, g1: number, x2: number, f2: number, g2: number, lo?: number, hi?: number): number {
+  const [a, fa, ga, b, fb, gb] = x1 <= x2 ? [x1, f1, g1, x2, f2, g2] : [x2, f2, g2, x1, f1, g1];
+  const low = lo ?? a;
+  const high = hi ?? b;
+  const d1 = ga + gb - (3 * (fa - fb)) / (a - b);
+  const disc = d1 * d1 - ga * gb;
+  if (disc >= 0) {
+    const d2 = Math.sqrt(disc);
+    const t = b - (b - a) * ((gb + d2 - d1) / (gb - ga + 2 * d2));
+    if (Number.isFinite(t)) return Math.min(Math.max(t, low), high);
+  }
+  return (low + high) / 2;
+}
+
+/**
+ * Searches along d from x for a step t satisfying the strong Wolfe conditions
+ *   J(x + t·d) ≤ J(x) + c1·t·∇J(x)ᵀd  and  |∇J(x + t·d)ᵀd| ≤ c2·|∇J(x)ᵀd|.
+ *
+ * @param objective moved to x + t·d; on return `objective.theta` = x + t·d and
+ *   `objective.grad` = ∇J there, for the returned t.
+ * @param x the start point (not modified; must not be `objective.theta`).
+ * @param f J(x).
+ * @param gtd ∇J(x)ᵀd, negative.
+ * @param d the search direction (not modified).
+ * @param t the first trial step, > 0.
+ * @param dNorm ‖d‖, for the bracket-width test.
+ *
+ * Cost: one `dot` and one cost readback per evaluation.
+ */
+export async function wolfeLineSearch<V>(
+  objective: Objective<V>,
+  x: V,
+  f: number,
+  gtd: number,
+  d: V,
+  t: number,
+  dNorm: number,
+  options: LineSearchOptions = {},
+): Promise<LineSearchResult> {
+  const c1 = options.c1 ?? LINE_SEARCH_DEFAULTS.c1;
+  const c2 = options.c2 ?? LINE_SEARCH_DEFAULTS.c2;
+  const maxLS = options.maxEvaluations ?? LINE_SEARCH_DEFAULTS.maxEvaluations;
+  const progTol = options.progTol ?? LINE_SEARCH_DEFAULTS.progTol;
+  const ops: VectorOps<V> = objective.ops;
+  let evaluations = 0;
+  let dots = 0;
+  let lastT = NaN;
+
+  const moveTo = (s: number): void => {
+    ops.copy(x, objective.theta);
+    if (s !== 0) ops.axpy(s, d, objective.theta);
+  };
+  /** φ(s) and φ'(s); an illegal point (non-finite value or slope) gets φ = +∞. */
+  const phi = async (s: number): Promise<[number, number]> => {
+    moveTo(s);
+    const fs = (await objective.evaluate({ cost: true })) as number;
+    evaluations++;
+    const gs = await ops.dot(objective.grad, d);
+    dots++;
+    lastT = s;
+    return Number.isFinite(fs) && Number.isFinite(gs) ? [fs, gs] : [Infinity, gs];
+  };
+
+  // The bracket: up to two points (step, value, slope).
+  let bt: number[];
+  let bf: number[];
+  let bg: number[];
+  let done = false;
+
+  // ---- Bracketing phase
+  let [fNew, gNew] = await phi(t);
+  let iter = 0;
+  let tPrev = 0;
+  let fPrev = f;
+  let gPrev = gtd;
+  for (;;) {
+    if (iter >= maxLS) {
+      bt = [0, t];
+      bf = [f, fNew];
+      bg = [gtd, gNew];
+      break;
+    }
+    if (fNew > f + c1 * t * gtd || (iter > 1 && fNew >= fPrev)) {
+      bt = [tPrev, t];
+      bf = [fPrev, fNew];
+      bg = [gPrev, gNew];
+      break;
+    }
+    if (Math.abs(gNew) <= -c2 * gtd) {
+      bt = [t];
+      bf = [fNew];
+      bg = [gNew];
+      done = true;
+      break;
+    }
+    if (gNew >= 0) {
+      bt = [tPrev, t];
+      bf = [fPrev, fNew];
+      bg = [gPrev, gNew];
+      break;
+    }
+    const temp = tPrev;
+    tPrev = t;
+    const minStep = t + 0.01 * (t - temp);
+    const maxStep = t * 10;
+    t = cubicMinimizer(temp, fPrev, gPrev, t, fNew, gNew, minStep, maxStep);
+    fPrev = fNew;
+    gPrev = gNew;
+    [fNew, gNew] = await phi(t);
+    iter++;
+  }
+
+  // ---- Zoom phase
+  // The low end: lowest cost among the points with sufficient decrease.
+  const merit = (i: number): number => (bf[i]! <= f + c1 * bt[i]! * gtd ? bf[i]! : Infinity);
+  let insufProgress = false;
+  while (!done && iter < maxLS) {
+    const lo = merit(0) <= merit(1) ? 0 : 1;
+    const hi = 1 - lo;
+    const fLo = bf[lo]!;
+    const legal = bf.every(Number.isFinite) && bg.every(Number.isFinite);
+    t = legal ? cubicMinimizer(bt[0]!, bf[0]!, bg[0]!, bt[1]!, bf[1]!, bg[1]!) : (bt[0]! + bt[1]!) / 2;
+
+    // Keep trial steps away from the ends of the bracket.
+    const bMax = Math.max(bt[0]!, bt[1]!);
+    const bMin = Math.min(bt[0]!, bt[1]!);
+    if (Math.min(bMax - t, t - bMin) / (bMax - bMin) < 0.1) {
+      if (insufProgress || t >= bMax || t <= bMin) {
+        t = Math.abs(t - bMax) < Math.abs(t - bMin) ? bMax - 0.1 * (bMax - bMin) : bMin + 0.1 * (bMax - bMin);
+        insufProgress = false;
+      } else {
+        insufProgress = true;
+      }
+    } else {
+      insufProgress = false;
+    }
+
+    [fNew, gNew] = await phi(t);
+    iter++;
+    const armijo = fNew < f + c1 * t * gtd;
+    if (!armijo || fNew >= fLo) {
+      bt[hi] = t;
+      bf[hi] = fNew;
+      bg[hi] = gNew;
+    } else {
+      if (Math.abs(gNew) <= -c2 * gtd) {
+        done = true;
+      } else if (gNew * (bt[hi]! - bt[lo]!) >= 0) {
+        bt[hi] = bt[lo]!;
+        bf[hi] = bf[lo]!;
+        bg[hi] = bg[lo]!;
+      }
+      bt[lo] = t;
+      bf[lo] = fNew;
+      bg[lo] = gNew;
+    }
+    if (!done && Math.abs(bt[0]! - bt[1]!) * dNorm < progTol) break;
+  }
+
+  const best = bf.length === 1 ? 0 : done ? (merit(0) <= merit(1) ? 0 : 1) : bf[0]! <= bf[1]! ? 0 : 1;
+  t = bt[best]!;
+  fNew = bf[best]!;
+  gNew = bg[best]!;
+  if (t !== lastT) {
+    // θ and ∇J must belong to the step returned.
+    moveTo(t);
+    await objective.evaluate({ cost: false });
+    evaluations++;
+  }
+  const wolfe = fNew <= f + c1 * t * gtd && Math.abs(gNew) <= -c2 * gtd;
+  return { t, f: fNew, gtd: gNew, evaluations, dots, wolfe };
+}
