@@ -25,10 +25,13 @@ export { Rng } from './prng.js';
 // ── Models: one contract, two backends ──────────────────────────────────────
 /** createModel(spec, { backend: 'cpu' | 'webgpu' }): cost, predict, encode, data sets and objectives. */
 export { createModel, type ModelOptions } from './model.js';
-export type { Model, BackendName, CostReport, CostParts, CostOptions, Dataset, ModelObjective, ObjectiveOptions, FullCost } from './model-contract.js';
+export type { Model, BackendName, CostReport, CostParts, CostOptions, Dataset, ModelObjective, ObjectiveOptions, FullCost, Encoding, VaeEvalOptions, VaeEvaluation } from './model-contract.js';
 
 // ── The float64 CPU reference (the specification) ───────────────────────────
 export { cpuCost, cpuForward, cpuPredict } from './cpu/network.js';
+// The variational autoencoder's float64 reference and its noise.
+export { cpuVaeCost, cpuVaeEncode, cpuVaeDecode, cpuVaeNll, cpuVaeNegElbo, sampleLatent, klPerExample, latentSize } from './cpu/vae.js';
+export { noiseNormal, normalMatrix, evaluationSeed } from './noise.js';
 export { activate, activationDerivative, sigmoid, softplus } from './cpu/activations.js';
 /** The CPU objective of a network over matrices (the Objective that CpuModel.objective wraps). */
 export { cpuNetworkObjective } from './cpu/objective.js';
@@ -66,6 +69,7 @@ export { fitPCA, pcaWhiten, zcaWhiten, whiteningToJSON, whiteningFromJSON, apply
 export { parseCsv } from './data/csv.js';
 export { rgbaToGray, type GrayImage } from './data/gray.js';
 export { featureTiles, imageGrid, reconstructionGrid, upscale, type RgbaImage } from './viz/tiles.js';
+export { latentScatter, manifoldCodes, normalQuantile } from './viz/latent.js';
 export { lossCurveSvg } from './viz/curve.js';
 export { drawRgba } from './viz/canvas.js';
 /** Feature tiles drawn on the GPU from a weight buffer (canvas or texture; no readback). */

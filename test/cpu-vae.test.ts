@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { cpuCost } from '../src/cpu/network.js';
 import { cpuVaeCost, cpuVaeDecode, cpuVaeEncode, cpuVaeNegElbo, cpuVaeNll, klPerExample, sampleLatent, vaeEpsilon } from '../src/cpu/vae.js';
 import { gradientCheck } from '../src/gradcheck.js';
+import { latentScatter, manifoldCodes, normalQuantile } from '../src/viz/latent.js';
 import { decodeModel, encodeModel, modelJson } from '../src/io/model-file.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
 import { evaluationSeed, noiseNormal, noiseUniform, NORMAL_STREAM } from '../src/noise.js';
@@ -209,5 +210,21 @@ describe('evaluation', () => {
     expect(Array.from(sampleLatent(net, 3, 8).data)).toEqual(Array.from(sampleLatent(net, 3, 8).data));
     expect(Array.from(sampleLatent(net, 3, 8).data)).not.toEqual(Array.from(sampleLatent(net, 3, 9).data));
     expect(() => sampleLatent(net, 0, 1)).toThrow(/positive integer, got 0/);
+  });
+});
+
+describe('latent-space pictures', () => {
+  it('normalQuantile inverts Φ; manifold codes are equal-mass quantiles, z₂ upwards; the scatter has its size', () => {
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959963985, 8);
+    expect(normalQuantile(0.01)).toBeCloseTo(-2.326347874, 8);
+    expect(normalQuantile(0.5)).toBe(0);
+    expect(() => normalQuantile(1)).toThrow(/p in \(0, 1\), got 1/);
+    const g = manifoldCodes(3);
+    expect([g.rows, g.cols]).toEqual([9, 2]);
+    expect(Array.from(g.data.subarray(8, 10))).toEqual([0, 0]); // the centre tile
+    expect(g.data[0]).toBeCloseTo(normalQuantile(1 / 6), 12); // top-left: smallest z₁, largest z₂
+    expect(g.data[1]).toBeCloseTo(normalQuantile(5 / 6), 12);
+    const img = latentScatter({ rows: 3, cols: 2, data: Float64Array.of(0, 0, 1, -1, -2, 2) }, Uint8Array.of(0, 1, 2), { size: 50 });
+    expect([img.width, img.height, img.rgba.length]).toEqual([50, 64, 50 * 64 * 4]);
   });
 });

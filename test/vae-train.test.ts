@@ -65,6 +65,20 @@ describe('VAE training', () => {
     expect(b.nll!).toBeGreaterThan(after.nll! + 1);
   });
 
+  it('ε continues on resume: evaluation n of a resumed objective draws what evaluation n of the first run drew', async () => {
+    const net = resolveSpec(spec);
+    const X = patterns();
+    const theta = initParameters(net, { init: 'glorot', seed: 2 });
+    const first = cpuNetworkObjective(net, theta, X);
+    const costs: number[] = [];
+    for (let n = 0; n < 4; n++) costs.push((await first.evaluate())!);
+    expect(new Set(costs).size).toBe(4); // fresh ε each time, θ unchanged
+    const resumed = cpuNetworkObjective(net, theta, X, undefined, { presentationsBefore: 3 });
+    expect(await resumed.evaluate()).toBe(costs[3]);
+    const fixed = cpuNetworkObjective(net, theta, X, undefined, { noise: 'fixed' });
+    expect(await fixed.evaluate()).toBe(await fixed.evaluate());
+  });
+
   it('GPU: the same training lowers the −ELBO as far; ε is fresh per evaluation, fixed for L-BFGS', async () => {
     const net = resolveSpec(spec);
     const X = patterns();

@@ -170,7 +170,7 @@ export const CONFIG_SHAPE: ObjectShape = {
     rhoHatDecay: 'number',
     costEvery: 'integer',
     denoisingTest: { fields: CORRUPTION_SHAPE.fields, required: CORRUPTION_SHAPE.required },
-    vaeEval: { fields: { samples: 'integer', seed: 'number' } },
+    vaeEval: { fields: { samples: 'integer', seed: 'integer' } },
   },
   required: ['data'],
   hints: { data: '{ source, … }' },
