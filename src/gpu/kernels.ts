@@ -349,11 +349,15 @@ export class Kernels {
     return this.dispatch(pipeline, params, bindings, g.x, g.y, `vec ${c.op}`);
   }
 
-  /** dst row r ← src row order[start + r] (a mini-batch). */
-  async gather(c: { rows: number; cols: number; start: number; src: GPUBuffer; order: GPUBuffer; dst: GPUBuffer }): Promise<Dispatch> {
+  /**
+   * dst row r ← src row order[start + r] − lo for the rows whose example lies in
+   * the chunk [lo, lo + count) that `src` holds (a mini-batch gathered from a data
+   * set in several buffers: one dispatch per chunk). Defaults: one chunk, lo 0, every example.
+   */
+  async gather(c: { rows: number; cols: number; start: number; src: GPUBuffer; order: GPUBuffer; dst: GPUBuffer; lo?: number; count?: number }): Promise<Dispatch> {
     const pipeline = await this.cache.get(['gather'], {}, 'main');
     const g = this.grid(c.rows * c.cols, 256);
-    const params = this.uniform([c.rows, c.cols, c.start, g.rowsPerGrid]);
+    const params = this.uniform([c.rows, c.cols, c.start, g.rowsPerGrid, c.lo ?? 0, c.count ?? 0xffffffff, 0, 0]);
     return this.dispatch(pipeline, params, { 1: c.src, 2: c.order, 3: c.dst }, g.x, g.y, 'gather');
   }
 

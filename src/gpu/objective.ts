@@ -80,9 +80,6 @@ export class GpuObjective implements Objective<GpuVector> {
   }
 
   private async gatherBatch(batch: BatchRange): Promise<{ ds: GpuDataset; gather: Dispatch[] }> {
-    if (this.data.chunks.length !== 1) {
-      throw new SpecError(`mini-batches on the GPU need the training set in one storage binding; ${this.examples} examples exceed it (use a full-batch optimizer or fewer examples)`);
-    }
     if (batch.start < 0 || batch.count < 1 || batch.start + batch.count > this.examples) {
       throw new SpecError(`batch [${batch.start}, ${batch.start + batch.count}) lies outside the ${this.examples} examples`);
     }
@@ -96,10 +93,16 @@ export class GpuObjective implements Objective<GpuVector> {
     let gather = this.gathers.get(key);
     if (!gather) {
       const k = this.model.kernels;
-      const src = this.data.chunks[0]!;
       const dst = ds.chunks[0]!;
-      gather = [await k.gather({ rows: batch.count, cols: this.data.cols, start: batch.start, src: src.X, order: this.order!, dst: dst.X })];
-      if (src.Y && dst.Y) gather.push(await k.gather({ rows: batch.count, cols: this.data.targetCols, start: batch.start, src: src.Y, order: this.order!, dst: dst.Y }));
+      // One gather per chunk of the data set: each writes the batch rows whose example it holds.
+      gather = [];
+      let lo = 0;
+      for (const src of this.data.chunks) {
+        const range = { rows: batch.count, start: batch.start, order: this.order!, lo, count: src.rows };
+        gather.push(await k.gather({ ...range, cols: this.data.cols, src: src.X, dst: dst.X }));
+        if (src.Y && dst.Y) gather.push(await k.gather({ ...range, cols: this.data.targetCols, src: src.Y, dst: dst.Y }));
+        lo += src.rows;
+      }
       this.gathers.set(key, gather);
     }
     return { ds, gather };
