@@ -50,7 +50,7 @@ describe('gather from several chunks', () => {
   });
 });
 
-async function trainTheta(spec: NetworkSpec, m: number, options: OptimizerOptions, maxChunkRows?: number): Promise<{ theta: Float64Array; chunks: number }> {
+async function trainTheta(spec: NetworkSpec, m: number, options: OptimizerOptions, maxChunkRows?: number, maxDataBytes?: number): Promise<{ theta: Float64Array; chunks: number; streaming: boolean; costs: (number | null)[] }> {
   const net = resolveSpec(spec);
   const rng = new Rng(7);
   const n1 = net.layers[0]!;
@@ -60,14 +60,16 @@ async function trainTheta(spec: NetworkSpec, m: number, options: OptimizerOption
   const theta0 = Float64Array.from(Float32Array.from(initParameters(net, { seed: 3 })));
   const ctx = await gpu();
   const model = await createGpuModel(net, theta0, ctx.device, { maxChunkRows, gemmVariant: 'unrolled-4x4' });
-  const data = model.upload(X, Y);
-  const obj = new GpuObjective(model, data);
+  const streamed = maxDataBytes !== undefined;
+  const data = streamed ? null : model.upload(X, Y);
+  const obj = streamed ? new GpuObjective(model, X, Y, { maxDataBytes }) : new GpuObjective(model, data!);
+  const costs: (number | null)[] = [];
   try {
-    await optimize(obj, options);
-    return { theta: await obj.ops.read(obj.theta), chunks: data.chunks.length };
+    await optimize(obj, { ...options, onIteration: (i) => void costs.push(i.cost) });
+    return { theta: await obj.ops.read(obj.theta), chunks: data?.chunks.length ?? 0, streaming: obj.streaming, costs };
   } finally {
     obj.dispose();
-    model.release(data);
+    if (data) model.release(data);
     model.dispose();
   }
 }
@@ -91,5 +93,43 @@ describe('mini-batch training over a data set in several buffers', () => {
     const many = await trainTheta(regression, 23, opts, 4);
     expect(many.chunks).toBe(6);
     expect(Array.from(many.theta)).toEqual(Array.from(one.theta));
+  });
+});
+
+describe('a training set over maxDataBytes streams from host memory', () => {
+  const sparseAe: NetworkSpec = { layers: [12, 5, 12], activation: 'sigmoid', autoencoder: true, lambda: 1e-3, sparsity: { rho: 0.1, beta: 3 } };
+  const regression: NetworkSpec = { layers: [6, 4, 3], activation: ['tanh', 'identity'], lambda: 1e-3 };
+
+  it('Adam with cost readings: bitwise the resident θ and costs (autoencoder, last batch short)', async () => {
+    const opts: OptimizerOptions = { method: 'adam', learningRate: 0.01, batchSize: 7, epochs: 3, seed: 5, costEvery: 2 };
+    const resident = await trainTheta(sparseAe, 40, opts);
+    const streamed = await trainTheta(sparseAe, 40, opts, undefined, 1000);
+    expect(resident.streaming).toBe(false);
+    expect(streamed.streaming).toBe(true);
+    expect(Array.from(streamed.theta)).toEqual(Array.from(resident.theta));
+    expect(streamed.costs).toEqual(resident.costs);
+  });
+
+  it('momentum SGD with targets: bitwise the resident θ (regression)', async () => {
+    const opts: OptimizerOptions = { method: 'momentum', learningRate: 0.05, momentum: 0.9, batchSize: 5, epochs: 2, seed: 9 };
+    const resident = await trainTheta(regression, 23, opts, 4);
+    const streamed = await trainTheta(regression, 23, opts, undefined, 1);
+    expect(Array.from(streamed.theta)).toEqual(Array.from(resident.theta));
+  });
+
+  it('a full-batch evaluation of a streamed set is refused with the sizes named; a bad cap too', async () => {
+    const net = resolveSpec(sparseAe);
+    const ctx = await gpu();
+    const model = await createGpuModel(net, initParameters(net, { seed: 1 }), ctx.device);
+    const X = { rows: 10, cols: 12, data: new Float64Array(120).fill(0.5) };
+    const obj = new GpuObjective(model, X, undefined, { maxDataBytes: 100 });
+    try {
+      await expect(obj.evaluate()).rejects.toThrow(/480 bytes.*maxDataBytes \(100\)/);
+      await expect(obj.evaluateDots([])).rejects.toThrow(/streams by mini-batches only/);
+      expect(() => new GpuObjective(model, X, undefined, { maxDataBytes: 0 })).toThrow(/maxDataBytes must be a positive number/);
+    } finally {
+      obj.dispose();
+      model.dispose();
+    }
   });
 });
