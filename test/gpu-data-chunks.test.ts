@@ -50,7 +50,7 @@ describe('gather from several chunks', () => {
   });
 });
 
-async function trainTheta(spec: NetworkSpec, m: number, options: OptimizerOptions, maxChunkRows?: number, maxDataBytes?: number): Promise<{ theta: Float64Array; chunks: number; streaming: boolean; costs: (number | null)[] }> {
+async function trainTheta(spec: NetworkSpec, m: number, options: OptimizerOptions, maxChunkRows?: number, maxDataBytes?: number, maxBindingBytes?: number): Promise<{ theta: Float64Array; chunks: number; streaming: boolean; costs: (number | null)[] }> {
   const net = resolveSpec(spec);
   const rng = new Rng(7);
   const n1 = net.layers[0]!;
@@ -59,7 +59,7 @@ async function trainTheta(spec: NetworkSpec, m: number, options: OptimizerOption
   const Y = net.autoencoder ? undefined : { rows: m, cols: nL, data: Float64Array.from({ length: m * nL }, () => rng.uniform()) };
   const theta0 = Float64Array.from(Float32Array.from(initParameters(net, { seed: 3 })));
   const ctx = await gpu();
-  const model = await createGpuModel(net, theta0, ctx.device, { maxChunkRows, gemmVariant: 'unrolled-4x4' });
+  const model = await createGpuModel(net, theta0, ctx.device, { maxChunkRows, maxBindingBytes, gemmVariant: 'unrolled-4x4' });
   const streamed = maxDataBytes !== undefined;
   const data = streamed ? null : model.upload(X, Y);
   const obj = streamed ? new GpuObjective(model, X, Y, { maxDataBytes }) : new GpuObjective(model, data!);
@@ -93,6 +93,10 @@ describe('mini-batch training over a data set in several buffers', () => {
     const many = await trainTheta(regression, 23, opts, 4);
     expect(many.chunks).toBe(6);
     expect(Array.from(many.theta)).toEqual(Array.from(one.theta));
+    // The binding limit capped (θ's 43 floats must still fit one binding): 200 bytes hold 8 rows of the widest layer (6).
+    const capped = await trainTheta(regression, 23, opts, undefined, undefined, 200);
+    expect(capped.chunks).toBe(3);
+    expect(Array.from(capped.theta)).toEqual(Array.from(one.theta));
   });
 });
 

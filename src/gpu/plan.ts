@@ -349,7 +349,7 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
     return b;
   };
   const checkBinding = (bytes: number, what: string): void => {
-    if (bytes > pc.maxBindingBytes) throw new SpecError(`${what} needs ${bytes} bytes, over this device's maxStorageBufferBindingSize of ${pc.maxBindingBytes} bytes`);
+    if (bytes > pc.maxBindingBytes) throw new SpecError(`${what} needs ${bytes} bytes, over the storage binding limit of ${pc.maxBindingBytes} bytes (maxStorageBufferBindingSize, or maxBindingBytes when lower)`);
   };
   // Activation, pre-activation and δ buffers per weight layer, sized for one chunk.
   const layers: LayerBuffers[] = [];
