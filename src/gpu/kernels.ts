@@ -213,9 +213,18 @@ export class Kernels {
     return this.dispatch(pipeline, params, bindings, x, y, `gemm ${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} ${c.M}x${c.N}x${c.K}`);
   }
 
-  /** out[offOut + j] = scale · Σᵢ X[offIn + i·cols + j] + beta · out[offOut + j]. */
+  /**
+   * out[offOut + j] = scale · Σᵢ X[offIn + i·cols + j] + beta · out[offOut + j].
+   * Up to COLSUM_DIRECT_ROWS rows (a mini-batch): one dispatch (colsum_direct);
+   * more: two stages over row strips.
+   */
   async colsum(c: { rows: number; cols: number; X: BufferRef; out: BufferRef; scale: number; beta?: number; partials: GPUBuffer }): Promise<Dispatch[]> {
-    const base = { COLSUM: true, SUM: false, MAP: 0, TWO_INPUTS: false };
+    const base = { COLSUM: true, SUM: false, MAP: 0, TWO_INPUTS: false, DIRECT: false };
+    if (c.rows <= COLSUM_DIRECT_ROWS) {
+      const direct = await this.cache.get(['reduce'], { ...base, DIRECT: true, FINAL: false }, 'colsum_direct');
+      const params = this.uniform([c.rows, c.cols, c.X.offset ?? 0, c.out.offset ?? 0, { f: c.scale }, { f: c.beta ?? 0 }, 1, c.rows]);
+      return [this.dispatch(direct, params, { 1: c.X.buffer, 2: c.out.buffer }, Math.ceil(c.cols / 64), 1, 'colsum')];
+    }
     const stage1 = await this.cache.get(['reduce'], { ...base, FINAL: false }, 'colsum');
     const stage2 = await this.cache.get(['reduce'], { ...base, FINAL: true }, 'colsum_final');
     // Strips of at least 32 rows, at most COLSUM_STRIPS of them, and no more than the partials buffer holds.
@@ -250,7 +259,7 @@ export class Kernels {
     // Enough invocations to fill the device, each summing at least 16 elements.
     const threads = Math.max(1, Math.min(SUM_GROUPS, Math.ceil(c.count / 16)));
     const fields: Field[] = [c.count, c.x.offset ?? 0, c.y?.offset ?? 0, c.slot, threads, { f: c.scale }, { f: c.rho ?? 0 }, 0];
-    const base = { COLSUM: false, SUM: true, MAP: mapId, TWO_INPUTS: twoInputs };
+    const base = { COLSUM: false, SUM: true, MAP: mapId, TWO_INPUTS: twoInputs, DIRECT: false };
     const partial = await this.cache.get(['reduce'], { ...base, FINAL: false }, 'sum_partial');
     const final = await this.cache.get(['reduce'], { ...base, MAP: 0, TWO_INPUTS: false, FINAL: true }, 'sum_final');
     const params = this.uniform(fields);
@@ -429,6 +438,12 @@ export class Kernels {
 /** reduce.wgsl's maps (ids from shaders/ids.json); 'product' is 'dot' under another name (Σ x·y). */
 export const SUM_MAPS = { ...SUM_MAP_ID, product: SUM_MAP_ID.dot } as const;
 export type SumMap = keyof typeof SUM_MAPS;
+/**
+ * Column sums over at most this many rows take one pass (one invocation per
+ * column over every row); more rows are cut into strips (two passes).
+ */
+export const COLSUM_DIRECT_ROWS = 512;
+
 /** Most row strips of a column sum (its partials buffer holds COLSUM_STRIPS × columns f32). */
 export const COLSUM_STRIPS = 64;
 /** Most invocations of the first reduction stage (and f32 slots the partials buffer needs). */
