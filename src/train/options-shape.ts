@@ -21,7 +21,7 @@ export const LEARNING_RATE_SHAPE: Shape = {
 };
 
 const hooks = { onIteration: 'function', resume: 'any' } as const;
-const firstOrder = { learningRate: LEARNING_RATE_SHAPE, costEvery: 'integer', finalCost: 'boolean', ...hooks } as const;
+const firstOrder = { learningRate: LEARNING_RATE_SHAPE, costEvery: 'integer', costsInFlight: 'integer', onCost: 'function', finalCost: 'boolean', ...hooks } as const;
 const miniBatch = { ...firstOrder, epochs: 'integer', iterations: 'integer', batchSize: 'integer', seed: 'number' } as const;
 const sgd: ObjectShape = { fields: { ...miniBatch, momentum: 'number', nesterov: 'boolean' } };
 const lineSearch = { maxIterations: 'integer', optTol: 'number', progTol: 'number', c1: 'number', c2: 'number', maxLineSearch: 'integer', ...hooks } as const;
