@@ -50,7 +50,7 @@ describe('gather from several chunks', () => {
   });
 });
 
-async function trainTheta(spec: NetworkSpec, m: number, options: OptimizerOptions, maxChunkRows?: number, maxDataBytes?: number, maxBindingBytes?: number): Promise<{ theta: Float64Array; chunks: number; streaming: boolean; costs: (number | null)[] }> {
+async function trainTheta(spec: NetworkSpec, m: number, options: OptimizerOptions, maxChunkRows?: number, maxDataBytes?: number, maxBindingBytes?: number, rhoHatDecay?: number): Promise<{ theta: Float64Array; chunks: number; streaming: boolean; costs: (number | null)[] }> {
   const net = resolveSpec(spec);
   const rng = new Rng(7);
   const n1 = net.layers[0]!;
@@ -62,7 +62,7 @@ async function trainTheta(spec: NetworkSpec, m: number, options: OptimizerOption
   const model = await createGpuModel(net, theta0, ctx.device, { maxChunkRows, maxBindingBytes, gemmVariant: 'unrolled-4x4' });
   const streamed = maxDataBytes !== undefined;
   const data = streamed ? null : model.upload(X, Y);
-  const obj = streamed ? new GpuObjective(model, X, Y, { maxDataBytes }) : new GpuObjective(model, data!);
+  const obj = streamed ? new GpuObjective(model, X, Y, { maxDataBytes, rhoHatDecay }) : new GpuObjective(model, data!, undefined, { rhoHatDecay });
   const costs: (number | null)[] = [];
   try {
     await optimize(obj, { ...options, onIteration: (i) => void costs.push(i.cost) });
@@ -112,6 +112,16 @@ describe('a training set over maxDataBytes streams from host memory', () => {
     expect(streamed.streaming).toBe(true);
     expect(Array.from(streamed.theta)).toEqual(Array.from(resident.theta));
     expect(streamed.costs).toEqual(resident.costs);
+  });
+
+  it('a running ρ̂ estimate across the two stream buffers: bitwise the resident θ and costs', async () => {
+    const opts: OptimizerOptions = { method: 'adam', learningRate: 0.02, batchSize: 6, epochs: 2, seed: 4, costEvery: 1 };
+    const resident = await trainTheta(sparseAe, 40, opts, undefined, undefined, undefined, 0.9);
+    const streamed = await trainTheta(sparseAe, 40, opts, undefined, 1000, undefined, 0.9);
+    const perBatch = await trainTheta(sparseAe, 40, opts, undefined, 1000);
+    expect(Array.from(streamed.theta)).toEqual(Array.from(resident.theta));
+    expect(streamed.costs).toEqual(resident.costs);
+    expect(Array.from(perBatch.theta)).not.toEqual(Array.from(resident.theta));
   });
 
   it('momentum SGD with targets: bitwise the resident θ (regression)', async () => {
