@@ -64,6 +64,9 @@ struct HiddenParams {
   flags: u32,       // bit 0: multiply by mask; bit 1: add the contractive term
   cweight: f32,     // contractive weight λ_c
   offS: u32,        // offset of this layer's row sums of squares in S
+  bscale: f32,      // hidden_delta_bias: ∇b ← bscale · Σᵢ δ + bbeta · ∇b
+  bbeta: f32,
+  offBias: u32,     // offset of ∇b in gradB
 }
 @group(0) @binding(0) var<uniform> hp: HiddenParams;
 @group(0) @binding(1) var<storage, read_write> G: array<f32>;
@@ -81,6 +84,31 @@ struct HiddenParams {
 fn hidden_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * hp.rowsPerGrid;
   if (i >= hp.count) { return; }
+  hidden_delta_at(i);
+}
+
+#if ${BIAS_SUM}
+// hidden_delta_bias: the same δ, one invocation per column over every row, which
+// also writes that column's ∇b = bscale · Σᵢ δ + bbeta · ∇b (the bias gradient
+// fused into the pass that writes δ; rows summed in order, as colsum_direct).
+// Dispatch: ceil(n / 64).
+@group(0) @binding(7) var<storage, read_write> gradB: array<f32>;
+
+@compute @workgroup_size(64)
+fn hidden_delta_bias(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  if (j >= hp.n) { return; }
+  var s = 0.0;
+  for (var i = j; i < hp.count; i += hp.n) { s += hidden_delta_at(i); }
+  let o = hp.offBias + j;
+  var v = hp.bscale * s;
+  if (hp.bbeta != 0.0) { v += hp.bbeta * gradB[o]; } // never read an output that may be uninitialized
+  gradB[o] = v;
+}
+#endif
+
+/** δ at element i (written to G[i] and returned). */
+fn hidden_delta_at(i: u32) -> f32 {
   let a = A[i];
   var g = G[i];
 #if ${SPARSE}
@@ -100,5 +128,6 @@ fn hidden_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   if ((hp.flags & 1u) != 0u) { d *= mask[i]; }
   G[i] = d;
+  return d;
 }
 #endif

@@ -12,7 +12,12 @@
 //   One invocation per example. Dispatch: ceil(m / 64).
 //   (Template value SQUARED selects the squared-error δ.)
 
-struct DeltaParams { count: u32, n: u32, offY: u32, rowsPerGrid: u32 }
+//
+// output_delta_bias (BIAS_SUM): the same δ, one invocation per column over every
+//   row, which also writes ∇b = bscale · Σᵢ δ + bbeta · ∇b into gradB (binding 5)
+//   at offBias (rows summed in order, as colsum_direct). Dispatch: ceil(n / 64).
+
+struct DeltaParams { count: u32, n: u32, offY: u32, rowsPerGrid: u32, bscale: f32, bbeta: f32, offBias: u32, pad0: u32 }
 @group(0) @binding(0) var<uniform> dp: DeltaParams;
 
 #if ${SOFTMAX}
@@ -53,6 +58,27 @@ fn softmax_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn output_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * dp.rowsPerGrid;
   if (i >= dp.count) { return; }
+  output_delta_at(i);
+}
+
+#if ${BIAS_SUM}
+@group(0) @binding(5) var<storage, read_write> gradB: array<f32>;
+
+@compute @workgroup_size(64)
+fn output_delta_bias(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  if (j >= dp.n) { return; }
+  var s = 0.0;
+  for (var i = j; i < dp.count; i += dp.n) { s += output_delta_at(i); }
+  let o = dp.offBias + j;
+  var v = dp.bscale * s;
+  if (dp.bbeta != 0.0) { v += dp.bbeta * gradB[o]; } // never read an output that may be uninitialized
+  gradB[o] = v;
+}
+#endif
+
+/** δ at element i (written to D[i] and returned). */
+fn output_delta_at(i: u32) -> f32 {
   let a = A[i];
   let d = a - Y[dp.offY + i];
 #if ${SQUARED}
@@ -61,9 +87,11 @@ fn output_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
 #else
   let z = a;
 #endif
-  D[i] = d * act_df(z, a);
+  let v = d * act_df(z, a);
 #else
-  D[i] = d;
+  let v = d;
 #endif
+  D[i] = v;
+  return v;
 }
 #endif

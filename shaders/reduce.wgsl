@@ -7,6 +7,9 @@
 //   invocation per column adds its S partials.
 //   Bindings: 0 uniform ColParams, 1 X, 2 out (read_write), 3 colPartials (S·n f32).
 //   Dispatch: (ceil(n / 64), S), then ceil(n / 64).
+// colsum_direct (DIRECT): the same sum in one pass, one invocation per column over
+//   every row, for few rows (a mini-batch): one dispatch instead of two.
+//   Bindings: 0 uniform ColParams, 1 X, 2 out. Dispatch: ceil(n / 64).
 //
 // sum_partial / sum_final: a scalar Σₖ map(x[k], y[k]) in two stages. Stage 1:
 //   T ≤ 4096 invocations each sum a grid-stride share into partials[t]. Stage 2:
@@ -24,6 +27,23 @@
 #if ${COLSUM}
 struct ColParams { rows: u32, cols: u32, offIn: u32, offOut: u32, scale: f32, beta: f32, strips: u32, stripRows: u32 }
 @group(0) @binding(0) var<uniform> cp: ColParams;
+
+#if ${DIRECT}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(64)
+fn colsum_direct(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let col = gid.x;
+  if (col >= cp.cols) { return; }
+  var s = 0.0;
+  for (var r = 0u; r < cp.rows; r++) { s += X[cp.offIn + r * cp.cols + col]; }
+  let o = cp.offOut + col;
+  var v = cp.scale * s;
+  if (cp.beta != 0.0) { v += cp.beta * out[o]; } // never read an output that may be uninitialized
+  out[o] = v;
+}
+#else
 @group(0) @binding(3) var<storage, read_write> colPartials: array<f32>;
 
 #if ${FINAL}
@@ -57,6 +77,7 @@ fn colsum(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var r = r0; r < r1; r++) { s += X[cp.offIn + r * cp.cols + col]; }
   colPartials[strip * cp.cols + col] = s;
 }
+#endif
 #endif
 #endif
 

@@ -20,7 +20,7 @@ export interface ModelOptions extends InitOptions, GpuModelOptions {
 
 /** The keys of ModelOptions (schema.ts): createModel refuses any other. */
 const MODEL_OPTIONS_SHAPE: ObjectShape = {
-  fields: { backend: 'string', device: 'any', parameters: 'any', init: 'string', seed: 'number', epsilon: 'number', gemmVariant: 'any', maxChunkRows: 'integer' },
+  fields: { backend: 'string', device: 'any', parameters: 'any', init: 'string', seed: 'number', epsilon: 'number', gemmVariant: 'any', maxChunkRows: 'integer', maxBindingBytes: 'integer' },
 };
 
 export async function createModel(spec: NetworkSpec | Network, opts: ModelOptions = {}): Promise<Model> {

@@ -55,6 +55,10 @@ describe('bench harness', () => {
     positive(r.ours.samplesPerSec);
     positive(r.ours.secondsPerStep);
     expect(r.ours.readbacksPerStep).toBe(0);
+    // gather, 2 forward GEMMs, ρ̂ column sums, output δ + ∇b, ∇W(2), δ·W, hidden δ + ∇b, ∇W(1), the update (issue 12 §4: 15 before the fusions).
+    expect(r.ours.dispatchesPerStep).toBe(10);
+    expect(r.ours.submitsPerStep).toBeGreaterThanOrEqual(1);
+    expect(formatBenchTable(r)).toContain('10 dispatches');
     for (const f of [r.tfjsWebgpu, r.tfjsWasm, r.cpu]) {
       positive(f?.samplesPerSec);
       positive(f?.secondsPerStep);

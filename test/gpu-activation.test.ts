@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { activate } from '../src/cpu/activations.js';
 import { hiddenDelta, lossTerms, outputDelta, softmaxRow, sparsityDelta } from '../src/cpu/steps.js';
+import { COLSUM_DIRECT_ROWS } from '../src/gpu/kernels.js';
 import { Rng } from '../src/prng.js';
 import type { Activation, ActivationName } from '../src/spec.js';
 import { harness, identity, maxRelErr, randomArray } from './helpers/gpu.js';
@@ -67,6 +68,45 @@ describe('activation kernels', () => {
         expect(maxRelErr(await h.read(D, rows * n), want), `${act.name} squared=${squared}`).toBeLessThan(1e-5);
       }
     }
+  });
+
+  it('δ kernels with ∇b fused: the same δ, and ∇b = scale · Σᵢ δ + beta · ∇b (outputs poisoned)', async () => {
+    const h = await harness();
+    const rng = new Rng(5);
+    const colSums = (d: ArrayLike<number>, rows: number, n: number): Float64Array => {
+      const out = new Float64Array(n);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) out[j] += d[i * n + j]!;
+      return out;
+    };
+    for (const [rows, n] of [[1, 1], [13, 7], [37, 70], [COLSUM_DIRECT_ROWS, 3]] as const) {
+      for (const act of [{ name: 'sigmoid', alpha: 0 }, { name: 'tanh', alpha: 0 }, { name: 'elu', alpha: 0.7 }] as Activation[]) {
+        const z = randomArray(rng, rows * n, -3, 3);
+        const a = z.map((v) => activate(act, v));
+        const y = randomArray(rng, rows * n, 0, 1);
+        const prev = randomArray(rng, n);
+        const [scale, beta] = [1 / (rows + 2), 1];
+        // Output δ (squared error), ∇b poisoned beyond its slots and with beta 0 (poison never read).
+        const D = h.poisoned(rows * n);
+        const gb = h.poisoned(n + 4);
+        await h.run([await h.kernels.outputDelta({ rows, n, activation: act, squared: true, A: h.upload(a), Y: { buffer: h.upload(y) }, D, Z: h.upload(z), biasGrad: { out: { buffer: gb, offset: 3 }, scale, beta: 0 } })]);
+        const wantD = outputDelta('squared', act, z, a, y);
+        const what = `${act.name} ${rows}×${n}`;
+        expect(maxRelErr(await h.read(D, rows * n), wantD), `output δ ${what}`).toBeLessThan(1e-5);
+        expect(maxRelErr(await h.read(gb, n, 3), colSums(wantD, rows, n).map((v) => scale * v)), `output ∇b ${what}`).toBeLessThan(1e-5);
+        // Hidden δ with sparsity, accumulating into ∇b (beta 1).
+        const g = randomArray(rng, rows * n);
+        const rhoHat = randomArray(rng, n, 0.05, 0.95);
+        const G = h.upload(g);
+        const hb = h.upload([9, ...prev]);
+        await h.run([await h.kernels.hiddenDelta({ rows, n, activation: act, G, A: h.upload(a), Z: h.upload(z), rhoHat: { buffer: h.upload(rhoHat) }, rho: 0.1, beta: 2, l1: 0, biasGrad: { out: { buffer: hb, offset: 1 }, scale, beta } })]);
+        const wantG = hiddenDelta(identity(n), g, a, z, act, rows, n, n, { sparsity: sparsityDelta(rhoHat, 0.1, 2), l1Weight: 0 });
+        expect(maxRelErr(await h.read(G, rows * n), wantG), `hidden δ ${what}`).toBeLessThan(1e-5);
+        expect(maxRelErr(await h.read(hb, n, 1), colSums(wantG, rows, n).map((v, j) => scale * v + beta * prev[j]!)), `hidden ∇b ${what}`).toBeLessThan(2e-5);
+        expect((await h.read(hb, 1))[0]).toBe(9);
+      }
+    }
+    // More rows than one pass per column is for: refused, not silently slow.
+    await expect(h.kernels.outputDelta({ rows: COLSUM_DIRECT_ROWS + 1, n: 1, activation: { name: 'sigmoid', alpha: 0 }, squared: true, A: h.poisoned(1), Y: { buffer: h.poisoned(1) }, D: h.poisoned(1), biasGrad: { out: { buffer: h.poisoned(1) }, scale: 1, beta: 0 } })).rejects.toThrow(/at most 512 rows/);
   });
 
   it('softmax rows are stable for large logits and give −Σ y log p', async () => {

@@ -43,7 +43,7 @@ describe('WebGPU device', () => {
     const ctx = await gpu();
     const cache = new PipelineCache(ctx.device);
     // A template value that breaks the activation shader.
-    const bad = cache.get(['activation'], { ACT: 0, ALPHA: 'nonsense', HIDDEN_DELTA: true, NEEDS_Z: false, SPARSE: false }, 'hidden_delta');
+    const bad = cache.get(['activation'], { ACT: 0, ALPHA: 'nonsense', HIDDEN_DELTA: true, NEEDS_Z: false, SPARSE: false, BIAS_SUM: false }, 'hidden_delta');
     await expect(bad).rejects.toThrow(GpuError);
     await expect(bad).rejects.toThrow(/failed to compile[\s\S]*line \d+/);
   });

@@ -1,7 +1,7 @@
 // Reductions (column sums, scalar sums with every map) and vector kernels
 // against float64 loops, at awkward sizes, outputs poisoned with NaN.
 import { describe, expect, it } from 'vitest';
-import { COLSUM_STRIPS, SUM_GROUPS, SUM_MAPS, type SumMap } from '../src/gpu/kernels.js';
+import { COLSUM_DIRECT_ROWS, COLSUM_STRIPS, SUM_GROUPS, SUM_MAPS, type SumMap } from '../src/gpu/kernels.js';
 import { GpuVectorOps } from '../src/gpu/vectors.js';
 import { Rng } from '../src/prng.js';
 import { harness, maxRelErr, randomArray } from './helpers/gpu.js';
@@ -38,6 +38,25 @@ describe('reductions', () => {
       const d2 = await h.kernels.colsum({ rows, cols, X: { buffer: h.upload([0, ...X]), offset: 1 }, out: { buffer: acc }, scale: 2, beta: 1, partials });
       await h.run(d2);
       expect(maxRelErr(await h.read(acc, cols), want.map((v, j) => 2 * v + prev[j]!)), `${rows}x${cols} accumulate`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('colsum: one pass up to COLSUM_DIRECT_ROWS rows, two above, the same sums either side', async () => {
+    const h = await harness();
+    const rng = new Rng(8);
+    for (const [rows, cols] of [[COLSUM_DIRECT_ROWS, 67], [COLSUM_DIRECT_ROWS + 1, 67], [256, 784], [33, 200]] as const) {
+      const X = randomArray(rng, rows * cols);
+      const prev = randomArray(rng, cols);
+      const want = new Float64Array(cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) want[j] += X[i * cols + j]!;
+      const out = h.upload([...prev, 0]);
+      const partials = h.poisoned(COLSUM_STRIPS * cols);
+      const list = await h.kernels.colsum({ rows, cols, X: { buffer: h.upload([7, 7, 7, ...X]), offset: 3 }, out: { buffer: out }, scale: 0.5, beta: -1, partials });
+      expect(list.length, `${rows}x${cols} dispatches`).toBe(rows <= COLSUM_DIRECT_ROWS ? 1 : 2);
+      await h.run(list);
+      expect(maxRelErr(await h.read(out, cols), want.map((v, j) => 0.5 * v - prev[j]!)), `${rows}x${cols}`).toBeLessThan(1e-5);
+      // The one-pass kernel writes nothing past its columns.
+      expect((await h.read(out, 1, cols))[0]).toBe(0);
     }
   });
 

@@ -61,7 +61,7 @@ function formatStep(r: StepBenchResult): string {
   const c = r.config;
   const cpuMs = (f: StepFigure): string => (f.cpuSecondsPerStep === null ? '—' : num(f.cpuSecondsPerStep * 1000));
   const rows: string[][] = [
-    ['webgpu-nn (WebGPU)', num(r.ours.samplesPerSec), num(r.ours.secondsPerStep * 1000), cpuMs(r.ours), `${r.ours.steps}`, '1×', '1×', `GEMM ${r.ours.gemmVariant}, ${num(r.ours.gflops)} GFLOP/s, ${num(r.ours.readbacksPerStep)} readbacks/step`],
+    ['webgpu-nn (WebGPU)', num(r.ours.samplesPerSec), num(r.ours.secondsPerStep * 1000), cpuMs(r.ours), `${r.ours.steps}`, '1×', '1×', `GEMM ${r.ours.gemmVariant}, ${num(r.ours.gflops)} GFLOP/s, ${num(r.ours.readbacksPerStep)} readbacks/step${r.ours.dispatchesPerStep === null ? '' : `, ${r.ours.dispatchesPerStep} dispatches and ${r.ours.submitsPerStep} submit(s)/step`}`],
   ];
   const add = (label: string, f: StepFigure | null, vs: number | null, vsCpu: number | null, extra = ''): void => {
     rows.push(f ? [label, num(f.samplesPerSec), num(f.secondsPerStep * 1000), cpuMs(f), `${f.steps}`, ratio(vs), ratio(vsCpu), extra] : [label, '—', '—', '—', '—', '—', '—', 'not run (see notes)']);

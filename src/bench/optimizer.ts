@@ -91,8 +91,8 @@ export function syntheticPatches(count: number, seed: number): Matrix {
   return matrix(count, 64, data);
 }
 
-/** Counts queue submits and compute dispatches on `device` until `stop()`. */
-function instrument(device: GPUDevice): { submits: number; dispatches: number; stop(): void } | null {
+/** Counts queue submits and compute dispatches on `device` until `stop()` (null: the device objects could not be wrapped). */
+export function instrument(device: GPUDevice): { submits: number; dispatches: number; stop(): void } | null {
   const queue = device.queue;
   const origSubmit = queue.submit;
   const origEncoder = device.createCommandEncoder;

@@ -23,6 +23,7 @@ import { resolveSpec, type Network } from '../spec.js';
 import { type Matrix } from '../matrix.js';
 import { benchMeta, cpuClock, errorMessage, type BenchMeta } from './common.js';
 import { tfVersions, useTfWasm, useTfWebGpu, type TF, type TfEngine } from './tfjs.js';
+import { instrument } from './optimizer.js';
 
 export interface StepBenchOptions {
   /** Units per layer (default [784, 200, 784]); every layer sigmoid, autoencoder. */
@@ -89,6 +90,9 @@ export interface StepBenchResult extends BenchMeta {
   };
   ours: StepFigure & {
     readbacksPerStep: number;
+    /** Compute dispatches and queue submits of one step, counted on the device (null: not countable). */
+    dispatchesPerStep: number | null;
+    submitsPerStep: number | null;
     /** The forced variant, or 'autotuned'. */
     gemmVariant: string;
     /** The variant used for each GEMM of the step ('NT 256x200x784' → name). */
@@ -262,6 +266,13 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
     };
     for (let s = 0; s < warmup; s++) await ourStep(s);
     await obj.ops.flush();
+    // One more untimed step, its dispatches and submits counted (the update travels in the step's submit).
+    const counter = instrument(ctx.device);
+    await ourStep(warmup);
+    await obj.ops.flush();
+    counter?.stop();
+    const perStep = counter ? { dispatchesPerStep: counter.dispatches, submitsPerStep: counter.submits } : { dispatchesPerStep: null, submitsPerStep: null };
+    if (!counter) notes.push('dispatches and submits not counted: the device objects could not be wrapped');
     runners.set('ours', {
       cost0: ourCost0, steps, seconds: 0, cpu: 0,
       activate: async () => {},
@@ -352,7 +363,7 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
       return { samplesPerSec: (r.steps * batch) / r.seconds, secondsPerStep: r.seconds / r.steps, steps: r.steps, cpuSecondsPerStep: r.cpu === null ? null : r.cpu / r.steps };
     };
     const o = runners.get('ours')!;
-    const ours: StepBenchResult['ours'] = { ...fig('ours')!, readbacksPerStep: ourReads, gemmVariant: opts.gemmVariant ?? 'autotuned', gemmChoices, gflops: (stepFlop(layout, batch) * steps) / o.seconds / 1e9 };
+    const ours: StepBenchResult['ours'] = { ...fig('ours')!, readbacksPerStep: ourReads, ...perStep, gemmVariant: opts.gemmVariant ?? 'autotuned', gemmChoices, gflops: (stepFlop(layout, batch) * steps) / o.seconds / 1e9 };
     const withInfo = (name: Name): (StepFigure & { info: Record<string, string | number | boolean> }) | null => {
       const f = fig(name);
       return f ? { ...f, info: runners.get(name)!.info ?? {} } : null;

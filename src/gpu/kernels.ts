@@ -42,7 +42,7 @@ export function derivativeNeedsZ(a: Activation): boolean {
 
 function actDefines(a: Activation | null): Defines {
   const alpha = a?.alpha ?? 0;
-  return { ACT: a ? ACT_ID[a.name] : ACT_ID.identity, ALPHA: Number.isInteger(alpha) ? `${alpha}.0` : `${alpha}` };
+  return { ACT: a ? ACT_ID[a.name] : ACT_ID.identity, ALPHA: Number.isInteger(alpha) ? `${alpha}.0` : `${alpha}`, BIAS_SUM: false };
 }
 
 export const GEMM_VARIANTS = {
@@ -213,9 +213,18 @@ export class Kernels {
     return this.dispatch(pipeline, params, bindings, x, y, `gemm ${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} ${c.M}x${c.N}x${c.K}`);
   }
 
-  /** out[offOut + j] = scale · Σᵢ X[offIn + i·cols + j] + beta · out[offOut + j]. */
+  /**
+   * out[offOut + j] = scale · Σᵢ X[offIn + i·cols + j] + beta · out[offOut + j].
+   * Up to COLSUM_DIRECT_ROWS rows (a mini-batch): one dispatch (colsum_direct);
+   * more: two stages over row strips.
+   */
   async colsum(c: { rows: number; cols: number; X: BufferRef; out: BufferRef; scale: number; beta?: number; partials: GPUBuffer }): Promise<Dispatch[]> {
-    const base = { COLSUM: true, SUM: false, MAP: 0, TWO_INPUTS: false };
+    const base = { COLSUM: true, SUM: false, MAP: 0, TWO_INPUTS: false, DIRECT: false };
+    if (c.rows <= COLSUM_DIRECT_ROWS) {
+      const direct = await this.cache.get(['reduce'], { ...base, DIRECT: true, FINAL: false }, 'colsum_direct');
+      const params = this.uniform([c.rows, c.cols, c.X.offset ?? 0, c.out.offset ?? 0, { f: c.scale }, { f: c.beta ?? 0 }, 1, c.rows]);
+      return [this.dispatch(direct, params, { 1: c.X.buffer, 2: c.out.buffer }, Math.ceil(c.cols / 64), 1, 'colsum')];
+    }
     const stage1 = await this.cache.get(['reduce'], { ...base, FINAL: false }, 'colsum');
     const stage2 = await this.cache.get(['reduce'], { ...base, FINAL: true }, 'colsum_final');
     // Strips of at least 32 rows, at most COLSUM_STRIPS of them, and no more than the partials buffer holds.
@@ -250,7 +259,7 @@ export class Kernels {
     // Enough invocations to fill the device, each summing at least 16 elements.
     const threads = Math.max(1, Math.min(SUM_GROUPS, Math.ceil(c.count / 16)));
     const fields: Field[] = [c.count, c.x.offset ?? 0, c.y?.offset ?? 0, c.slot, threads, { f: c.scale }, { f: c.rho ?? 0 }, 0];
-    const base = { COLSUM: false, SUM: true, MAP: mapId, TWO_INPUTS: twoInputs };
+    const base = { COLSUM: false, SUM: true, MAP: mapId, TWO_INPUTS: twoInputs, DIRECT: false };
     const partial = await this.cache.get(['reduce'], { ...base, FINAL: false }, 'sum_partial');
     const final = await this.cache.get(['reduce'], { ...base, MAP: 0, TWO_INPUTS: false, FINAL: true }, 'sum_final');
     const params = this.uniform(fields);
@@ -279,40 +288,51 @@ export class Kernels {
     l1?: number;
     mask?: GPUBuffer;
     contractive?: { weight: number; rowSumSq: BufferRef };
+    /** Also ∇b ← scale · Σᵢ δ + beta · ∇b (column sums of δ in the same pass; rows ≤ COLSUM_DIRECT_ROWS). */
+    biasGrad?: BiasGrad;
   }): Promise<Dispatch> {
     const needsZ = derivativeNeedsZ(c.activation);
     const sparse = !!c.rhoHat;
+    const fused = checkBiasGrad(c.rows, c.biasGrad);
     if (c.contractive && c.activation.name !== 'sigmoid') throw new Error(`the contractive term needs a sigmoid layer, not ${c.activation.name}`);
-    const pipeline = await this.cache.get(['activation'], { ...actDefines(c.activation), HIDDEN_DELTA: true, NEEDS_Z: needsZ, SPARSE: sparse }, 'hidden_delta');
+    const entry = fused ? 'hidden_delta_bias' : 'hidden_delta';
+    const pipeline = await this.cache.get(['activation'], { ...actDefines(c.activation), HIDDEN_DELTA: true, NEEDS_Z: needsZ, SPARSE: sparse, BIAS_SUM: fused }, entry);
     if (needsZ && !c.Z) throw new Error('hiddenDelta needs Z for this activation');
     const count = c.rows * c.n;
-    const g = this.grid(count, 256);
+    const g = fused ? { x: Math.ceil(c.n / 64), y: 1, rowsPerGrid: 0 } : this.grid(count, 256);
     const flags = (c.mask ? 1 : 0) | (c.contractive ? 2 : 0);
+    const b = c.biasGrad;
     const params = this.uniform([
       count, c.n, { f: c.rho ?? 0 }, { f: c.beta ?? 0 }, { f: c.l1 ?? 0 }, g.rowsPerGrid, c.rhoHat?.offset ?? 0,
       flags, { f: c.contractive?.weight ?? 0 }, c.contractive?.rowSumSq.offset ?? 0,
+      { f: b?.scale ?? 0 }, { f: b?.beta ?? 0 }, b?.out.offset ?? 0, 0,
     ]);
     // Bindings 5 and 6 are always in the layout; A stands in when a term is off.
     const bindings: Record<number, GPUBuffer> = { 1: c.G, 2: c.A, 5: c.mask ?? c.A, 6: c.contractive?.rowSumSq.buffer ?? c.A };
     if (needsZ) bindings[3] = c.Z!;
     if (sparse) bindings[4] = c.rhoHat!.buffer;
-    return this.dispatch(pipeline, params, bindings, g.x, g.y, 'hidden_delta');
+    if (fused) bindings[7] = b!.out.buffer;
+    return this.dispatch(pipeline, params, bindings, g.x, g.y, fused ? 'hidden_delta+bias' : 'hidden_delta');
   }
 
   /** δ(L) = (A − Y) • f′ for squared error, A − Y for the cross-entropies. */
-  async outputDelta(c: { rows: number; n: number; activation: Activation; squared: boolean; A: GPUBuffer; Y: BufferRef; D: GPUBuffer; Z?: GPUBuffer }): Promise<Dispatch> {
+  /** `biasGrad`: also ∇b ← scale · Σᵢ δ + beta · ∇b in the same pass (rows ≤ COLSUM_DIRECT_ROWS). */
+  async outputDelta(c: { rows: number; n: number; activation: Activation; squared: boolean; A: GPUBuffer; Y: BufferRef; D: GPUBuffer; Z?: GPUBuffer; biasGrad?: BiasGrad }): Promise<Dispatch> {
     const needsZ = c.squared && derivativeNeedsZ(c.activation);
+    const fused = checkBiasGrad(c.rows, c.biasGrad);
     const pipeline = await this.cache.get(
       ['activation', 'loss'],
-      { ...actDefines(c.activation), HIDDEN_DELTA: false, NEEDS_Z: needsZ, SPARSE: false, SOFTMAX: false, SQUARED: c.squared },
-      'output_delta',
+      { ...actDefines(c.activation), HIDDEN_DELTA: false, NEEDS_Z: needsZ, SPARSE: false, SOFTMAX: false, SQUARED: c.squared, BIAS_SUM: fused },
+      fused ? 'output_delta_bias' : 'output_delta',
     );
     const count = c.rows * c.n;
-    const g = this.grid(count, 256);
-    const params = this.uniform([count, c.n, c.Y.offset ?? 0, g.rowsPerGrid]);
+    const g = fused ? { x: Math.ceil(c.n / 64), y: 1, rowsPerGrid: 0 } : this.grid(count, 256);
+    const b = c.biasGrad;
+    const params = this.uniform([count, c.n, c.Y.offset ?? 0, g.rowsPerGrid, { f: b?.scale ?? 0 }, { f: b?.beta ?? 0 }, b?.out.offset ?? 0, 0]);
     const bindings: Record<number, GPUBuffer> = { 1: c.A, 2: c.Y.buffer, 3: c.D };
     if (needsZ) bindings[4] = c.Z!;
-    return this.dispatch(pipeline, params, bindings, g.x, g.y, 'output_delta');
+    if (fused) bindings[5] = b!.out.buffer;
+    return this.dispatch(pipeline, params, bindings, g.x, g.y, fused ? 'output_delta+bias' : 'output_delta');
   }
 
   /** A = softmax(Z) per row; rowLoss[i] = −Σₖ yₖ log softmax(z)ₖ. */
@@ -323,7 +343,7 @@ export class Kernels {
       'softmax_rows',
     );
     const g = this.grid(c.rows, 64);
-    const params = this.uniform([c.rows, c.n, c.Y.offset ?? 0, g.rowsPerGrid]);
+    const params = this.uniform([c.rows, c.n, c.Y.offset ?? 0, g.rowsPerGrid, 0, 0, 0, 0]);
     return this.dispatch(pipeline, params, { 1: c.Z, 2: c.Y.buffer, 3: c.A, 4: c.rowLoss }, g.x, g.y, 'softmax_rows');
   }
 
@@ -349,11 +369,15 @@ export class Kernels {
     return this.dispatch(pipeline, params, bindings, g.x, g.y, `vec ${c.op}`);
   }
 
-  /** dst row r ← src row order[start + r] (a mini-batch). */
-  async gather(c: { rows: number; cols: number; start: number; src: GPUBuffer; order: GPUBuffer; dst: GPUBuffer }): Promise<Dispatch> {
+  /**
+   * dst row r ← src row order[start + r] − lo for the rows whose example lies in
+   * the chunk [lo, lo + count) that `src` holds (a mini-batch gathered from a data
+   * set in several buffers: one dispatch per chunk). Defaults: one chunk, lo 0, every example.
+   */
+  async gather(c: { rows: number; cols: number; start: number; src: GPUBuffer; order: GPUBuffer; dst: GPUBuffer; lo?: number; count?: number }): Promise<Dispatch> {
     const pipeline = await this.cache.get(['gather'], {}, 'main');
     const g = this.grid(c.rows * c.cols, 256);
-    const params = this.uniform([c.rows, c.cols, c.start, g.rowsPerGrid]);
+    const params = this.uniform([c.rows, c.cols, c.start, g.rowsPerGrid, c.lo ?? 0, c.count ?? 0xffffffff, 0, 0]);
     return this.dispatch(pipeline, params, { 1: c.src, 2: c.order, 3: c.dst }, g.x, g.y, 'gather');
   }
 
@@ -425,6 +449,30 @@ export class Kernels {
 /** reduce.wgsl's maps (ids from shaders/ids.json); 'product' is 'dot' under another name (Σ x·y). */
 export const SUM_MAPS = { ...SUM_MAP_ID, product: SUM_MAP_ID.dot } as const;
 export type SumMap = keyof typeof SUM_MAPS;
+/** ∇b ← scale · Σᵢ δᵢ + beta · ∇b, written by a δ kernel in the same pass (fusedBias). */
+export interface BiasGrad {
+  out: BufferRef;
+  scale: number;
+  beta: number;
+}
+
+/** Whether δ's kernel can also write ∇b: one invocation per column over every row, so few rows. */
+export function fusedBias(rows: number): boolean {
+  return rows <= COLSUM_DIRECT_ROWS;
+}
+
+function checkBiasGrad(rows: number, b: BiasGrad | undefined): boolean {
+  if (!b) return false;
+  if (!fusedBias(rows)) throw new Error(`∇b fused into δ's kernel needs at most ${COLSUM_DIRECT_ROWS} rows, not ${rows}`);
+  return true;
+}
+
+/**
+ * Column sums over at most this many rows take one pass (one invocation per
+ * column over every row); more rows are cut into strips (two passes).
+ */
+export const COLSUM_DIRECT_ROWS = 512;
+
 /** Most row strips of a column sum (its partials buffer holds COLSUM_STRIPS × columns f32). */
 export const COLSUM_STRIPS = 64;
 /** Most invocations of the first reduction stage (and f32 slots the partials buffer needs). */

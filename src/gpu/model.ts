@@ -54,6 +54,12 @@ export interface GpuModelOptions {
   gemmVariant?: GemmVariant;
   /** Cap on examples per chunk (default: as many as fit a storage binding). */
   maxChunkRows?: number;
+  /**
+   * Cap on the bytes of one storage binding, below the device's
+   * maxStorageBufferBindingSize (e.g. 134217728, the WebGPU default a browser
+   * keeps): data sets are chunked and buffers checked against it.
+   */
+  maxBindingBytes?: number;
   /** Milliseconds added to every readback, as a browser's mapAsync round trip (benchmarks; default 0). */
   readbackLatencyMs?: number;
 }
@@ -90,6 +96,9 @@ export class GpuModel implements Model {
     theta: Float64Array,
     private readonly opts: GpuModelOptions,
   ) {
+    if (opts.maxBindingBytes !== undefined && !(Number.isInteger(opts.maxBindingBytes) && opts.maxBindingBytes >= 16)) {
+      throw new SpecError(`maxBindingBytes must be an integer of at least 16 bytes (got ${opts.maxBindingBytes})`);
+    }
     this.layout = paramLayout(network);
     this.adapter = ctx.adapter;
     this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize, { readbackLatencyMs: opts.readbackLatencyMs });
@@ -113,9 +122,14 @@ export class GpuModel implements Model {
     writeF32(ctx.device, this.thetaBuffer, theta);
   }
 
+  /** The bytes one storage binding may hold: the device's limit, or maxBindingBytes below it. */
+  get bindingLimit(): number {
+    return Math.min(this.ctx.limits.maxStorageBufferBindingSize, this.opts.maxBindingBytes ?? Infinity);
+  }
+
   private checkBinding(bytes: number, what: string): void {
-    const max = this.ctx.limits.maxStorageBufferBindingSize;
-    if (bytes > max) throw new SpecError(`${what} needs ${bytes} bytes, over this device's maxStorageBufferBindingSize of ${max} bytes`);
+    const max = this.bindingLimit;
+    if (bytes > max) throw new SpecError(`${what} needs ${bytes} bytes, over the storage binding limit of ${max} bytes (maxStorageBufferBindingSize, or maxBindingBytes when lower)`);
   }
 
   /** Sets the input corruption of the next submit: on with `seed`, or off (clean input). */
@@ -155,7 +169,7 @@ export class GpuModel implements Model {
   /** Uploads examples (and targets) once; reuse the result across evaluations. */
   upload(X: Matrix, Y?: Matrix | null): GpuDataset {
     this.live();
-    return uploadDataset(this.ctx.device, this.pool, this.network, X, Y, this.ctx.limits.maxStorageBufferBindingSize, this.opts.maxChunkRows);
+    return uploadDataset(this.ctx.device, this.pool, this.network, X, Y, this.bindingLimit, this.opts.maxChunkRows);
   }
 
   get deviceLabel(): string {
@@ -208,7 +222,7 @@ export class GpuModel implements Model {
       net: this.network, layout: this.layout, kernels: this.kernels, pool: this.pool,
       theta: this.thetaBuffer, grad: this.gradBuffer, scalars: this.scalarsBuffer, rhoHat: this.rhoHatBuffer, rhoOffsets: this.rhoOffsets,
       partials: this.partials, colPartials: this.colPartials, noiseState: this.noiseState, vaeState: this.vaeState,
-      maxBindingBytes: this.ctx.limits.maxStorageBufferBindingSize,
+      maxBindingBytes: this.bindingLimit,
       gemmVariant: (M, N, K, transA, transB) => this.gemmVariant(M, N, K, transA, transB),
     };
   }

@@ -2,10 +2,14 @@
 // examples are uploaded once, and a mini-batch is gathered on the GPU from a
 // permutation uploaded once per epoch. One evaluation = one submit holding the
 // optimizer's pending update, the gather and the cost-and-gradient passes.
+// A data set over `maxDataBytes` stays in host memory and streams instead: each
+// mini-batch is gathered on the CPU under the same seeded permutation and
+// uploaded into one of two batch buffers (double-buffered), the next one queued
+// as soon as the current evaluation is submitted.
 
 import { Rng } from '../prng.js';
 import { SpecError } from '../spec.js';
-import { type Matrix } from '../matrix.js';
+import { checkData, type Matrix } from '../matrix.js';
 import type { BatchRange, CostReadingValue, ObjectiveReport } from '../train/types.js';
 import type { CostParts, FullCost, ModelObjective, ObjectiveOptions } from '../model-contract.js';
 import type { Network } from '../spec.js';
@@ -41,11 +45,22 @@ export class GpuObjective implements ModelObjective<GpuVector> {
   readonly theta: GpuVector;
   readonly grad: GpuVector;
   readonly examples: number;
-  private readonly data: GpuDataset;
+  /** The resident examples; null when they stream from `host`. */
+  private readonly data: GpuDataset | null;
+  /** Streamed examples (over maxDataBytes): X and the targets (X itself for an autoencoder). */
+  private readonly host: { X: Matrix; T: Matrix; bytes: number; cap: number } | null = null;
+  /** The permutation on the host (streaming gathers with it). */
+  private perm: Uint32Array | null = null;
+  /** Bumped by every shuffle: a prefetched batch is valid only under the permutation it was gathered with. */
+  private permVersion = 0;
+  /** Streaming: which of the two buffers per batch size the next upload goes to, and what each holds. */
+  private streamTurn = 0;
+  private readonly streamed = new Map<string, string>();
+  private streamStage: Float32Array | null = null;
   /** Whether `data` was uploaded here (and is freed by dispose) or handed in. */
   private readonly ownsData: boolean;
   private order: GPUBuffer | null = null;
-  private readonly batches = new Map<number, GpuDataset>();
+  private readonly batches = new Map<string, GpuDataset>();
   private readonly gathers = new Map<string, Dispatch[]>();
   lastReport: ObjectiveReport | null = null;
   /** Training evaluations so far: a denoising network's noise seed for the next one derives from it. */
@@ -63,8 +78,10 @@ export class GpuObjective implements ModelObjective<GpuVector> {
    * noise stream continues where it stopped.
    * `data`: examples to upload, or a data set already on the GPU (e.g. the
    * features another model's `encodeDataset` produced), which stays the caller's.
+   * `maxDataBytes`: examples (and targets) over this many bytes as float32 are not
+   * uploaded but stream from host memory by mini-batches (default: no cap).
    */
-  constructor(readonly model: GpuObjectiveModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: ObjectiveOptions = {}) {
+  constructor(readonly model: GpuObjectiveModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: ObjectiveOptions & { maxDataBytes?: number } = {}) {
     this.presentations = opts.presentationsBefore ?? 0;
     this.ops = new GpuVectorOps(model.kernels, model.layout.size);
     this.theta = this.ops.wrap(model.thetaBuffer);
@@ -82,8 +99,18 @@ export class GpuObjective implements ModelObjective<GpuVector> {
       this.data = data;
       this.ownsData = false;
     } else {
-      this.data = model.upload(data, Y);
-      this.ownsData = true;
+      const cap = opts.maxDataBytes ?? Infinity;
+      if (!(cap > 0)) throw new SpecError(`maxDataBytes must be a positive number of bytes (got ${cap})`);
+      const T = checkData(model.network, data, Y);
+      const bytes = 4 * data.rows * (data.cols + (T === data ? 0 : T.cols));
+      if (bytes > cap) {
+        this.host = { X: data, T, bytes, cap };
+        this.data = null;
+        this.ownsData = false;
+      } else {
+        this.data = model.upload(data, Y);
+        this.ownsData = true;
+      }
     }
   }
 
@@ -92,36 +119,134 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     return this.costReads + this.ops.readbacks;
   }
 
+  /** Whether the examples stream from host memory (over maxDataBytes) instead of living on the GPU. */
+  get streaming(): boolean {
+    return this.host !== null;
+  }
+
   shuffle(seed: number): void {
     const m = this.examples;
     const perm = new Uint32Array(m);
     for (let i = 0; i < m; i++) perm[i] = i;
     new Rng(seed).shuffle(perm);
+    this.permVersion++;
+    if (this.host) {
+      this.perm = perm;
+      return;
+    }
     this.order ??= this.model.kernels.pool.acquire(m * 4, STORAGE, 'order');
     this.model.ctx.device.queue.writeBuffer(this.order, 0, perm);
   }
 
-  private async gatherBatch(batch: BatchRange): Promise<{ ds: GpuDataset; gather: Dispatch[] }> {
-    if (this.data.chunks.length !== 1) {
-      throw new SpecError(`mini-batches on the GPU need the training set in one storage binding; ${this.examples} examples exceed it (use a full-batch optimizer or fewer examples)`);
-    }
+  private checkBatch(batch: BatchRange): void {
     if (batch.start < 0 || batch.count < 1 || batch.start + batch.count > this.examples) {
       throw new SpecError(`batch [${batch.start}, ${batch.start + batch.count}) lies outside the ${this.examples} examples`);
     }
+  }
+
+  /** Full-batch evaluations need the examples on the GPU. */
+  private resident(): GpuDataset {
+    if (this.data) return this.data;
+    const h = this.host!;
+    throw new SpecError(`the training set (${h.bytes} bytes as float32) is over maxDataBytes (${h.cap}) and streams by mini-batches only; a full-batch evaluation needs it on the GPU (use a mini-batch method, or raise maxDataBytes)`);
+  }
+
+  /** A streamed batch buffer: one of two per batch size, alternating. */
+  private streamBuffer(count: number, slot: number): GpuDataset {
+    const key = `${count}:${slot}`;
+    let ds = this.batches.get(key);
+    if (!ds) {
+      ds = this.model.emptyDataset(count);
+      this.batches.set(key, ds);
+    }
+    return ds;
+  }
+
+  /**
+   * Gathers batch rows order[start … start+count) of the host examples into
+   * `ds` (queue.writeBuffer: ordered before any later submit, after earlier ones).
+   * Float64 → float32 as model.upload rounds, so the batch is bitwise the resident gather's.
+   */
+  private uploadBatch(ds: GpuDataset, batch: BatchRange): void {
+    const h = this.host!;
+    const perm = this.perm!;
+    const device = this.model.ctx.device;
+    const fill = (M: Matrix, dst: GPUBuffer): void => {
+      const n = batch.count * M.cols;
+      if (!this.streamStage || this.streamStage.length < n) this.streamStage = new Float32Array(n);
+      const stage = this.streamStage;
+      for (let r = 0; r < batch.count; r++) {
+        const e = perm[batch.start + r]!;
+        stage.set(M.data.subarray(e * M.cols, (e + 1) * M.cols), r * M.cols);
+      }
+      device.queue.writeBuffer(dst, 0, stage, 0, n);
+    };
+    const c = ds.chunks[0]!;
+    fill(h.X, c.X);
+    if (c.Y) fill(h.T, c.Y);
+  }
+
+  /**
+   * Streaming: the batch's buffer, uploaded now unless it was prefetched (same
+   * batch, same permutation). The other buffer of this size holds the batch
+   * before, which a submitted evaluation may still be reading.
+   */
+  private streamBatch(batch: BatchRange): GpuDataset {
+    this.checkBatch(batch);
+    if (!this.perm) this.shuffle(0);
+    const tag = `${this.permVersion}:${batch.start}:${batch.count}`;
+    for (const slot of [0, 1]) {
+      if (this.streamed.get(`${batch.count}:${slot}`) === tag) {
+        this.streamTurn = slot ^ 1;
+        return this.streamBuffer(batch.count, slot);
+      }
+    }
+    const slot = this.streamTurn;
+    this.streamTurn ^= 1;
+    const ds = this.streamBuffer(batch.count, slot);
+    this.uploadBatch(ds, batch);
+    this.streamed.set(`${batch.count}:${slot}`, tag);
+    return ds;
+  }
+
+  /**
+   * After a streamed batch's submit: queue the upload of the batch that usually
+   * follows (the next one of this epoch's order) into the other buffer, so its
+   * upload overlaps this evaluation. A wrong guess costs one extra upload.
+   */
+  private prefetch(batch: BatchRange): void {
+    const start = batch.start + batch.count;
+    if (start >= this.examples) return;
+    const next = { start, count: Math.min(batch.count, this.examples - start) };
+    const slot = this.streamTurn;
+    const ds = this.streamBuffer(next.count, slot);
+    this.uploadBatch(ds, next);
+    this.streamed.set(`${next.count}:${slot}`, `${this.permVersion}:${next.start}:${next.count}`);
+  }
+
+  private async gatherBatch(batch: BatchRange): Promise<{ ds: GpuDataset; gather: Dispatch[] }> {
+    this.checkBatch(batch);
+    const data = this.resident();
     if (!this.order) this.shuffle(0);
-    let ds = this.batches.get(batch.count);
+    let ds = this.batches.get(`${batch.count}`);
     if (!ds) {
       ds = this.model.emptyDataset(batch.count);
-      this.batches.set(batch.count, ds);
+      this.batches.set(`${batch.count}`, ds);
     }
     const key = `${batch.start}:${batch.count}`;
     let gather = this.gathers.get(key);
     if (!gather) {
       const k = this.model.kernels;
-      const src = this.data.chunks[0]!;
       const dst = ds.chunks[0]!;
-      gather = [await k.gather({ rows: batch.count, cols: this.data.cols, start: batch.start, src: src.X, order: this.order!, dst: dst.X })];
-      if (src.Y && dst.Y) gather.push(await k.gather({ rows: batch.count, cols: this.data.targetCols, start: batch.start, src: src.Y, order: this.order!, dst: dst.Y }));
+      // One gather per chunk of the data set: each writes the batch rows whose example it holds.
+      gather = [];
+      let lo = 0;
+      for (const src of data.chunks) {
+        const range = { rows: batch.count, start: batch.start, order: this.order!, lo, count: src.rows };
+        gather.push(await k.gather({ ...range, cols: data.cols, src: src.X, dst: dst.X }));
+        if (src.Y && dst.Y) gather.push(await k.gather({ ...range, cols: data.targetCols, src: src.Y, dst: dst.Y }));
+        lo += src.rows;
+      }
       this.gathers.set(key, gather);
     }
     return { ds, gather };
@@ -160,8 +285,8 @@ export class GpuObjective implements ModelObjective<GpuVector> {
   private async submitEvaluation(batch: BatchRange | undefined, wantCost: boolean): Promise<void> {
     const opts = { batch };
     const pending = await this.ops.drain();
-    const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order);
-    const { ds, gather } = full ? { ds: this.data, gather: [] } : await this.gatherBatch(opts.batch!);
+    const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order && !this.host);
+    const { ds, gather } = full ? { ds: this.resident(), gather: [] } : this.host ? { ds: this.streamBatch(opts.batch!), gather: [] } : await this.gatherBatch(opts.batch!);
     const rhoHatDecay = full ? 0 : this.opts.rhoHatDecay ?? 0;
     // Denoising and VAE: fresh corruption and ε for every presentation, each from its own seed.
     const { corruption, vae } = this.model.network;
@@ -169,6 +294,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     const noiseSeed = corruption ? evaluationSeed(corruption.seed, n) : undefined;
     const epsSeed = vae ? evaluationSeed(vae.seed, n) : undefined;
     await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, noiseSeed, epsSeed });
+    if (this.host && !full) this.prefetch(opts.batch!);
   }
 
   /**
@@ -178,6 +304,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
    */
   async evaluateDots(pairs: readonly (readonly [GpuVector, GpuVector])[], opts: { cost?: boolean; after?: () => void } = {}): Promise<{ cost: number | null; dots: Float64Array }> {
     const wantCost = opts.cost ?? true;
+    const data = this.resident();
     const { before: pending, then } = await this.ops.drainAround(opts.after);
     const sums = await this.ops.recordDots(pairs);
     this.ops.prepareDots(pairs.length);
@@ -185,7 +312,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     const n = corruption || vae ? (this.opts.noise === 'fixed' ? 0 : this.presentations++) : 0;
     const noiseSeed = corruption ? evaluationSeed(corruption.seed, n) : undefined;
     const epsSeed = vae ? evaluationSeed(vae.seed, n) : undefined;
-    await this.model.evaluate(this.data, { cost: wantCost, gradient: true, before: pending, then: [...then, ...sums], noiseSeed, epsSeed });
+    await this.model.evaluate(data, { cost: wantCost, gradient: true, before: pending, then: [...then, ...sums], noiseSeed, epsSeed });
     if (!wantCost && !pairs.length) return { cost: null, dots: new Float64Array(0) };
     this.costReads++;
     const sources = [...(wantCost ? [this.model.costSource] : []), ...(pairs.length ? [this.ops.dotsSource(pairs.length)] : [])];
@@ -206,7 +333,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
   /** J over all examples at the current θ (forward only), in one submit with the optimizer's pending update; one readback. */
   async fullCost(): Promise<FullCost> {
     const pending = await this.ops.drain();
-    await this.model.evaluate(this.data, { cost: true, gradient: false, before: pending });
+    await this.model.evaluate(this.resident(), { cost: true, gradient: false, before: pending });
     this.costReads++;
     const r = await this.model.readCost();
     return { cost: r.cost, parts: r.parts, rhoHatMean: r.rhoHatMean };
@@ -225,8 +352,8 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     this.gathers.clear();
     for (const ds of this.batches.values()) this.model.release(ds);
     this.batches.clear();
-    if (this.ownsData) this.model.release(this.data);
-    else this.model.forget(this.data);
+    if (this.data && this.ownsData) this.model.release(this.data);
+    else if (this.data) this.model.forget(this.data);
     if (this.order) this.model.kernels.pool.release(this.order);
     this.ops.dispose();
   }

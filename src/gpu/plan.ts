@@ -28,7 +28,7 @@
 
 import { storedWeights, type ParamLayout, type LayerSlot } from '../params.js';
 import { SpecError, type Network } from '../spec.js';
-import { derivativeNeedsZ, type Dispatch, type GemmVariant, type Kernels } from './kernels.js';
+import { derivativeNeedsZ, fusedBias, type BiasGrad, type Dispatch, type GemmVariant, type Kernels } from './kernels.js';
 import type { BufferPool } from './buffers.js';
 import { STORAGE } from './buffers.js';
 import type { GpuChunk, GpuDataset } from './dataset.js';
@@ -245,11 +245,19 @@ export async function contractiveCost(pc: PlanContext, cb: ContractiveBuffers): 
   return pc.kernels.sum({ count: n2, map: 'product', x: { buffer: cb.q }, y: { buffer: cb.rowSq }, partials: pc.partials, scalars: pc.scalars, slot: SLOT.contractive, scale: pc.net.contractive!.weight });
 }
 
-/** δ(nl) = (a − y)•f′(z) (squared loss) or a − y (the matched cross-entropies), rows × nL. */
-export async function outputDelta(pc: PlanContext, rows: number, outL: LayerBuffers, Y: GPUBuffer): Promise<Dispatch[]> {
+/**
+ * δ(nl) = (a − y)•f′(z) (squared loss) or a − y (the matched cross-entropies), rows × nL.
+ * `biasGrad`: the same pass also writes the last layer's ∇b = (1/m) Σᵢ δ(nl) (biasGradOf).
+ */
+export async function outputDelta(pc: PlanContext, rows: number, outL: LayerBuffers, Y: GPUBuffer, biasGrad?: BiasGrad): Promise<Dispatch[]> {
   const net = pc.net;
   const nL = net.layers[net.layers.length - 1]!;
-  return [await pc.kernels.outputDelta({ rows, n: nL, activation: net.activations[net.layers.length - 2]!, squared: net.loss === 'squared', A: outL.A, Y: { buffer: Y }, D: outL.D, Z: outL.Z ?? undefined })];
+  return [await pc.kernels.outputDelta({ rows, n: nL, activation: net.activations[net.layers.length - 2]!, squared: net.loss === 'squared', A: outL.A, Y: { buffer: Y }, D: outL.D, Z: outL.Z ?? undefined, biasGrad })];
+}
+
+/** ∇b(slot) ← (1/m) Σᵢ δ (+ the earlier chunks' unless `first`): what linearBackward's colsum writes, for a δ kernel to write instead. */
+export function biasGradOf(pc: PlanContext, s: LayerSlot, m: number, first: boolean): BiasGrad {
+  return { out: { buffer: pc.grad, offset: s.b }, scale: 1 / m, beta: first ? 0 : 1 };
 }
 
 /**
@@ -257,7 +265,7 @@ export async function outputDelta(pc: PlanContext, rows: number, outL: LayerBuff
  * stored matrix), accumulated over chunks; ∇b(l) = (1/m) Σᵢ δ(l+1). A tied layer adds its
  * gradient transposed, (1/m) A(l)ᵀ·δ(l+1), to the mirror matrix.
  */
-export async function linearBackward(pc: PlanContext, rows: number, s: LayerSlot, Ain: GPUBuffer, D: GPUBuffer, m: number, first: boolean, fresh: boolean): Promise<Dispatch[]> {
+export async function linearBackward(pc: PlanContext, rows: number, s: LayerSlot, Ain: GPUBuffer, D: GPUBuffer, m: number, first: boolean, fresh: boolean, biasDone = false): Promise<Dispatch[]> {
   const k = pc.kernels;
   return [
     await k.gemm({
@@ -268,7 +276,8 @@ export async function linearBackward(pc: PlanContext, rows: number, s: LayerSlot
       E: { buffer: pc.theta, offset: s.w }, gamma: fresh ? pc.net.lambda : 0,
       variant: s.transposed ? await pc.gemmVariant(s.nIn, s.nOut, rows, true, false) : await pc.gemmVariant(s.nOut, s.nIn, rows, true, false),
     }),
-    ...(await k.colsum({ rows, cols: s.nOut, X: { buffer: D }, out: { buffer: pc.grad, offset: s.b }, scale: 1 / m, beta: first ? 0 : 1, partials: pc.colPartials })),
+    // ∇b, unless the kernel that wrote δ wrote it too (biasDone).
+    ...(biasDone ? [] : await k.colsum({ rows, cols: s.nOut, X: { buffer: D }, out: { buffer: pc.grad, offset: s.b }, scale: 1 / m, beta: first ? 0 : 1, partials: pc.colPartials })),
   ];
 }
 
@@ -276,7 +285,7 @@ export async function linearBackward(pc: PlanContext, rows: number, s: LayerSlot
  * δ(l) = ((δ(l+1)·W(l) + β(−ρ/ρ̂ + (1−ρ)/(1−ρ̂)) + λ₁ sign a) • f′(z(l)) + contractive) • k-sparse mask,
  * for weight layer l ≥ 1: a GEMM into below.D, then the element-wise kernel (sparsityDelta fused).
  */
-export async function hiddenDelta(pc: PlanContext, rows: number, l: number, D: GPUBuffer, below: LayerBuffers, cb: ContractiveBuffers | null): Promise<Dispatch[]> {
+export async function hiddenDelta(pc: PlanContext, rows: number, l: number, D: GPUBuffer, below: LayerBuffers, cb: ContractiveBuffers | null, biasGrad?: BiasGrad): Promise<Dispatch[]> {
   const { net, kernels: k } = pc;
   const s = pc.layout.slots[l]!;
   const sparse = net.sparsity;
@@ -294,6 +303,7 @@ export async function hiddenDelta(pc: PlanContext, rows: number, l: number, D: G
       rho: sparse?.rho, beta: sparse?.beta, l1: onL1 ? net.l1!.weight : 0,
       mask: below.M ?? undefined,
       contractive: l === 1 && cb ? { weight: net.contractive!.weight, rowSumSq: { buffer: cb.rowSq } } : undefined,
+      biasGrad,
     }),
   ];
 }
@@ -349,7 +359,7 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
     return b;
   };
   const checkBinding = (bytes: number, what: string): void => {
-    if (bytes > pc.maxBindingBytes) throw new SpecError(`${what} needs ${bytes} bytes, over this device's maxStorageBufferBindingSize of ${pc.maxBindingBytes} bytes`);
+    if (bytes > pc.maxBindingBytes) throw new SpecError(`${what} needs ${bytes} bytes, over the storage binding limit of ${pc.maxBindingBytes} bytes (maxStorageBufferBindingSize, or maxBindingBytes when lower)`);
   };
   // Activation, pre-activation and δ buffers per weight layer, sized for one chunk.
   const layers: LayerBuffers[] = [];
@@ -426,16 +436,19 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
     const terms = cb ? await contractivePenalty(pc, ch.rows, first, layers[0]!.A, cb, m) : [];
     const outL = layers[Lw - 1]!;
     const cost = [...(await lossTerms(pc, ch.rows, outL, Y, rowLoss, m)), ...(await l1Penalty(pc, ch.rows, layers, m)), ...(vb ? await klTerm(pc, ch.rows, vb, m) : [])];
-    const bw: Dispatch[] = [...(await outputDelta(pc, ch.rows, outL, Y))];
+    // Few rows (a mini-batch): each δ kernel also writes its layer's ∇b (one pass over δ, not two).
+    // Not for a VAE, whose head δ is formed after the decoder's δz.
+    const fuse = fusedBias(ch.rows) && !vb;
+    const bw: Dispatch[] = [...(await outputDelta(pc, ch.rows, outL, Y, fuse ? biasGradOf(pc, pc.layout.slots[Lw - 1]!, m, first) : undefined))];
     const written = new Set<number>(); // stored matrices of ∇θ written so far in this chunk
     for (let l = Lw - 1; l >= 0; l--) {
       const s = pc.layout.slots[l]!;
       const fresh = first && !written.has(s.w);
       written.add(s.w);
       const D = vb && l === c - 1 ? vb.DH : layers[l]!.D; // the head's δ is [δμ | δlog σ²]
-      bw.push(...(await linearBackward(pc, ch.rows, s, l === 0 ? inputOf(ch) : layers[l - 1]!.A, D, m, first, fresh)));
+      bw.push(...(await linearBackward(pc, ch.rows, s, l === 0 ? inputOf(ch) : layers[l - 1]!.A, D, m, first, fresh, fuse)));
       if (l === 0) continue;
-      bw.push(...(await hiddenDelta(pc, ch.rows, l, D, layers[l - 1]!, cb)));
+      bw.push(...(await hiddenDelta(pc, ch.rows, l, D, layers[l - 1]!, cb, fuse ? biasGradOf(pc, pc.layout.slots[l - 1]!, m, first) : undefined)));
       // The decoder's first layer: its hiddenDelta wrote δz (identity latent layer); through z = μ + σ ε to the heads.
       if (vb && l === c) bw.push(...(await headDelta(pc, ch.rows, vb, layers[c - 1]!.D)));
     }

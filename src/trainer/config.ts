@@ -112,6 +112,8 @@ export interface TrainConfig {
   rhoHatDecay?: number;
   /** Record the full-data cost for the loss curve every N iterations of mini-batch methods (default: about 50 points per run). */
   costEvery?: number;
+  /** WebGPU: cap on one storage binding's bytes (e.g. 134217728, a browser's default); data sets are split into buffers that fit. */
+  maxBindingBytes?: number;
   /**
    * Autoencoders with a test set: also reconstruct test inputs corrupted this way
    * (fixed seed, default 12345) and report the error against the clean inputs
@@ -169,6 +171,7 @@ export const CONFIG_SHAPE: ObjectShape = {
     checkpointEvery: 'integer',
     rhoHatDecay: 'number',
     costEvery: 'integer',
+    maxBindingBytes: 'integer',
     denoisingTest: { fields: CORRUPTION_SHAPE.fields, required: CORRUPTION_SHAPE.required },
     vaeEval: { fields: { samples: 'integer', seed: 'integer' } },
   },
@@ -314,6 +317,9 @@ export function checkConfig(raw: unknown): TrainConfig {
   }
   if (c.rhoHatDecay !== undefined && !(c.rhoHatDecay >= 0 && c.rhoHatDecay < 1)) {
     throw new SpecError(`rhoHatDecay must lie in [0, 1), got ${JSON.stringify(c.rhoHatDecay)}`);
+  }
+  for (const key of ['maxBindingBytes'] as const) {
+    if (c[key] !== undefined && !(c[key]! >= 16)) throw new SpecError(`${key} must be at least 16 bytes, got ${JSON.stringify(c[key])}`);
   }
   return { ...c, backend, seed: c.seed ?? 1, init: c.init ?? 'ufldl', checkpointEvery: c.checkpointEvery ?? 50, name: c.name ?? 'run' };
 }

@@ -87,7 +87,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   log(`${m} training examples × ${X.cols} features${data.test ? `, ${data.test.X.rows} test examples` : ''}`);
   const model: Model = await createModel(net, {
     backend: config.backend, init: config.init, seed: config.seed, device: opts.device,
-    parameters: resumed?.theta,
+    parameters: resumed?.theta, maxBindingBytes: config.maxBindingBytes,
   });
   // Written once the model exists: a run refused for its size or data leaves no folder behind.
   writeJsonAtomic(join(outputDir, 'config.json'), { ...config, output: undefined });
