@@ -94,6 +94,7 @@ export const NETWORK_SHAPE = {
     corruption: CORRUPTION_SHAPE,
     contractive: { fields: { weight: 'number' }, required: ['weight'] },
     kSparse: { fields: { k: 'integer', layers: HIDDEN_LAYERS }, required: ['k'] },
+    vae: { fields: { beta: 'number', seed: 'integer' } },
   },
 } as const satisfies ObjectShape;
 
