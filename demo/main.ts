@@ -290,8 +290,12 @@ function drawVae(): void {
     const codes = vaePics.codes;
     if (codes) {
       const labels = d.heldOutLabels && d.heldOutLabels.length === codes.rows ? d.heldOutLabels : null;
-      const img = latentScatter(codes, labels, { size: 240, range: 3.5 });
-      drawRgba($<HTMLCanvasElement>('codes'), img, `μ of ${codes.rows} held-out digits, axes ±3.5${labels ? '' : ' (no labels in this build)'}`);
+      // Axes ±3 (the prior's bulk) or wider when the codes reach further, so every code is in view.
+      let reach = 3;
+      for (let i = 0; i < codes.rows; i++) reach = Math.max(reach, Math.abs(codes.data[2 * i]!), Math.abs(codes.data[2 * i + 1]!));
+      const range = Math.ceil(reach * 2) / 2;
+      const img = latentScatter(codes, labels, { size: 240, range });
+      drawRgba($<HTMLCanvasElement>('codes'), img, `μ, ${codes.rows} digits, ±${range}${labels ? '' : ' (no labels)'}`);
     }
   }
 }
