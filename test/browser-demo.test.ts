@@ -397,6 +397,22 @@ describe('browser demo', () => {
       expect(await page.$eval('#lr', (e) => (e as HTMLInputElement).disabled)).toBe(true);
       await page.click('#step');
       await page.waitForFunction((n) => /L-BFGS iteration \d+ · \d+ evaluations .* ‖∇J‖ = /.test(document.getElementById('status')!.textContent ?? '') && Number(document.getElementById('status')!.dataset.step) === n, { timeout: 30_000 }, s.step + 1);
+      // Two more iterations of the one-readback L-BFGS: the shown evaluations count on (≥ one per iteration), ‖∇J‖ is a positive number.
+      const lbfgsStatus = async (): Promise<{ it: number; ev: number; g: number }> => {
+        const m = /L-BFGS iteration (\d+) · (\d+) evaluations .* ‖∇J‖ = ([\d.e+-]+)/.exec((await status(page)).text)!;
+        return { it: Number(m[1]), ev: Number(m[2]), g: Number(m[3]) };
+      };
+      const a1 = await lbfgsStatus();
+      await page.click('#step');
+      await untilStep(page, s.step + 2, 30_000);
+      await page.click('#step');
+      await untilStep(page, s.step + 3, 30_000);
+      await sleep(300);
+      const a3 = await lbfgsStatus();
+      expect(a3.it).toBe(a1.it + 2);
+      expect(a3.ev).toBeGreaterThanOrEqual(a1.ev + 2);
+      expect(a3.g).toBeGreaterThan(0);
+      expect(Number.isFinite(a3.g)).toBe(true);
       expect(await errorText(page)).toBe('');
     } catch (e) {
       console.error(log.join('\n'));
