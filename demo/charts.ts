@@ -39,6 +39,7 @@ export const SERIES = [
   { key: 'weightDecay', name: 'weight decay (λ/2)ΣW²', color: '#ff7f0e', dash: [] },
   { key: 'sparsity', name: 'sparsity βΣKL(ρ‖ρ̂ⱼ)', color: '#2ca02c', dash: [] },
   { key: 'contractive', name: 'contractive λc‖J_f‖²', color: '#9467bd', dash: [] },
+  { key: 'kl', name: 'KL(q(z|x) ‖ N(0, I))', color: '#e377c2', dash: [] },
 ] as const;
 export type SeriesKey = (typeof SERIES)[number]['key'];
 
@@ -47,6 +48,8 @@ export class CostChart {
   divergence: { step: number; text: string } | null = null;
   /** The training curve's name (mini-batch methods: the batch; L-BFGS: all examples). */
   trainName = 'J, training batch';
+  /** Names that differ by mode (a VAE's data term is the reconstruction −log p(x|z)). */
+  names: Partial<Record<SeriesKey, string>> = {};
   firstStep = 0;
   lastStep = 0;
 
@@ -73,7 +76,7 @@ export class CostChart {
     const g = fitCanvas(cv, W, H);
     const shown = this.visible();
     legend.innerHTML = shown
-      .map((s) => `<span><i style="border-top:2px ${s.dash.length ? 'dashed' : 'solid'} ${s.color}"></i>${s.key === 'train' ? this.trainName : s.name}</span>`)
+      .map((s) => `<span><i style="border-top:2px ${s.dash.length ? 'dashed' : 'solid'} ${s.color}"></i>${s.key === 'train' ? this.trainName : (this.names[s.key] ?? s.name)}</span>`)
       .join('');
     const L = 48;
     const R = 8;
@@ -300,4 +303,29 @@ export function drawTopInputs(cv: HTMLCanvasElement, heldOut: Matrix, rows: numb
   const size = Math.max(side, Math.min(side * 2, Math.floor((W - gap * rows.length) / Math.max(1, rows.length))));
   const g = fitCanvas(cv, W, size + 2 * gap);
   rows.forEach((r, k) => putRow(g, heldOut, r, side, k * (size + gap), gap, size, range[0], range[1]));
+}
+
+/** Images (rows of `m`, side × side) in a grid of `cols` columns, touching, as large as the width allows. */
+export function drawImageGrid(cv: HTMLCanvasElement, m: Matrix, side: number, cols: number, range: [number, number], maxWidth = 480): void {
+  const W = Math.min(maxWidth, availableWidth(cv));
+  const rows = Math.ceil(m.rows / cols);
+  const size = Math.max(4, Math.floor(W / cols));
+  const g = fitCanvas(cv, size * cols, size * rows);
+  for (let k = 0; k < m.rows; k++) putRow(g, m, k, side, (k % cols) * size, Math.floor(k / cols) * size, size, range[0], range[1]);
+}
+
+/** An RGBA picture (viz/latent.ts latentScatter) scaled to the canvas width, with a caption line below. */
+export function drawRgba(cv: HTMLCanvasElement, img: { width: number; height: number; rgba: Uint8ClampedArray }, caption: string, maxWidth = 480): void {
+  const W = Math.min(maxWidth, availableWidth(cv));
+  const H = Math.round((W * img.height) / img.width);
+  const g = fitCanvas(cv, W, H + 16);
+  scratch ??= document.createElement('canvas');
+  const tmp = scratch;
+  [tmp.width, tmp.height] = [img.width, img.height];
+  tmp.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.rgba), img.width, img.height), 0, 0);
+  g.imageSmoothingEnabled = true;
+  g.drawImage(tmp, 0, 0, W, H);
+  g.font = '11px system-ui, sans-serif';
+  g.fillStyle = '#333';
+  g.fillText(caption, 2, H + 12);
 }

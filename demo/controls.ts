@@ -7,10 +7,13 @@ import type { NetworkSpec } from '../src/spec.js';
 import type { TrainSettings } from '../src/worker/protocol.js';
 
 export interface Controls {
-  data: 'mnist' | 'natural' | 'dropped';
+  /** 'mnist-vae': the digits with a variational autoencoder (784-hidden-latent-hidden-784). */
+  data: 'mnist' | 'mnist-vae' | 'natural' | 'dropped';
   patch: number;
   whiten: boolean;
   hidden: number;
+  /** VAE: units of the latent code z (2: the manifold and the codes are drawn). */
+  latent: number;
   activation: string;
   lambda: number;
   beta: number;
@@ -45,10 +48,11 @@ const int = (lo: number, hi: number, what: string) => (v: number): string | null
 const nonneg = (what: string) => (v: number): string | null => (Number.isFinite(v) && v >= 0 ? null : `${what} must be a number ≥ 0`);
 
 export const CONTROLS: ControlDef[] = [
-  { id: 'data', key: 'data', effect: 'rebuild', default: 'mnist', help: 'What the autoencoder learns to reconstruct: handwritten digits, patches of natural photographs, or patches of your own images.' },
+  { id: 'data', key: 'data', effect: 'rebuild', default: 'mnist', help: 'What the autoencoder learns to reconstruct: handwritten digits, patches of natural photographs, or patches of your own images; or the digits with a variational autoencoder, which learns a distribution it can draw new digits from.' },
   { id: 'patch', key: 'patch', effect: 'rebuild', default: '8', help: 'Side of the square patches sampled from the images, in pixels (the input layer has side² units).', check: int(4, 28, 'Patch size') },
   { id: 'whiten', key: 'whiten', effect: 'rebuild', default: '1', help: 'Whiten your images first (as UFLDL’s IMAGES.mat): flattens their spectrum so the features are edges rather than smooth blobs.' },
   { id: 'hidden', key: 'hidden', effect: 'rebuild', default: '64', help: 'Number of hidden units s₂: one feature (tile) each.', check: int(1, 2048, 'Hidden units') },
+  { id: 'latent', key: 'latent', effect: 'rebuild', default: '2', help: 'VAE: units of the latent code z (the network is 784-h-z-h-784). With 2, the page draws the decoder over a grid of z and the held-out codes.', check: int(1, 64, 'Latent units') },
   { id: 'activation', key: 'activation', effect: 'rebuild', default: 'sigmoid', help: 'The hidden units’ activation f; the outputs are always sigmoid. The KL sparsity and contractive penalties need sigmoid hidden units.' },
   { id: 'lambda', key: 'lambda', effect: 'spec', default: '0.003', help: 'Weight decay λ: adds (λ/2)·ΣW² to J, keeping the weights small. Applies live.', check: nonneg('λ') },
   { id: 'beta', key: 'beta', effect: 'spec', default: '3', help: 'Sparsity weight β: multiplies Σⱼ KL(ρ‖ρ̂ⱼ) in J. 0 turns the sparsity penalty off. Applies live.', check: nonneg('β') },
@@ -81,10 +85,12 @@ export const controlDef = (id: string): ControlDef => byId.get(id)!;
 
 /** Settings that suit each kind of data (the UFLDL exercises' λ; a larger ρ than UFLDL's 0.01 for patches, which Adam gets going from much sooner). */
 export const PRESETS: Record<Controls['data'], Record<string, string>> = {
-  mnist: { hidden: '64', lambda: '0.003', rho: '0.1', beta: '3', optimizer: 'adam' },
+  mnist: { hidden: '64', activation: 'sigmoid', lambda: '0.003', rho: '0.1', beta: '3', optimizer: 'adam', lr: '0.01' },
+  // A small VAE that trains visibly on a software GPU: 784-128-2-128-784, ReLU, Bernoulli outputs, Adam.
+  'mnist-vae': { hidden: '128', latent: '2', activation: 'relu', lambda: '0', optimizer: 'adam', lr: '0.003' },
   // UFLDL's sparse autoencoder exercise: 64-25-64, λ 1e-4, β 3, ρ 0.01, L-BFGS over all patches.
-  natural: { hidden: '25', lambda: '0.0001', rho: '0.01', beta: '3', optimizer: 'lbfgs' },
-  dropped: { hidden: '25', lambda: '0.0001', rho: '0.05', beta: '3', optimizer: 'adam' },
+  natural: { hidden: '25', activation: 'sigmoid', lambda: '0.0001', rho: '0.01', beta: '3', optimizer: 'lbfgs', lr: '0.01' },
+  dropped: { hidden: '25', activation: 'sigmoid', lambda: '0.0001', rho: '0.05', beta: '3', optimizer: 'adam', lr: '0.01' },
 };
 
 const el = (id: string): HTMLInputElement | HTMLSelectElement => {
@@ -116,6 +122,7 @@ export function readControls(): Controls {
     patch: num('patch'),
     whiten: getValue('whiten') === '1',
     hidden: num('hidden'),
+    latent: num('latent'),
     activation: getValue('activation'),
     lambda: num('lambda'),
     beta: num('beta'),
@@ -153,13 +160,18 @@ export function validate(c: Controls): Map<string, string> {
 /** Disables the controls that do nothing with the current settings, saying why. */
 export function updateEnabled(c: Controls, naturalAvailable: boolean): void {
   const sigmoid = c.activation === 'sigmoid';
+  const vae = c.data === 'mnist-vae';
+  const vaeWhy = 'a VAE’s code is regularized by its own KL term to N(0, I), not by this penalty';
   const why: Record<string, string | null> = {
-    patch: c.data === 'mnist' ? 'digits are whole 28 × 28 images' : null,
+    patch: c.data === 'mnist' || vae ? 'digits are whole 28 × 28 images' : null,
     whiten: c.data !== 'dropped' ? 'only your own images are whitened here (the photographs already are)' : null,
-    beta: !sigmoid ? 'the KL penalty needs sigmoid hidden units' : c.kSparse > 0 ? 'k-sparse replaces the KL penalty' : null,
-    rho: !sigmoid ? 'the KL penalty needs sigmoid hidden units' : c.kSparse > 0 ? 'k-sparse replaces the KL penalty' : !(c.beta > 0) ? 'β = 0: no sparsity penalty' : null,
+    latent: !vae ? 'only the variational autoencoder has a latent code z' : null,
+    tied: vae ? 'the VAE’s encoder and decoder have their own weights' : null,
+    beta: vae ? vaeWhy : !sigmoid ? 'the KL penalty needs sigmoid hidden units' : c.kSparse > 0 ? 'k-sparse replaces the KL penalty' : null,
+    rho: vae ? vaeWhy : !sigmoid ? 'the KL penalty needs sigmoid hidden units' : c.kSparse > 0 ? 'k-sparse replaces the KL penalty' : !(c.beta > 0) ? 'β = 0: no sparsity penalty' : null,
+    ksparse: vae ? vaeWhy : null,
     level: c.corruption === 'none' ? 'no corruption chosen' : null,
-    contractive: !sigmoid ? 'the contractive penalty needs sigmoid hidden units' : null,
+    contractive: vae ? vaeWhy : !sigmoid ? 'the contractive penalty needs sigmoid hidden units' : null,
     batch: c.optimizer === 'lbfgs' ? 'L-BFGS uses all examples in every step' : null,
     lr: c.optimizer === 'lbfgs' ? 'L-BFGS picks each step by a line search' : null,
     'cost-every': c.optimizer === 'lbfgs' ? 'L-BFGS computes J at every iteration' : null,
@@ -218,6 +230,19 @@ export function writeUrl(extra: Record<string, string | null> = {}): void {
 
 /** The network the controls describe, for `inputs` input units. */
 export function specFor(c: Controls, inputs: number): NetworkSpec {
+  if (c.data === 'mnist-vae') {
+    // Kingma & Welling's VAE: encoder to (μ, log σ²), decoder from z = μ + σ ⊙ ε, Bernoulli outputs; J = −ELBO.
+    const act = c.activation as 'relu';
+    const vae: NetworkSpec = {
+      layers: [inputs, c.hidden, c.latent, c.hidden, inputs],
+      activation: [act, 'identity', act, 'sigmoid'],
+      loss: 'cross-entropy',
+      lambda: c.lambda,
+      vae: { beta: 1, seed: 1 },
+    };
+    if (c.corruption !== 'none' && c.level > 0) vae.corruption = { kind: c.corruption, level: c.level, seed: 1 };
+    return vae;
+  }
   const spec: NetworkSpec = {
     layers: [inputs, c.hidden, inputs],
     activation: [c.activation as 'sigmoid', 'sigmoid'],

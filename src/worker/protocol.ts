@@ -7,10 +7,20 @@ import type { NetworkSpec } from '../spec.js';
 import type { Matrix } from '../matrix.js';
 
 /**
- * What the worker trains. Only 'autoencoder' exists today; the field is the seam
- * for later modes (a variational autoencoder) that draw other pictures.
+ * What the worker trains: 'autoencoder' (features, ρ̂, reconstructions) or 'vae'
+ * (a variational autoencoder, spec with `vae`: also samples decoded from fixed
+ * seeds and, for a 2-D latent space, the manifold and the held-out codes μ).
  */
-export type TrainerMode = 'autoencoder';
+export type TrainerMode = 'autoencoder' | 'vae';
+
+/** VAE mode: what the worker draws from the GPU with each set of held-out pictures. */
+export interface VaePictureOptions {
+  /** How many samples x ~ p(x | z), z ~ N(0, I) from `sampleSeed` (the same z every time, so the change is the training's). */
+  samples: number;
+  sampleSeed: number;
+  /** 2-D latent space only: the decoder over an n × n grid of z = Φ⁻¹(p) (0: none). */
+  manifold: number;
+}
 
 /**
  * The optimizers the worker runs: mini-batch Adam, SGD and momentum, and
@@ -50,6 +60,8 @@ export interface BuildRequest {
   /** A GEMM variant, or 'auto' to time the variants (slow on a first visit); default 'unrolled-4x4'. */
   gemm?: GemmVariant | 'auto';
   settings: TrainSettings;
+  /** VAE mode only (defaults: 64 samples from seed 7, a 12 × 12 manifold). */
+  vae?: VaePictureOptions;
 }
 
 export type TrainerState = 'idle' | 'running' | 'paused' | 'diverged';
@@ -70,8 +82,8 @@ export type TrainerRequest =
 export interface CostReading {
   step: number;
   cost: number;
-  /** Parts of J (data term, weight decay, sparsity, contractive). */
-  parts: { data: number; weightDecay: number; sparsity: number; contractive: number };
+  /** Parts of J (data term, weight decay, sparsity, contractive; a VAE's unweighted KL(q(z|x) ‖ N(0, I)), J adding β·kl). */
+  parts: { data: number; weightDecay: number; sparsity: number; contractive: number; kl?: number };
 }
 
 /** Worker → page. */
@@ -100,6 +112,12 @@ export type TrainerEvent =
   | { type: 'rho-hat'; step: number; values: Float32Array }
   /** The shown held-out inputs as the network saw them (corrupted when denoising) and their reconstructions. */
   | { type: 'reconstructions'; step: number; inputs: Matrix; outputs: Matrix }
+  /**
+   * VAE mode, with each set of held-out pictures: samples decoded from the fixed seed's z,
+   * and for a 2-D latent space the manifold (n × n decodes, row-major, z₂ growing upwards)
+   * and the held-out codes μ (one row per held-out example).
+   */
+  | { type: 'vae-pictures'; step: number; samples: Matrix; manifold: { n: number; images: Matrix } | null; codes: Matrix | null }
   /** A cost or ρ̂ became NaN or ±∞: training stopped. */
   | { type: 'diverged'; step: number; what: string; value: number; /** Whether θ is still all finite (else the weights themselves became NaN or ±∞). */ weightsFinite: boolean }
   /** The feature tiles' size in pixels (the canvas the worker draws into). */
