@@ -6,16 +6,16 @@
 // validation cost stops improving, stops on an AbortSignal, and leaves the
 // final θ in the model. Browser-safe. `optimize(objective, …)` stays the
 // low-level loop for custom training; `wgnn train` and its pipelines run every
-// stage through fit (src/trainer/loop.ts adds checkpoints).
+// stage through fit (src/train/loop.ts adds checkpoints).
 
 import { SpecError } from './spec.js';
 import { type Matrix } from './matrix.js';
 import type { CostParts, Dataset, FullCost, Model, ModelObjective } from './model-contract.js';
 import { accuracy, argmaxRows } from './metrics.js';
 import { oneHot } from './data/labels.js';
-import { optimize, usesLineSearch, type OptimizerOptions } from './train/optimize.js';
-import { EvaluationInterrupted } from './train/cpu-chunks.js';
-import type { CostReading, IterationInfo, ObjectiveReport, OptimizerState, StopReason } from './train/types.js';
+import { optimize, usesLineSearch, type OptimizerOptions } from './optim/optimize.js';
+import { EvaluationInterrupted } from './optim/cpu-chunks.js';
+import type { CostReading, IterationInfo, ObjectiveReport, OptimizerState, StopReason } from './optim/types.js';
 
 /** Cost readings of a first-order run that may be in flight at once (MiniBatchOptions.costsInFlight). */
 const COSTS_IN_FLIGHT = 4;

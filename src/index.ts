@@ -50,17 +50,17 @@ export { GEMM_VARIANT_NAMES, type GemmVariant } from './gpu/kernels.js';
 
 // ── Optimizers: written once over VectorOps/Objective (CPU or GPU vectors) ───
 /** optimize(objective, options): the low-level loop for custom training (fit runs it). */
-export { optimize, usesLineSearch, METHODS, type OptimizerOptions, type OptimizerMethod } from './train/optimize.js';
-export { gradientDescent, sgd, momentum, adam, type GradientDescentOptions, type SgdOptions, type MomentumOptions, type AdamOptions, type MiniBatchOptions, type FirstOrderCommonOptions } from './train/sgd.js';
-export { lbfgs, type LbfgsOptions } from './train/lbfgs.js';
-export { conjugateGradient, type CgOptions } from './train/cg.js';
-export { wolfeLineSearch, type LineSearchOptions, type LineSearchResult } from './train/linesearch.js';
-export { learningRate, type LearningRate, type ScheduleUnit } from './train/schedules.js';
-export type { VectorOps, Objective, ObjectiveReport, BatchRange, IterationInfo, OptimizerState, OptimizeResult, StopReason, OnIteration } from './train/types.js';
+export { optimize, usesLineSearch, METHODS, type OptimizerOptions, type OptimizerMethod } from './optim/optimize.js';
+export { gradientDescent, sgd, momentum, adam, type GradientDescentOptions, type SgdOptions, type MomentumOptions, type AdamOptions, type MiniBatchOptions, type FirstOrderCommonOptions } from './optim/sgd.js';
+export { lbfgs, type LbfgsOptions } from './optim/lbfgs.js';
+export { conjugateGradient, type CgOptions } from './optim/cg.js';
+export { wolfeLineSearch, type LineSearchOptions, type LineSearchResult } from './optim/linesearch.js';
+export { learningRate, type LearningRate, type ScheduleUnit } from './optim/schedules.js';
+export type { VectorOps, Objective, ObjectiveReport, BatchRange, IterationInfo, OptimizerState, OptimizeResult, StopReason, OnIteration } from './optim/types.js';
 /** Optimizer state to and from JSON (bitwise round trip), for checkpoints. */
-export { stateToJSON, stateFromJSON, OPTIMIZER_STATE_FORMAT, OPTIMIZER_STATE_VERSION, type OptimizerStateJSON } from './train/state.js';
+export { stateToJSON, stateFromJSON, OPTIMIZER_STATE_FORMAT, OPTIMIZER_STATE_VERSION, type OptimizerStateJSON } from './optim/state.js';
 /** VectorOps and Objective on Float64Arrays, from any cost-and-gradient function. */
-export { cpuVectorOps, cpuObjective, type CpuObjective, type CpuCostFunction } from './train/cpu-vectors.js';
+export { cpuVectorOps, cpuObjective, type CpuObjective, type CpuCostFunction } from './optim/cpu-vectors.js';
 
 // ── Data preprocessing and pictures (browser-safe) ──────────────────────────
 export { oneHot, filterClasses, selectRows, type LabeledSet } from './data/labels.js';

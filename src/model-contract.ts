@@ -6,7 +6,7 @@
 import type { ParamLayout } from './params.js';
 import { SpecError, type Network } from './spec.js';
 import { type Matrix } from './matrix.js';
-import type { Objective, ObjectiveReport } from './train/types.js';
+import type { Objective, ObjectiveReport } from './optim/types.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 

@@ -8,9 +8,9 @@ export { loadImage, loadImageFolder } from './data/images-node.js';
 export { decodeGray } from './data/images.js';
 export { writePng, readPng, encodePng } from './viz/png-node.js';
 export { writeFileAtomic, writeJsonAtomic } from './io/files.js';
-export { train, readRunConfig, type TrainOptions, type TrainSummary, type StageSummary, type Progress } from './trainer/run.js';
-export { checkConfig, type TrainConfig, type DataConfig } from './trainer/config.js';
-export { MAIN_JOB, MAIN_JOB_FULL } from './trainer/defaults.js';
+export { train, readRunConfig, type TrainOptions, type TrainSummary, type StageSummary, type Progress } from './train/run.js';
+export { checkConfig, type TrainConfig, type DataConfig } from './train/config.js';
+export { MAIN_JOB, MAIN_JOB_FULL } from './train/defaults.js';
 export {
   benchGemm, benchStep, formatBenchTable, setBenchPackageVersion, provideTfModules,
   type GemmBenchOptions, type GemmBenchResult, type GemmFigure, type GemmSizeResult, type StepBenchOptions, type StepBenchResult, type StepFigure,

@@ -18,8 +18,8 @@ import { initParameters } from '../src/params.js';
 import { resolveSpec, SpecError } from '../src/spec.js';
 import { matrix } from '../src/matrix.js';
 import { cpuNetworkObjective } from '../src/cpu/objective.js';
-import { optimize } from '../src/train/optimize.js';
-import { stateToJSON } from '../src/train/state.js';
+import { optimize } from '../src/optim/optimize.js';
+import { stateToJSON } from '../src/optim/state.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wgnn-bad-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,8 +7,8 @@ import { GpuObjective } from '../src/gpu/objective.js';
 import { initParameters } from '../src/params.js';
 import { resolveSpec } from '../src/spec.js';
 import { cpuNetworkObjective } from '../src/cpu/objective.js';
-import { adam } from '../src/train/sgd.js';
-import type { CostReading } from '../src/train/types.js';
+import { adam } from '../src/optim/sgd.js';
+import type { CostReading } from '../src/optim/types.js';
 import { gpu } from './helpers/gpu.js';
 
 describe('bench lbfgs|cg|adam', () => {

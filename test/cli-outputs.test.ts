@@ -13,9 +13,9 @@ import { initParameters } from '../src/params.js';
 import { resolveSpec } from '../src/spec.js';
 import { readFileSync } from 'node:fs';
 import { decodeModel } from '../src/io/model-file.js';
-import { train } from '../src/trainer/run.js';
-import { MAIN_JOB } from '../src/trainer/defaults.js';
-import type { TrainConfig } from '../src/trainer/config.js';
+import { train } from '../src/train/run.js';
+import { MAIN_JOB } from '../src/train/defaults.js';
+import type { TrainConfig } from '../src/train/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wgnn-outputs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -16,7 +16,7 @@ import { launchChromium, serveDir } from '../bench/browser/chromium.js';
 import { createModel } from '../src/model.js';
 import { Rng } from '../src/prng.js';
 import type { NetworkSpec } from '../src/spec.js';
-import { optimize } from '../src/train/index.js';
+import { optimize } from '../src/optim/index.js';
 import { cpuNetworkObjective } from '../src/cpu/objective.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));

@@ -9,7 +9,7 @@ import { encodeIdx, parseIdx } from '../src/data/idx.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec, SpecError } from '../src/spec.js';
-import { checkConfig } from '../src/trainer/config.js';
+import { checkConfig } from '../src/train/config.js';
 
 function headerOf(bytes: Uint8Array): { header: Record<string, any>; data: Uint8Array } {
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));

@@ -10,7 +10,7 @@ import { createModel } from '../src/model.js';
 import { Rng } from '../src/prng.js';
 import type { NetworkSpec } from '../src/spec.js';
 import type { Matrix } from '../src/matrix.js';
-import { optimize } from '../src/train/index.js';
+import { optimize } from '../src/optim/index.js';
 import { cpuNetworkObjective } from '../src/cpu/objective.js';
 
 /** Counts the buffers created on `device` from now on that are not destroyed yet. */

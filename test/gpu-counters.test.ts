@@ -13,7 +13,7 @@ import { SpecError } from '../src/spec.js';
 import { matrix } from '../src/matrix.js';
 import { GpuObjective } from '../src/gpu/objective.js';
 import type { GpuModel } from '../src/gpu/model.js';
-import { optimize } from '../src/train/optimize.js';
+import { optimize } from '../src/optim/optimize.js';
 
 const spec = { layers: [3, 2, 3], activation: 'sigmoid' as const, autoencoder: true, sparsity: { rho: 0.1, beta: 1 } };
 const X = matrix(4, 3, Array.from({ length: 12 }, (_, i) => i / 12));

@@ -8,7 +8,7 @@ import { GpuObjective } from '../src/gpu/objective.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec, type NetworkSpec } from '../src/spec.js';
-import { optimize, type OptimizerOptions } from '../src/train/optimize.js';
+import { optimize, type OptimizerOptions } from '../src/optim/optimize.js';
 import { STORAGE } from '../src/gpu/buffers.js';
 import { gpu, harness, randomArray } from './helpers/gpu.js';
 

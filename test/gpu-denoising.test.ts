@@ -62,7 +62,7 @@ describe('training a denoising autoencoder: both objectives draw the same fresh 
   it('Adam on mini-batches: GPU θ follows the CPU reference, and differs from training without noise', async () => {
     const { cpuNetworkObjective } = await import('../src/cpu/objective.js');
     const { GpuObjective } = await import('../src/gpu/objective.js');
-    const { optimize } = await import('../src/train/optimize.js');
+    const { optimize } = await import('../src/optim/optimize.js');
     const spec = { ...sae, layers: [14, 5, 14], corruption: { kind: 'mask' as const, level: 0.4, seed: 3 } };
     const { net, theta, X } = setup(spec, 30);
     const opts = { method: 'adam' as const, learningRate: 0.05, batchSize: 10, epochs: 2, seed: 4 };

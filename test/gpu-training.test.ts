@@ -6,8 +6,8 @@ import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec } from '../src/spec.js';
 import { cpuNetworkObjective } from '../src/cpu/objective.js';
-import { optimize, type OptimizerOptions } from '../src/train/optimize.js';
-import type { IterationInfo } from '../src/train/types.js';
+import { optimize, type OptimizerOptions } from '../src/optim/optimize.js';
+import type { IterationInfo } from '../src/optim/types.js';
 import { gpu, relNormDiff } from './helpers/gpu.js';
 
 const net = resolveSpec({ layers: [12, 5, 12], activation: 'sigmoid', autoencoder: true, lambda: 1e-3, sparsity: { rho: 0.1, beta: 3 } });

@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { train } from '../src/trainer/run.js';
-import type { TrainConfig } from '../src/trainer/config.js';
-import type { TrainSummary } from '../src/trainer/stage.js';
+import { train } from '../src/train/run.js';
+import type { TrainConfig } from '../src/train/config.js';
+import type { TrainSummary } from '../src/train/stage.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const cli = join(repo, 'dist/cli/wgnn.js');

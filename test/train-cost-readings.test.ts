@@ -1,7 +1,7 @@
 // Issue 12 §2: first-order methods never wait on a cost reading (costsInFlight).
 import { describe, expect, it } from 'vitest';
-import { adam, sgd } from '../src/train/sgd.js';
-import type { CostReading, CostReadingValue, IterationInfo, Objective } from '../src/train/types.js';
+import { adam, sgd } from '../src/optim/sgd.js';
+import type { CostReading, CostReadingValue, IterationInfo, Objective } from '../src/optim/types.js';
 import { leastSquares, linearData } from './train-problems.js';
 
 /** The objective with readings that land only when the test releases them. */

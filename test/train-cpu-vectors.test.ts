@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cpuObjective, cpuVectorOps } from '../src/train/cpu-vectors.js';
-import { evaluateLater, evaluateWithDots } from '../src/train/batched.js';
+import { cpuObjective, cpuVectorOps } from '../src/optim/cpu-vectors.js';
+import { evaluateLater, evaluateWithDots } from '../src/optim/batched.js';
 
 describe('cpuVectorOps', () => {
   const ops = cpuVectorOps(3);
@@ -126,8 +126,8 @@ describe.skipIf(!haveCpuNetwork)('training a sparse autoencoder on the CPU', () 
     const { matrix } = await import('../src/matrix.js');
     const { initParameters } = await import('../src/params.js');
     const { cpuNetworkObjective } = await import('../src/cpu/objective.js');
-    const { lbfgs } = await import('../src/train/lbfgs.js');
-    const { adam } = await import('../src/train/sgd.js');
+    const { lbfgs } = await import('../src/optim/lbfgs.js');
+    const { adam } = await import('../src/optim/sgd.js');
     const { Rng } = await import('../src/prng.js');
     const net = resolveSpec({ layers: [16, 6, 16], activation: 'sigmoid', autoencoder: true, lambda: 1e-4, sparsity: { rho: 0.05, beta: 3 } });
     const rng = new Rng(1);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { conjugateGradient } from '../src/train/cg.js';
-import { lbfgs } from '../src/train/lbfgs.js';
+import { conjugateGradient } from '../src/optim/cg.js';
+import { lbfgs } from '../src/optim/lbfgs.js';
 import { conjugateGradient as referenceCg } from './reference/cg.js';
 import { lbfgs as referenceLbfgs } from './reference/lbfgs.js';
-import type { IterationInfo, Objective, OptimizeResult } from '../src/train/types.js';
+import type { IterationInfo, Objective, OptimizeResult } from '../src/optim/types.js';
 import { counting, logistic, logisticData, logisticNewton, maxAbsDiff, quadratic, rosenbrock } from './train-problems.js';
 
 type Method = (obj: Objective<Float64Array>, o: Record<string, unknown>) => Promise<OptimizeResult>;

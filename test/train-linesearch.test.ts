@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cpuObjective } from '../src/train/cpu-vectors.js';
-import { cubicMinimizer, wolfeLineSearch } from '../src/train/linesearch.js';
+import { cpuObjective } from '../src/optim/cpu-vectors.js';
+import { cubicMinimizer, wolfeLineSearch } from '../src/optim/linesearch.js';
 
 type Phi = (a: number) => [number, number];
 

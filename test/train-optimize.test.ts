@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { METHODS, optimize, type OptimizerOptions } from '../src/train/optimize.js';
+import { METHODS, optimize, type OptimizerOptions } from '../src/optim/optimize.js';
 import { SpecError } from '../src/spec.js';
 import { maxAbsDiff, quadratic } from './train-problems.js';
 

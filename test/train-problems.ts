@@ -2,8 +2,8 @@
 // counts the readbacks an optimizer asks for.
 
 import { Rng } from '../src/prng.js';
-import { cpuObjective, type CpuObjective } from '../src/train/cpu-vectors.js';
-import type { BatchRange, Objective, VectorOps } from '../src/train/types.js';
+import { cpuObjective, type CpuObjective } from '../src/optim/cpu-vectors.js';
+import type { BatchRange, Objective, VectorOps } from '../src/optim/types.js';
 
 /** Solves A x = b (A n × n row-major) by Gaussian elimination with partial pivoting. */
 export function solve(A: Float64Array, b: Float64Array): Float64Array {

@@ -7,10 +7,10 @@ import { Rng } from '../src/prng.js';
 import { resolveSpec, SpecError } from '../src/spec.js';
 import { matrix } from '../src/matrix.js';
 import { cpuNetworkObjective } from '../src/cpu/objective.js';
-import type { CpuObjective } from '../src/train/cpu-vectors.js';
-import { optimize, type OptimizerOptions } from '../src/train/optimize.js';
-import { OPTIMIZER_STATE_FORMAT, stateFromJSON, stateToJSON } from '../src/train/state.js';
-import type { IterationInfo, OptimizeResult, OptimizerState } from '../src/train/types.js';
+import type { CpuObjective } from '../src/optim/cpu-vectors.js';
+import { optimize, type OptimizerOptions } from '../src/optim/optimize.js';
+import { OPTIMIZER_STATE_FORMAT, stateFromJSON, stateToJSON } from '../src/optim/state.js';
+import type { IterationInfo, OptimizeResult, OptimizerState } from '../src/optim/types.js';
 import { quadratic } from './train-problems.js';
 
 // A tiny sparse autoencoder, 4-3-4 sigmoid, on 30 examples: n = 31 parameters.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkLearningRate, learningRate } from '../src/train/schedules.js';
+import { checkLearningRate, learningRate } from '../src/optim/schedules.js';
 import { SpecError } from '../src/spec.js';
 
 describe('learning-rate schedules', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cpuObjective } from '../src/train/cpu-vectors.js';
-import { adam, gradientDescent, momentum, sgd } from '../src/train/sgd.js';
-import type { IterationInfo } from '../src/train/types.js';
+import { cpuObjective } from '../src/optim/cpu-vectors.js';
+import { adam, gradientDescent, momentum, sgd } from '../src/optim/sgd.js';
+import type { IterationInfo } from '../src/optim/types.js';
 import { counting, leastSquares, linearData, logistic, logisticData, logisticNewton, maxAbsDiff, quadratic } from './train-problems.js';
 
 describe('convergence on a 10-D convex quadratic (eigenvalues 1 … 10)', () => {

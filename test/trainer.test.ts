@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { decodeModel } from '../src/io/model-file.js';
 import { readPng } from '../src/viz/png-node.js';
-import { train } from '../src/trainer/run.js';
-import { MAIN_JOB } from '../src/trainer/defaults.js';
-import type { TrainConfig } from '../src/trainer/config.js';
+import { train } from '../src/train/run.js';
+import { MAIN_JOB } from '../src/train/defaults.js';
+import type { TrainConfig } from '../src/train/config.js';
 
 const tiny = (out: string, extra: Partial<TrainConfig> = {}): TrainConfig => ({
   ...MAIN_JOB,

@@ -11,11 +11,11 @@ import { initParameters, paramLayout } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec, type NetworkSpec } from '../src/spec.js';
 import type { Matrix } from '../src/matrix.js';
-import { optimize } from '../src/train/optimize.js';
+import { optimize } from '../src/optim/optimize.js';
 import { cpuNetworkObjective } from '../src/cpu/objective.js';
 import { GpuObjective } from '../src/gpu/objective.js';
 import type { GpuModel } from '../src/gpu/model.js';
-import { train } from '../src/trainer/run.js';
+import { train } from '../src/train/run.js';
 import { gpu } from './helpers/gpu.js';
 
 /** 96 binary 16-pixel patterns: 4 prototypes with 1-pixel flips (structure a 2-D code can learn). */

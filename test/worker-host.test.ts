@@ -9,7 +9,7 @@ import { createModel } from '../src/model.js';
 import type { GpuModel } from '../src/gpu/model.js';
 import { Rng } from '../src/prng.js';
 import type { NetworkSpec } from '../src/spec.js';
-import { optimize } from '../src/train/optimize.js';
+import { optimize } from '../src/optim/optimize.js';
 import { TrainerHost } from '../src/worker/host.js';
 import type { BuildRequest, TrainerEvent, TrainerRequest } from '../src/worker/protocol.js';
 import { gpu, relNormDiff } from './helpers/gpu.js';

@@ -9,9 +9,9 @@ import { GpuObjective } from '../../src/gpu/objective.js';
 import { syntheticPatches, UFLDL_NETWORK } from '../../src/bench/optimizer.js';
 import { initParameters } from '../../src/params.js';
 import { resolveSpec } from '../../src/spec.js';
-import { conjugateGradient } from '../../src/train/cg.js';
-import { lbfgs } from '../../src/train/lbfgs.js';
-import type { Objective, OptimizeResult } from '../../src/train/types.js';
+import { conjugateGradient } from '../../src/optim/cg.js';
+import { lbfgs } from '../../src/optim/lbfgs.js';
+import type { Objective, OptimizeResult } from '../../src/optim/types.js';
 import { conjugateGradient as referenceCg } from '../../test/reference/cg.js';
 import { lbfgs as referenceLbfgs } from '../../test/reference/lbfgs.js';
 

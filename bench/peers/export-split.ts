@@ -5,8 +5,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { checkConfig } from '../../src/trainer/config.js';
-import { loadTrainingData } from '../../src/trainer/data.js';
+import { checkConfig } from '../../src/train/config.js';
+import { loadTrainingData } from '../../src/train/data.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {

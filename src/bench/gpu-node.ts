@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkConfig } from '../trainer/config.js';
-import { train } from '../trainer/run.js';
+import { checkConfig } from '../train/config.js';
+import { train } from '../train/run.js';
 import { errorMessage } from './common.js';
 import type { PeerAnswer, PeerRequest, SuiteResult, TrainingFigures } from './gpu-suite.js';
 

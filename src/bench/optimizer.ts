@@ -17,7 +17,7 @@ import { initParameters } from '../params.js';
 import { Rng } from '../prng.js';
 import { resolveSpec, type Network, type NetworkSpec } from '../spec.js';
 import { matrix, type Matrix } from '../matrix.js';
-import { optimize, type OptimizerOptions } from '../train/optimize.js';
+import { optimize, type OptimizerOptions } from '../optim/optimize.js';
 import { benchMeta, type BenchMeta } from './common.js';
 
 export type OptimizerBenchMethod = 'lbfgs' | 'cg' | 'adam';

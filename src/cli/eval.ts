@@ -16,10 +16,10 @@ import { filterClasses, type LabeledSet } from '../data/labels.js';
 import { accuracy, confusionMatrix, formatConfusionMatrix } from '../metrics.js';
 import { adapterLabel } from '../gpu/device.js';
 import type { GpuModel } from '../gpu/model.js';
-import { checkConfig, type DataConfig, type TrainConfig } from '../trainer/config.js';
-import { loadTrainingData } from '../trainer/data.js';
+import { checkConfig, type DataConfig, type TrainConfig } from '../train/config.js';
+import { loadTrainingData } from '../train/data.js';
 import { parseArgs, UsageError } from './args.js';
-import { vaeTestNumbers, type VaeNumbers } from '../trainer/vae-run.js';
+import { vaeTestNumbers, type VaeNumbers } from '../train/vae-run.js';
 import type { CliIO } from './io.js';
 
 export const evalUsage = `Usage: wgnn eval --model DIR|FILE [--data mnist|fashion-mnist|idx] [options]

@@ -5,10 +5,10 @@ import { readJsonFile, type CliIO } from './io.js';
 import { parseArgs, UsageError, type Args } from './args.js';
 import { ACTIVATIONS, LOSSES, type NetworkSpec } from '../spec.js';
 import { INITIALIZERS } from '../params.js';
-import { METHODS, type OptimizerOptions } from '../train/optimize.js';
-import { checkConfig, type DataConfig, type TrainConfig } from '../trainer/config.js';
-import { MAIN_JOB, MAIN_JOB_FULL } from '../trainer/defaults.js';
-import { readRunConfig, train, type Progress } from '../trainer/run.js';
+import { METHODS, type OptimizerOptions } from '../optim/optimize.js';
+import { checkConfig, type DataConfig, type TrainConfig } from '../train/config.js';
+import { MAIN_JOB, MAIN_JOB_FULL } from '../train/defaults.js';
+import { readRunConfig, train, type Progress } from '../train/run.js';
 
 export const trainUsage = `Usage: wgnn train [--config FILE.json] [options]
        wgnn train --resume DIR

@@ -2,16 +2,16 @@
 // and ∇J(θ) from cpuCost, over all examples or a gathered mini-batch; and the
 // CPU backend's data sets (host matrices).
 //
-// Kept apart from src/train/cpu-vectors.ts so that the generic CPU objective
+// Kept apart from src/optim/cpu-vectors.ts so that the generic CPU objective
 // does not depend on the network code.
 
 import { cpuCost } from './network.js';
 import { corruptMatrix, evaluationSeed } from '../noise.js';
 import { SpecError, type Network } from '../spec.js';
 import { checkData, type Matrix } from '../matrix.js';
-import { cpuObjective, type CpuObjective } from '../train/cpu-vectors.js';
-import { chunkedCpuCost } from '../train/cpu-chunks.js';
-import type { ObjectiveReport } from '../train/types.js';
+import { cpuObjective, type CpuObjective } from '../optim/cpu-vectors.js';
+import { chunkedCpuCost } from '../optim/cpu-chunks.js';
+import type { ObjectiveReport } from '../optim/types.js';
 import type { Dataset, FullCost, ModelObjective, ObjectiveOptions } from '../model-contract.js';
 
 /** The CPU backend's data set: the examples X and targets Y (none for an autoencoder) as float64 matrices. */

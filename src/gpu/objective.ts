@@ -10,7 +10,7 @@
 import { Rng } from '../prng.js';
 import { SpecError } from '../spec.js';
 import { checkData, type Matrix } from '../matrix.js';
-import type { BatchRange, CostReadingValue, ObjectiveReport } from '../train/types.js';
+import type { BatchRange, CostReadingValue, ObjectiveReport } from '../optim/types.js';
 import type { CostParts, FullCost, ModelObjective, ObjectiveOptions } from '../model-contract.js';
 import type { Network } from '../spec.js';
 import type { ParamLayout } from '../params.js';

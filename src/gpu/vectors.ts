@@ -5,7 +5,7 @@
 // cached by (operation, operands, position in the submit); its scalars travel
 // in a small coefficient buffer written once per submit.
 
-import type { VectorOps } from '../train/types.js';
+import type { VectorOps } from '../optim/types.js';
 import { readF32, STORAGE, writeF32 } from './buffers.js';
 import { COEF_STRIDE, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type VecOp } from './kernels.js';
 

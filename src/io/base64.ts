@@ -1,5 +1,5 @@
 // Base64 of float64 vectors (little-endian bytes), so values round-trip exactly
-// through JSON: optimizer state (src/train/state.ts) and whitening transforms
+// through JSON: optimizer state (src/optim/state.ts) and whitening transforms
 // (src/data/whitening.ts). Browser-safe (no Buffer).
 
 import { SpecError } from '../spec.js';

@@ -24,10 +24,10 @@
 // the restart schedule come out as in the uninterrupted run.
 
 import { SpecError } from '../../src/spec.js';
-import { lineSearchSettings, norm1, startingPoint, stopAfterIteration, type LineSearchMethodOptions } from '../../src/train/full-batch.js';
+import { lineSearchSettings, norm1, startingPoint, stopAfterIteration, type LineSearchMethodOptions } from '../../src/optim/full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
-import { checkState, reportIteration, expectVectors, restoreVector, stateInteger, stateNumber } from '../../src/train/state.js';
-import type { Objective, OptimizeResult, StopReason } from '../../src/train/types.js';
+import { checkState, reportIteration, expectVectors, restoreVector, stateInteger, stateNumber } from '../../src/optim/state.js';
+import type { Objective, OptimizeResult, StopReason } from '../../src/optim/types.js';
 
 export interface CgOptions extends LineSearchMethodOptions {
   /** Curvature constant of the strong Wolfe conditions (default 0.2, minFunc's for CG). */

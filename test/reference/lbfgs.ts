@@ -33,10 +33,10 @@
 // state's pair count, only the newest pairs are kept.
 
 import { SpecError } from '../../src/spec.js';
-import { lineSearchSettings, norm1, startingPoint, stopAfterIteration, type LineSearchMethodOptions } from '../../src/train/full-batch.js';
+import { lineSearchSettings, norm1, startingPoint, stopAfterIteration, type LineSearchMethodOptions } from '../../src/optim/full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
-import { checkState, reportIteration, expectVectors, restoreVector, stateInteger, stateNumber } from '../../src/train/state.js';
-import type { Objective, OptimizeResult, OptimizerState, StopReason } from '../../src/train/types.js';
+import { checkState, reportIteration, expectVectors, restoreVector, stateInteger, stateNumber } from '../../src/optim/state.js';
+import type { Objective, OptimizeResult, OptimizerState, StopReason } from '../../src/optim/types.js';
 
 export interface LbfgsOptions extends LineSearchMethodOptions {
   /** Number of correction pairs kept, m (default 10; minFunc's `Corr`). */

@@ -29,7 +29,7 @@
 // - The bracket-width test |t₁ − t₂|·‖d‖ < progTol uses the ‖d‖ the caller
 //   passes (‖d‖₂ from `dot`; minFunc uses ‖d‖∞).
 
-import type { Objective, VectorOps } from '../../src/train/types.js';
+import type { Objective, VectorOps } from '../../src/optim/types.js';
 
 export interface LineSearchOptions {
   /** Sufficient-decrease constant c1 of φ(t) ≤ φ(0) + c1·t·φ'(0) (default 1e-4). */

@@ -7,7 +7,7 @@ import type { Network } from '../spec.js';
 import { paramLayout } from '../params.js';
 import { featureTiles, upscale } from '../viz/tiles.js';
 import { encodePng } from '../viz/png-node.js';
-import type { ObjectiveReport, OptimizeResult } from '../train/types.js';
+import type { ObjectiveReport, OptimizeResult } from '../optim/types.js';
 import type { TrainConfig } from './config.js';
 
 export { examplesPerEvaluation, plannedIterations } from '../fit.js';

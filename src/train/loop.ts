@@ -6,7 +6,7 @@
 //
 // A checkpoint folder (<dir>/checkpoint):
 //   model.safetensors  θ (float64)
-//   optimizer.json     the optimizer's state (src/train/state.ts)
+//   optimizer.json     the optimizer's state (src/optim/state.ts)
 //   progress.json      loss curve, seconds, iteration and evaluations so far
 
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -16,9 +16,9 @@ import { SpecError } from '../spec.js';
 import { decodeModel, encodeModel } from '../io/model-file.js';
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { fit, plannedIterations, type FitResult } from '../fit.js';
-import type { OptimizerOptions } from '../train/optimize.js';
-import { stateFromJSON, stateToJSON } from '../train/state.js';
-import type { IterationInfo, OptimizerState } from '../train/types.js';
+import type { OptimizerOptions } from '../optim/optimize.js';
+import { stateFromJSON, stateToJSON } from '../optim/state.js';
+import type { IterationInfo, OptimizerState } from '../optim/types.js';
 import type { TrainOptions } from './stage.js';
 
 export interface CheckpointProgress {

@@ -32,7 +32,7 @@ import { accuracy, confusionMatrix } from '../metrics.js';
 import { decodeModel, encodeModel, modelJson } from '../io/model-file.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { lossCurveSvg } from '../viz/curve.js';
-import { usesLineSearch, type OptimizerOptions } from '../train/optimize.js';
+import { usesLineSearch, type OptimizerOptions } from '../optim/optimize.js';
 import { stageSpec, type AutoencoderStage, type ClassifierStage, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
 import { findCheckpoint, runStage } from './loop.js';

@@ -4,8 +4,8 @@
 
 import { INITIALIZERS, type InitializerName } from '../params.js';
 import { CORRUPTION_SHAPE, NETWORK_SHAPE, resolveCorruption, resolveSpec, SpecError, type CorruptionSpec, type NetworkSpec } from '../spec.js';
-import { METHODS, type OptimizerOptions } from '../train/optimize.js';
-import { OPTIMIZER_SHAPE } from '../train/options-shape.js';
+import { METHODS, type OptimizerOptions } from '../optim/optimize.js';
+import { OPTIMIZER_SHAPE } from '../optim/options-shape.js';
 import { checkShape, type ObjectShape, type Shape } from '../schema.js';
 import { checkParameterCount } from '../limits.js';
 import type { BackendName } from '../model-contract.js';

@@ -27,7 +27,7 @@ import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { reconstructionGrid, upscale } from '../viz/tiles.js';
 import { lossCurveSvg } from '../viz/curve.js';
 import { encodePng } from '../viz/png-node.js';
-import { usesLineSearch } from '../train/optimize.js';
+import { usesLineSearch } from '../optim/optimize.js';
 import { checkConfig, type TrainConfig } from './config.js';
 import { loadTrainingData, type TrainingData } from './data.js';
 import { readCheckpoint, runStage, type StageResult } from './loop.js';
