@@ -8,6 +8,7 @@
 //   src/noise.ts (noiseNormal, streams 2 and 3) at global element e = (rowOffset + r)·d + j,
 //   under seed state[0]; z = μ + exp(½ log σ²)·ε. state[1] = 0 ⇒ ε = 0 and z = μ (inference).
 //   Bindings: 0 uniform, 1 H, 2 Z (m × d, out), 3 EPS (m × d, out), 4 state (u32 [seed, enabled]).
+//   noise_uniform, ln_poly and cos_2pi come from noise.wgsl (rendered as ['noise', 'vae']).
 // kl_rows — out[r] = −½ Σⱼ (1 + log σⱼ² − μⱼ² − σⱼ²). Bindings: 0 uniform, 1 H, 2 out (m).
 // head_delta — DH[r, j] = δz + β μ, DH[r, d + j] = ½ δz ε σ + ½ β (σ² − 1), σ² = exp(log σ²)
 //   (per-example δ; the GEMMs apply 1/m). Bindings: 0 uniform, 1 H, 2 DZ (m × d), 3 EPS, 4 DH (out).
@@ -41,45 +42,6 @@ fn flat_index(gid: vec3<u32>) -> u32 { return gid.x + gid.y * vp.rowsPerGrid; }
 @group(0) @binding(2) var<storage, read_write> Z: array<f32>;
 @group(0) @binding(3) var<storage, read_write> EPS: array<f32>;
 @group(0) @binding(4) var<storage, read> state: array<u32>;
-
-fn pcg(v: u32) -> u32 {
-  let s = v * 747796405u + 2891336453u;
-  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
-  return (w >> 22u) ^ w;
-}
-
-fn noise_uniform(seed: u32, e: u32, stream: u32) -> f32 {
-  let h = pcg(pcg(seed ^ (stream * 0x9E3779B9u)) + e);
-  return f32(h >> 8u) * (1.0 / 16777216.0);
-}
-
-// ln and cos(2π·) as polynomials accurate to f32 rounding (built-ins may be off by
-// ~1e-4 on software adapters): the same as the corrupt kernel's.
-fn ln_poly(v: f32) -> f32 {
-  let fe = frexp(v);
-  var f = fe.fract;
-  var e = f32(fe.exp);
-  if (f < 0.70710678) { f *= 2.0; e -= 1.0; }
-  let t = (f - 1.0) / (f + 1.0);
-  let t2 = t * t;
-  let p = 1.0 + t2 * (1.0 / 3.0 + t2 * (1.0 / 5.0 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0 + t2 * (1.0 / 11.0)))));
-  return 2.0 * t * p + e * 0.69314718055994531;
-}
-
-fn cos_2pi(u: f32) -> f32 {
-  let q = floor(4.0 * u + 0.5);
-  let r = u - 0.25 * q;
-  let th = 6.283185307179586 * r;
-  let x2 = th * th;
-  let c = 1.0 - x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0 * (1.0 - x2 / 132.0)))));
-  let sn = th * (1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0 * (1.0 - x2 / 110.0)))));
-  switch u32(q) % 4u {
-    case 1u: { return -sn; }
-    case 2u: { return -c; }
-    case 3u: { return sn; }
-    default: { return c; }
-  }
-}
 
 @compute @workgroup_size(64)
 fn reparameterize(@builtin(global_invocation_id) gid: vec3<u32>) {
