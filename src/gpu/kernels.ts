@@ -365,7 +365,7 @@ export class Kernels {
   async corrupt(c: { rows: number; cols: number; rowOffset: number; X: BufferRef; out: GPUBuffer; spec: CorruptionSpec; state: GPUBuffer }): Promise<Dispatch> {
     const spec = c.spec; // validated by resolveSpec
     const count = c.rows * c.cols;
-    const pipeline = await this.cache.get(['corrupt'], { KIND: CORRUPTION_KINDS[spec.kind] }, 'corrupt');
+    const pipeline = await this.cache.get(['noise', 'corrupt'], { KIND: CORRUPTION_KINDS[spec.kind] }, 'corrupt');
     const g = this.grid(count, 256);
     const params = this.uniform([count, c.cols, c.rowOffset, g.rowsPerGrid, c.X.offset ?? 0, 0, 0, 0, { f: spec.level }, { f: spec.low ?? 0 }, { f: spec.high ?? 1 }, 0]);
     return this.dispatch(pipeline, params, { 1: c.X.buffer, 2: c.out, 3: c.state }, g.x, g.y, `corrupt ${spec.kind}`);
