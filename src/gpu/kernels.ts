@@ -197,8 +197,11 @@ export class Kernels {
       STORE_Z: !!c.Z,
       ...(v.SHADER === 'gemm_tiled' ? { ...tiledVec4(c), PINGPONG: this.ctx.limits.maxComputeWorkgroupStorageSize >= TILED_PINGPONG_BYTES } : {}),
     };
-    // `enable subgroups;` must open the module, so that shader goes first.
-    const files = v.SHADER === 'gemm_subgroup' ? [v.SHADER, 'activation'] : ['activation', v.SHADER];
+    // Shared GEMM code: gemm_common (uniform, epilogue inputs) for all, gemm_epilogue
+    // (scalar C and its epilogue) for all but gemm_vec4. `enable subgroups;` must
+    // open the module, so that shader goes first.
+    const shared = v.SHADER === 'gemm_vec4' ? ['gemm_common'] : ['gemm_common', 'gemm_epilogue'];
+    const files = v.SHADER === 'gemm_subgroup' ? [v.SHADER, ...shared, 'activation'] : ['activation', ...shared, v.SHADER];
     const pipeline = await this.cache.get(files, defines, 'main');
     const params = this.uniform([
       c.M, c.N, c.K, c.A.offset ?? 0, c.B.offset ?? 0, c.C.offset ?? 0, c.E?.offset ?? 0, c.bias?.offset ?? 0,
