@@ -37,8 +37,14 @@ struct VaeParams {
 
 fn flat_index(gid: vec3<u32>) -> u32 { return gid.x + gid.y * vp.rowsPerGrid; }
 
-#if ${REPARAM}
+// H (binding 1), read by every kernel but row_nll (HEAD): row r = [μ (d) | log σ² (d)].
+#if ${HEAD}
 @group(0) @binding(1) var<storage, read> H: array<f32>;
+fn head_mu(r: u32, j: u32) -> f32 { return H[r * 2u * vp.d + j]; }
+fn head_logvar(r: u32, j: u32) -> f32 { return H[r * 2u * vp.d + vp.d + j]; }
+#endif
+
+#if ${REPARAM}
 @group(0) @binding(2) var<storage, read_write> Z: array<f32>;
 @group(0) @binding(3) var<storage, read_write> EPS: array<f32>;
 @group(0) @binding(4) var<storage, read> state: array<u32>;
@@ -50,8 +56,8 @@ fn reparameterize(@builtin(global_invocation_id) gid: vec3<u32>) {
   let d = vp.d;
   let r = i / d;
   let j = i - r * d;
-  let mu = H[r * 2u * d + j];
-  let lv = H[r * 2u * d + d + j];
+  let mu = head_mu(r, j);
+  let lv = head_logvar(r, j);
   var eps = 0.0;
   if (state[1] != 0u) {
     let seed = state[0];
@@ -66,7 +72,6 @@ fn reparameterize(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
 
 #if ${KL_ROWS}
-@group(0) @binding(1) var<storage, read> H: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(64)
@@ -76,8 +81,8 @@ fn kl_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
   let d = vp.d;
   var s = 0.0;
   for (var j = 0u; j < d; j++) {
-    let mu = H[r * 2u * d + j];
-    let lv = H[r * 2u * d + d + j];
+    let mu = head_mu(r, j);
+    let lv = head_logvar(r, j);
     s += 1.0 + lv - mu * mu - exp(lv);
   }
   out[r] = -0.5 * s;
@@ -85,7 +90,6 @@ fn kl_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
 
 #if ${HEAD_DELTA}
-@group(0) @binding(1) var<storage, read> H: array<f32>;
 @group(0) @binding(2) var<storage, read> DZ: array<f32>;
 @group(0) @binding(3) var<storage, read> EPS: array<f32>;
 @group(0) @binding(4) var<storage, read_write> DH: array<f32>;
@@ -97,8 +101,8 @@ fn head_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
   let d = vp.d;
   let r = i / d;
   let j = i - r * d;
-  let mu = H[r * 2u * d + j];
-  let lv = H[r * 2u * d + d + j];
+  let mu = head_mu(r, j);
+  let lv = head_logvar(r, j);
   let sigma = exp(0.5 * lv);
   let dz = DZ[i];
   DH[r * 2u * d + j] = dz + vp.beta * mu;
@@ -133,7 +137,6 @@ fn row_nll(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
 
 #if ${IW_ACC}
-@group(0) @binding(1) var<storage, read> H: array<f32>;
 @group(0) @binding(2) var<storage, read> Z: array<f32>;
 @group(0) @binding(3) var<storage, read> EPS: array<f32>;
 @group(0) @binding(4) var<storage, read> REC: array<f32>;
@@ -148,7 +151,7 @@ fn iw_accumulate(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var j = 0u; j < d; j++) {
     let z = Z[r * d + j];
     let e = EPS[r * d + j];
-    t += -0.5 * z * z + 0.5 * H[r * 2u * d + d + j] + 0.5 * e * e;
+    t += -0.5 * z * z + 0.5 * head_logvar(r, j) + 0.5 * e * e;
   }
   let lw = -REC[r] - vp.konst + t;
   if (vp.first != 0u) {

@@ -15,6 +15,7 @@ async function vaeDispatch(
 ): Promise<Dispatch> {
   const defines: Defines = { GAUSSIAN: false, ...extra };
   for (const [name, flag] of Object.entries(FLAGS)) defines[flag] = name === kernel;
+  defines.HEAD = kernel !== 'row_nll'; // H, binding 1
   const pipeline = await k.cache.get(['noise', 'vae'], defines, kernel);
   const g = k.grid(f.count, 64);
   const params = k.uniform([
