@@ -42,6 +42,13 @@ fn flat_index(gid: vec3<u32>) -> u32 { return gid.x + gid.y * vp.rowsPerGrid; }
 @group(0) @binding(1) var<storage, read> H: array<f32>;
 fn head_mu(r: u32, j: u32) -> f32 { return H[r * 2u * vp.d + j]; }
 fn head_logvar(r: u32, j: u32) -> f32 { return H[r * 2u * vp.d + vp.d + j]; }
+// Element i of an m × d latent matrix: its row r, column j, and μ, log σ² from H.
+struct Latent { r: u32, j: u32, mu: f32, lv: f32 }
+fn latent_at(i: u32) -> Latent {
+  let r = i / vp.d;
+  let j = i - r * vp.d;
+  return Latent(r, j, head_mu(r, j), head_logvar(r, j));
+}
 #endif
 
 #if ${REPARAM}
@@ -54,10 +61,7 @@ fn reparameterize(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = flat_index(gid);
   if (i >= vp.count) { return; }
   let d = vp.d;
-  let r = i / d;
-  let j = i - r * d;
-  let mu = head_mu(r, j);
-  let lv = head_logvar(r, j);
+  let h = latent_at(i);
   var eps = 0.0;
   if (state[1] != 0u) {
     let seed = state[0];
@@ -67,7 +71,7 @@ fn reparameterize(@builtin(global_invocation_id) gid: vec3<u32>) {
     eps = sqrt(-2.0 * ln_poly(1.0 - u0)) * cos_2pi(u1);
   }
   EPS[i] = eps;
-  Z[i] = mu + exp(0.5 * lv) * eps;
+  Z[i] = h.mu + exp(0.5 * h.lv) * eps;
 }
 #endif
 
@@ -99,14 +103,11 @@ fn head_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = flat_index(gid);
   if (i >= vp.count) { return; }
   let d = vp.d;
-  let r = i / d;
-  let j = i - r * d;
-  let mu = head_mu(r, j);
-  let lv = head_logvar(r, j);
-  let sigma = exp(0.5 * lv);
+  let h = latent_at(i);
+  let sigma = exp(0.5 * h.lv);
   let dz = DZ[i];
-  DH[r * 2u * d + j] = dz + vp.beta * mu;
-  DH[r * 2u * d + d + j] = 0.5 * dz * EPS[i] * sigma + 0.5 * vp.beta * (sigma * sigma - 1.0);
+  DH[h.r * 2u * d + h.j] = dz + vp.beta * h.mu;
+  DH[h.r * 2u * d + d + h.j] = 0.5 * dz * EPS[i] * sigma + 0.5 * vp.beta * (sigma * sigma - 1.0);
 }
 #endif
 
