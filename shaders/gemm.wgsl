@@ -18,25 +18,9 @@
 //     A and B in workgroup memory (the classic GPU kernel), 4 × 4 outputs each.
 // Dispatch: (ceil(N / (WG_X·TN)), ceil(M / (WG_Y·TM))) workgroups.
 
-struct GemmParams {
-  M: u32, N: u32, K: u32,
-  offA: u32, offB: u32, offC: u32, offE: u32, offBias: u32,
-  alpha: f32, beta: f32, gamma: f32, pad0: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: GemmParams;
+// GemmParams p, bias, E, Zout: gemm_common.wgsl; C and epilogue(): gemm_epilogue.wgsl.
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
-#if ${BIAS}
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-#endif
-#if ${ADDEND}
-@group(0) @binding(5) var<storage, read> E: array<f32>;
-#endif
-#if ${STORE_Z}
-@group(0) @binding(6) var<storage, read_write> Zout: array<f32>;
-#endif
 
 const TM: u32 = ${TM}u;
 const TN: u32 = ${TN}u;
@@ -57,24 +41,6 @@ fn b_at(k: u32, j: u32) -> f32 {
 #else
   return B[p.offB + k * p.N + j];
 #endif
-}
-
-fn store(i: u32, j: u32, acc: f32) {
-  let idx = p.offC + i * p.N + j;
-  var v = p.alpha * acc;
-#if ${ACCUMULATE}
-  v += p.beta * C[idx];
-#endif
-#if ${ADDEND}
-  v += p.gamma * E[p.offE + i * p.N + j];
-#endif
-#if ${BIAS}
-  v += bias[p.offBias + j];
-#endif
-#if ${STORE_Z}
-  Zout[i * p.N + j] = v;
-#endif
-  C[idx] = act_f(v);
 }
 
 #if ${UNROLLED}
@@ -119,10 +85,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 fn store_row(i: u32, j0: u32, v: vec4<f32>) {
-  store(i, j0, v.x);
-  if (j0 + 1u < p.N) { store(i, j0 + 1u, v.y); }
-  if (j0 + 2u < p.N) { store(i, j0 + 2u, v.z); }
-  if (j0 + 3u < p.N) { store(i, j0 + 3u, v.w); }
+  epilogue(i, j0, v.x);
+  if (j0 + 1u < p.N) { epilogue(i, j0 + 1u, v.y); }
+  if (j0 + 2u < p.N) { epilogue(i, j0 + 2u, v.z); }
+  if (j0 + 3u < p.N) { epilogue(i, j0 + 3u, v.w); }
 }
 #elif ${TILED}
 const BK: u32 = 16u;
@@ -175,7 +141,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let i = row0 + lid.y * TM + r;
     for (var c = 0u; c < TN; c++) {
       let j = col0 + lid.x * TN + c;
-      if (i < p.M && j < p.N) { store(i, j, acc[r][c]); }
+      if (i < p.M && j < p.N) { epilogue(i, j, acc[r][c]); }
     }
   }
 }
@@ -201,7 +167,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   for (var r = 0u; r < TM; r++) {
     for (var c = 0u; c < TN; c++) {
-      if (row0 + r < p.M && col0 + c < p.N) { store(row0 + r, col0 + c, acc[r][c]); }
+      if (row0 + r < p.M && col0 + c < p.N) { epilogue(row0 + r, col0 + c, acc[r][c]); }
     }
   }
 }

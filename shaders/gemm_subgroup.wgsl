@@ -15,25 +15,9 @@ enable subgroups;
 // Template values: TRANS_A, TRANS_B, ACCUMULATE, ADDEND, BIAS, STORE_Z (as gemm.wgsl).
 // Needs the device feature `subgroups`. Dispatch: (ceil(N / 256), ceil(M / 8)) workgroups of 64.
 
-struct GemmParams {
-  M: u32, N: u32, K: u32,
-  offA: u32, offB: u32, offC: u32, offE: u32, offBias: u32,
-  alpha: f32, beta: f32, gamma: f32, pad0: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: GemmParams;
+// GemmParams p, bias, E, Zout: gemm_common.wgsl; C and epilogue(): gemm_epilogue.wgsl.
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
-#if ${BIAS}
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-#endif
-#if ${ADDEND}
-@group(0) @binding(5) var<storage, read> E: array<f32>;
-#endif
-#if ${STORE_Z}
-@group(0) @binding(6) var<storage, read_write> Zout: array<f32>;
-#endif
 
 const TM: u32 = 8u;
 
@@ -59,21 +43,7 @@ fn b_at(k: u32, j: u32) -> f32 {
 
 fn store(i: u32, j: u32, acc: f32) {
   if (i >= p.M || j >= p.N) { return; }
-  let idx = p.offC + i * p.N + j;
-  var v = p.alpha * acc;
-#if ${ACCUMULATE}
-  v += p.beta * C[idx];
-#endif
-#if ${ADDEND}
-  v += p.gamma * E[p.offE + i * p.N + j];
-#endif
-#if ${BIAS}
-  v += bias[p.offBias + j];
-#endif
-#if ${STORE_Z}
-  Zout[i * p.N + j] = v;
-#endif
-  C[idx] = act_f(v);
+  epilogue(i, j, acc);
 }
 
 @compute @workgroup_size(64, 1)

@@ -20,13 +20,7 @@
 //   1 A, 2 B (array<vec4<f32>> when VEC_A / VEC_B, else array<f32>), 3 C (read_write),
 //   4 bias, 5 E, 6 Zout. Dispatch: (ceil(N / 128), ceil(M / 128)) workgroups of 16 × 16.
 
-struct GemmParams {
-  M: u32, N: u32, K: u32,
-  offA: u32, offB: u32, offC: u32, offE: u32, offBias: u32,
-  alpha: f32, beta: f32, gamma: f32, pad0: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: GemmParams;
+// GemmParams p, bias, E, Zout: gemm_common.wgsl; C and epilogue(): gemm_epilogue.wgsl.
 #if ${VEC_A}
 @group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
 #else
@@ -36,16 +30,6 @@ struct GemmParams {
 @group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
 #else
 @group(0) @binding(2) var<storage, read> B: array<f32>;
-#endif
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
-#if ${BIAS}
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-#endif
-#if ${ADDEND}
-@group(0) @binding(5) var<storage, read> E: array<f32>;
-#endif
-#if ${STORE_Z}
-@group(0) @binding(6) var<storage, read_write> Zout: array<f32>;
 #endif
 
 const TILE: u32 = 128u;
@@ -157,21 +141,7 @@ fn store_tile(stage: u32, t: u32, f: Fetched) {
 
 fn store(i: u32, j: u32, acc: f32) {
   if (i >= p.M || j >= p.N) { return; }
-  let idx = p.offC + i * p.N + j;
-  var v = p.alpha * acc;
-#if ${ACCUMULATE}
-  v += p.beta * C[idx];
-#endif
-#if ${ADDEND}
-  v += p.gamma * E[p.offE + i * p.N + j];
-#endif
-#if ${BIAS}
-  v += bias[p.offBias + j];
-#endif
-#if ${STORE_Z}
-  Zout[i * p.N + j] = v;
-#endif
-  C[idx] = act_f(v);
+  epilogue(i, j, acc);
 }
 
 fn store4(i: u32, j: u32, v: vec4<f32>) {

@@ -19,25 +19,10 @@
 //   array<vec4<f32>>), 4 bias, 5 E, 6 Zout (array<f32>, as gemm.wgsl).
 // Dispatch: (ceil(N / (WG_X·TN)), ceil(M / (WG_Y·TM))) workgroups, TM/TN = 8 or 16.
 
-struct GemmParams {
-  M: u32, N: u32, K: u32,
-  offA: u32, offB: u32, offC: u32, offE: u32, offBias: u32,
-  alpha: f32, beta: f32, gamma: f32, pad0: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: GemmParams;
+// GemmParams p, bias, E, Zout: gemm_common.wgsl (C is vec4 here, with its own epilogue).
 @group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> C: array<vec4<f32>>;
-#if ${BIAS}
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-#endif
-#if ${ADDEND}
-@group(0) @binding(5) var<storage, read> E: array<f32>;
-#endif
-#if ${STORE_Z}
-@group(0) @binding(6) var<storage, read_write> Zout: array<f32>;
-#endif
 
 #if ${ROWS16}
 const TM: u32 = 16u;

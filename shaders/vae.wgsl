@@ -8,6 +8,7 @@
 //   src/noise.ts (noiseNormal, streams 2 and 3) at global element e = (rowOffset + r)·d + j,
 //   under seed state[0]; z = μ + exp(½ log σ²)·ε. state[1] = 0 ⇒ ε = 0 and z = μ (inference).
 //   Bindings: 0 uniform, 1 H, 2 Z (m × d, out), 3 EPS (m × d, out), 4 state (u32 [seed, enabled]).
+//   noise_uniform, ln_poly and cos_2pi come from noise.wgsl (rendered as ['noise', 'vae']).
 // kl_rows — out[r] = −½ Σⱼ (1 + log σⱼ² − μⱼ² − σⱼ²). Bindings: 0 uniform, 1 H, 2 out (m).
 // head_delta — DH[r, j] = δz + β μ, DH[r, d + j] = ½ δz ε σ + ½ β (σ² − 1), σ² = exp(log σ²)
 //   (per-example δ; the GEMMs apply 1/m). Bindings: 0 uniform, 1 H, 2 DZ (m × d), 3 EPS, 4 DH (out).
@@ -36,60 +37,31 @@ struct VaeParams {
 
 fn flat_index(gid: vec3<u32>) -> u32 { return gid.x + gid.y * vp.rowsPerGrid; }
 
-#if ${REPARAM}
+// H (binding 1), read by every kernel but row_nll (HEAD): row r = [μ (d) | log σ² (d)].
+#if ${HEAD}
 @group(0) @binding(1) var<storage, read> H: array<f32>;
+fn head_mu(r: u32, j: u32) -> f32 { return H[r * 2u * vp.d + j]; }
+fn head_logvar(r: u32, j: u32) -> f32 { return H[r * 2u * vp.d + vp.d + j]; }
+// Element i of an m × d latent matrix: its row r, column j, and μ, log σ² from H.
+struct Latent { r: u32, j: u32, mu: f32, lv: f32 }
+fn latent_at(i: u32) -> Latent {
+  let r = i / vp.d;
+  let j = i - r * vp.d;
+  return Latent(r, j, head_mu(r, j), head_logvar(r, j));
+}
+#endif
+
+#if ${REPARAM}
 @group(0) @binding(2) var<storage, read_write> Z: array<f32>;
 @group(0) @binding(3) var<storage, read_write> EPS: array<f32>;
 @group(0) @binding(4) var<storage, read> state: array<u32>;
-
-fn pcg(v: u32) -> u32 {
-  let s = v * 747796405u + 2891336453u;
-  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
-  return (w >> 22u) ^ w;
-}
-
-fn noise_uniform(seed: u32, e: u32, stream: u32) -> f32 {
-  let h = pcg(pcg(seed ^ (stream * 0x9E3779B9u)) + e);
-  return f32(h >> 8u) * (1.0 / 16777216.0);
-}
-
-// ln and cos(2π·) as polynomials accurate to f32 rounding (built-ins may be off by
-// ~1e-4 on software adapters): the same as the corrupt kernel's.
-fn ln_poly(v: f32) -> f32 {
-  let fe = frexp(v);
-  var f = fe.fract;
-  var e = f32(fe.exp);
-  if (f < 0.70710678) { f *= 2.0; e -= 1.0; }
-  let t = (f - 1.0) / (f + 1.0);
-  let t2 = t * t;
-  let p = 1.0 + t2 * (1.0 / 3.0 + t2 * (1.0 / 5.0 + t2 * (1.0 / 7.0 + t2 * (1.0 / 9.0 + t2 * (1.0 / 11.0)))));
-  return 2.0 * t * p + e * 0.69314718055994531;
-}
-
-fn cos_2pi(u: f32) -> f32 {
-  let q = floor(4.0 * u + 0.5);
-  let r = u - 0.25 * q;
-  let th = 6.283185307179586 * r;
-  let x2 = th * th;
-  let c = 1.0 - x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0 * (1.0 - x2 / 132.0)))));
-  let sn = th * (1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0 * (1.0 - x2 / 110.0)))));
-  switch u32(q) % 4u {
-    case 1u: { return -sn; }
-    case 2u: { return -c; }
-    case 3u: { return sn; }
-    default: { return c; }
-  }
-}
 
 @compute @workgroup_size(64)
 fn reparameterize(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = flat_index(gid);
   if (i >= vp.count) { return; }
   let d = vp.d;
-  let r = i / d;
-  let j = i - r * d;
-  let mu = H[r * 2u * d + j];
-  let lv = H[r * 2u * d + d + j];
+  let h = latent_at(i);
   var eps = 0.0;
   if (state[1] != 0u) {
     let seed = state[0];
@@ -99,12 +71,11 @@ fn reparameterize(@builtin(global_invocation_id) gid: vec3<u32>) {
     eps = sqrt(-2.0 * ln_poly(1.0 - u0)) * cos_2pi(u1);
   }
   EPS[i] = eps;
-  Z[i] = mu + exp(0.5 * lv) * eps;
+  Z[i] = h.mu + exp(0.5 * h.lv) * eps;
 }
 #endif
 
 #if ${KL_ROWS}
-@group(0) @binding(1) var<storage, read> H: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(64)
@@ -114,8 +85,8 @@ fn kl_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
   let d = vp.d;
   var s = 0.0;
   for (var j = 0u; j < d; j++) {
-    let mu = H[r * 2u * d + j];
-    let lv = H[r * 2u * d + d + j];
+    let mu = head_mu(r, j);
+    let lv = head_logvar(r, j);
     s += 1.0 + lv - mu * mu - exp(lv);
   }
   out[r] = -0.5 * s;
@@ -123,7 +94,6 @@ fn kl_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
 
 #if ${HEAD_DELTA}
-@group(0) @binding(1) var<storage, read> H: array<f32>;
 @group(0) @binding(2) var<storage, read> DZ: array<f32>;
 @group(0) @binding(3) var<storage, read> EPS: array<f32>;
 @group(0) @binding(4) var<storage, read_write> DH: array<f32>;
@@ -133,14 +103,11 @@ fn head_delta(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = flat_index(gid);
   if (i >= vp.count) { return; }
   let d = vp.d;
-  let r = i / d;
-  let j = i - r * d;
-  let mu = H[r * 2u * d + j];
-  let lv = H[r * 2u * d + d + j];
-  let sigma = exp(0.5 * lv);
+  let h = latent_at(i);
+  let sigma = exp(0.5 * h.lv);
   let dz = DZ[i];
-  DH[r * 2u * d + j] = dz + vp.beta * mu;
-  DH[r * 2u * d + d + j] = 0.5 * dz * EPS[i] * sigma + 0.5 * vp.beta * (sigma * sigma - 1.0);
+  DH[h.r * 2u * d + h.j] = dz + vp.beta * h.mu;
+  DH[h.r * 2u * d + d + h.j] = 0.5 * dz * EPS[i] * sigma + 0.5 * vp.beta * (sigma * sigma - 1.0);
 }
 #endif
 
@@ -171,7 +138,6 @@ fn row_nll(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
 
 #if ${IW_ACC}
-@group(0) @binding(1) var<storage, read> H: array<f32>;
 @group(0) @binding(2) var<storage, read> Z: array<f32>;
 @group(0) @binding(3) var<storage, read> EPS: array<f32>;
 @group(0) @binding(4) var<storage, read> REC: array<f32>;
@@ -186,7 +152,7 @@ fn iw_accumulate(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var j = 0u; j < d; j++) {
     let z = Z[r * d + j];
     let e = EPS[r * d + j];
-    t += -0.5 * z * z + 0.5 * H[r * 2u * d + d + j] + 0.5 * e * e;
+    t += -0.5 * z * z + 0.5 * head_logvar(r, j) + 0.5 * e * e;
   }
   let lw = -REC[r] - vp.konst + t;
   if (vp.first != 0u) {

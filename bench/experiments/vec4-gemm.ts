@@ -35,7 +35,7 @@ export interface Vec4FileVariant {
   WG_Y: number;
 }
 
-const FILE_TEXT = readFileSync(new URL('../../shaders/gemm_vec4.wgsl', import.meta.url), 'utf8');
+const FILE_TEXT = ['gemm_common', 'gemm_vec4'].map((f) => readFileSync(new URL(`../../shaders/${f}.wgsl`, import.meta.url), 'utf8')).join('\n');
 
 /** Renders gemm_vec4.wgsl the way src/gpu/shaders.ts renders shaders/ files (activation.wgsl in front). */
 export function renderVec4File(v: Vec4FileVariant, o: { transA: boolean; transB: boolean; accumulate: boolean; addend: boolean; bias: boolean; storeZ: boolean; act: number; alpha: number | string }): string {

@@ -9,9 +9,12 @@ import { GEMM_VARIANT_NAMES, GEMM_VARIANTS, gemmVariantsFor, vec4Eligible, type 
 import { STORAGE } from './buffers.js';
 import { SHADER_SOURCES } from './shaders.gen.js';
 
-/** FNV-1a of the GEMM shader and the variant table: a cached choice is void once either changes. */
+/** The GEMM shader files, the shared ones included (see Kernels.gemm's file lists). */
+const GEMM_SHADERS = ['gemm_common', 'gemm_epilogue', 'gemm', 'gemm_vec4', 'gemm_tiled', 'gemm_subgroup'];
+
+/** FNV-1a of the GEMM shaders and the variant table: a cached choice is void once either changes. */
 function kernelsVersion(): string {
-  const text = `${SHADER_SOURCES.gemm ?? ''}|${SHADER_SOURCES.gemm_vec4 ?? ''}|${SHADER_SOURCES.gemm_tiled ?? ''}|${SHADER_SOURCES.gemm_subgroup ?? ''}|${GEMM_VARIANT_NAMES.join(',')}`;
+  const text = `${GEMM_SHADERS.map((f) => SHADER_SOURCES[f] ?? '').join('|')}|${GEMM_VARIANT_NAMES.join(',')}`;
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h.toString(16);

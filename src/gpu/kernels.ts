@@ -197,8 +197,11 @@ export class Kernels {
       STORE_Z: !!c.Z,
       ...(v.SHADER === 'gemm_tiled' ? { ...tiledVec4(c), PINGPONG: this.ctx.limits.maxComputeWorkgroupStorageSize >= TILED_PINGPONG_BYTES } : {}),
     };
-    // `enable subgroups;` must open the module, so that shader goes first.
-    const files = v.SHADER === 'gemm_subgroup' ? [v.SHADER, 'activation'] : ['activation', v.SHADER];
+    // Shared GEMM code: gemm_common (uniform, epilogue inputs) for all, gemm_epilogue
+    // (scalar C and its epilogue) for all but gemm_vec4. `enable subgroups;` must
+    // open the module, so that shader goes first.
+    const shared = v.SHADER === 'gemm_vec4' ? ['gemm_common'] : ['gemm_common', 'gemm_epilogue'];
+    const files = v.SHADER === 'gemm_subgroup' ? [v.SHADER, ...shared, 'activation'] : ['activation', ...shared, v.SHADER];
     const pipeline = await this.cache.get(files, defines, 'main');
     const params = this.uniform([
       c.M, c.N, c.K, c.A.offset ?? 0, c.B.offset ?? 0, c.C.offset ?? 0, c.E?.offset ?? 0, c.bias?.offset ?? 0,
@@ -389,7 +392,7 @@ export class Kernels {
   async corrupt(c: { rows: number; cols: number; rowOffset: number; X: BufferRef; out: GPUBuffer; spec: CorruptionSpec; state: GPUBuffer }): Promise<Dispatch> {
     const spec = c.spec; // validated by resolveSpec
     const count = c.rows * c.cols;
-    const pipeline = await this.cache.get(['corrupt'], { KIND: CORRUPTION_KINDS[spec.kind] }, 'corrupt');
+    const pipeline = await this.cache.get(['noise', 'corrupt'], { KIND: CORRUPTION_KINDS[spec.kind] }, 'corrupt');
     const g = this.grid(count, 256);
     const params = this.uniform([count, c.cols, c.rowOffset, g.rowsPerGrid, c.X.offset ?? 0, 0, 0, 0, { f: spec.level }, { f: spec.low ?? 0 }, { f: spec.high ?? 1 }, 0]);
     return this.dispatch(pipeline, params, { 1: c.X.buffer, 2: c.out, 3: c.state }, g.x, g.y, `corrupt ${spec.kind}`);

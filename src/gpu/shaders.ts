@@ -15,13 +15,16 @@ export type Defines = Record<string, number | boolean | string>;
  * constants ACT_*, MAP_*, OP_*, NOISE_* of shaders/ids.json) with template values.
  */
 export function renderShader(files: string[], defines: Defines): string {
-  const text = ['ids', ...files]
+  const joined = ['ids', ...files]
     .map((f) => {
       const src = SHADER_SOURCES[f];
       if (src === undefined) throw new Error(`unknown shader ${f}`);
       return src;
     })
     .join('\n');
+  // Directives (`enable subgroups;`) must open the module, above the ids' constants.
+  const directives = joined.match(/^enable [\w, ]+;[ \t]*$/gm) ?? [];
+  const text = directives.length ? `${directives.join('\n')}\n${joined.replace(/^enable [\w, ]+;[ \t]*$/gm, '')}` : joined;
   const strings: string[] = [];
   const values: unknown[] = [];
   let last = 0;

@@ -15,7 +15,8 @@ async function vaeDispatch(
 ): Promise<Dispatch> {
   const defines: Defines = { GAUSSIAN: false, ...extra };
   for (const [name, flag] of Object.entries(FLAGS)) defines[flag] = name === kernel;
-  const pipeline = await k.cache.get(['vae'], defines, kernel);
+  defines.HEAD = kernel !== 'row_nll'; // H, binding 1
+  const pipeline = await k.cache.get(['noise', 'vae'], defines, kernel);
   const g = k.grid(f.count, 64);
   const params = k.uniform([
     f.count, f.d ?? 1, f.rowOffset ?? 0, g.rowsPerGrid, f.n ?? 0, f.offX ?? 0, f.first ? 1 : 0, 0,
