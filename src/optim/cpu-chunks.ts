@@ -30,9 +30,13 @@ export function chunkRows(net: Network): number {
   return Math.max(16, Math.floor(CHUNK_WORK / Math.max(1, paramLayout(net).size)));
 }
 
-/** Lets pending I/O, timers and signal handlers run. */
+/**
+ * Lets pending I/O, timers and signal handlers run: setImmediate in Node, a
+ * zero-delay timeout where there is none (browsers; this module is browser-safe).
+ */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  const later: (f: () => void) => unknown = typeof setImmediate === 'function' ? setImmediate : (f) => setTimeout(f, 0);
+  return new Promise((resolve) => later(resolve));
 }
 
 function rowsOf(M: Matrix, r0: number, r1: number): Matrix {
