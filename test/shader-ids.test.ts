@@ -73,13 +73,13 @@ describe('id tables shared by TypeScript and WGSL', () => {
   });
 
   it('every rendered shader carries the constants (renderShader puts them in front)', () => {
-    const text = renderShader(['activation'], { ACT: ACT_ID.relu, ALPHA: '0.0', HIDDEN_DELTA: false, NEEDS_Z: false, SPARSE: false });
+    const text = renderShader(['activation'], { ACT: ACT_ID.relu, ALPHA: '0.0', HIDDEN_DELTA: false, NEEDS_Z: false, SPARSE: false, BIAS_SUM: false });
     expect(text).toContain(`const ACT_RELU: u32 = ${ACT_ID.relu}u;`);
     expect(text).toContain(`const ACT: u32 = ${ACT_ID.relu}u;`);
   });
 
   it('directives open the rendered module, above the constants (WGSL requires it)', () => {
-    const defines = { ACT: ACT_ID.relu, ALPHA: '0.0', HIDDEN_DELTA: false, NEEDS_Z: false, SPARSE: false, TRANS_A: false, TRANS_B: false, ACCUMULATE: false, ADDEND: false, BIAS: false, STORE_Z: false };
+    const defines = { ACT: ACT_ID.relu, ALPHA: '0.0', HIDDEN_DELTA: false, NEEDS_Z: false, SPARSE: false, BIAS_SUM: false, TRANS_A: false, TRANS_B: false, ACCUMULATE: false, ADDEND: false, BIAS: false, STORE_Z: false };
     const text = renderShader(['gemm_subgroup', 'gemm_common', 'gemm_epilogue', 'activation'], defines);
     expect(text.startsWith('enable subgroups;\n')).toBe(true);
     expect(text.match(/^enable /gm)).toHaveLength(1);
