@@ -7,7 +7,7 @@
 // Olano, "Hash Functions for GPU Rendering", JCGT 2020).
 
 import { CORRUPTION_ID } from './gpu/ids.gen.js';
-import { resolveCorruption, type CorruptionSpec } from './spec.js';
+import { resolveCorruption, type CorruptionSpec, type Network } from './spec.js';
 
 /** pcg(v) = (w >> 22) ^ w, s = v·747796405 + 2891336453, w = ((s >> ((s >> 28) + 4)) ^ s)·277803737 (all mod 2³²). */
 export function pcg(v: number): number {
@@ -90,4 +90,15 @@ export function normalMatrix(seed: number, rows: number, d: number, rowOffset = 
   const out = new Float64Array(rows * d);
   for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) out[r * d + j] = noiseNormal(seed, (rowOffset + r) * d + j);
   return out;
+}
+
+/**
+ * The seeds of training evaluation number `n` of `net`: the input corruption's
+ * (denoising) and ε's (a VAE), each derived from its own seed so they stay apart.
+ */
+export function presentationSeeds(net: Pick<Network, 'corruption' | 'vae'>, n: number): { noiseSeed?: number; epsSeed?: number } {
+  return {
+    ...(net.corruption ? { noiseSeed: evaluationSeed(net.corruption.seed, n) } : {}),
+    ...(net.vae ? { epsSeed: evaluationSeed(net.vae.seed, n) } : {}),
+  };
 }

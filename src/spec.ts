@@ -6,7 +6,7 @@
 // specified, frozen description that both backends read.
 
 import { SpecError } from './errors.js';
-import { checkShape, describeValue, type ObjectShape, type Shape } from './schema.js';
+import { checkShape, type ObjectShape, type Shape } from './schema.js';
 
 export const ACTIVATIONS = [
   'sigmoid',
@@ -234,9 +234,8 @@ export function resolveCorruption(c: CorruptionSpec): NonNullable<Network['corru
  * - softmax-cross-entropy: the decoder likelihood is Bernoulli or unit-variance Gaussian.
  */
 function resolveVae(spec: NetworkSpec, layers: number[], activations: Activation[], loss: LossName): NonNullable<Network['vae']> {
+  // Keys and types were checked against NETWORK_SHAPE; here the ranges.
   const v = spec.vae!;
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SpecError(`vae must be an object like { "beta": 1 }, got ${JSON.stringify(v)}`);
-  for (const key of Object.keys(v)) if (key !== 'beta' && key !== 'seed') throw new SpecError(`vae has an unknown key ${JSON.stringify(key)}; expected beta, seed`);
   const beta = v.beta ?? 1;
   if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0) throw new SpecError(`vae beta must be a finite number ≥ 0, got ${JSON.stringify(v.beta)}`);
   const seed = v.seed ?? 1;

@@ -192,7 +192,7 @@ describe('PyTorch export: the VAE', () => {
       return { c, dir, theta, report, eps, enc, out };
     });
     writeFileSync(join(work, 'vae-cases.json'), JSON.stringify(manifest));
-    await runPython([join(HERE, 'helpers', 'torch_vae_cost.py'), pkg, join(work, 'vae-cases.json'), join(work, 'vae-torch.json')]);
+    await runPython([join(HERE, 'helpers', 'torch_cost.py'), pkg, join(work, 'vae-cases.json'), join(work, 'vae-torch.json')]);
     const got = JSON.parse(readFileSync(join(work, 'vae-torch.json'), 'utf8')) as {
       cost: number; parts: Record<string, number>; rhoHat: number[][]; grad: number[]; theta: number[];
       eps: number[]; mu: number[]; logvar: number[]; output: number[]; stateDictKeys: string[];

@@ -6,7 +6,7 @@
 // does not depend on the network code.
 
 import { cpuCost } from './network.js';
-import { corruptMatrix, evaluationSeed } from '../noise.js';
+import { corruptMatrix, presentationSeeds } from '../noise.js';
 import { SpecError, type Network } from '../spec.js';
 import { checkData, type Matrix } from '../matrix.js';
 import { cpuObjective, type CpuObjective } from '../optim/cpu-vectors.js';
@@ -110,9 +110,9 @@ export function cpuNetworkObjective(
       const Yb = batch ? target && gatherRows(target, order, batch.start, batch.count) : target;
       const c = net.corruption;
       // Denoising and VAE: one presentation number per evaluation seeds x̃ and ε apart.
-      const n = c || net.vae ? (opts.noise === 'fixed' ? 0 : presentations++) : 0;
-      const input = c ? { rows: Xb.rows, cols: Xb.cols, data: corruptMatrix(Xb, c, evaluationSeed(c.seed, n)) } : undefined;
-      const noiseSeed = net.vae ? evaluationSeed(net.vae.seed, n) : undefined;
+      const seeds = c || net.vae ? presentationSeeds(net, opts.noise === 'fixed' ? 0 : presentations++) : {};
+      const input = c ? { rows: Xb.rows, cols: Xb.cols, data: corruptMatrix(Xb, c, seeds.noiseSeed!) } : undefined;
+      const noiseSeed = seeds.epsSeed;
       // Chunked (yielding to the event loop between chunks) unless a running ρ̂ ties the batch
       // together or ε (a VAE) is drawn for the whole batch at once.
       const whole = (batch && decay > 0) || net.vae;

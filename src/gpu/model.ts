@@ -425,7 +425,6 @@ export class GpuModel implements Model {
     this.live();
     const net = this.network;
     if (!net.vae) throw new SpecError('decode and sample need a variational autoencoder (a spec with "vae")');
-    const d = net.layers[net.vae.latent]!;
     if (!Number.isInteger(n) || n < 1) throw new SpecError(`the number of codes must be a positive integer, got ${n}`);
     const ds = this.emptyDataset(n);
     const plan = await this.plan(ds);

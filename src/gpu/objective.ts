@@ -15,7 +15,7 @@ import type { CostParts, FullCost, ModelObjective, ObjectiveOptions } from '../m
 import type { Network } from '../spec.js';
 import type { ParamLayout } from '../params.js';
 import { readF32, STORAGE } from './buffers.js';
-import { evaluationSeed } from '../noise.js';
+import { presentationSeeds } from '../noise.js';
 import type { Dispatch, Kernels } from './kernels.js';
 import type { GpuContext } from './device.js';
 import { GpuDataset } from './dataset.js';
@@ -282,18 +282,23 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     return { reading };
   }
 
+  /**
+   * Denoising and VAE: the corruption and ε seeds of the next training evaluation,
+   * fresh for every presentation, or those of presentation 0 throughout with noise 'fixed'.
+   */
+  private nextSeeds(): { noiseSeed?: number; epsSeed?: number } {
+    const { corruption, vae } = this.model.network;
+    if (!corruption && !vae) return {};
+    return presentationSeeds(this.model.network, this.opts.noise === 'fixed' ? 0 : this.presentations++);
+  }
+
   private async submitEvaluation(batch: BatchRange | undefined, wantCost: boolean): Promise<void> {
     const opts = { batch };
     const pending = await this.ops.drain();
     const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order && !this.host);
     const { ds, gather } = full ? { ds: this.resident(), gather: [] } : this.host ? { ds: this.streamBatch(opts.batch!), gather: [] } : await this.gatherBatch(opts.batch!);
     const rhoHatDecay = full ? 0 : this.opts.rhoHatDecay ?? 0;
-    // Denoising and VAE: fresh corruption and ε for every presentation, each from its own seed.
-    const { corruption, vae } = this.model.network;
-    const n = corruption || vae ? (this.opts.noise === 'fixed' ? 0 : this.presentations++) : 0;
-    const noiseSeed = corruption ? evaluationSeed(corruption.seed, n) : undefined;
-    const epsSeed = vae ? evaluationSeed(vae.seed, n) : undefined;
-    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, noiseSeed, epsSeed });
+    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, ...this.nextSeeds() });
     if (this.host && !full) this.prefetch(opts.batch!);
   }
 
@@ -308,11 +313,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     const { before: pending, then } = await this.ops.drainAround(opts.after);
     const sums = await this.ops.recordDots(pairs);
     this.ops.prepareDots(pairs.length);
-    const { corruption, vae } = this.model.network;
-    const n = corruption || vae ? (this.opts.noise === 'fixed' ? 0 : this.presentations++) : 0;
-    const noiseSeed = corruption ? evaluationSeed(corruption.seed, n) : undefined;
-    const epsSeed = vae ? evaluationSeed(vae.seed, n) : undefined;
-    await this.model.evaluate(data, { cost: wantCost, gradient: true, before: pending, then: [...then, ...sums], noiseSeed, epsSeed });
+    await this.model.evaluate(data, { cost: wantCost, gradient: true, before: pending, then: [...then, ...sums], ...this.nextSeeds() });
     if (!wantCost && !pairs.length) return { cost: null, dots: new Float64Array(0) };
     this.costReads++;
     const sources = [...(wantCost ? [this.model.costSource] : []), ...(pairs.length ? [this.ops.dotsSource(pairs.length)] : [])];
