@@ -37,8 +37,8 @@ const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.ab
 const CASES: [string, Method, Method, Record<string, unknown>][] = [
   ['L-BFGS (history 10)', lbfgs as Method, referenceLbfgs as Method, {}],
   ['L-BFGS (history 3, the history wraps)', lbfgs as Method, referenceLbfgs as Method, { history: 3 }],
-  ['CG', conjugateGradient as Method, referenceCg as Method, {}],
-  ['CG (restart every 7)', conjugateGradient as Method, referenceCg as Method, { restartEvery: 7 }],
+  ["CG (minFunc's quadratic first step, as the reference)", conjugateGradient as Method, referenceCg as Method, { initialStep: 'quadratic' }],
+  ["CG (restart every 7)", conjugateGradient as Method, referenceCg as Method, { restartEvery: 7, initialStep: 'quadratic' }],
 ];
 
 describe.each(CASES)('%s: the same iterates as the reference implementation', (_name, method, reference, extra) => {
@@ -101,4 +101,40 @@ describe('resuming from a state written before the Gram matrix was stored', () =
       rest.infos.forEach((ia, k) => expect(rel(ia.cost!, full.infos[8 + k]!.cost!), `iteration ${ia.iteration}`).toBeLessThan(1e-10));
     });
   }
+});
+
+describe("CG's first trial step", () => {
+  it("'previous' (the default) and 'quadratic' take different paths; both descend", async () => {
+    const o = { maxIterations: 30, optTol: 0, progTol: 0 };
+    const prev = await trace(conjugateGradient as Method, sparseAutoencoder(), o);
+    const quad = await trace(conjugateGradient as Method, sparseAutoencoder(), { ...o, initialStep: 'quadratic' });
+    const again = await trace(conjugateGradient as Method, sparseAutoencoder(), { ...o, initialStep: 'previous' });
+    expect(again.infos.map((i) => i.cost)).toEqual(prev.infos.map((i) => i.cost));
+    expect(prev.infos.map((i) => i.evaluations)).not.toEqual(quad.infos.map((i) => i.evaluations));
+    for (const r of [prev, quad]) expect(r.infos[29]!.cost!).toBeLessThan(0.5 * r.infos[0]!.cost!);
+  });
+
+  it('a state written before gtd0 was stored resumes (its next first step is the quadratic one)', async () => {
+    const cut = sparseAutoencoder();
+    let state: Awaited<ReturnType<NonNullable<IterationInfo['checkpoint']>>> | null = null;
+    await conjugateGradient(cut, {
+      maxIterations: 20, optTol: 0, progTol: 0,
+      onIteration: async (i: IterationInfo) => {
+        if (i.iteration !== 8) return true;
+        state = await i.checkpoint!();
+        return false;
+      },
+    });
+    expect(state!.scalars['gtd0']).toBeDefined();
+    const old = { ...state!, scalars: Object.fromEntries(Object.entries(state!.scalars).filter(([k]) => k !== 'gtd0')) };
+    const again = sparseAutoencoder();
+    again.theta.set(cut.theta);
+    const rest = await trace(conjugateGradient as Method, again, { maxIterations: 20, optTol: 0, progTol: 0, resume: old });
+    expect(rest.infos.map((i) => i.iteration)).toEqual(Array.from({ length: 12 }, (_, k) => k + 9));
+    expect(rest.infos[11]!.cost!).toBeLessThan(rest.infos[0]!.cost!);
+  });
+
+  it('an unknown initialStep is refused by name', async () => {
+    await expect(conjugateGradient(sparseAutoencoder(), { initialStep: 'cubic' as never })).rejects.toThrow(/initialStep must be 'previous' or 'quadratic', got "cubic"/);
+  });
 });

@@ -311,6 +311,14 @@ export class GpuModel implements Model {
     return { cost: parts.data + parts.weightDecay + parts.sparsity + parts.l1 + parts.contractive + (vae ? vae.beta * parts.kl! : 0), parts, rhoHatMean };
   }
 
+  /** J = Σₖ wₖ·scalars[k]: the weight of each slot of `costSource` (β for the VAE's KL, 0 for ρ̂'s mean), as costFromScalars sums them. */
+  get costWeights(): number[] {
+    const w = new Array<number>(SLOTS).fill(0);
+    for (const k of ['data', 'weightDecay', 'sparsity', 'l1', 'contractive'] as const) w[SLOT[k]] = 1;
+    if (this.network.vae) w[SLOT.kl] = this.network.vae.beta;
+    return w;
+  }
+
   async readGradient(): Promise<Float64Array> {
     this.live();
     const [g] = await readF32(this.ctx.device, this.pool, [{ buffer: this.gradBuffer, count: this.layout.size }]);

@@ -10,11 +10,11 @@
 import { Rng } from '../prng.js';
 import { SpecError } from '../spec.js';
 import { checkData, type Matrix } from '../matrix.js';
-import type { BatchRange, CostReadingValue, ObjectiveReport } from '../optim/types.js';
+import type { BatchRange, CostReadingValue, ObjectiveReport, TrialRule, TwoTrials } from '../optim/types.js';
 import type { CostParts, FullCost, ModelObjective, ObjectiveOptions } from '../model-contract.js';
 import type { Network } from '../spec.js';
 import type { ParamLayout } from '../params.js';
-import { readF32, STORAGE } from './buffers.js';
+import { readF32, STORAGE, writeF32 } from './buffers.js';
 import { presentationSeeds } from '../noise.js';
 import type { Dispatch, Kernels } from './kernels.js';
 import type { GpuContext } from './device.js';
@@ -38,6 +38,21 @@ export interface GpuObjectiveModel {
   /** The buffer slice holding J's parts after an evaluation (read with readF32 alongside other values). */
   readonly costSource: Parameters<typeof readF32>[2][number];
   costFromScalars(s: Float32Array): { cost: number; parts: CostParts; rhoHatMean: number | null };
+  /** J = Σₖ wₖ·costSource[k]. */
+  readonly costWeights: number[];
+}
+
+/** The cached work of evaluateTwoTrials for one (x, d, number of dots). */
+interface TrialKernels {
+  key: string;
+  /** The dots buffer the kernel reads (GpuVectorOps replaces it when it grows). */
+  dots: GPUBuffer;
+  /** linesearch.wgsl: the second step from the first trial's parts and dots, and their copy. */
+  trial: Dispatch;
+  /** θ ← x, θ ← out[0]·d + θ. */
+  move: Dispatch[];
+  params: GPUBuffer;
+  out: GPUBuffer;
 }
 
 export class GpuObjective implements ModelObjective<GpuVector> {
@@ -328,6 +343,74 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     return { cost, dots: Float64Array.from(pairs.length ? got[got.length - 1]! : []) };
   }
 
+  private trialKernels: TrialKernels | null = null;
+
+  private async trialDispatches(x: GpuVector, d: GpuVector, nDots: number): Promise<TrialKernels> {
+    const key = `${x.id}|${d.id}|${nDots}`;
+    const dots = this.ops.dotsSource(nDots).buffer;
+    if (this.trialKernels?.key === key && this.trialKernels.dots === dots) return this.trialKernels;
+    this.releaseTrialKernels();
+    const k = this.model.kernels;
+    const nScalars = this.model.costSource.count;
+    const params = k.pool.acquire(4 * (6 + nScalars), STORAGE, 'line search params');
+    const out = k.pool.acquire(4 * (2 + nScalars + nDots), STORAGE, 'line search trials');
+    const trial = await k.secondTrial({ scalars: this.model.costSource.buffer, nScalars, dots, nDots, params, out });
+    const theta = { buffer: this.theta.buffer, offset: this.theta.offset };
+    const move = [
+      await k.vec({ op: 'copy', count: this.ops.n, x: { buffer: x.buffer, offset: x.offset }, y: theta, coef: out, slot: 0 }),
+      await k.vec({ op: 'axpy', count: this.ops.n, x: { buffer: d.buffer, offset: d.offset }, y: theta, coef: out, slot: 0 }),
+    ];
+    this.trialKernels = { key, dots, trial, move, params, out };
+    return this.trialKernels;
+  }
+
+  private releaseTrialKernels(): void {
+    const t = this.trialKernels;
+    if (!t) return;
+    this.model.kernels.release([t.trial, ...t.move]);
+    this.model.kernels.pool.release(t.params);
+    this.model.kernels.pool.release(t.out);
+    this.trialKernels = null;
+  }
+
+  /**
+   * Two submits, one readback: [pending operations (θ = x + t·d), evaluation,
+   * dots, the second step (linesearch.wgsl, which also saves the first trial's
+   * parts and dots)], then [θ = x + t₂·d, evaluation, dots]. See
+   * Objective.evaluateTwoTrials.
+   */
+  async evaluateTwoTrials(pairs: readonly (readonly [GpuVector, GpuVector])[], x: GpuVector, d: GpuVector, rule: TrialRule): Promise<TwoTrials> {
+    if (!pairs.length || pairs[0]![0] !== this.grad || pairs[0]![1] !== d) throw new Error('evaluateTwoTrials: pairs[0] must be [grad, d]');
+    const data = this.resident();
+    // The dots buffer must exist (and keep its size) before the trial kernel names it.
+    const sums = await this.ops.recordDots(pairs);
+    const tk = await this.trialDispatches(x, d, pairs.length);
+    const fHi = Math.fround(rule.f);
+    writeF32(this.model.ctx.device, tk.params, [fHi, rule.f - fHi, rule.gtd, rule.t, rule.c1, rule.c2, ...this.model.costWeights]);
+    const pending = await this.ops.drain();
+    this.ops.prepareDots(pairs.length);
+    await this.model.evaluate(data, { cost: true, gradient: true, before: pending, then: [...sums, tk.trial], ...this.nextSeeds() });
+    // Queued between the two submits: the first trial's dots are saved in `out` by then.
+    this.ops.prepareDots(pairs.length);
+    await this.model.evaluate(data, { cost: true, gradient: true, before: tk.move, then: sums, ...this.nextSeeds() });
+    this.costReads++;
+    const nScalars = this.model.costSource.count;
+    const [saved, scalars, dots] = await readF32(this.model.ctx.device, this.model.kernels.pool, [
+      { buffer: tk.out, count: 2 + nScalars + pairs.length }, this.model.costSource, this.ops.dotsSource(pairs.length),
+    ]);
+    this.model.ctx.check();
+    const first = this.model.costFromScalars(saved!.subarray(2, 2 + nScalars));
+    const next = this.model.costFromScalars(scalars!);
+    this.lastReport = { parts: next.parts, rhoHatMean: next.rhoHatMean };
+    const second = saved![1] !== 0;
+    return {
+      cost: first.cost,
+      dots: Float64Array.from(saved!.subarray(2 + nScalars)),
+      // Without a second trial θ is x + t·d again, with t as the first trial's (f32) coefficient.
+      next: { t: second ? saved![0]! : rule.t, second, cost: next.cost, dots: Float64Array.from(dots!) },
+    };
+  }
+
   /** True after dispose(): `optimize` and `evaluate` refuse it. */
   disposed = false;
 
@@ -356,6 +439,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     if (this.data && this.ownsData) this.model.release(this.data);
     else if (this.data) this.model.forget(this.data);
     if (this.order) this.model.kernels.pool.release(this.order);
+    this.releaseTrialKernels();
     this.ops.dispose();
   }
 }

@@ -38,7 +38,21 @@ export interface LineSearchOptions {
   maxEvaluations?: number;
   /** The search stops once the bracket is shorter than this along d (default 1e-9). */
   progTol?: number;
+  /**
+   * Evaluate the second trial in the first trial's round trip where the
+   * objective can (Objective.evaluateTwoTrials, the GPU): worth it when the
+   * first step is rarely accepted (CG), wasted work when it usually is (L-BFGS).
+   * Default false.
+   */
+  speculate?: boolean;
 }
+
+/**
+ * The relative distance within which a second trial step computed on the
+ * device (float32) stands for the one computed here: the search then takes the
+ * device's step, whose J and φ' are exact for it.
+ */
+export const SPECULATIVE_STEP_TOLERANCE = 1e-4;
 
 /**
  * What each trial evaluation also computes, in the same round trip (see
@@ -67,6 +81,8 @@ export interface LineSearchResult {
   probe: Float64Array;
   /** True when t satisfies the strong Wolfe conditions. */
   wolfe: boolean;
+  /** Evaluations made ahead (speculate) that the search did not use. */
+  unused: number;
 }
 
 /**
@@ -87,6 +103,29 @@ export function cubicMinimizer(x1: number, f1: number, g1: number, x2: number, f
     if (Number.isFinite(t)) return Math.min(Math.max(t, low), high);
   }
   return (low + high) / 2;
+}
+
+/**
+ * The step of wolfeLineSearch's second trial, given the first: J(x) = f,
+ * φ'(0) = gtd, the first step t and its J(x + t·d) = ft, φ'(t) = gt. Null when
+ * the first trial meets the strong Wolfe conditions (the search ends there).
+ * The GPU computes the same in float32 (shaders/linesearch.wgsl) to evaluate
+ * the second trial without a round trip.
+ */
+export function secondTrialStep(f: number, gtd: number, t: number, ft: number, gt: number, c1: number, c2: number): number | null {
+  // As phi: an illegal point has J = +∞, which fails sufficient decrease.
+  const legal = Number.isFinite(ft) && Number.isFinite(gt);
+  const fv = legal ? ft : Infinity;
+  const zoom = (): number => {
+    // The bracket [0, t]: the zoom's first step (insufProgress still false).
+    let s = legal ? cubicMinimizer(0, f, gtd, t, fv, gt) : t / 2;
+    if (Math.min(t - s, s) / t < 0.1 && (s >= t || s <= 0)) s = Math.abs(s - t) < Math.abs(s) ? t - 0.1 * t : 0.1 * t;
+    return s;
+  };
+  if (fv > f + c1 * t * gtd) return zoom();
+  if (Math.abs(gt) <= -c2 * gtd) return null;
+  if (gt >= 0) return zoom();
+  return cubicMinimizer(0, f, gtd, t, fv, gt, t + 0.01 * t, t * 10);
 }
 
 /**
@@ -131,17 +170,42 @@ export async function wolfeLineSearch<V>(
     ops.copy(x, objective.theta);
     if (s !== 0) ops.axpy(s, d, objective.theta);
   };
-  /** φ(s) and φ'(s); an illegal point (non-finite value or slope) gets φ = +∞. */
-  const phi = async (s: number): Promise<[number, number]> => {
-    moveTo(s);
-    const r = await evaluateWithDots(objective, [[objective.grad, d], ...probe.pairs], { cost: true, after: probe.after });
-    const fs = r.cost as number;
+  const pairs: DotPair<V>[] = [[objective.grad, d], ...probe.pairs];
+  /** The second trial, evaluated ahead with the first (speculate). */
+  let ahead: { t: number; f: number; dots: Float64Array } | null = null;
+  let unused = 0;
+  /** A trial's value and slope; an illegal point (non-finite value or slope) gets φ = +∞. */
+  const trial = (s: number, fs: number, ds: Float64Array): [number, number, number] => {
     evaluations++;
-    const gs = r.dots[0]!;
-    lastProbe = r.dots.subarray(1);
     dots++;
+    const gs = ds[0]!;
+    lastProbe = ds.subarray(1);
+    return [Number.isFinite(fs) && Number.isFinite(gs) ? fs : Infinity, gs, s];
+  };
+  /** φ(s), φ'(s) and the step evaluated: s, or the step evaluated ahead when it is within SPECULATIVE_STEP_TOLERANCE of s. */
+  const phi = async (s: number): Promise<[number, number, number]> => {
+    if (ahead) {
+      const a = ahead;
+      ahead = null;
+      if (Math.abs(a.t - s) <= SPECULATIVE_STEP_TOLERANCE * Math.abs(s)) return trial(a.t, a.f, a.dots);
+      unused++;
+    }
+    moveTo(s);
     lastT = s;
-    return Number.isFinite(fs) && Number.isFinite(gs) ? [fs, gs] : [Infinity, gs];
+    const r = await evaluateWithDots(objective, pairs, { cost: true, after: probe.after });
+    return trial(s, r.cost as number, r.dots);
+  };
+  /** The first trial, with the second evaluated ahead in the same round trip where the objective can. */
+  const firstPhi = async (s: number): Promise<[number, number, number]> => {
+    if (!(options.speculate && objective.evaluateTwoTrials && !probe.after)) return phi(s);
+    moveTo(s);
+    const r = await objective.evaluateTwoTrials(pairs, x, d, { f, gtd, t: s, c1, c2 });
+    // θ, ∇J and the dots now belong to the step evaluated last.
+    lastT = r.next.t;
+    if (r.next.second) ahead = { t: r.next.t, f: r.next.cost, dots: r.next.dots };
+    const out = trial(s, r.cost, r.dots);
+    if (!r.next.second) lastProbe = r.next.dots.subarray(1);
+    return out;
   };
 
   // The bracket: up to two points (step, value, slope).
@@ -151,7 +215,7 @@ export async function wolfeLineSearch<V>(
   let done = false;
 
   // ---- Bracketing phase
-  let [fNew, gNew] = await phi(t);
+  let [fNew, gNew] = await firstPhi(t);
   let iter = 0;
   let tPrev = 0;
   let fPrev = f;
@@ -189,7 +253,7 @@ export async function wolfeLineSearch<V>(
     t = cubicMinimizer(temp, fPrev, gPrev, t, fNew, gNew, minStep, maxStep);
     fPrev = fNew;
     gPrev = gNew;
-    [fNew, gNew] = await phi(t);
+    [fNew, gNew, t] = await phi(t);
     iter++;
   }
 
@@ -218,7 +282,7 @@ export async function wolfeLineSearch<V>(
       insufProgress = false;
     }
 
-    [fNew, gNew] = await phi(t);
+    [fNew, gNew, t] = await phi(t);
     iter++;
     const armijo = fNew < f + c1 * t * gtd;
     if (!armijo || fNew >= fLo) {
@@ -244,6 +308,7 @@ export async function wolfeLineSearch<V>(
   t = bt[best]!;
   fNew = bf[best]!;
   gNew = bg[best]!;
+  if (ahead) unused++;
   if (t !== lastT) {
     // θ and ∇J must belong to the step returned.
     moveTo(t);
@@ -255,5 +320,5 @@ export async function wolfeLineSearch<V>(
     evaluations++;
   }
   const wolfe = fNew <= f + c1 * t * gtd && Math.abs(gNew) <= -c2 * gtd;
-  return { t, f: fNew, gtd: gNew, evaluations, dots, wolfe, probe: lastProbe };
+  return { t, f: fNew, gtd: gNew, evaluations, dots, wolfe, probe: lastProbe, unused };
 }

@@ -79,6 +79,17 @@ export interface Objective<V> {
    */
   evaluateDots?(pairs: readonly DotPair<V>[], opts?: { cost?: boolean; after?: () => void }): Promise<{ cost: number | null; dots: Float64Array }>;
   /**
+   * A line search's first two trials in one round trip (optional; the GPU
+   * objective has it, see linesearch.ts `speculate`). Evaluates at the current
+   * θ, the first trial point x + t·d, with the dots of `pairs` (pairs[0] must
+   * be [∇J, d], giving φ'(t)); then, without waiting, moves θ to x + t₂·d,
+   * where t₂ = secondTrialStep(rule, J(t), φ'(t)) is computed on the device in
+   * float32, and evaluates there with the same dots. When the first trial
+   * already meets the strong Wolfe conditions, t₂ = t (`second` false): θ,
+   * ∇J and the dots end at t. Both results come back in ONE readback.
+   */
+  evaluateTwoTrials?(pairs: readonly DotPair<V>[], x: V, d: V, rule: TrialRule): Promise<TwoTrials>;
+  /**
    * Evaluates with the cost like `evaluate({ batch, cost: true })` but does
    * not wait for J: resolves once the evaluation is recorded (on the GPU,
    * submitted, with J's copy to a staging buffer), with a promise that
@@ -91,6 +102,26 @@ export interface Objective<V> {
   shuffle(seed: number): void;
   /** The parts of J and the mean ρ̂ of the first hidden layer at the last evaluation that computed the cost (for progress displays). */
   readonly lastReport?: ObjectiveReport | null;
+}
+
+/** What a line search's second trial step depends on besides the first trial's J and φ'. */
+export interface TrialRule {
+  /** J(x) and φ'(0) = ∇J(x)ᵀd. */
+  f: number;
+  gtd: number;
+  /** The first trial step. */
+  t: number;
+  c1: number;
+  c2: number;
+}
+
+/** The two evaluations of Objective.evaluateTwoTrials. */
+export interface TwoTrials {
+  /** J and the dots at the first trial point. */
+  cost: number;
+  dots: Float64Array;
+  /** The evaluation that followed: at t₂ (`second`), or at t again. */
+  next: { t: number; second: boolean; cost: number; dots: Float64Array };
 }
 
 /** J of one evaluation and its report, as a deferred reading delivers them. */
