@@ -84,8 +84,8 @@ export interface TrainSummary extends OptimizationSummary {
 export interface StageSummary extends OptimizationSummary {
   name: string;
   layers: number[];
-  /** Where the stage's training inputs lived: 'gpu' (a data set resident on the GPU, e.g. the previous stage's features) or 'cpu' (a Matrix). */
-  input: 'gpu' | 'cpu';
+  /** Where the stage's training inputs lived: 'gpu' (a data set resident on the GPU, e.g. the previous stage's features), 'cpu' (a Matrix) or 'host' (streamed to the GPU). */
+  input: 'gpu' | 'cpu' | 'host';
 }
 
 /** features.png: the first layer's W as tiles of images `imageWidth` wide, enlarged 4× (small patches) or 2×. */
