@@ -130,6 +130,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
     seconds: result.seconds,
     samplesPerSecond: result.samplesPerSecond,
     examples: m,
+    ...(ds.streamed ? { streamed: ds.streamed } : {}),
     rhoHatMean: hidden ? hidden.reduce((a, b) => a + b, 0) / hidden.length : null,
     rhoHatMax: hidden ? Math.max(...hidden) : null,
     adapter: model.deviceLabel,

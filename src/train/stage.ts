@@ -50,6 +50,8 @@ export interface OptimizationSummary {
   /** Examples through the optimizer per second (mini-batch methods: batch size × evaluations). */
   samplesPerSecond: number;
   examples: number;
+  /** Set when the training set was over maxDataBytes: its bytes as float32 and the cap (it streamed from host memory). */
+  streamed?: { bytes: number; cap: number };
   rhoHatMean: number | null;
   /** Classifiers: accuracy on their own training examples. */
   trainAccuracy?: number;
