@@ -166,6 +166,8 @@ describe('wgnn train with maxDataBytes', () => {
     }
     expect(() => checkConfig(tiny(out, { maxDataBytes: 0 }))).toThrow(/maxDataBytes must be a positive integer number of bytes, got 0/);
     expect(() => checkConfig({ ...tiny(out), network: undefined, optimizer: undefined, data: { source: 'mnist' }, stacked: { autoencoders: [{ hidden: 4, optimizer: { method: 'adam' } }], softmax: { optimizer: { method: 'adam' } } }, maxDataBytes: 1000 })).toThrow(/maxDataBytes applies to single-network runs/);
+    // The documented Fashion-MNIST example is a valid configuration.
+    expect(checkConfig(JSON.parse(readFileSync('examples/fashion-autoencoder.json', 'utf8'))).optimizer!.method).toBe('adam');
     const c = capture();
     expect(await main(['train', '--max-data-bytes', '0', '--quiet'], c.io)).toBe(1);
     expect(c.err.join('')).toMatch(/max-data-bytes/);
