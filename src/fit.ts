@@ -10,7 +10,7 @@
 
 import { SpecError } from './spec.js';
 import { type Matrix } from './matrix.js';
-import type { CostParts, Dataset, FullCost, Model, ModelObjective } from './model-contract.js';
+import { checkMaxDataBytes, checkStreamable, type CostParts, type Dataset, type FullCost, type Model, type ModelObjective } from './model-contract.js';
 import { accuracy, argmaxRows } from './metrics.js';
 import { oneHot } from './data/labels.js';
 import { optimize, usesLineSearch, type OptimizerOptions } from './optim/optimize.js';
@@ -78,6 +78,13 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Continue a run: the optimizer state taken at a checkpoint (θ already restored into the model) and the evaluations done before it. */
   resume?: { state: OptimizerState; evaluations: number; iterations?: number; secondsBefore?: number };
+  /**
+   * WebGPU, matrices only: a training set over this many bytes as float32 is not
+   * uploaded; it stays in host memory and streams to the GPU by mini-batches
+   * (sgd, momentum, adam; full-batch methods are refused), bitwise the resident
+   * run. The final full-data cost streams chunk by chunk. The CPU backend ignores it.
+   */
+  maxDataBytes?: number;
   /** Called after progress at every iteration with the objective (checkpoints); return false to stop (reason 'callback'). */
   onIteration?: (info: IterationInfo, objective: ModelObjective) => boolean | void | Promise<boolean | void>;
 }
@@ -182,8 +189,18 @@ export async function fit(model: Model, data: FitData | Dataset, options: FitOpt
   if (options.patience !== undefined && (!options.validation || !Number.isInteger(options.patience) || options.patience < 1)) {
     throw new SpecError(options.validation ? `patience must be a positive integer, got ${options.patience}` : 'patience (early stopping) needs a validation set');
   }
-  const owned = isDataset(data) ? null : model.dataset(data.X, data.Y);
+  checkMaxDataBytes(options.maxDataBytes);
+  if (options.maxDataBytes !== undefined && isDataset(data)) {
+    throw new SpecError(`maxDataBytes (${options.maxDataBytes}) applies to matrices { X, Y }; a data set already made keeps its placement (make it with model.dataset(X, Y, { maxDataBytes }))`);
+  }
+  const owned = isDataset(data) ? null : model.dataset(data.X, data.Y, { maxDataBytes: options.maxDataBytes });
   const ds = owned ?? (data as Dataset);
+  try {
+    checkStreamable(ds, optimizer.method);
+  } catch (e) {
+    if (owned) model.release(owned);
+    throw e;
+  }
   const m = ds.rows;
   const firstOrder = !usesLineSearch(optimizer.method);
   const resume = options.resume;

@@ -25,7 +25,7 @@ export { Rng } from './prng.js';
 // ── Models: one contract, two backends ──────────────────────────────────────
 /** createModel(spec, { backend: 'cpu' | 'webgpu' }): cost, predict, encode, data sets and objectives. */
 export { createModel, type ModelOptions } from './model.js';
-export type { Model, BackendName, CostReport, CostParts, CostOptions, Dataset, ModelObjective, ObjectiveOptions, FullCost, Encoding, VaeEvalOptions, VaeEvaluation } from './model-contract.js';
+export type { Model, BackendName, CostReport, CostParts, CostOptions, Dataset, DatasetOptions, ModelObjective, ObjectiveOptions, FullCost, Encoding, VaeEvalOptions, VaeEvaluation } from './model-contract.js';
 
 // ── The float64 CPU reference (the specification) ───────────────────────────
 export { cpuCost, cpuForward, cpuPredict } from './cpu/network.js';
@@ -42,7 +42,7 @@ export { gradientCheck, numericGradient, compareGradients, type GradientCheckRes
 // ── WebGPU: device, model, objective, vector operations ─────────────────────
 export { acquireDevice, adapterLabel, engineLimits, WebGpuUnavailableError, DeviceLostError, GpuError, type GpuContext, type AdapterDescription, type DeviceLimits } from './gpu/device.js';
 export { GpuModel, createGpuModel, type GpuModelOptions, type EvaluateOptions } from './gpu/model.js';
-export { GpuDataset } from './gpu/dataset.js';
+export { GpuDataset, HostDataset } from './gpu/dataset.js';
 export { engineCounters, type EngineCounters } from './gpu/counters.js';
 export { GpuObjective } from './gpu/objective.js';
 export { GpuVectorOps, type GpuVector } from './gpu/vectors.js';

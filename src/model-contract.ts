@@ -48,6 +48,8 @@ export interface CostOptions {
 /**
  * Examples (and targets) prepared for one backend: resident on the GPU for a
  * WebGPU model (uploaded once, in chunks), float64 matrices for the CPU model.
+ * A WebGPU data set over `maxDataBytes` (DatasetOptions) stays in host memory
+ * (location 'host') and streams to the GPU by mini-batches.
  * Made by `model.dataset(X, Y)` or `model.encodeDataset(...)`; a data set made
  * by one model can train another model of the same backend (stacked pipelines).
  */
@@ -56,8 +58,45 @@ export interface Dataset {
   readonly rows: number;
   /** Features per example. */
   readonly cols: number;
-  /** Where the examples live. */
-  readonly location: 'gpu' | 'cpu';
+  /** Where the examples live ('host': a WebGPU data set kept in host memory, streamed by mini-batches). */
+  readonly location: 'gpu' | 'cpu' | 'host';
+  /** 'host' data sets: the bytes of the examples (and targets) as float32, and the maxDataBytes they exceed. */
+  readonly streamed?: { bytes: number; cap: number };
+}
+
+/** The optimizers that evaluate mini-batches (a streamed data set trains with these only). */
+export const MINI_BATCH_METHODS: readonly string[] = ['sgd', 'momentum', 'adam'];
+
+/**
+ * Refuses a method that evaluates the full set (L-BFGS, CG, GD) over a data set
+ * kept in host memory, before any work: it streams by mini-batches only.
+ */
+export function checkStreamable(ds: Dataset, method: string): void {
+  if (ds.location !== 'host' || MINI_BATCH_METHODS.includes(method)) return;
+  const s = ds.streamed;
+  throw new SpecError(`the training set (${s?.bytes} bytes as float32) is over maxDataBytes (${s?.cap}), so it stays in host memory and streams by mini-batches (${MINI_BATCH_METHODS.join(', ')}); ${method} evaluates the whole set at every iteration and needs it on the GPU (raise maxDataBytes, or use a mini-batch method)`);
+}
+
+/** How `model.dataset` prepares examples. */
+export interface DatasetOptions {
+  /**
+   * WebGPU: examples (and targets) over this many bytes as float32 are not
+   * uploaded; they stay in host memory and stream to the GPU by mini-batches
+   * (mini-batch methods only). The CPU backend ignores it (its data live in host memory).
+   */
+  maxDataBytes?: number;
+}
+
+/** Checks a `maxDataBytes` cap: a positive integer number of bytes (or absent). */
+export function checkMaxDataBytes(v: unknown, key = 'maxDataBytes'): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new SpecError(`${key} must be a positive integer number of bytes, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Bytes the examples X (m × n1) and targets T (X itself for an autoencoder) take as float32. */
+export function float32Bytes(X: Matrix, T: Matrix): number {
+  return 4 * X.rows * (X.cols + (T === X ? 0 : T.cols));
 }
 
 /** What training needs of an objective beyond J and ∇J (see Model.objective). */
@@ -132,7 +171,7 @@ export interface Model {
    */
   evaluateVae(X: Matrix, opts?: VaeEvalOptions): Promise<VaeEvaluation>;
   /** Examples X (m × n1) and targets Y (m × nL; omitted for an autoencoder) prepared for training this model. */
-  dataset(X: Matrix, Y?: Matrix | null): Dataset;
+  dataset(X: Matrix, Y?: Matrix | null, opts?: DatasetOptions): Dataset;
   /**
    * Layer `layer`'s activations over `ds` as a new data set of this backend
    * (on the GPU: no readback), with `targets` (e.g. one-hot labels) as its Y:

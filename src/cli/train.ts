@@ -33,6 +33,8 @@ Flags override the configuration.
             --batch-size N --lr α --momentum μ
   --checkpoint-every N write a checkpoint every N iterations and at the last planned
                        one (0: only at the last planned iteration and on Ctrl-C)
+  --max-binding-bytes N  WebGPU: cap one storage binding at N bytes (maxBindingBytes)
+  --max-data-bytes N   WebGPU: a training set over N bytes streams from host memory (maxDataBytes)
   --json               print summary.json to stdout at the end
   --quiet              no progress output
 `;
@@ -42,7 +44,7 @@ const OPTIONS = {
   layers: 'value', activation: 'value', loss: 'value', lambda: 'value', beta: 'value', rho: 'value', init: 'value', autoencoder: 'flag',
   data: 'value', limit: 'value', patches: 'value', 'patch-size': 'value',
   optimizer: 'value', iterations: 'value', epochs: 'value', 'batch-size': 'value', lr: 'value', momentum: 'value',
-  'checkpoint-every': 'value', json: 'flag', quiet: 'flag',
+  'checkpoint-every': 'value', 'max-binding-bytes': 'value', 'max-data-bytes': 'value', json: 'flag', quiet: 'flag',
 } as const;
 
 /** Optimizer flags and the methods they apply to (any other method refuses them). */
@@ -113,7 +115,7 @@ function applyFlags(base: TrainConfig, a: Args): TrainConfig {
   return c;
 }
 
-/** Flags that apply to every run: seed, backend, name, output, data source (mnist / fashion-mnist), limit, checkpoints. */
+/** Flags that apply to every run: seed, backend, name, output, data source (mnist / fashion-mnist), limit, checkpoints, data placement. */
 function applyRunFlags(c: TrainConfig, a: Args): TrainConfig {
   const seed = a.int('seed', 0);
   if (seed !== undefined) c.seed = seed;
@@ -129,6 +131,10 @@ function applyRunFlags(c: TrainConfig, a: Args): TrainConfig {
   if (limit !== undefined) (c.data as { limit?: number }).limit = limit;
   const every = a.int('checkpoint-every', 0);
   if (every !== undefined) c.checkpointEvery = every;
+  const binding = a.int('max-binding-bytes', 16);
+  if (binding !== undefined) c.maxBindingBytes = binding;
+  const dataBytes = a.int('max-data-bytes', 1);
+  if (dataBytes !== undefined) c.maxDataBytes = dataBytes;
   return c;
 }
 

@@ -5,7 +5,7 @@ import { cpuCost, cpuForward } from './network.js';
 import { paramLayout, type ParamLayout } from '../params.js';
 import { SpecError, type Network } from '../spec.js';
 import type { Matrix } from '../matrix.js';
-import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostReport, type Dataset, type Encoding, type Model, type ModelObjective, type ObjectiveOptions, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
+import { checkLayer, checkMaxDataBytes, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostReport, type Dataset, type DatasetOptions, type Encoding, type Model, type ModelObjective, type ObjectiveOptions, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
 import { cpuVaeDecode, cpuVaeEncode, cpuVaeNegElbo, cpuVaeNll, sampleLatent } from './vae.js';
 import { asCpuDataset, cpuDataset, cpuModelObjective, CpuDataset } from './objective.js';
 
@@ -55,8 +55,10 @@ export class CpuModel implements Model {
     return { rows: X.rows, cols: this.network.layers[layer - 1]!, data: A[layer - 2]! };
   }
 
-  dataset(X: Matrix, Y?: Matrix | null): CpuDataset {
+  /** The examples as they are; `maxDataBytes` is checked and ignored (a CPU data set lives in host memory already). */
+  dataset(X: Matrix, Y?: Matrix | null, opts: DatasetOptions = {}): CpuDataset {
     this.live();
+    checkMaxDataBytes(opts.maxDataBytes);
     return cpuDataset(this.network, X, Y);
   }
 

@@ -32,7 +32,7 @@ export function cpuDataset(net: Network, X: Matrix, Y?: Matrix | null): CpuDatas
 }
 
 export function asCpuDataset(ds: Dataset): CpuDataset {
-  if (!(ds instanceof CpuDataset)) throw new SpecError(`a CPU model trains on CPU data sets (model.dataset(X, Y)); got one resident on the ${ds.location === 'gpu' ? 'GPU' : ds.location}`);
+  if (!(ds instanceof CpuDataset)) throw new SpecError(`a CPU model trains on CPU data sets (model.dataset(X, Y)); got ${ds.location === 'gpu' ? 'one resident on the GPU' : ds.location === 'host' ? 'a WebGPU model\'s streamed one' : `one on ${ds.location}`}`);
   return ds;
 }
 

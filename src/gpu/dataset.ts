@@ -27,6 +27,36 @@ export class GpuDataset {
   constructor(readonly rows: number, readonly cols: number, readonly targetCols: number, readonly owner: object | null = null) {}
 }
 
+/**
+ * Examples over `maxDataBytes` kept in host memory (Model.dataset with
+ * DatasetOptions.maxDataBytes): a WebGPU objective over it streams mini-batches
+ * (GpuObjective), and its full-data cost streams chunk by chunk. `T` is X itself
+ * for an autoencoder; `bytes` what X and T take as float32.
+ */
+export class HostDataset {
+  readonly location = 'host' as const;
+  readonly rows: number;
+  readonly cols: number;
+  readonly streamed: { bytes: number; cap: number };
+  constructor(readonly X: Matrix, readonly T: Matrix, bytes: number, readonly cap: number) {
+    this.rows = X.rows;
+    this.cols = X.cols;
+    this.streamed = { bytes, cap };
+  }
+}
+
+/**
+ * Host examples seen through a data set of the resident path's chunk sizes whose
+ * chunks all share one buffer (one more for targets): `fill(ci)` uploads chunk
+ * ci, to be called before the work that reads it is submitted (queue order), so
+ * one chunk at a time is on the GPU. `done()` frees the buffers and the plan.
+ */
+export interface StreamedChunks {
+  ds: GpuDataset;
+  fill(ci: number): void;
+  done(): void;
+}
+
 /** Examples per chunk: as many as fit one storage binding at the widest layer, capped by maxChunkRows. */
 export function chunkRows(net: Network, rows: number, maxBindingBytes: number, maxChunkRows = Infinity): number {
   const widest = Math.max(...net.layers);
@@ -51,6 +81,30 @@ export function uploadDataset(device: GPUDevice, pool: BufferPool, net: Network,
     ds.chunks.push({ rows, X: xb, Y: yb });
   }
   return ds;
+}
+
+/** StreamedChunks over X (and targets T; null for an autoencoder) with `per` examples a chunk; `done` frees the buffers, `forget` the plan. */
+export function streamedChunks(device: GPUDevice, pool: BufferPool, X: Matrix, T: Matrix | null, per: number, forget: (ds: GpuDataset) => void): StreamedChunks {
+  const xb = pool.acquire(per * X.cols * 4, STORAGE, 'streamed X');
+  const yb = T ? pool.acquire(per * T.cols * 4, STORAGE, 'streamed Y') : null;
+  // Owner null: releaseDataset leaves the shared buffers alone; done() frees them once.
+  const ds = new GpuDataset(X.rows, X.cols, T ? T.cols : X.cols, null);
+  for (let r0 = 0; r0 < X.rows; r0 += per) ds.chunks.push({ rows: Math.min(per, X.rows - r0), X: xb, Y: yb });
+  return {
+    ds,
+    fill(ci: number): void {
+      const r0 = ci * per;
+      const rows = ds.chunks[ci]!.rows;
+      // Float64 → float32 as uploadDataset rounds: the chunk is bitwise the resident one.
+      writeF32(device, xb, X.data.subarray(r0 * X.cols, (r0 + rows) * X.cols));
+      if (T && yb) writeF32(device, yb, T.data.subarray(r0 * T.cols, (r0 + rows) * T.cols));
+    },
+    done(): void {
+      forget(ds);
+      pool.release(xb);
+      if (yb) pool.release(yb);
+    },
+  };
 }
 
 /** A one-chunk data set of `rows` examples whose buffers the caller fills (mini-batches). */

@@ -6,8 +6,8 @@
 
 import { paramLayout, type ParamLayout } from '../params.js';
 import { assertTrainable, SpecError, type Network } from '../spec.js';
-import { assertFinite, type Matrix } from '../matrix.js';
-import { checkLayer, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostParts, type CostReport, type Dataset, type Encoding, type Model, type ObjectiveOptions, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
+import { assertFinite, checkData, type Matrix } from '../matrix.js';
+import { checkLayer, checkMaxDataBytes, checkTheta, float32Bytes, type DatasetOptions, checkVaeEval, checkVaeLayer, type CostOptions, type CostParts, type CostReport, type Dataset, type Encoding, type Model, type ObjectiveOptions, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
 import { defaultVaeNoiseSeed, reconstructionConstant } from '../cpu/vae.js';
 import { evaluationSeed } from '../noise.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
@@ -17,10 +17,11 @@ import { checkGpuLimits } from '../limits.js';
 import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
 import { buildPlan, columnMeans, planDispatches, SLOT, SLOTS, type Plan, type PlanContext } from './plan.js';
-import { checkEncodeTargets, emptyDataset, encodeDataset, GpuDataset, releaseDataset, uploadDataset } from './dataset.js';
+import { checkEncodeTargets, chunkRows, emptyDataset, encodeDataset, GpuDataset, HostDataset, releaseDataset, streamedChunks, uploadDataset, type StreamedChunks } from './dataset.js';
 import { GpuObjective } from './objective.js';
 
 function asGpuDataset(ds: Dataset): GpuDataset {
+  if (ds instanceof HostDataset) throw new SpecError(`this data set is kept in host memory (${ds.streamed.bytes} bytes as float32, over maxDataBytes ${ds.cap}): it trains by mini-batches only, and this operation needs it on the GPU`);
   if (!(ds instanceof GpuDataset)) throw new SpecError(`a WebGPU model trains on GPU data sets (model.dataset(X, Y)); got one on the ${ds.location === 'cpu' ? 'CPU' : ds.location}`);
   return ds;
 }
@@ -176,9 +177,30 @@ export class GpuModel implements Model {
     return adapterLabel(this.adapter);
   }
 
-  /** Model.dataset: uploads X (and Y) once, in chunks that each fit one storage binding. */
-  dataset(X: Matrix, Y?: Matrix | null): GpuDataset {
+  /**
+   * Model.dataset: uploads X (and Y) once, in chunks that each fit one storage
+   * binding; over `maxDataBytes` (as float32), keeps them in host memory instead
+   * (a HostDataset: its objective streams mini-batches).
+   */
+  dataset(X: Matrix, Y?: Matrix | null, opts: DatasetOptions = {}): GpuDataset | HostDataset {
+    this.live();
+    const cap = checkMaxDataBytes(opts.maxDataBytes);
+    if (cap !== undefined) {
+      const T = checkData(this.network, X, Y);
+      const bytes = float32Bytes(X, T);
+      if (bytes > cap) return new HostDataset(X, T, bytes, cap);
+    }
     return this.upload(X, Y);
+  }
+
+  /**
+   * Host examples X (and targets T; null for an autoencoder) in chunks of the
+   * resident path's size sharing one buffer, uploaded one at a time (evaluateStreamed).
+   */
+  streamChunks(X: Matrix, T: Matrix | null): StreamedChunks {
+    this.live();
+    const per = chunkRows(this.network, X.rows, this.bindingLimit, this.opts.maxChunkRows);
+    return streamedChunks(this.ctx.device, this.pool, X, T, per, (ds) => this.forget(ds));
   }
 
   /**
@@ -187,6 +209,7 @@ export class GpuModel implements Model {
    */
   objective(ds: Dataset, opts: ObjectiveOptions = {}): GpuObjective {
     this.live();
+    if (ds instanceof HostDataset) return new GpuObjective(this, ds.X, ds.T === ds.X ? undefined : ds.T, { ...opts, maxDataBytes: ds.cap });
     return new GpuObjective(this, asGpuDataset(ds), undefined, opts);
   }
 
@@ -197,6 +220,7 @@ export class GpuModel implements Model {
 
   /** Frees a data set's plan, and its buffers when this model made them. */
   release(ds: Dataset): void {
+    if (ds instanceof HostDataset) return; // host memory: nothing on the GPU
     const g = asGpuDataset(ds);
     this.forget(g);
     releaseDataset(this.pool, g);
@@ -290,6 +314,46 @@ export class GpuModel implements Model {
     this.ctx.device.queue.submit([enc.finish()]);
   }
 
+  /**
+   * `evaluate` over streamed chunks: the same dispatches in the same order, in
+   * one submit per chunk with the chunk's upload before it (the ρ̂ pass of
+   * chunked sparsity uploads each chunk once more), so the results are bitwise
+   * those of the resident data set while one chunk at a time is on the GPU.
+   */
+  async evaluateStreamed(s: StreamedChunks, what: EvaluateOptions = {}): Promise<void> {
+    const ds = s.ds;
+    if (ds.chunks.length === 1) {
+      s.fill(0);
+      return this.evaluate(ds, what);
+    }
+    this.live();
+    assertTrainable(this.network);
+    if (what.rhoHatDecay) throw new SpecError('a running ρ̂ estimate applies to mini-batches that fit one storage binding');
+    const plan = await this.plan(ds);
+    const wantCost = what.cost ?? true;
+    const wantGrad = what.gradient ?? true;
+    this.setNoise(what.noiseSeed);
+    if (this.network.vae) this.setEps(what.epsSeed ?? defaultVaeNoiseSeed(this.network));
+    const submit = (lists: readonly (readonly Dispatch[])[], clear = false): void => {
+      const enc = this.ctx.device.createCommandEncoder();
+      if (clear) enc.clearBuffer(this.scalarsBuffer);
+      const pass = enc.beginComputePass();
+      for (const l of lists) recordDispatches(pass, l);
+      pass.end();
+      this.ctx.device.queue.submit([enc.finish()]);
+    };
+    submit([what.before ?? []], wantCost);
+    plan.rhoChunks.forEach((part, ci) => {
+      s.fill(ci);
+      submit([part]);
+    });
+    plan.chunks.forEach((c, ci) => {
+      s.fill(ci);
+      submit([c.forward, c.rho, c.terms, wantCost ? c.cost : [], wantGrad ? c.backward : []]);
+    });
+    submit([wantGrad ? plan.finalGrad : [], wantCost ? plan.finalCost : [], what.then ?? []]);
+  }
+
   /** Reads the parts of J written by the last evaluate({ cost: true }). */
   async readCost(): Promise<{ cost: number; parts: CostParts; rhoHatMean: number | null }> {
     this.live();
@@ -332,16 +396,19 @@ export class GpuModel implements Model {
     return this.rhoOffsets.map((o, l) => Float64Array.from(r!.subarray(o, o + this.network.layers[l + 1]!)));
   }
 
+  /** Streams X (and Y) through one chunk buffer (evaluateStreamed): one chunk at a time on the GPU. */
   async cost(X: Matrix, Y?: Matrix, opts: CostOptions = {}): Promise<CostReport> {
-    const ds = this.upload(X, Y);
+    this.live();
+    const T = checkData(this.network, X, Y);
+    const s = this.streamChunks(X, T === X ? null : T);
     try {
       const gradient = opts.gradient ?? true;
-      await this.evaluate(ds, { cost: true, gradient, epsSeed: opts.noiseSeed });
+      await this.evaluateStreamed(s, { cost: true, gradient, epsSeed: opts.noiseSeed });
       const [{ cost, parts }, rhoHat, grad] = await Promise.all([this.readCost(), this.readRhoHat(), gradient ? this.readGradient() : Promise.resolve(undefined)]);
       this.ctx.check();
       return grad ? { cost, parts, grad, rhoHat } : { cost, parts, rhoHat };
     } finally {
-      this.release(ds);
+      s.done();
     }
   }
 
@@ -355,13 +422,19 @@ export class GpuModel implements Model {
     layer ??= 2;
     checkLayer(this.network, layer);
     const n = this.network.layers[layer - 1]!;
-    // Targets are irrelevant for inference; pass X-shaped zeros only where the spec needs them.
-    const ds = this.upload(X, this.network.autoencoder ? undefined : { rows: X.rows, cols: this.network.layers[this.network.layers.length - 1]!, data: new Float32Array(X.rows * this.network.layers[this.network.layers.length - 1]!) });
+    // Targets are irrelevant for inference; pass zeros only where the spec needs them.
+    const nL = this.network.layers[this.network.layers.length - 1]!;
+    const zeros = this.network.autoencoder ? null : { rows: X.rows, cols: nL, data: new Float32Array(X.rows * nL) };
+    checkData(this.network, X, zeros);
+    // Streamed chunk by chunk: one chunk of X at a time on the GPU.
+    const s = this.streamChunks(X, zeros);
+    const ds = s.ds;
     try {
       const plan = await this.plan(ds);
       const out = new Float64Array(X.rows * n);
       let r0 = 0;
       for (let ci = 0; ci < ds.chunks.length; ci++) {
+        s.fill(ci);
         // Clean input, set before every submit (an evaluation may run between chunks).
         this.setNoise(undefined);
         this.setEps(null);
@@ -378,7 +451,7 @@ export class GpuModel implements Model {
       this.ctx.check();
       return { rows: X.rows, cols: n, data: out };
     } finally {
-      this.release(ds);
+      s.done();
     }
   }
 

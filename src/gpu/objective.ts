@@ -18,7 +18,7 @@ import { readF32, STORAGE, writeF32 } from './buffers.js';
 import { presentationSeeds } from '../noise.js';
 import type { Dispatch, Kernels } from './kernels.js';
 import type { GpuContext } from './device.js';
-import { GpuDataset } from './dataset.js';
+import { GpuDataset, type StreamedChunks } from './dataset.js';
 import { GpuVectorOps, type GpuVector } from './vectors.js';
 
 /** What the objective uses of a GpuModel (written out, so that model.ts can make objectives without an import cycle). */
@@ -35,6 +35,9 @@ export interface GpuObjectiveModel {
   forget(ds: GpuDataset): void;
   evaluate(ds: GpuDataset, what: { cost?: boolean; gradient?: boolean; before?: readonly Dispatch[]; then?: readonly Dispatch[]; rhoHatDecay?: number; noiseSeed?: number; epsSeed?: number }): Promise<void>;
   readCost(): Promise<{ cost: number; parts: CostParts; rhoHatMean: number | null }>;
+  /** Host examples in chunks uploaded one at a time, and an evaluation over them (the full cost of a streamed set). */
+  streamChunks(X: Matrix, T: Matrix | null): StreamedChunks;
+  evaluateStreamed(s: StreamedChunks, what: { cost?: boolean; gradient?: boolean; before?: readonly Dispatch[] }): Promise<void>;
   /** The buffer slice holding J's parts after an evaluation (read with readF32 alongside other values). */
   readonly costSource: Parameters<typeof readF32>[2][number];
   costFromScalars(s: Float32Array): { cost: number; parts: CostParts; rhoHatMean: number | null };
@@ -414,13 +417,25 @@ export class GpuObjective implements ModelObjective<GpuVector> {
   /** True after dispose(): `optimize` and `evaluate` refuse it. */
   disposed = false;
 
-  /** J over all examples at the current θ (forward only), in one submit with the optimizer's pending update; one readback. */
+  /**
+   * J over all examples at the current θ (forward only), in one submit with the
+   * optimizer's pending update; one readback. A streamed set: uploaded chunk by
+   * chunk in the resident path's chunk sizes (GpuModel.evaluateStreamed), so the
+   * value is bitwise the resident one.
+   */
   async fullCost(): Promise<FullCost> {
     const pending = await this.ops.drain();
-    await this.model.evaluate(this.resident(), { cost: true, gradient: false, before: pending });
-    this.costReads++;
-    const r = await this.model.readCost();
-    return { cost: r.cost, parts: r.parts, rhoHatMean: r.rhoHatMean };
+    const h = this.host;
+    const s = h ? this.model.streamChunks(h.X, h.T === h.X ? null : h.T) : null;
+    try {
+      if (s) await this.model.evaluateStreamed(s, { cost: true, gradient: false, before: pending });
+      else await this.model.evaluate(this.resident(), { cost: true, gradient: false, before: pending });
+      this.costReads++;
+      const r = await this.model.readCost();
+      return { cost: r.cost, parts: r.parts, rhoHatMean: r.rhoHatMean };
+    } finally {
+      s?.done();
+    }
   }
 
   /** θ lives in the model's buffer already: runs the pending update. */

@@ -80,6 +80,8 @@ export interface ContractiveBuffers {
 export interface Plan {
   /** Pass 1 with chunked sparsity: forward + ρ̂ accumulation for every chunk. */
   rhoPass: Dispatch[];
+  /** rhoPass split by chunk (the same dispatches): a streamed evaluation uploads each chunk before its part. */
+  rhoChunks: Dispatch[][];
   /**
    * Per chunk, in order: forward, ρ̂ sums (unless rhoPass did them), terms the
    * gradient needs whether or not the cost is computed (contractive), loss sums, backward.
@@ -392,6 +394,7 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
   const multi = ds.chunks.length > 1;
   const sparse = net.sparsity;
   const rhoPass: Dispatch[] = [];
+  const rhoChunks: Dispatch[][] = [];
   const chunks: Plan['chunks'] = [];
   const rowOffsets = ds.chunks.map((_, ci) => ds.chunks.slice(0, ci).reduce((n, c) => n + c.rows, 0));
   /** The input layer of a chunk: X, or x̃ for a denoising network. */
@@ -425,8 +428,11 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
     const Y = ch.Y ?? ch.X;
     if (multi && sparse) {
       // The notes' first forward pass: ρ̂ over every chunk before any δ.
-      await forward(ch, ci, rhoPass);
-      rhoPass.push(...(await columnMeans(pc, ch.rows, layers, m, first ? 0 : 1, 1)));
+      const part: Dispatch[] = [];
+      await forward(ch, ci, part);
+      part.push(...(await columnMeans(pc, ch.rows, layers, m, first ? 0 : 1, 1)));
+      rhoChunks.push(part);
+      rhoPass.push(...part);
     }
     // Chunk ci's dispatches go into lists that stay in order in the pass.
     const fw: Dispatch[] = [];
@@ -465,5 +471,5 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
   const finalGrad = await regularizerGradients(pc, cb);
   const finalCost = [...(cb ? await contractiveCost(pc, cb) : []), ...(await weightDecay(pc)), ...(await sparsityPenalty(pc)), ...(await rhoHatMean(pc))];
   const vae: VaePlanParts | undefined = vb ? { ...vb, chunks: vaeChunks, z: layers[c - 1]!.A, output: layers[Lw - 1]!.A } : undefined;
-  return { rhoPass, chunks, finalCost, finalGrad, layers, running: new Map(), owned, vae };
+  return { rhoPass, rhoChunks, chunks, finalCost, finalGrad, layers, running: new Map(), owned, vae };
 }

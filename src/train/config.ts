@@ -8,7 +8,7 @@ import { METHODS, type OptimizerOptions } from '../optim/optimize.js';
 import { OPTIMIZER_SHAPE } from '../optim/options-shape.js';
 import { checkShape, type ObjectShape, type Shape } from '../schema.js';
 import { checkParameterCount } from '../limits.js';
-import type { BackendName } from '../model-contract.js';
+import { checkMaxDataBytes, type BackendName } from '../model-contract.js';
 import { checkVaeEvalConfig, type VaeEvalConfig } from './vae-run.js';
 
 /** Where the examples come from. */
@@ -115,6 +115,11 @@ export interface TrainConfig {
   /** WebGPU: cap on one storage binding's bytes (e.g. 134217728, a browser's default); data sets are split into buffers that fit. */
   maxBindingBytes?: number;
   /**
+   * WebGPU, single-network runs with a mini-batch method: a training set over this
+   * many bytes as float32 stays in host memory and streams to the GPU by mini-batches.
+   */
+  maxDataBytes?: number;
+  /**
    * Autoencoders with a test set: also reconstruct test inputs corrupted this way
    * (fixed seed, default 12345) and report the error against the clean inputs
    * (summary.testCorruptedReconstructionError, denoising.png).
@@ -172,6 +177,7 @@ export const CONFIG_SHAPE: ObjectShape = {
     rhoHatDecay: 'number',
     costEvery: 'integer',
     maxBindingBytes: 'integer',
+    maxDataBytes: 'integer',
     denoisingTest: { fields: CORRUPTION_SHAPE.fields, required: CORRUPTION_SHAPE.required },
     vaeEval: { fields: { samples: 'integer', seed: 'integer' } },
   },
@@ -320,6 +326,10 @@ export function checkConfig(raw: unknown): TrainConfig {
   }
   for (const key of ['maxBindingBytes'] as const) {
     if (c[key] !== undefined && !(c[key]! >= 16)) throw new SpecError(`${key} must be at least 16 bytes, got ${JSON.stringify(c[key])}`);
+  }
+  checkMaxDataBytes(c.maxDataBytes);
+  if (pipeline && c.maxDataBytes !== undefined) {
+    throw new SpecError(`maxDataBytes applies to single-network runs; a ${c.stacked ? 'stacked' : 'self-taught'} pipeline keeps each stage's features on the GPU (got maxDataBytes ${c.maxDataBytes})`);
   }
   return { ...c, backend, seed: c.seed ?? 1, init: c.init ?? 'ufldl', checkpointEvery: c.checkpointEvery ?? 50, name: c.name ?? 'run' };
 }

@@ -98,7 +98,7 @@ async function trainStage(ctx: Context, name: string, model: Model, ds: Dataset,
     return done.summary;
   }
   const resume = ctx.opts.resume ? findCheckpoint(dir) : null;
-  ctx.log(`${name}: ${JSON.stringify(model.network.layers)} on ${ds.rows} examples (${ds.location === 'gpu' ? 'resident on the GPU' : 'matrices on the CPU'}), ${optimizer.method}${resume ? `, resumed at iteration ${resume.progress.iteration}` : ''}`);
+  ctx.log(`${name}: ${JSON.stringify(model.network.layers)} on ${ds.rows} examples (${ds.location === 'gpu' ? 'resident on the GPU' : ds.location === 'host' ? 'streamed from host memory' : 'matrices on the CPU'}), ${optimizer.method}${resume ? `, resumed at iteration ${resume.progress.iteration}` : ''}`);
   const r = await runStage({
     model, data: ds, optimizer, rhoHatDecay, costEvery: ctx.config.costEvery, dir, checkpointEvery: ctx.config.checkpointEvery,
     preprocessing: files.preprocessing ? ctx.data.preprocessing : null, resume, opts: ctx.opts, stage: name, clock: () => (performance.now() - ctx.t0) / 1000,

@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createModel } from '../model.js';
-import type { CostReport, Model } from '../model-contract.js';
+import { checkStreamable, type CostReport, type Model } from '../model-contract.js';
 import { resolveSpec, SpecError } from '../spec.js';
 import { type Matrix } from '../matrix.js';
 import { oneHot } from '../data/labels.js';
@@ -89,9 +89,19 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
     backend: config.backend, init: config.init, seed: config.seed, device: opts.device,
     parameters: resumed?.theta, maxBindingBytes: config.maxBindingBytes,
   });
-  // Written once the model exists: a run refused for its size or data leaves no folder behind.
+  // Over maxDataBytes (WebGPU): the set stays in host memory and streams by mini-batches;
+  // a full-batch method is refused here, before any work.
+  const ds = model.dataset(X, Y, { maxDataBytes: config.maxDataBytes });
+  try {
+    checkStreamable(ds, optimizer.method);
+  } catch (e) {
+    model.release(ds);
+    model.dispose();
+    throw e;
+  }
+  if (ds.streamed) log(`training set ${ds.streamed.bytes} bytes as float32, over maxDataBytes ${ds.streamed.cap}: kept in host memory, streamed by mini-batches`);
+  // Written once the model and data set exist: a run refused for its size or data leaves no folder behind.
   writeJsonAtomic(join(outputDir, 'config.json'), { ...config, output: undefined });
-  const ds = model.dataset(X, Y);
   let result: StageResult;
   try {
     result = await runStage({
@@ -120,6 +130,7 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
     seconds: result.seconds,
     samplesPerSecond: result.samplesPerSecond,
     examples: m,
+    ...(ds.streamed ? { streamed: ds.streamed } : {}),
     rhoHatMean: hidden ? hidden.reduce((a, b) => a + b, 0) / hidden.length : null,
     rhoHatMax: hidden ? Math.max(...hidden) : null,
     adapter: model.deviceLabel,

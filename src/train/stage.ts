@@ -50,6 +50,8 @@ export interface OptimizationSummary {
   /** Examples through the optimizer per second (mini-batch methods: batch size × evaluations). */
   samplesPerSecond: number;
   examples: number;
+  /** Set when the training set was over maxDataBytes: its bytes as float32 and the cap (it streamed from host memory). */
+  streamed?: { bytes: number; cap: number };
   rhoHatMean: number | null;
   /** Classifiers: accuracy on their own training examples. */
   trainAccuracy?: number;
@@ -84,8 +86,8 @@ export interface TrainSummary extends OptimizationSummary {
 export interface StageSummary extends OptimizationSummary {
   name: string;
   layers: number[];
-  /** Where the stage's training inputs lived: 'gpu' (a data set resident on the GPU, e.g. the previous stage's features) or 'cpu' (a Matrix). */
-  input: 'gpu' | 'cpu';
+  /** Where the stage's training inputs lived: 'gpu' (a data set resident on the GPU, e.g. the previous stage's features), 'cpu' (a Matrix) or 'host' (streamed to the GPU). */
+  input: 'gpu' | 'cpu' | 'host';
 }
 
 /** features.png: the first layer's W as tiles of images `imageWidth` wide, enlarged 4× (small patches) or 2×. */
