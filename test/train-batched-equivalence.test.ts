@@ -74,17 +74,19 @@ describe.each(CASES)('%s: the same iterates as the reference implementation', (_
 });
 
 describe('resuming from a state written before the Gram matrix was stored', () => {
-  for (const [name, method, drop] of [
-    ['lbfgs', lbfgs as Method, (k: string) => /^(ss|sy|yy|gs|gy)_/.test(k)],
-    ['cg', conjugateGradient as Method, (k: string) => k === 'ggo' || k === 'dd'],
+  // CG as such states were written, with the quadratic first step: under 'curvature' the
+  // rebuilt ‖d‖² (rounded differently) enters the next step and the paths part at 1e-10.
+  for (const [name, method, drop, extra] of [
+    ['lbfgs', lbfgs as Method, (k: string) => /^(ss|sy|yy|gs|gy)_/.test(k), {}],
+    ['cg', conjugateGradient as Method, (k: string) => k === 'ggo' || k === 'dd', { initialStep: 'quadratic' }],
   ] as const) {
     it(`${name}: rebuilds it from the vectors (one batched readback) and follows the uninterrupted run`, async () => {
-      const full = await trace(method, sparseAutoencoder(), { maxIterations: 20, optTol: 0, progTol: 0 });
+      const full = await trace(method, sparseAutoencoder(), { maxIterations: 20, optTol: 0, progTol: 0, ...extra });
       const cut = sparseAutoencoder();
       let state: Awaited<ReturnType<NonNullable<IterationInfo['checkpoint']>>> | null = null;
       let theta: Float64Array | null = null;
       await method(cut, {
-        maxIterations: 20, optTol: 0, progTol: 0,
+        maxIterations: 20, optTol: 0, progTol: 0, ...extra,
         onIteration: async (i: IterationInfo) => {
           if (i.iteration !== 8) return true;
           state = await i.checkpoint!();
@@ -96,7 +98,7 @@ describe('resuming from a state written before the Gram matrix was stored', () =
       expect(Object.keys(old.scalars).length).toBeLessThan(Object.keys(state!.scalars).length);
       const again = sparseAutoencoder();
       again.theta.set(theta!);
-      const rest = await trace(method, again, { maxIterations: 20, optTol: 0, progTol: 0, resume: old });
+      const rest = await trace(method, again, { maxIterations: 20, optTol: 0, progTol: 0, ...extra, resume: old });
       expect(rest.infos.map((i) => i.iteration)).toEqual(Array.from({ length: 12 }, (_, k) => k + 9));
       rest.infos.forEach((ia, k) => expect(rel(ia.cost!, full.infos[8 + k]!.cost!), `iteration ${ia.iteration}`).toBeLessThan(1e-10));
     });
@@ -104,14 +106,49 @@ describe('resuming from a state written before the Gram matrix was stored', () =
 });
 
 describe("CG's first trial step", () => {
-  it("'previous' (the default) and 'quadratic' take different paths; both descend", async () => {
+  it("'previous' (the default), 'curvature' and 'quadratic' take different paths; all descend", async () => {
     const o = { maxIterations: 30, optTol: 0, progTol: 0 };
-    const prev = await trace(conjugateGradient as Method, sparseAutoencoder(), o);
-    const quad = await trace(conjugateGradient as Method, sparseAutoencoder(), { ...o, initialStep: 'quadratic' });
-    const again = await trace(conjugateGradient as Method, sparseAutoencoder(), { ...o, initialStep: 'previous' });
-    expect(again.infos.map((i) => i.cost)).toEqual(prev.infos.map((i) => i.cost));
-    expect(prev.infos.map((i) => i.evaluations)).not.toEqual(quad.infos.map((i) => i.evaluations));
-    for (const r of [prev, quad]) expect(r.infos[29]!.cost!).toBeLessThan(0.5 * r.infos[0]!.cost!);
+    const byRule = await Promise.all([undefined, 'curvature', 'previous', 'quadratic'].map((initialStep) => trace(conjugateGradient as Method, sparseAutoencoder(), { ...o, initialStep })));
+    const [dflt, curv, prev, quad] = byRule.map((r) => r.infos.map((i) => i.cost));
+    expect(dflt).toEqual(prev);
+    expect(curv).not.toEqual(prev);
+    expect(curv).not.toEqual(quad);
+    expect(prev).not.toEqual(quad);
+    for (const r of byRule) expect(r.infos[29]!.cost!).toBeLessThan(0.5 * r.infos[0]!.cost!);
+  });
+
+  it.each(['previous', 'curvature'] as const)("'%s': each first trial step follows its formula (recomputed from the iterates)", async (rule) => {
+    // previous: t_prev·∇J_prevᵀd_prev / ∇Jᵀd; curvature: −∇Jᵀd / (κ‖d‖²), κ = sᵀy/sᵀs of the last step.
+    const obj = sparseAutoencoder();
+    const evaluated: Float64Array[] = [];
+    const evaluate = obj.evaluate.bind(obj);
+    obj.evaluate = (opts) => {
+      evaluated.push(obj.theta.slice());
+      return evaluate(opts);
+    };
+    const its: { x: Float64Array; g: Float64Array; t: number; evals: number }[] = [];
+    await conjugateGradient(obj, {
+      maxIterations: 25, optTol: 0, progTol: 0, initialStep: rule,
+      onIteration: (i) => void its.push({ x: obj.theta.slice(), g: obj.grad.slice(), t: i.stepSize, evals: evaluated.length }),
+    });
+    const dot = (a: Float64Array, b: Float64Array): number => a.reduce((acc, v, i) => acc + v * b[i]!, 0);
+    const sub = (a: Float64Array, b: Float64Array): Float64Array => a.map((v, i) => v - b[i]!);
+    let checked = 0;
+    for (let k = 2; k < its.length; k++) {
+      // Iteration k + 1 searched along d = (x_{k+1} − x_k)/t from x_k; its first trial is the first evaluation after iteration k.
+      const [a, b, c] = [its[k - 2]!, its[k - 1]!, its[k]!];
+      const d = sub(c.x, b.x).map((v) => v / c.t);
+      const dPrev = sub(b.x, a.x).map((v) => v / b.t);
+      const first = evaluated[b.evals]!;
+      const t0 = dot(sub(first, b.x), d) / dot(d, d);
+      const s = sub(b.x, a.x);
+      const kappa = dot(s, sub(b.g, a.g)) / dot(s, s);
+      const want = rule === 'previous' ? (b.t * dot(a.g, dPrev)) / dot(b.g, d) : kappa > 0 ? -dot(b.g, d) / (kappa * dot(d, d)) : NaN;
+      if (!(want > 0)) continue;
+      expect(Math.abs(t0 - want) / want, `iteration ${k + 1}`).toBeLessThan(1e-6);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(15);
   });
 
   it('a state written before gtd0 was stored resumes (its next first step is the quadratic one)', async () => {
@@ -135,6 +172,6 @@ describe("CG's first trial step", () => {
   });
 
   it('an unknown initialStep is refused by name', async () => {
-    await expect(conjugateGradient(sparseAutoencoder(), { initialStep: 'cubic' as never })).rejects.toThrow(/initialStep must be 'previous' or 'quadratic', got "cubic"/);
+    await expect(conjugateGradient(sparseAutoencoder(), { initialStep: 'cubic' as never })).rejects.toThrow(/initialStep must be one of 'previous', 'curvature', 'quadratic', got "cubic"/);
   });
 });
