@@ -20,6 +20,7 @@ import { train } from '../src/train/run.js';
 import { MAIN_JOB } from '../src/train/defaults.js';
 import type { GpuObjective } from '../src/gpu/objective.js';
 import { gpu } from './helpers/gpu.js';
+import { capture } from './helpers/io.js';
 
 const aeSpec: NetworkSpec = { layers: [12, 5, 12], activation: 'sigmoid', autoencoder: true, lambda: 1e-3, sparsity: { rho: 0.1, beta: 3 } };
 const regSpec: NetworkSpec = { layers: [6, 4, 3], activation: ['tanh', 'identity'], lambda: 1e-3 };
@@ -123,12 +124,6 @@ const tiny = (out: string, extra: Partial<TrainConfig> = {}): TrainConfig => ({
   output: out,
   ...extra,
 });
-
-function capture(): { io: { stdout(t: string): void; stderr(t: string): void }; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) }, out, err };
-}
 
 describe('wgnn train with maxDataBytes', () => {
   it('streamed (config key and --max-data-bytes) gives bitwise the resident model file and summary figures', async () => {

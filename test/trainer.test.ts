@@ -10,6 +10,7 @@ import { readPng } from '../src/viz/png-node.js';
 import { train } from '../src/train/run.js';
 import { MAIN_JOB } from '../src/train/defaults.js';
 import type { TrainConfig } from '../src/train/config.js';
+import { capture } from './helpers/io.js';
 
 const tiny = (out: string, extra: Partial<TrainConfig> = {}): TrainConfig => ({
   ...MAIN_JOB,
@@ -21,12 +22,6 @@ const tiny = (out: string, extra: Partial<TrainConfig> = {}): TrainConfig => ({
   output: out,
   ...extra,
 });
-
-function capture(): { io: { stdout(t: string): void; stderr(t: string): void }; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) }, out, err };
-}
 
 describe('wgnn train', () => {
   it('writes every output file; the last line is the output folder', async () => {

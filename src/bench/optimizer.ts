@@ -18,6 +18,7 @@ import { Rng } from '../prng.js';
 import { resolveSpec, type Network, type NetworkSpec } from '../spec.js';
 import { matrix, type Matrix } from '../matrix.js';
 import { optimize, type OptimizerOptions } from '../optim/optimize.js';
+import type { CgOptions } from '../optim/cg.js';
 import { benchMeta, type BenchMeta } from './common.js';
 
 export type OptimizerBenchMethod = 'lbfgs' | 'cg' | 'adam';
@@ -36,6 +37,8 @@ export interface OptimizerBenchOptions {
   costEvery?: number;
   /** Adam: readings in flight (default 4; 0 waits for each, as before issue 12). */
   costsInFlight?: number;
+  /** CG: the first-step rule (CgOptions.initialStep; default 'previous'). */
+  initialStep?: CgOptions['initialStep'];
   log?: (line: string) => void;
 }
 
@@ -131,10 +134,11 @@ export function instrument(device: GPUDevice): { submits: number; dispatches: nu
   }
 }
 
-function optimizerOptions(o: Required<Pick<OptimizerBenchOptions, 'method'>> & { iterations: number; batchSize: number; costEvery: number; costsInFlight: number }): OptimizerOptions {
+function optimizerOptions(o: Required<Pick<OptimizerBenchOptions, 'method'>> & { iterations: number; batchSize: number; costEvery: number; costsInFlight: number; initialStep?: CgOptions['initialStep'] }): OptimizerOptions {
   if (o.method === 'adam') {
     return { method: 'adam', learningRate: 0.01, batchSize: o.batchSize, iterations: o.iterations, epochs: Infinity, costEvery: o.costEvery, costsInFlight: o.costsInFlight, seed: 1 };
   }
+  if (o.method === 'cg' && o.initialStep) return { method: 'cg', maxIterations: o.iterations, optTol: 0, progTol: 0, initialStep: o.initialStep };
   // No early stop: every run makes exactly `iterations` iterations.
   return { method: o.method, maxIterations: o.iterations, optTol: 0, progTol: 0 };
 }
@@ -157,7 +161,8 @@ export async function benchOptimizer(ctx: GpuContext, opts: OptimizerBenchOption
   const net: Network = resolveSpec(UFLDL_NETWORK);
   const X = syntheticPatches(patches, 12);
   const theta0 = Float64Array.from(Float32Array.from(initParameters(net, { seed: 1 })));
-  const o = optimizerOptions({ method, iterations, batchSize, costEvery, costsInFlight });
+  if (opts.initialStep !== undefined && method !== 'cg') throw new RangeError(`initialStep applies to cg only, not ${method}`);
+  const o = optimizerOptions({ method, iterations, batchSize, costEvery, costsInFlight, initialStep: opts.initialStep });
   const warm = optimizerOptions({ method, iterations: method === 'adam' ? 2 * costEvery : 2, batchSize, costEvery, costsInFlight });
   const notes: string[] = [];
   const runs: OptimizerBenchRun[] = [];
