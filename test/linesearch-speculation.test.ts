@@ -171,3 +171,38 @@ describe('wolfeLineSearch with the second trial evaluated ahead', () => {
     expect(b).toEqual(a);
   });
 });
+
+describe('wolfeLineSearch on a J with rounding noise (costNoise)', () => {
+  it('ends at a strong Wolfe point more often and sooner than zooming on the noise', async () => {
+    // φ(t) = a(t − c)² + J₀ with a deterministic perturbation of the value only, a tenth of
+    // the decrease along the line (measured on the GPU late in a CG run: J rounding ~1e-6
+    // against decreases ~5e-6 per line search); the slope is exact.
+    const rng = new Rng(33);
+    let [plainEvals, noiseEvals, plainWolfe, noiseWolfe, improved] = [0, 0, 0, 0, 0];
+    for (let k = 0; k < 200; k++) {
+      const [a, c, j0] = [rng.range(1e-9, 1e-8), rng.range(5, 40), 0.41];
+      const wobble = (t: number): number => 0.1 * a * c * c * Math.sin(t * 1e4 + k);
+      const line: Line = { phi: (t) => j0 + a * (t - c) ** 2 + wobble(t), dphi: (t) => 2 * a * (t - c) };
+      const t0 = rng.range(1, 60);
+      const run = (costNoise: number) => {
+        const obj = lineObjective(line, []);
+        return wolfeLineSearch(obj, new Float64Array([0]), line.phi(0), line.dphi(0), new Float64Array([1]), t0, 1, { c1: 1e-4, c2: 0.2, progTol: 0, costNoise }, { pairs: [[obj.grad, obj.grad]] });
+      };
+      const plain = await run(0);
+      const noisy = await run(1e-5 * j0);
+      expect(noisy.evaluations, `line ${k}`).toBeLessThanOrEqual(plain.evaluations);
+      if (plain.wolfe) expect(noisy.wolfe).toBe(true);
+      if (noisy.wolfe) noiseWolfe++;
+      if (noisy.evaluations < plain.evaluations) improved++;
+      plainEvals += plain.evaluations;
+      noiseEvals += noisy.evaluations;
+      if (plain.wolfe) plainWolfe++;
+    }
+    console.log(`noisy J: without costNoise ${plainEvals} evaluations, ${plainWolfe}/200 ended at a Wolfe point; with it ${noiseEvals}, ${noiseWolfe}/200`);
+    // Measured: 919 → 802 evaluations, 179 → 184 Wolfe endings; 5 searches that ran to
+    // the 25-evaluation limit end within a few trials.
+    expect(improved).toBeGreaterThanOrEqual(3);
+    expect(noiseEvals).toBeLessThan(0.95 * plainEvals);
+    expect(noiseWolfe).toBeGreaterThan(plainWolfe);
+  });
+});

@@ -81,6 +81,12 @@ export class GpuObjective implements ModelObjective<GpuVector> {
   private readonly batches = new Map<string, GpuDataset>();
   private readonly gathers = new Map<string, Dispatch[]>();
   lastReport: ObjectiveReport | null = null;
+  /**
+   * J is a float32 reduction over every example: two nearby θ give values
+   * that differ by rounding of order 1e-6 relative (measured 2.4e-6 on 10 000
+   * patches), so line searches treat J within 1e-5 relative as equal.
+   */
+  readonly costResolution = 1e-5;
   /** Training evaluations so far: a denoising network's noise seed for the next one derives from it. */
   private presentations = 0;
   /** Cost readbacks so far (the ops count their own). */

@@ -184,7 +184,7 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
       ops.copy(g, gOld);
       ggOld = gg;
 
-      const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol, speculate: true }, { pairs: [[g, g], [g, gOld]] });
+      const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol, costNoise: (objective.costResolution ?? 0) * Math.abs(f), speculate: true }, { pairs: [[g, g], [g, gOld]] });
       evaluations += ls.evaluations;
       iteration++;
       sinceRestart++;

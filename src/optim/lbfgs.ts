@@ -279,7 +279,7 @@ export async function lbfgs<V>(objective: Objective<V>, options: LbfgsOptions = 
         ops.axpy(-1, gOld, yT);
       };
       const fOld = f;
-      const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol }, { pairs: probe, after });
+      const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol, costNoise: (objective.costResolution ?? 0) * Math.abs(f) }, { pairs: probe, after });
       evaluations += ls.evaluations;
       iteration++;
       const t = ls.t;

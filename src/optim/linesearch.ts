@@ -45,6 +45,15 @@ export interface LineSearchOptions {
    * Default false.
    */
   speculate?: boolean;
+  /**
+   * How far apart two values of J must be to tell them apart (absolute; default
+   * 0, exact). In the zoom, a trial that meets the strong Wolfe conditions
+   * but whose J is above the bracket's low end by no more than this ends the
+   * search there: on a float32 J (the GPU) the low end may be lower only by
+   * rounding, and shrinking the bracket towards it cannot meet the curvature
+   * condition (Objective.costResolution).
+   */
+  costNoise?: number;
 }
 
 /**
@@ -160,6 +169,7 @@ export async function wolfeLineSearch<V>(
   const c2 = options.c2 ?? LINE_SEARCH_DEFAULTS.c2;
   const maxLS = options.maxEvaluations ?? LINE_SEARCH_DEFAULTS.maxEvaluations;
   const progTol = options.progTol ?? LINE_SEARCH_DEFAULTS.progTol;
+  const costNoise = options.costNoise ?? 0;
   const ops: VectorOps<V> = objective.ops;
   let evaluations = 0;
   let dots = 0;
@@ -285,6 +295,14 @@ export async function wolfeLineSearch<V>(
     [fNew, gNew, t] = await phi(t);
     iter++;
     const armijo = fNew < f + c1 * t * gtd;
+    if (armijo && fNew >= fLo && fNew - fLo <= costNoise && Math.abs(gNew) <= -c2 * gtd) {
+      // A Wolfe point whose J is as low as the low end's within J's resolution.
+      bt = [t];
+      bf = [fNew];
+      bg = [gNew];
+      done = true;
+      break;
+    }
     if (!armijo || fNew >= fLo) {
       bt[hi] = t;
       bf[hi] = fNew;

@@ -100,6 +100,12 @@ export interface Objective<V> {
   evaluateLater?(opts?: { batch?: BatchRange }): Promise<{ reading: Promise<CostReadingValue> }>;
   /** A new seeded random order of the examples (used by SGD at each epoch). */
   shuffle(seed: number): void;
+  /**
+   * Relative resolution of J (optional; default 0, exact): values closer than
+   * this times |J| may differ by rounding alone. The GPU's float32 reductions
+   * set it; line searches use it (LineSearchOptions.costNoise).
+   */
+  readonly costResolution?: number;
   /** The parts of J and the mean ρ̂ of the first hidden layer at the last evaluation that computed the cost (for progress displays). */
   readonly lastReport?: ObjectiveReport | null;
 }
