@@ -138,9 +138,9 @@ function optimizerOptions(o: Required<Pick<OptimizerBenchOptions, 'method'>> & {
   if (o.method === 'adam') {
     return { method: 'adam', learningRate: 0.01, batchSize: o.batchSize, iterations: o.iterations, epochs: Infinity, costEvery: o.costEvery, costsInFlight: o.costsInFlight, seed: 1 };
   }
-  if (o.method === 'cg' && o.initialStep) return { method: 'cg', maxIterations: o.iterations, optTol: 0, progTol: 0, initialStep: o.initialStep };
   // No early stop: every run makes exactly `iterations` iterations.
-  return { method: o.method, maxIterations: o.iterations, optTol: 0, progTol: 0 };
+  const fullBatch = { maxIterations: o.iterations, optTol: 0, progTol: 0 };
+  return o.method === 'cg' ? { method: 'cg', ...fullBatch, initialStep: o.initialStep } : { method: o.method, ...fullBatch };
 }
 
 export async function benchOptimizer(ctx: GpuContext, opts: OptimizerBenchOptions): Promise<OptimizerBenchResult> {

@@ -70,7 +70,7 @@ export async function benchCommand(argv: readonly string[], io: CliIO): Promise<
       result = await benchOptimizer(ctx, {
         method: what, patches: a.int('patches', 1), iterations: a.int('iterations', 1), latencies,
         batchSize: a.int('batch', 1), costEvery: a.int('cost-every', 1), costsInFlight: inFlight === undefined ? undefined : Number(inFlight), log,
-        initialStep: what === 'cg' || a.string('initial-step') !== undefined ? a.oneOf('initial-step', CG_INITIAL_STEPS) : undefined,
+        initialStep: a.oneOf('initial-step', CG_INITIAL_STEPS),
       });
     } else {
       throw new UsageError(`bench: unknown benchmark ${JSON.stringify(what)}; expected gemm, step, lbfgs, cg or adam`);

@@ -20,6 +20,25 @@ import { buildPlan, columnMeans, planDispatches, SLOT, SLOTS, type Plan, type Pl
 import { checkEncodeTargets, chunkRows, emptyDataset, encodeDataset, GpuDataset, HostDataset, releaseDataset, streamedChunks, uploadDataset, type StreamedChunks } from './dataset.js';
 import { GpuObjective } from './objective.js';
 
+/**
+ * The dispatches of one evaluation in order, in segments that each need at most
+ * one chunk of the data set: the caller's `before`, the ρ̂ pass chunk by chunk,
+ * each chunk's forward, ρ̂ (or the running estimate), terms, cost and backward
+ * passes, then the final gradient and cost and the caller's `then`. `evaluate`
+ * records them all in one pass; `evaluateStreamed` submits each segment after
+ * uploading its chunk, so both run the same dispatches in the same order.
+ */
+function evaluationSegments(plan: Plan, what: EvaluateOptions, running: Dispatch[] | null): { chunk: number | null; lists: (readonly Dispatch[])[] }[] {
+  const wantCost = what.cost ?? true;
+  const wantGrad = what.gradient ?? true;
+  return [
+    { chunk: null, lists: [what.before ?? []] },
+    ...plan.rhoChunks.map((part, ci) => ({ chunk: ci, lists: [part] })),
+    ...plan.chunks.map((c, ci) => ({ chunk: ci, lists: [c.forward, running ?? c.rho, c.terms, wantCost ? c.cost : [], wantGrad ? c.backward : []] })),
+    { chunk: null, lists: [wantGrad ? plan.finalGrad : [], wantCost ? plan.finalCost : [], what.then ?? []] },
+  ];
+}
+
 function asGpuDataset(ds: Dataset): GpuDataset {
   if (ds instanceof HostDataset) throw new SpecError(`this data set is kept in host memory (${ds.streamed.bytes} bytes as float32, over maxDataBytes ${ds.cap}): it trains by mini-batches only, and this operation needs it on the GPU`);
   if (!(ds instanceof GpuDataset)) throw new SpecError(`a WebGPU model trains on GPU data sets (model.dataset(X, Y)); got one on the ${ds.location === 'cpu' ? 'CPU' : ds.location}`);
@@ -277,8 +296,6 @@ export class GpuModel implements Model {
     this.live();
     assertTrainable(this.network);
     const plan = await this.plan(ds);
-    const wantCost = what.cost ?? true;
-    const wantGrad = what.gradient ?? true;
     const decay = what.rhoHatDecay ?? 0;
     let running: Dispatch[] | null = null;
     if (decay > 0 && this.network.layers.length > 2) {
@@ -296,20 +313,9 @@ export class GpuModel implements Model {
     this.setNoise(what.noiseSeed);
     if (this.network.vae) this.setEps(what.epsSeed ?? defaultVaeNoiseSeed(this.network));
     const enc = this.ctx.device.createCommandEncoder();
-    if (wantCost) enc.clearBuffer(this.scalarsBuffer);
+    if (what.cost ?? true) enc.clearBuffer(this.scalarsBuffer);
     const pass = enc.beginComputePass();
-    if (what.before) recordDispatches(pass, what.before);
-    recordDispatches(pass, plan.rhoPass);
-    for (const c of plan.chunks) {
-      recordDispatches(pass, c.forward);
-      recordDispatches(pass, running ?? c.rho);
-      recordDispatches(pass, c.terms);
-      if (wantCost) recordDispatches(pass, c.cost);
-      if (wantGrad) recordDispatches(pass, c.backward);
-    }
-    if (wantGrad) recordDispatches(pass, plan.finalGrad);
-    if (wantCost) recordDispatches(pass, plan.finalCost);
-    if (what.then) recordDispatches(pass, what.then);
+    for (const seg of evaluationSegments(plan, what, running)) for (const l of seg.lists) recordDispatches(pass, l);
     pass.end();
     this.ctx.device.queue.submit([enc.finish()]);
   }
@@ -330,28 +336,17 @@ export class GpuModel implements Model {
     assertTrainable(this.network);
     if (what.rhoHatDecay) throw new SpecError('a running ρ̂ estimate applies to mini-batches that fit one storage binding');
     const plan = await this.plan(ds);
-    const wantCost = what.cost ?? true;
-    const wantGrad = what.gradient ?? true;
     this.setNoise(what.noiseSeed);
     if (this.network.vae) this.setEps(what.epsSeed ?? defaultVaeNoiseSeed(this.network));
-    const submit = (lists: readonly (readonly Dispatch[])[], clear = false): void => {
+    evaluationSegments(plan, what, null).forEach((seg, k) => {
+      if (seg.chunk !== null) s.fill(seg.chunk);
       const enc = this.ctx.device.createCommandEncoder();
-      if (clear) enc.clearBuffer(this.scalarsBuffer);
+      if (k === 0 && (what.cost ?? true)) enc.clearBuffer(this.scalarsBuffer);
       const pass = enc.beginComputePass();
-      for (const l of lists) recordDispatches(pass, l);
+      for (const l of seg.lists) recordDispatches(pass, l);
       pass.end();
       this.ctx.device.queue.submit([enc.finish()]);
-    };
-    submit([what.before ?? []], wantCost);
-    plan.rhoChunks.forEach((part, ci) => {
-      s.fill(ci);
-      submit([part]);
     });
-    plan.chunks.forEach((c, ci) => {
-      s.fill(ci);
-      submit([c.forward, c.rho, c.terms, wantCost ? c.cost : [], wantGrad ? c.backward : []]);
-    });
-    submit([wantGrad ? plan.finalGrad : [], wantCost ? plan.finalCost : [], what.then ?? []]);
   }
 
   /** Reads the parts of J written by the last evaluate({ cost: true }). */

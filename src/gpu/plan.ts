@@ -78,12 +78,13 @@ export interface ContractiveBuffers {
 
 /** Everything one evaluation over a data set records, built once per data set. */
 export interface Plan {
-  /** Pass 1 with chunked sparsity: forward + ρ̂ accumulation for every chunk. */
-  rhoPass: Dispatch[];
-  /** rhoPass split by chunk (the same dispatches): a streamed evaluation uploads each chunk before its part. */
+  /**
+   * Pass 1 with chunked sparsity: forward + ρ̂ accumulation, one list per chunk
+   * (empty otherwise); a streamed evaluation uploads each chunk before its part.
+   */
   rhoChunks: Dispatch[][];
   /**
-   * Per chunk, in order: forward, ρ̂ sums (unless rhoPass did them), terms the
+   * Per chunk, in order: forward, ρ̂ sums (unless rhoChunks did them), terms the
    * gradient needs whether or not the cost is computed (contractive), loss sums, backward.
    */
   chunks: { forward: Dispatch[]; rho: Dispatch[]; terms: Dispatch[]; cost: Dispatch[]; backward: Dispatch[] }[];
@@ -126,7 +127,7 @@ export interface VaePlanParts extends VaeBuffers {
 /** Every dispatch list of a plan (to release their bind groups and uniforms). */
 export function planDispatches(plan: Plan): Dispatch[][] {
   const vae = plan.vae ? plan.vae.chunks.flatMap((c) => [c.nll, c.accFirst, c.accNext]) : []; // encode/sample/decode are the forward lists' own
-  return [plan.rhoPass, plan.finalCost, plan.finalGrad, ...plan.chunks.flatMap((c) => [c.forward, c.rho, c.terms, c.cost, c.backward]), ...[...plan.running.values()].flatMap((r) => [r.first, r.next]), ...vae];
+  return [...plan.rhoChunks, plan.finalCost, plan.finalGrad, ...plan.chunks.flatMap((c) => [c.forward, c.rho, c.terms, c.cost, c.backward]), ...[...plan.running.values()].flatMap((r) => [r.first, r.next]), ...vae];
 }
 
 /** VAE: z = μ + exp(½ log σ²)·ε with ε = noiseNormal at global rows rowOffset + r (ε = 0 when vaeState is off). */
@@ -393,7 +394,6 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
   const m = ds.rows;
   const multi = ds.chunks.length > 1;
   const sparse = net.sparsity;
-  const rhoPass: Dispatch[] = [];
   const rhoChunks: Dispatch[][] = [];
   const chunks: Plan['chunks'] = [];
   const rowOffsets = ds.chunks.map((_, ci) => ds.chunks.slice(0, ci).reduce((n, c) => n + c.rows, 0));
@@ -432,7 +432,6 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
       await forward(ch, ci, part);
       part.push(...(await columnMeans(pc, ch.rows, layers, m, first ? 0 : 1, 1)));
       rhoChunks.push(part);
-      rhoPass.push(...part);
     }
     // Chunk ci's dispatches go into lists that stay in order in the pass.
     const fw: Dispatch[] = [];
@@ -471,5 +470,5 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
   const finalGrad = await regularizerGradients(pc, cb);
   const finalCost = [...(cb ? await contractiveCost(pc, cb) : []), ...(await weightDecay(pc)), ...(await sparsityPenalty(pc)), ...(await rhoHatMean(pc))];
   const vae: VaePlanParts | undefined = vb ? { ...vb, chunks: vaeChunks, z: layers[c - 1]!.A, output: layers[Lw - 1]!.A } : undefined;
-  return { rhoPass, rhoChunks, chunks, finalCost, finalGrad, layers, running: new Map(), owned, vae };
+  return { rhoChunks, chunks, finalCost, finalGrad, layers, running: new Map(), owned, vae };
 }

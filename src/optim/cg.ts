@@ -44,6 +44,7 @@
 // uninterrupted run. (A state without `ggo`/`dd`, written before they
 // existed, has them recomputed from the vectors.)
 
+import { scratchVectors } from './scratch.js';
 import { SpecError } from '../spec.js';
 import { lineSearchSettings, norm1, startingPoint, stopTest, type LineSearchMethodOptions } from './full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
@@ -84,12 +85,8 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
   if (!(restartEvery === Infinity || (Number.isInteger(restartEvery) && restartEvery >= 1))) {
     throw new SpecError(`restartEvery must be a positive integer, got ${restartEvery}`);
   }
-  const owned: V[] = [];
-  const alloc = (): V => {
-    const v = ops.alloc();
-    owned.push(v);
-    return v;
-  };
+  const scratch = scratchVectors(ops);
+  const alloc = scratch.alloc;
 
   try {
     const x = alloc();
@@ -184,7 +181,7 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
       ops.copy(g, gOld);
       ggOld = gg;
 
-      const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol, costNoise: (objective.costResolution ?? 0) * Math.abs(f), speculate: true }, { pairs: [[g, g], [g, gOld]] });
+      const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol, speculate: true }, { pairs: [[g, g], [g, gOld]] });
       evaluations += ls.evaluations;
       iteration++;
       sinceRestart++;
@@ -210,7 +207,7 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
     await ops.flush();
     return { iterations: iteration, evaluations, cost: f, reason };
   } finally {
-    for (const v of owned) ops.free(v);
+    scratch.freeAll();
   }
 }
 

@@ -45,6 +45,7 @@
 // on with the restored history. With a smaller `history` than the state's pair
 // count, only the newest pairs are kept.
 
+import { scratchVectors } from './scratch.js';
 import { SpecError } from '../spec.js';
 import { lineSearchSettings, norm1, startingPoint, stopTest, type LineSearchMethodOptions } from './full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
@@ -104,12 +105,8 @@ export async function lbfgs<V>(objective: Objective<V>, options: LbfgsOptions = 
   if (!Number.isInteger(m) || m < 1) throw new SpecError(`history must be a positive integer, got ${m}`);
   const ops = objective.ops;
   const g = objective.grad;
-  const owned: V[] = [];
-  const alloc = (): V => {
-    const v = ops.alloc();
-    owned.push(v);
-    return v;
-  };
+  const scratch = scratchVectors(ops);
+  const alloc = scratch.alloc;
 
   try {
     const x = alloc();
@@ -279,7 +276,7 @@ export async function lbfgs<V>(objective: Objective<V>, options: LbfgsOptions = 
         ops.axpy(-1, gOld, yT);
       };
       const fOld = f;
-      const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol, costNoise: (objective.costResolution ?? 0) * Math.abs(f) }, { pairs: probe, after });
+      const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol }, { pairs: probe, after });
       evaluations += ls.evaluations;
       iteration++;
       const t = ls.t;
@@ -367,7 +364,7 @@ export async function lbfgs<V>(objective: Objective<V>, options: LbfgsOptions = 
     await ops.flush();
     return { iterations: iteration, evaluations, cost: f, reason };
   } finally {
-    for (const v of owned) ops.free(v);
+    scratch.freeAll();
   }
 }
 

@@ -46,8 +46,8 @@ export interface LineSearchOptions {
    */
   speculate?: boolean;
   /**
-   * How far apart two values of J must be to tell them apart (absolute; default
-   * 0, exact). In the zoom, a trial that meets the strong Wolfe conditions
+   * How far apart two values of J must be to tell them apart (absolute;
+   * default: the objective's costResolution × |J(x)|, 0 when it states none). In the zoom, a trial that meets the strong Wolfe conditions
    * but whose J is above the bracket's low end by no more than this ends the
    * search there: on a float32 J (the GPU) the low end may be lower only by
    * rounding, and shrinking the bracket towards it cannot meet the curvature
@@ -169,7 +169,7 @@ export async function wolfeLineSearch<V>(
   const c2 = options.c2 ?? LINE_SEARCH_DEFAULTS.c2;
   const maxLS = options.maxEvaluations ?? LINE_SEARCH_DEFAULTS.maxEvaluations;
   const progTol = options.progTol ?? LINE_SEARCH_DEFAULTS.progTol;
-  const costNoise = options.costNoise ?? 0;
+  const costNoise = options.costNoise ?? (objective.costResolution ?? 0) * Math.abs(f);
   const ops: VectorOps<V> = objective.ops;
   let evaluations = 0;
   let dots = 0;

@@ -28,6 +28,7 @@
 // no extra evaluation. Mid-epoch, the same example count, batch size and seed
 // are required; at an epoch boundary they may change.
 
+import { scratchVectors } from './scratch.js';
 import { SpecError } from '../spec.js';
 import { checkLearningRate, learningRate, type LearningRate } from './schedules.js';
 import { checkState, reportIteration, expectVectors, restoreVector, stateInteger } from './state.js';
@@ -191,12 +192,8 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
   const full = s.batchSize >= m;
   const batches = full ? 1 : Math.ceil(m / s.batchSize);
   const u = s.update;
-  const owned: V[] = [];
-  const alloc = (): V => {
-    const v = ops.alloc();
-    owned.push(v);
-    return v;
-  };
+  const scratch = scratchVectors(ops);
+  const alloc = scratch.alloc;
   const velocity = u.kind === 'momentum' && u.mu > 0 ? alloc() : null;
   const m1 = u.kind === 'adam' ? alloc() : null;
   const m2 = u.kind === 'adam' ? alloc() : null;
@@ -323,7 +320,7 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
     await ops.flush();
     return { iterations: iteration, evaluations, cost, reason };
   } finally {
-    for (const v of owned) ops.free(v);
+    scratch.freeAll();
   }
 }
 
