@@ -1,11 +1,14 @@
-// The line search's second trial on the GPU (shaders/linesearch.wgsl) against
-// secondTrialStep (float64), and GpuObjective.evaluateTwoTrials in a real line
-// search: the same steps as without speculation, one readback fewer.
+// The line search's transitions on the GPU (shaders/linesearch.wgsl) against
+// linesearch-state.ts `advance` (float64), and GpuObjective.evaluateTrials in
+// a real line search: the same steps as without speculation, with one readback
+// for the first `depth` trials.
 import { describe, expect, it } from 'vitest';
+import { encodeSearchState, lineSearchParams, LS_STATE_SLOTS } from '../src/gpu/linesearch.js';
 import { createGpuModel } from '../src/gpu/model.js';
 import { GpuObjective } from '../src/gpu/objective.js';
-import { SLOT, SLOTS } from '../src/gpu/plan.js';
-import { secondTrialStep, wolfeLineSearch } from '../src/optim/linesearch.js';
+import { advance, startSearch, type SearchConstants, type SearchState } from '../src/optim/linesearch-state.js';
+import { conjugateGradient } from '../src/optim/cg.js';
+import { SPECULATIVE_STEP_TOLERANCE, wolfeLineSearch } from '../src/optim/linesearch.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec } from '../src/spec.js';
@@ -13,79 +16,80 @@ import { gpu, harness } from './helpers/gpu.js';
 
 const f32 = Math.fround;
 
-describe('linesearch.wgsl: the second trial step', () => {
-  it('agrees with secondTrialStep on 400 random first trials (every branch), copies the trial exactly, outputs poisoned', async () => {
+/** A random line: a quadratic/quartic with ripples, undefined past a wall, and on half the lines a J rippling within `noise`. */
+function randomLine(rng: Rng, noisy: boolean) {
+  const a = rng.range(0.1, 3);
+  const b = rng.uniform() < 0.5 ? 0 : rng.range(0, 0.5);
+  const c = rng.range(0.05, 20);
+  const s = rng.uniform() < 0.5 ? 0 : rng.range(0, 0.2);
+  const w = rng.range(0.5, 3);
+  const wall = rng.uniform() < 0.15 ? rng.range(0.5, 5) : Infinity;
+  const j0 = 1 + 3 * rng.uniform();
+  // The noise: J's rounding on a line whose decrease is only a few times it.
+  const scale = noisy ? 1e-6 : 1;
+  const noise = noisy ? 1e-5 * j0 : 0;
+  const ripple = (t: number): number => (noisy ? 0.3 * noise * Math.sin(t * 997) : 0);
+  const phi = (t: number): number => (t > wall ? NaN : j0 + scale * (a * (t - c) ** 2 + b * (t - c) ** 4 + s * Math.sin(w * t) - a * c * c) + ripple(t));
+  const dphi = (t: number): number => (t > wall ? NaN : scale * (2 * a * (t - c) + 4 * b * (t - c) ** 3 + s * w * Math.cos(w * t)));
+  return { phi, dphi, noise };
+}
+
+describe('linesearch.wgsl: one transition of the search', () => {
+  it('agrees with advance() (float64) at every transition of 160 random searches, every branch; copies the trial exactly; outputs poisoned', async () => {
     const h = await harness();
     const rng = new Rng(11);
     const nDots = 3;
-    const weights = [1, 1, 1, 1, 0, 1, 0.7]; // ρ̂'s mean does not count; β = 0.7 on the KL
-    const cases: { f: number; gtd: number; t: number; parts: Float32Array; dots: Float32Array; c1: number; c2: number }[] = [];
-    for (let k = 0; k < 400; k++) {
-      // A cubic-ish φ along d from J(x) = f: a first trial of each kind.
-      const f = 0.3 + 2 * rng.uniform();
-      const gtd = -Math.exp(rng.range(Math.log(1e-3), Math.log(10)));
-      const t = Math.exp(rng.range(Math.log(1e-3), Math.log(30)));
-      const kind = k % 5;
-      // J(t) − J(x) relative to the first-order change t·gtd, and φ'(t)/|gtd|.
-      const [dRel, gRel] = [
-        [rng.range(-0.2, 2), rng.range(-1, 3)], // no sufficient decrease
-        [rng.range(-1.2, -0.3), rng.range(-0.15, 0.15)], // Wolfe at once
-        [rng.range(-1, -0.2), rng.range(0.3, 3)], // past the minimizer
-        [rng.range(-1.5, -0.5), rng.range(-0.95, -0.3)], // still descending
-        [0, NaN], // illegal
-      ][kind]!;
-      const gt = gRel * Math.abs(gtd);
-      const ft = f + dRel * t * Math.abs(gtd);
-      // Split J(t) into parts the way an evaluation holds them (float32 each).
-      const parts = new Float32Array(SLOTS);
-      const share = [0.6, 0.1, 0.2, 0.05, 0, 0.05];
-      let rest = ft;
-      for (let s = 0; s < SLOTS; s++) {
-        if (s === SLOT.rhoHatMean) parts[s] = rng.uniform();
-        else if (s === SLOT.kl) parts[s] = f32(rng.uniform() * 0.1);
-        else if (s === SLOT.contractive) parts[s] = f32(rest - 0.7 * parts[SLOT.kl]!);
-        else parts[s] = f32(share[s]! * ft);
-        if (s !== SLOT.rhoHatMean && s !== SLOT.contractive && s !== SLOT.kl) rest -= parts[s]!;
-      }
-      if (kind === 4) parts[SLOT.data] = NaN;
-      const dots = Float32Array.from([gt, rng.normal(), rng.normal()]);
-      cases.push({ f, gtd: f32(gtd), t: f32(t), parts, dots, c1: 1e-4, c2: 0.2 });
-    }
-    const counts = [0, 0, 0, 0, 0];
-    let worst = 0;
-    for (let k = 0; k < cases.length; k++) {
-      const c = cases[k]!;
-      const fHi = f32(c.f);
-      const params = h.upload([fHi, c.f - fHi, c.gtd, c.t, c.c1, c.c2, ...weights]);
-      const scalars = h.upload(c.parts);
-      const dots = h.upload(c.dots);
-      const out = h.poisoned(2 + SLOTS + nDots);
-      await h.run([await h.kernels.secondTrial({ scalars, nScalars: SLOTS, dots, nDots, params, out })]);
-      const got = await h.read(out, 2 + SLOTS + nDots);
-      // J(t) as the CPU sums the parts read back (float64 over float32 values).
-      let ft = 0;
-      for (let s = 0; s < SLOTS; s++) if (weights[s]) ft += weights[s]! * c.parts[s]!;
-      const want = secondTrialStep(c.f, c.gtd, c.t, ft, c.dots[0]!, c.c1, c.c2);
-      expect(Array.from(got.subarray(2, 2 + SLOTS))).toEqual(Array.from(c.parts));
-      expect(Array.from(got.subarray(2 + SLOTS))).toEqual(Array.from(c.dots));
-      expect(got[1], `case ${k}: second trial?`).toBe(want === null ? 0 : 1);
-      if (want === null) {
-        expect(got[0]).toBe(c.t);
-      } else {
-        // Relative to the bracket [0, t] (or the step, when it extrapolates past t).
-        const e = Math.abs(got[0]! - want) / Math.max(c.t, Math.abs(want));
+    const width = 2 + 1 + nDots;
+    const seen = { extrapolate: 0, zoomFromBracket: 0, zoomStep: 0, wolfe: 0, illegal: 0, secant: 0, ended: 0 };
+    let [transitions, worst] = [0, 0];
+    for (let k = 0; k < 160; k++) {
+      const noisy = k % 2 === 1;
+      const line = randomLine(rng, noisy);
+      const gtd = f32(line.dphi(0));
+      if (!(gtd < 0)) continue;
+      const c: SearchConstants = { f: line.phi(0), gtd, c1: 1e-4, c2: k % 3 === 0 ? 0.9 : 0.2, maxLS: 25, progTol: 1e-9, dNorm: 1, noise: line.noise };
+      const s: SearchState = startSearch(c, f32(Math.exp(rng.range(Math.log(0.01), Math.log(60)))));
+      const params = h.upload(lineSearchParams(c, [1]));
+      while (s.phase !== 'done') {
+        const t = s.t;
+        // The trial as the GPU holds it: J in one float32 part, float32 dots.
+        const part = f32(line.phi(t));
+        const dots = Float32Array.from([line.dphi(t), rng.normal(), rng.normal()]);
+        const state = h.upload(encodeSearchState(c, s));
+        const scalars = h.upload([part]);
+        const dotsBuf = h.upload(dots);
+        const out = h.poisoned(width);
+        await h.run([await h.kernels.lineSearchStep({ scalars, nScalars: 1, dots: dotsBuf, nDots, params, state, out, base: 0 })]);
+        const got = await h.read(out, width);
+        const phase = s.phase;
+        const fNew = Number.isFinite(part) && Number.isFinite(dots[0]!) ? part : Infinity;
+        if (fNew === Infinity) seen.illegal++;
+        advance(c, s, fNew, dots[0]!);
+        transitions++;
+        if (phase === 'bracket' && s.phase === 'bracket') seen.extrapolate++;
+        if (phase === 'bracket' && s.phase === 'zoom') seen.zoomFromBracket++;
+        if (phase === 'zoom' && s.phase === 'zoom') seen.zoomStep++;
+        if (s.phase === 'done') seen[Math.abs(s.g) <= -c.c2 * c.gtd && s.f <= c.f + c.c1 * s.t * c.gtd ? 'wolfe' : 'ended']++;
+        if (noisy && s.bt.length === 2 && Math.abs(s.bf[0]! - s.bf[1]!) <= c.noise) seen.secant++;
+        expect(got[2]).toBe(part);
+        expect(Array.from(got.subarray(3))).toEqual(Array.from(dots));
+        expect(got[1], `search ${k}, trial at ${t}: a next trial?`).toBe(s.phase === 'done' ? 0 : 1);
+        const e = Math.abs(got[0]! - s.t) / Math.abs(s.t);
         worst = Math.max(worst, e);
-        expect(e, `case ${k}: step ${got[0]} vs ${want}`).toBeLessThan(2e-6);
+        // Well inside the tolerance within which the search takes a device step.
+        expect(e, `search ${k}, trial at ${t}: step ${got[0]} vs ${s.t}`).toBeLessThan(SPECULATIVE_STEP_TOLERANCE / 2);
+        for (const b of [state, scalars, dotsBuf, out]) h.pool.release(b);
       }
-      counts[k % 5]!++;
-      for (const b of [params, scalars, dots, out]) h.pool.release(b);
+      h.pool.release(params);
     }
-    console.log(`second trial step, GPU vs float64: worst relative difference ${worst.toExponential(2)} over ${cases.length} cases`);
+    console.log(`line search transitions, GPU vs float64: ${transitions} transitions, worst relative step difference ${worst.toExponential(2)}; ${JSON.stringify(seen)}`);
+    for (const [name, count] of Object.entries(seen)) expect(count, name).toBeGreaterThan(3);
+    expect(LS_STATE_SLOTS).toBe(encodeSearchState({ f: 0, gtd: -1, c1: 0, c2: 0, maxLS: 1, progTol: 0, dNorm: 1, noise: 0 }, startSearch({ f: 0, gtd: -1, c1: 0, c2: 0, maxLS: 1, progTol: 0, dNorm: 1, noise: 0 }, 1)).length);
   });
 });
 
-describe('GpuObjective.evaluateTwoTrials in a line search', () => {
-  it('same steps as without speculation, and two trials in one readback', async () => {
+describe('GpuObjective.evaluateTrials in a line search', () => {
+  it('same steps as without speculation, and the first `depth` trials in one readback (depth 2 and 3)', async () => {
     const net = resolveSpec({ layers: [13, 6, 13], activation: 'sigmoid', autoencoder: true, lambda: 1e-3, sparsity: { rho: 0.1, beta: 3 } });
     const rng = new Rng(4);
     const X = { rows: 37, cols: 13, data: Float64Array.from({ length: 37 * 13 }, () => rng.uniform()) };
@@ -97,10 +101,10 @@ describe('GpuObjective.evaluateTwoTrials in a line search', () => {
     const x = ops.alloc();
     const d = ops.alloc();
     try {
-      let twoTrials = 0;
+      const saved = { 2: 0, 3: 0 };
       for (const t0 of [0.01, 0.3, 3, 30, 100]) {
         const results = [];
-        for (const speculate of [false, true]) {
+        for (const speculate of [1, 2, 3]) {
           ops.write(obj.theta, theta0);
           const f = (await obj.evaluate()) as number;
           ops.copy(obj.theta, x);
@@ -109,33 +113,72 @@ describe('GpuObjective.evaluateTwoTrials in a line search', () => {
           const [gg] = await ops.dots([[obj.grad, obj.grad]]);
           const reads0 = obj.readbacks;
           const ls = await wolfeLineSearch(obj, x, f, -gg!, d, t0, Math.sqrt(gg!), { c1: 1e-4, c2: 0.2, speculate }, { pairs: [[obj.grad, obj.grad]] });
+          const gAt = (await ops.dots([[obj.grad, obj.grad]]))[0]!;
           const thetaAt = await ops.read(obj.theta);
           const xs = await ops.read(x);
           const ds = await ops.read(d);
-          results.push({ ls, reads: obj.readbacks - reads0 - 3, thetaErr: Math.max(...thetaAt.map((v, i) => Math.abs(v - (xs[i]! + ls.t * ds[i]!)))) });
+          results.push({ ls, gAt, reads: obj.readbacks - reads0 - 4, thetaErr: Math.max(...thetaAt.map((v, i) => Math.abs(v - (xs[i]! + ls.t * ds[i]!)))) });
         }
-        const [plain, spec] = results as [(typeof results)[0], (typeof results)[0]];
-        // The device's float32 second step (1e-7 relative) moves the later trials
-        // slightly (measured 1.3e-5 relative in t); J moves along with it.
-        expect(Math.abs(spec.ls.t - plain.ls.t) / plain.ls.t, `t0 ${t0}`).toBeLessThan(1e-4);
-        expect(Math.abs(spec.ls.f - (plain.ls.f + plain.ls.gtd * (spec.ls.t - plain.ls.t))) / plain.ls.f).toBeLessThan(1e-5);
-        expect(spec.ls.evaluations).toBe(plain.ls.evaluations);
-        expect(spec.ls.unused).toBe(0);
-        // θ ends at x + t·d for the step returned (the reads above cost 3 readbacks).
-        expect(spec.thetaErr).toBeLessThan(1e-5);
-        if (plain.ls.evaluations >= 2) {
-          twoTrials++;
-          expect(spec.reads, `t0 ${t0}`).toBe(plain.reads - 1);
-        } else {
-          expect(spec.reads).toBe(plain.reads);
+        const plain = results[0]!;
+        for (const depth of [2, 3] as const) {
+          const spec = results[depth - 1]!;
+          // The device's float32 steps (1e-7 relative) move the later trials slightly; J moves along with them.
+          expect(Math.abs(spec.ls.t - plain.ls.t) / plain.ls.t, `t0 ${t0}, depth ${depth}`).toBeLessThan(1e-4);
+          expect(Math.abs(spec.ls.f - (plain.ls.f + plain.ls.gtd * (spec.ls.t - plain.ls.t))) / plain.ls.f).toBeLessThan(1e-5);
+          expect(spec.ls.dots, `t0 ${t0}, depth ${depth}: trials`).toBe(plain.ls.dots);
+          expect(spec.ls.unused).toBe(0);
+          // θ ends at x + t·d for the step returned, and the probe is ∇Jᵀ∇J there.
+          expect(spec.thetaErr).toBeLessThan(1e-5);
+          expect(Math.abs(spec.ls.probe[0]! - spec.gAt) / spec.gAt).toBeLessThan(1e-6);
+          // One readback for the first min(trials, depth) trials.
+          const fewer = Math.min(plain.ls.dots, depth) - 1;
+          expect(spec.reads, `t0 ${t0}, depth ${depth}`).toBe(plain.reads - fewer);
+          saved[depth] += fewer;
         }
       }
-      expect(twoTrials).toBeGreaterThanOrEqual(2);
+      expect(saved[2]).toBeGreaterThanOrEqual(2);
+      expect(saved[3]).toBeGreaterThan(saved[2]);
     } finally {
       ops.free(x);
       ops.free(d);
       obj.dispose();
       model.dispose();
     }
+  });
+});
+
+describe('CG with its line-search trials speculated (CgOptions.speculate)', () => {
+  it('the same iterates (up to float32 steps) with 1, 2 or 3 trials per round trip, fewer readbacks with more; a bad value is refused', async () => {
+    const net = resolveSpec({ layers: [13, 6, 13], activation: 'sigmoid', autoencoder: true, lambda: 1e-3, sparsity: { rho: 0.1, beta: 3 } });
+    const rng = new Rng(8);
+    const X = { rows: 41, cols: 13, data: Float64Array.from({ length: 41 * 13 }, () => rng.uniform()) };
+    const theta0 = Float64Array.from(Float32Array.from(initParameters(net, { seed: 3 })));
+    const ctx = await gpu();
+    const runs: { costs: number[]; reads: number }[] = [];
+    for (const speculate of [1, 2, 3]) {
+      const model = await createGpuModel(net, theta0, ctx.device);
+      const obj = new GpuObjective(model, X);
+      try {
+        const costs: number[] = [];
+        const r = await conjugateGradient(obj, { maxIterations: 15, optTol: 0, progTol: 0, speculate, onIteration: (i) => void costs.push(i.cost!) });
+        expect(r.iterations).toBe(15);
+        runs.push({ costs, reads: obj.readbacks });
+      } finally {
+        obj.dispose();
+        model.dispose();
+      }
+    }
+    for (const run of runs.slice(1)) {
+      // The device's float32 steps (1e-7 relative) are where the runs part; CG
+      // amplifies that (measured: 1e-7 over the first 7 iterations, 1e-3 after 15).
+      for (let i = 0; i < 7; i++) expect(Math.abs(run.costs[i]! - runs[0]!.costs[i]!) / runs[0]!.costs[i]!, `iteration ${i + 1}`).toBeLessThan(1e-5);
+      expect(Math.abs(run.costs[14]! - runs[0]!.costs[14]!) / runs[0]!.costs[14]!).toBeLessThan(1e-2);
+    }
+    console.log(`CG, 15 iterations: readbacks ${runs.map((r) => r.reads).join(' / ')} with 1 / 2 / 3 trials per round trip`);
+    expect(runs[1]!.reads).toBeLessThan(runs[0]!.reads);
+    expect(runs[2]!.reads).toBeLessThanOrEqual(runs[1]!.reads);
+    const obj = new GpuObjective(await createGpuModel(net, theta0, ctx.device), X);
+    await expect(conjugateGradient(obj, { speculate: 0 })).rejects.toThrow(/speculate must be a positive integer.*got 0/);
+    obj.dispose();
   });
 });

@@ -39,6 +39,8 @@ export interface OptimizerBenchOptions {
   costsInFlight?: number;
   /** CG: the first-step rule (CgOptions.initialStep; default 'previous'). */
   initialStep?: CgOptions['initialStep'];
+  /** CG: line-search trials per round trip (CgOptions.speculate; default 3). */
+  speculate?: number;
   log?: (line: string) => void;
 }
 
@@ -134,13 +136,13 @@ export function instrument(device: GPUDevice): { submits: number; dispatches: nu
   }
 }
 
-function optimizerOptions(o: Required<Pick<OptimizerBenchOptions, 'method'>> & { iterations: number; batchSize: number; costEvery: number; costsInFlight: number; initialStep?: CgOptions['initialStep'] }): OptimizerOptions {
+function optimizerOptions(o: Required<Pick<OptimizerBenchOptions, 'method'>> & { iterations: number; batchSize: number; costEvery: number; costsInFlight: number; initialStep?: CgOptions['initialStep']; speculate?: number }): OptimizerOptions {
   if (o.method === 'adam') {
     return { method: 'adam', learningRate: 0.01, batchSize: o.batchSize, iterations: o.iterations, epochs: Infinity, costEvery: o.costEvery, costsInFlight: o.costsInFlight, seed: 1 };
   }
   // No early stop: every run makes exactly `iterations` iterations.
   const fullBatch = { maxIterations: o.iterations, optTol: 0, progTol: 0 };
-  return o.method === 'cg' ? { method: 'cg', ...fullBatch, initialStep: o.initialStep } : { method: o.method, ...fullBatch };
+  return o.method === 'cg' ? { method: 'cg', ...fullBatch, initialStep: o.initialStep, speculate: o.speculate } : { method: o.method, ...fullBatch };
 }
 
 export async function benchOptimizer(ctx: GpuContext, opts: OptimizerBenchOptions): Promise<OptimizerBenchResult> {
@@ -162,7 +164,8 @@ export async function benchOptimizer(ctx: GpuContext, opts: OptimizerBenchOption
   const X = syntheticPatches(patches, 12);
   const theta0 = Float64Array.from(Float32Array.from(initParameters(net, { seed: 1 })));
   if (opts.initialStep !== undefined && method !== 'cg') throw new RangeError(`initialStep applies to cg only, not ${method}`);
-  const o = optimizerOptions({ method, iterations, batchSize, costEvery, costsInFlight, initialStep: opts.initialStep });
+  if (opts.speculate !== undefined && method !== 'cg') throw new RangeError(`speculate applies to cg only, not ${method}`);
+  const o = optimizerOptions({ method, iterations, batchSize, costEvery, costsInFlight, initialStep: opts.initialStep, speculate: opts.speculate });
   const warm = optimizerOptions({ method, iterations: method === 'adam' ? 2 * costEvery : 2, batchSize, costEvery, costsInFlight });
   const notes: string[] = [];
   const runs: OptimizerBenchRun[] = [];

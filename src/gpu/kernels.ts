@@ -444,15 +444,16 @@ export class Kernels {
   }
 
   /**
-   * The second trial step of a Wolfe line search from the first trial's cost
-   * parts (`scalars`) and dots (linesearch.wgsl): out = [step, second?, scalars…, dots…].
-   * `params` (storage, f32): J(x) hi, lo, φ'(0), t, c1, c2, then a weight per scalar.
+   * One transition of a Wolfe line search (linesearch.wgsl) from the trial's
+   * cost parts (`scalars`) and dots, updating `state`; writes at out[base …]:
+   * [next step, real?, scalars…, dots…]. `params` (storage, f32): J(x) hi, lo,
+   * φ'(0), c1, c2, the cost noise, maxLS, progTol, ‖d‖, then a weight per scalar.
    */
-  async secondTrial(c: { scalars: GPUBuffer; nScalars: number; dots: GPUBuffer; nDots: number; params: GPUBuffer; out: GPUBuffer }): Promise<Dispatch> {
-    if (c.nDots < 1) throw new Error('secondTrial needs the dot φ\'(t) = ∇Jᵀd in slot 0');
+  async lineSearchStep(c: { scalars: GPUBuffer; nScalars: number; dots: GPUBuffer; nDots: number; params: GPUBuffer; state: GPUBuffer; out: GPUBuffer; base: number }): Promise<Dispatch> {
+    if (c.nDots < 1) throw new Error('lineSearchStep needs the dot φ\'(t) = ∇Jᵀd in slot 0');
     const pipeline = await this.cache.get(['linesearch'], {}, 'main');
-    const params = this.uniform([c.nScalars, c.nDots, 0, 0]);
-    return this.dispatch(pipeline, params, { 1: c.params, 2: c.scalars, 3: c.dots, 4: c.out }, 1, 1, 'second trial');
+    const params = this.uniform([c.nScalars, c.nDots, c.base, 0]);
+    return this.dispatch(pipeline, params, { 1: c.params, 2: c.scalars, 3: c.dots, 4: c.state, 5: c.out }, 1, 1, 'line search step');
   }
 
   /** Returns the uniform buffers of these dispatches to the pool (the two stages of a sum share one). */

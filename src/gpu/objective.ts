@@ -10,7 +10,9 @@
 import { Rng } from '../prng.js';
 import { SpecError } from '../spec.js';
 import { checkData, type Matrix } from '../matrix.js';
-import type { BatchRange, CostReadingValue, ObjectiveReport, TrialRule, TwoTrials } from '../optim/types.js';
+import type { BatchRange, CostReadingValue, ObjectiveReport, Trial, TrialRule } from '../optim/types.js';
+import { startSearch } from '../optim/linesearch-state.js';
+import { encodeSearchState, lineSearchParams, LS_PARAM_SLOTS, LS_STATE_SLOTS } from './linesearch.js';
 import type { CostParts, FullCost, ModelObjective, ObjectiveOptions } from '../model-contract.js';
 import type { Network } from '../spec.js';
 import type { ParamLayout } from '../params.js';
@@ -45,17 +47,20 @@ export interface GpuObjectiveModel {
   readonly costWeights: number[];
 }
 
-/** The cached work of evaluateTwoTrials for one (x, d, number of dots). */
+/** The cached work of evaluateTrials for one (x, d, number of dots, depth). */
 interface TrialKernels {
   key: string;
-  /** The dots buffer the kernel reads (GpuVectorOps replaces it when it grows). */
+  /** The dots buffer the kernels read (GpuVectorOps replaces it when it grows). */
   dots: GPUBuffer;
-  /** linesearch.wgsl: the second step from the first trial's parts and dots, and their copy. */
-  trial: Dispatch;
-  /** θ ← x, θ ← out[0]·d + θ. */
-  move: Dispatch[];
+  /** linesearch.wgsl after each evaluation but the last: the next step, and a copy of the trial's parts and dots. */
+  steps: Dispatch[];
+  /** Before each evaluation but the first: θ ← x, θ ← out[link]·d + θ. */
+  moves: Dispatch[][];
   params: GPUBuffer;
+  state: GPUBuffer;
   out: GPUBuffer;
+  /** f32 per link in `out` (a multiple of 8, the vector ops' coefficient slot). */
+  width: number;
 }
 
 export class GpuObjective implements ModelObjective<GpuVector> {
@@ -354,70 +359,86 @@ export class GpuObjective implements ModelObjective<GpuVector> {
 
   private trialKernels: TrialKernels | null = null;
 
-  private async trialDispatches(x: GpuVector, d: GpuVector, nDots: number): Promise<TrialKernels> {
-    const key = `${x.id}|${d.id}|${nDots}`;
+  private async trialDispatches(x: GpuVector, d: GpuVector, nDots: number, depth: number): Promise<TrialKernels> {
+    const key = `${x.id}|${d.id}|${nDots}|${depth}`;
     const dots = this.ops.dotsSource(nDots).buffer;
     if (this.trialKernels?.key === key && this.trialKernels.dots === dots) return this.trialKernels;
     this.releaseTrialKernels();
     const k = this.model.kernels;
     const nScalars = this.model.costSource.count;
-    const params = k.pool.acquire(4 * (6 + nScalars), STORAGE, 'line search params');
-    const out = k.pool.acquire(4 * (2 + nScalars + nDots), STORAGE, 'line search trials');
-    const trial = await k.secondTrial({ scalars: this.model.costSource.buffer, nScalars, dots, nDots, params, out });
+    const width = Math.ceil((2 + nScalars + nDots) / 8) * 8;
+    const params = k.pool.acquire(4 * (LS_PARAM_SLOTS + nScalars), STORAGE, 'line search params');
+    const state = k.pool.acquire(4 * LS_STATE_SLOTS, STORAGE, 'line search state');
+    const out = k.pool.acquire(4 * width * (depth - 1), STORAGE, 'line search trials');
     const theta = { buffer: this.theta.buffer, offset: this.theta.offset };
-    const move = [
-      await k.vec({ op: 'copy', count: this.ops.n, x: { buffer: x.buffer, offset: x.offset }, y: theta, coef: out, slot: 0 }),
-      await k.vec({ op: 'axpy', count: this.ops.n, x: { buffer: d.buffer, offset: d.offset }, y: theta, coef: out, slot: 0 }),
-    ];
-    this.trialKernels = { key, dots, trial, move, params, out };
+    const steps: Dispatch[] = [];
+    const moves: Dispatch[][] = [];
+    for (let link = 0; link < depth - 1; link++) {
+      steps.push(await k.lineSearchStep({ scalars: this.model.costSource.buffer, nScalars, dots, nDots, params, state, out, base: link * width }));
+      moves.push([
+        await k.vec({ op: 'copy', count: this.ops.n, x: { buffer: x.buffer, offset: x.offset }, y: theta, coef: out, slot: (link * width) / 8 }),
+        await k.vec({ op: 'axpy', count: this.ops.n, x: { buffer: d.buffer, offset: d.offset }, y: theta, coef: out, slot: (link * width) / 8 }),
+      ]);
+    }
+    this.trialKernels = { key, dots, steps, moves, params, state, out, width };
     return this.trialKernels;
   }
 
   private releaseTrialKernels(): void {
     const t = this.trialKernels;
     if (!t) return;
-    this.model.kernels.release([t.trial, ...t.move]);
-    this.model.kernels.pool.release(t.params);
-    this.model.kernels.pool.release(t.out);
+    this.model.kernels.release([...t.steps, ...t.moves.flat()]);
+    for (const b of [t.params, t.state, t.out]) this.model.kernels.pool.release(b);
     this.trialKernels = null;
   }
 
   /**
-   * Two submits, one readback: [pending operations (θ = x + t·d), evaluation,
-   * dots, the second step (linesearch.wgsl, which also saves the first trial's
-   * parts and dots)], then [θ = x + t₂·d, evaluation, dots]. See
-   * Objective.evaluateTwoTrials.
+   * `depth` submits, one readback: [pending operations (θ = x + t·d),
+   * evaluation, dots, the search's transition (linesearch.wgsl, which also
+   * saves the trial's parts and dots)], then for each further trial
+   * [θ = x + tₖ·d, evaluation, dots, transition] (no transition after the
+   * last). See Objective.evaluateTrials.
    */
-  async evaluateTwoTrials(pairs: readonly (readonly [GpuVector, GpuVector])[], x: GpuVector, d: GpuVector, rule: TrialRule): Promise<TwoTrials> {
-    if (!pairs.length || pairs[0]![0] !== this.grad || pairs[0]![1] !== d) throw new Error('evaluateTwoTrials: pairs[0] must be [grad, d]');
+  async evaluateTrials(pairs: readonly (readonly [GpuVector, GpuVector])[], x: GpuVector, d: GpuVector, rule: TrialRule, depth: number): Promise<Trial[]> {
+    if (!pairs.length || pairs[0]![0] !== this.grad || pairs[0]![1] !== d) throw new Error('evaluateTrials: pairs[0] must be [grad, d]');
+    if (!(Number.isInteger(depth) && depth >= 2)) throw new RangeError(`evaluateTrials: depth must be an integer ≥ 2, got ${depth}`);
     const data = this.resident();
-    // The dots buffer must exist (and keep its size) before the trial kernel names it.
+    // The dots buffer must exist (and keep its size) before the step kernels name it.
     const sums = await this.ops.recordDots(pairs);
-    const tk = await this.trialDispatches(x, d, pairs.length);
-    const fHi = Math.fround(rule.f);
-    writeF32(this.model.ctx.device, tk.params, [fHi, rule.f - fHi, rule.gtd, rule.t, rule.c1, rule.c2, ...this.model.costWeights]);
+    const tk = await this.trialDispatches(x, d, pairs.length, depth);
+    const device = this.model.ctx.device;
+    writeF32(device, tk.params, lineSearchParams(rule, this.model.costWeights));
+    writeF32(device, tk.state, encodeSearchState(rule, startSearch(rule, rule.t)));
     const pending = await this.ops.drain();
-    this.ops.prepareDots(pairs.length);
-    await this.model.evaluate(data, { cost: true, gradient: true, before: pending, then: [...sums, tk.trial], ...this.nextSeeds() });
-    // Queued between the two submits: the first trial's dots are saved in `out` by then.
-    this.ops.prepareDots(pairs.length);
-    await this.model.evaluate(data, { cost: true, gradient: true, before: tk.move, then: sums, ...this.nextSeeds() });
+    for (let link = 0; link < depth; link++) {
+      const before = link === 0 ? pending : tk.moves[link - 1]!;
+      const then = link < depth - 1 ? [...sums, tk.steps[link]!] : sums;
+      this.ops.prepareDots(pairs.length);
+      await this.model.evaluate(data, { cost: true, gradient: true, before, then, ...this.nextSeeds() });
+    }
     this.costReads++;
     const nScalars = this.model.costSource.count;
-    const [saved, scalars, dots] = await readF32(this.model.ctx.device, this.model.kernels.pool, [
-      { buffer: tk.out, count: 2 + nScalars + pairs.length }, this.model.costSource, this.ops.dotsSource(pairs.length),
+    const [saved, scalars, dots] = await readF32(device, this.model.kernels.pool, [
+      { buffer: tk.out, count: tk.width * (depth - 1) }, this.model.costSource, this.ops.dotsSource(pairs.length),
     ]);
     this.model.ctx.check();
-    const first = this.model.costFromScalars(saved!.subarray(2, 2 + nScalars));
-    const next = this.model.costFromScalars(scalars!);
-    this.lastReport = { parts: next.parts, rhoHatMean: next.rhoHatMean };
-    const second = saved![1] !== 0;
-    return {
-      cost: first.cost,
-      dots: Float64Array.from(saved!.subarray(2 + nScalars)),
-      // Without a second trial θ is x + t·d again, with t as the first trial's (f32) coefficient.
-      next: { t: second ? saved![0]! : rule.t, second, cost: next.cost, dots: Float64Array.from(dots!) },
-    };
+    const trials: Trial[] = [];
+    let t = rule.t;
+    let real = true;
+    for (let link = 0; link < depth; link++) {
+      const at = link * tk.width;
+      const last = link === depth - 1;
+      const parts = last ? scalars! : saved!.subarray(at + 2, at + 2 + nScalars);
+      const r = this.model.costFromScalars(parts);
+      if (last) this.lastReport = { parts: r.parts, rhoHatMean: r.rhoHatMean };
+      const dotsHere = last ? dots! : saved!.subarray(at + 2 + nScalars, at + 2 + nScalars + pairs.length);
+      trials.push({ t, real, cost: r.cost, dots: Float64Array.from(dotsHere) });
+      if (!last) {
+        t = saved![at]!;
+        real = saved![at + 1] !== 0;
+      }
+    }
+    return trials;
   }
 
   /** True after dispose(): `optimize` and `evaluate` refuse it. */

@@ -23,12 +23,14 @@
 // ∇Jᵀd_new = −‖∇J‖² + β·∇Jᵀd_old and
 // ‖d_new‖² = ‖∇J‖² − 2β·∇Jᵀd_old + β²·‖d_old‖². With c2 = 0.2 the first
 // trial step rarely meets the strong Wolfe conditions and the second usually
-// does, so the line search speculates: on the GPU the second trial's step is
-// computed on the device from the first trial's J and slope and evaluated in
-// the same round trip (Objective.evaluateTwoTrials), and an iteration that
-// needs at most two trials costs one readback (the first iteration one more,
-// for ‖∇J‖₁). The iterates are those of the search without speculation up to
-// float32 rounding of the second step (linesearch.ts).
+// does, so the line search speculates (`speculate`, default 3): on the GPU the
+// search's transitions run on the device after each trial
+// (shaders/linesearch.wgsl), which moves θ to the next trial step and
+// evaluates there in the same round trip (Objective.evaluateTrials). An
+// iteration whose search needs at most 3 trials costs one readback (the first
+// iteration one more, for ‖∇J‖₁), at the price of evaluating 3 points when 1
+// or 2 would do. The iterates are those of the search without speculation up
+// to float32 rounding of the device's steps (linesearch.ts).
 //
 // Vectors: x, d and ∇J_old (3 in all).
 //
@@ -63,11 +65,19 @@ export interface CgOptions extends LineSearchMethodOptions {
    * of the last step; or 'quadratic', min(1, 2·(J − J_prev)/∇Jᵀd) (minFunc's CG default).
    */
   initialStep?: (typeof CG_INITIAL_STEPS)[number];
+  /**
+   * Line-search trials evaluated in one round trip on an objective that can
+   * (the GPU: Objective.evaluateTrials): the first, and the ones the search
+   * would take next, chosen on the device (default 3). Each iteration then
+   * evaluates this many points even when the first or second is accepted, so
+   * more trades GPU work for round trips; 1 waits for each trial.
+   */
+  speculate?: number;
 }
 
 export const CG_INITIAL_STEPS = ['previous', 'curvature', 'quadratic'] as const;
 
-export const CG_DEFAULTS = { maxIterations: 400, optTol: 1e-5, progTol: 1e-9, c1: 1e-4, c2: 0.2, maxLineSearch: 25 } as const;
+export const CG_DEFAULTS = { maxIterations: 400, optTol: 1e-5, progTol: 1e-9, c1: 1e-4, c2: 0.2, maxLineSearch: 25, speculate: 3 } as const;
 
 /**
  * Minimizes the objective over all examples with Polak–Ribière+ conjugate
@@ -79,6 +89,8 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
   const ops = objective.ops;
   const restartEvery = options.restartEvery ?? Math.max(1, ops.n);
   const initialStep = options.initialStep ?? 'previous';
+  const speculate = options.speculate ?? CG_DEFAULTS.speculate;
+  if (!(Number.isInteger(speculate) && speculate >= 1)) throw new SpecError(`speculate must be a positive integer (trials per round trip), got ${JSON.stringify(speculate)}`);
   if (!CG_INITIAL_STEPS.includes(initialStep)) {
     throw new SpecError(`initialStep must be one of ${CG_INITIAL_STEPS.map((x) => `'${x}'`).join(', ')}, got ${JSON.stringify(initialStep)}`);
   }
@@ -181,7 +193,7 @@ export async function conjugateGradient<V>(objective: Objective<V>, options: CgO
       ops.copy(g, gOld);
       ggOld = gg;
 
-      const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol, speculate: true }, { pairs: [[g, g], [g, gOld]] });
+      const ls = await wolfeLineSearch(objective, x, f, gtd, d, t0, dNorm, { c1: s.c1, c2: s.c2, maxEvaluations: s.maxLineSearch, progTol: s.progTol, speculate }, { pairs: [[g, g], [g, gOld]] });
       evaluations += ls.evaluations;
       iteration++;
       sinceRestart++;

@@ -27,7 +27,8 @@
 //   passes (‖d‖₂ from `dot`; minFunc uses ‖d‖∞).
 
 import { evaluateWithDots } from './batched.js';
-import type { DotPair, Objective, VectorOps } from './types.js';
+import { advance, startSearch, type SearchConstants } from './linesearch-state.js';
+import type { DotPair, Objective, Trial, VectorOps } from './types.js';
 
 export interface LineSearchOptions {
   /** Sufficient-decrease constant c1 of φ(t) ≤ φ(0) + c1·t·φ'(0) (default 1e-4). */
@@ -39,26 +40,29 @@ export interface LineSearchOptions {
   /** The search stops once the bracket is shorter than this along d (default 1e-9). */
   progTol?: number;
   /**
-   * Evaluate the second trial in the first trial's round trip where the
-   * objective can (Objective.evaluateTwoTrials, the GPU): worth it when the
-   * first step is rarely accepted (CG), wasted work when it usually is (L-BFGS).
-   * Default false.
+   * How many trials to evaluate in the first trial's round trip where the
+   * objective can (Objective.evaluateTrials, the GPU, which runs the search's
+   * transitions on the device): 1 (or false) evaluates one trial per round
+   * trip, true means 2. Worth it when the first step is rarely accepted (CG);
+   * wasted work when it usually is (L-BFGS). Default 1.
    */
-  speculate?: boolean;
+  speculate?: boolean | number;
   /**
    * How far apart two values of J must be to tell them apart (absolute;
-   * default: the objective's costResolution × |J(x)|, 0 when it states none). In the zoom, a trial that meets the strong Wolfe conditions
-   * but whose J is above the bracket's low end by no more than this ends the
-   * search there: on a float32 J (the GPU) the low end may be lower only by
-   * rounding, and shrinking the bracket towards it cannot meet the curvature
-   * condition (Objective.costResolution).
+   * default: the objective's costResolution × |J(x)|, 0 when it states none).
+   * On a float32 J (the GPU) late in a run, a line's decrease of J is a few
+   * times its rounding: a trial whose J is level with the bracket's low end
+   * within this is judged by its slope (it becomes the low end rather than
+   * the high end), and a step from two points whose J are level comes from
+   * their slopes alone (secantStep) instead of the cubic
+   * (Objective.costResolution).
    */
   costNoise?: number;
 }
 
 /**
- * The relative distance within which a second trial step computed on the
- * device (float32) stands for the one computed here: the search then takes the
+ * The relative distance within which a trial step computed on the device
+ * (float32) stands for the one computed here: the search then takes the
  * device's step, whose J and φ' are exact for it.
  */
 export const SPECULATIVE_STEP_TOLERANCE = 1e-4;
@@ -94,48 +98,7 @@ export interface LineSearchResult {
   unused: number;
 }
 
-/**
- * Minimizer of the cubic through (x1, f1, g1) and (x2, f2, g2) (values and
- * slopes), clamped to [lo, hi] (default: between the two points); the middle
- * of [lo, hi] when the cubic has no minimizer. minFunc's polyinterp for two
- * points with derivatives.
- */
-export function cubicMinimizer(x1: number, f1: number, g1: number, x2: number, f2: number, g2: number, lo?: number, hi?: number): number {
-  const [a, fa, ga, b, fb, gb] = x1 <= x2 ? [x1, f1, g1, x2, f2, g2] : [x2, f2, g2, x1, f1, g1];
-  const low = lo ?? a;
-  const high = hi ?? b;
-  const d1 = ga + gb - (3 * (fa - fb)) / (a - b);
-  const disc = d1 * d1 - ga * gb;
-  if (disc >= 0) {
-    const d2 = Math.sqrt(disc);
-    const t = b - (b - a) * ((gb + d2 - d1) / (gb - ga + 2 * d2));
-    if (Number.isFinite(t)) return Math.min(Math.max(t, low), high);
-  }
-  return (low + high) / 2;
-}
-
-/**
- * The step of wolfeLineSearch's second trial, given the first: J(x) = f,
- * φ'(0) = gtd, the first step t and its J(x + t·d) = ft, φ'(t) = gt. Null when
- * the first trial meets the strong Wolfe conditions (the search ends there).
- * The GPU computes the same in float32 (shaders/linesearch.wgsl) to evaluate
- * the second trial without a round trip.
- */
-export function secondTrialStep(f: number, gtd: number, t: number, ft: number, gt: number, c1: number, c2: number): number | null {
-  // As phi: an illegal point has J = +∞, which fails sufficient decrease.
-  const legal = Number.isFinite(ft) && Number.isFinite(gt);
-  const fv = legal ? ft : Infinity;
-  const zoom = (): number => {
-    // The bracket [0, t]: the zoom's first step (insufProgress still false).
-    let s = legal ? cubicMinimizer(0, f, gtd, t, fv, gt) : t / 2;
-    if (Math.min(t - s, s) / t < 0.1 && (s >= t || s <= 0)) s = Math.abs(s - t) < Math.abs(s) ? t - 0.1 * t : 0.1 * t;
-    return s;
-  };
-  if (fv > f + c1 * t * gtd) return zoom();
-  if (Math.abs(gt) <= -c2 * gtd) return null;
-  if (gt >= 0) return zoom();
-  return cubicMinimizer(0, f, gtd, t, fv, gt, t + 0.01 * t, t * 10);
-}
+export { cubicMinimizer, interpolateStep, secantStep } from './linesearch-state.js';
 
 /**
  * Searches along d from x for a step t satisfying the strong Wolfe conditions
@@ -165,168 +128,75 @@ export async function wolfeLineSearch<V>(
   options: LineSearchOptions = {},
   probe: LineSearchProbe<V> = { pairs: [] },
 ): Promise<LineSearchResult> {
-  const c1 = options.c1 ?? LINE_SEARCH_DEFAULTS.c1;
-  const c2 = options.c2 ?? LINE_SEARCH_DEFAULTS.c2;
-  const maxLS = options.maxEvaluations ?? LINE_SEARCH_DEFAULTS.maxEvaluations;
-  const progTol = options.progTol ?? LINE_SEARCH_DEFAULTS.progTol;
-  const costNoise = options.costNoise ?? (objective.costResolution ?? 0) * Math.abs(f);
+  const c: SearchConstants = {
+    f, gtd, dNorm,
+    c1: options.c1 ?? LINE_SEARCH_DEFAULTS.c1,
+    c2: options.c2 ?? LINE_SEARCH_DEFAULTS.c2,
+    maxLS: options.maxEvaluations ?? LINE_SEARCH_DEFAULTS.maxEvaluations,
+    progTol: options.progTol ?? LINE_SEARCH_DEFAULTS.progTol,
+    noise: options.costNoise ?? (objective.costResolution ?? 0) * Math.abs(f),
+  };
+  const depth = options.speculate === true ? 2 : options.speculate === false ? 1 : Math.max(1, Math.floor(options.speculate ?? 1));
   const ops: VectorOps<V> = objective.ops;
   let evaluations = 0;
   let dots = 0;
+  /** The step θ is at, and the dots there. */
   let lastT = NaN;
-  let lastProbe: Float64Array = new Float64Array(0);
+  let lastDots: Float64Array = new Float64Array(1);
 
   const moveTo = (s: number): void => {
     ops.copy(x, objective.theta);
     if (s !== 0) ops.axpy(s, d, objective.theta);
   };
   const pairs: DotPair<V>[] = [[objective.grad, d], ...probe.pairs];
-  /** The second trial, evaluated ahead with the first (speculate). */
-  let ahead: { t: number; f: number; dots: Float64Array } | null = null;
+  /** The trials evaluated ahead in the first round trip (speculate), in order. */
+  let ahead: Trial[] = [];
   let unused = 0;
   /** A trial's value and slope; an illegal point (non-finite value or slope) gets φ = +∞. */
   const trial = (s: number, fs: number, ds: Float64Array): [number, number, number] => {
     evaluations++;
     dots++;
     const gs = ds[0]!;
-    lastProbe = ds.subarray(1);
     return [Number.isFinite(fs) && Number.isFinite(gs) ? fs : Infinity, gs, s];
   };
-  /** φ(s), φ'(s) and the step evaluated: s, or the step evaluated ahead when it is within SPECULATIVE_STEP_TOLERANCE of s. */
+  /** φ(s), φ'(s) and the step evaluated: s, or the next step evaluated ahead when it is within SPECULATIVE_STEP_TOLERANCE of s. */
   const phi = async (s: number): Promise<[number, number, number]> => {
-    if (ahead) {
-      const a = ahead;
-      ahead = null;
-      if (Math.abs(a.t - s) <= SPECULATIVE_STEP_TOLERANCE * Math.abs(s)) return trial(a.t, a.f, a.dots);
-      unused++;
+    const a = ahead.shift();
+    if (a) {
+      if (a.real && Math.abs(a.t - s) <= SPECULATIVE_STEP_TOLERANCE * Math.abs(s)) return trial(a.t, a.cost, a.dots);
+      // The device's search went another way: what it evaluated after is of no use.
+      unused += [a, ...ahead].filter((u) => u.real).length;
+      ahead = [];
     }
     moveTo(s);
-    lastT = s;
     const r = await evaluateWithDots(objective, pairs, { cost: true, after: probe.after });
+    lastT = s;
+    lastDots = r.dots;
     return trial(s, r.cost as number, r.dots);
   };
-  /** The first trial, with the second evaluated ahead in the same round trip where the objective can. */
+  /** The first trial, with the next ones evaluated ahead in the same round trip where the objective can. */
   const firstPhi = async (s: number): Promise<[number, number, number]> => {
-    if (!(options.speculate && objective.evaluateTwoTrials && !probe.after)) return phi(s);
+    if (!(depth > 1 && objective.evaluateTrials && !probe.after)) return phi(s);
     moveTo(s);
-    const r = await objective.evaluateTwoTrials(pairs, x, d, { f, gtd, t: s, c1, c2 });
+    const r = await objective.evaluateTrials(pairs, x, d, { ...c, t: s }, depth);
     // θ, ∇J and the dots now belong to the step evaluated last.
-    lastT = r.next.t;
-    if (r.next.second) ahead = { t: r.next.t, f: r.next.cost, dots: r.next.dots };
-    const out = trial(s, r.cost, r.dots);
-    if (!r.next.second) lastProbe = r.next.dots.subarray(1);
-    return out;
+    const last = r[r.length - 1]!;
+    // A repeat is of the step the device's search returned: one of the trials (in float32).
+    lastT = last.real ? last.t : (r.find((u) => u.real && Math.fround(u.t) === Math.fround(last.t))?.t ?? last.t);
+    lastDots = last.dots;
+    ahead = r.slice(1);
+    return trial(s, r[0]!.cost, r[0]!.dots);
   };
 
-  // The bracket: up to two points (step, value, slope).
-  let bt: number[];
-  let bf: number[];
-  let bg: number[];
-  let done = false;
-
-  // ---- Bracketing phase
-  let [fNew, gNew] = await firstPhi(t);
-  let iter = 0;
-  let tPrev = 0;
-  let fPrev = f;
-  let gPrev = gtd;
-  for (;;) {
-    if (iter >= maxLS) {
-      bt = [0, t];
-      bf = [f, fNew];
-      bg = [gtd, gNew];
-      break;
-    }
-    if (fNew > f + c1 * t * gtd || (iter > 1 && fNew >= fPrev)) {
-      bt = [tPrev, t];
-      bf = [fPrev, fNew];
-      bg = [gPrev, gNew];
-      break;
-    }
-    if (Math.abs(gNew) <= -c2 * gtd) {
-      bt = [t];
-      bf = [fNew];
-      bg = [gNew];
-      done = true;
-      break;
-    }
-    if (gNew >= 0) {
-      bt = [tPrev, t];
-      bf = [fPrev, fNew];
-      bg = [gPrev, gNew];
-      break;
-    }
-    const temp = tPrev;
-    tPrev = t;
-    const minStep = t + 0.01 * (t - temp);
-    const maxStep = t * 10;
-    t = cubicMinimizer(temp, fPrev, gPrev, t, fNew, gNew, minStep, maxStep);
-    fPrev = fNew;
-    gPrev = gNew;
-    [fNew, gNew, t] = await phi(t);
-    iter++;
+  const st = startSearch(c, t);
+  while (st.phase !== 'done') {
+    const [fNew, gNew, used] = await (st.first ? firstPhi : phi)(st.t);
+    st.t = used;
+    advance(c, st, fNew, gNew);
   }
-
-  // ---- Zoom phase
-  // The low end: lowest cost among the points with sufficient decrease.
-  const merit = (i: number): number => (bf[i]! <= f + c1 * bt[i]! * gtd ? bf[i]! : Infinity);
-  let insufProgress = false;
-  while (!done && iter < maxLS) {
-    const lo = merit(0) <= merit(1) ? 0 : 1;
-    const hi = 1 - lo;
-    const fLo = bf[lo]!;
-    const legal = bf.every(Number.isFinite) && bg.every(Number.isFinite);
-    t = legal ? cubicMinimizer(bt[0]!, bf[0]!, bg[0]!, bt[1]!, bf[1]!, bg[1]!) : (bt[0]! + bt[1]!) / 2;
-
-    // Keep trial steps away from the ends of the bracket.
-    const bMax = Math.max(bt[0]!, bt[1]!);
-    const bMin = Math.min(bt[0]!, bt[1]!);
-    if (Math.min(bMax - t, t - bMin) / (bMax - bMin) < 0.1) {
-      if (insufProgress || t >= bMax || t <= bMin) {
-        t = Math.abs(t - bMax) < Math.abs(t - bMin) ? bMax - 0.1 * (bMax - bMin) : bMin + 0.1 * (bMax - bMin);
-        insufProgress = false;
-      } else {
-        insufProgress = true;
-      }
-    } else {
-      insufProgress = false;
-    }
-
-    [fNew, gNew, t] = await phi(t);
-    iter++;
-    const armijo = fNew < f + c1 * t * gtd;
-    if (armijo && fNew >= fLo && fNew - fLo <= costNoise && Math.abs(gNew) <= -c2 * gtd) {
-      // A Wolfe point whose J is as low as the low end's within J's resolution.
-      bt = [t];
-      bf = [fNew];
-      bg = [gNew];
-      done = true;
-      break;
-    }
-    if (!armijo || fNew >= fLo) {
-      bt[hi] = t;
-      bf[hi] = fNew;
-      bg[hi] = gNew;
-    } else {
-      if (Math.abs(gNew) <= -c2 * gtd) {
-        done = true;
-      } else if (gNew * (bt[hi]! - bt[lo]!) >= 0) {
-        bt[hi] = bt[lo]!;
-        bf[hi] = bf[lo]!;
-        bg[hi] = bg[lo]!;
-      }
-      bt[lo] = t;
-      bf[lo] = fNew;
-      bg[lo] = gNew;
-    }
-    if (!done && Math.abs(bt[0]! - bt[1]!) * dNorm < progTol) break;
-  }
-
-  const best = bf.length === 1 ? 0 : done ? (merit(0) <= merit(1) ? 0 : 1) : bf[0]! <= bf[1]! ? 0 : 1;
-  t = bt[best]!;
-  fNew = bf[best]!;
-  gNew = bg[best]!;
-  if (ahead) unused++;
+  unused += ahead.filter((u) => u.real).length;
+  t = st.t;
+  let lastProbe = lastDots.subarray(1);
   if (t !== lastT) {
     // θ and ∇J must belong to the step returned.
     moveTo(t);
@@ -337,6 +207,6 @@ export async function wolfeLineSearch<V>(
     }
     evaluations++;
   }
-  const wolfe = fNew <= f + c1 * t * gtd && Math.abs(gNew) <= -c2 * gtd;
-  return { t, f: fNew, gtd: gNew, evaluations, dots, wolfe, probe: lastProbe, unused };
+  const wolfe = st.f <= f + c.c1 * t * gtd && Math.abs(st.g) <= -c.c2 * gtd;
+  return { t, f: st.f, gtd: st.g, evaluations, dots, wolfe, probe: lastProbe, unused };
 }

@@ -34,7 +34,7 @@ export const OPTIMIZER_SHAPE: TaggedShape = {
     momentum: sgd,
     adam: { fields: { ...miniBatch, beta1: 'number', beta2: 'number', epsilon: 'number' } },
     lbfgs: { fields: { ...lineSearch, history: 'integer' } },
-    cg: { fields: { ...lineSearch, restartEvery: 'integer', initialStep: 'string' } },
+    cg: { fields: { ...lineSearch, restartEvery: 'integer', initialStep: 'string', speculate: 'integer' } },
   },
 };
 

@@ -1,6 +1,8 @@
 // The two interfaces every optimizer is written against, so that each runs
 // unchanged on CPU Float64Arrays and on GPU buffers.
 
+import type { SearchConstants } from './linesearch-state.js';
+
 /**
  * Vector operations on vectors of one length n. On the GPU, operations are
  * recorded and submitted together; only `dot` (and `flush`) wait for the GPU,
@@ -79,16 +81,17 @@ export interface Objective<V> {
    */
   evaluateDots?(pairs: readonly DotPair<V>[], opts?: { cost?: boolean; after?: () => void }): Promise<{ cost: number | null; dots: Float64Array }>;
   /**
-   * A line search's first two trials in one round trip (optional; the GPU
+   * A line search's first `depth` trials in one round trip (optional; the GPU
    * objective has it, see linesearch.ts `speculate`). Evaluates at the current
    * θ, the first trial point x + t·d, with the dots of `pairs` (pairs[0] must
-   * be [∇J, d], giving φ'(t)); then, without waiting, moves θ to x + t₂·d,
-   * where t₂ = secondTrialStep(rule, J(t), φ'(t)) is computed on the device in
-   * float32, and evaluates there with the same dots. When the first trial
-   * already meets the strong Wolfe conditions, t₂ = t (`second` false): θ,
-   * ∇J and the dots end at t. Both results come back in ONE readback.
+   * be [∇J, d], giving φ'(t)); then, without waiting, runs the search's
+   * transition on the device in float32 (linesearch-state.ts `advance`), moves
+   * θ to the next trial step and evaluates there, and so on. Once the device's
+   * search is done, the remaining evaluations repeat the step it returns
+   * (`real` false), so θ, ∇J and the dots end there. All results come back in
+   * ONE readback.
    */
-  evaluateTwoTrials?(pairs: readonly DotPair<V>[], x: V, d: V, rule: TrialRule): Promise<TwoTrials>;
+  evaluateTrials?(pairs: readonly DotPair<V>[], x: V, d: V, rule: TrialRule, depth: number): Promise<Trial[]>;
   /**
    * Evaluates with the cost like `evaluate({ batch, cost: true })` but does
    * not wait for J: resolves once the evaluation is recorded (on the GPU,
@@ -110,24 +113,17 @@ export interface Objective<V> {
   readonly lastReport?: ObjectiveReport | null;
 }
 
-/** What a line search's second trial step depends on besides the first trial's J and φ'. */
-export interface TrialRule {
-  /** J(x) and φ'(0) = ∇J(x)ᵀd. */
-  f: number;
-  gtd: number;
-  /** The first trial step. */
+/** What a line search's device transitions depend on (linesearch-state.ts SearchConstants), and its first step t. */
+export interface TrialRule extends SearchConstants {
   t: number;
-  c1: number;
-  c2: number;
 }
 
-/** The two evaluations of Objective.evaluateTwoTrials. */
-export interface TwoTrials {
-  /** J and the dots at the first trial point. */
+/** One evaluation of Objective.evaluateTrials: its step, J and dots; `real` false for a repeat of the step the device's search returned. */
+export interface Trial {
+  t: number;
+  real: boolean;
   cost: number;
   dots: Float64Array;
-  /** The evaluation that followed: at t₂ (`second`), or at t again. */
-  next: { t: number; second: boolean; cost: number; dots: Float64Array };
 }
 
 /** J of one evaluation and its report, as a deferred reading delivers them. */
