@@ -12,13 +12,19 @@ import { GpuObjective } from '../src/gpu/objective.js';
 import { GpuDataset } from '../src/gpu/dataset.js';
 import { createModel } from '../src/model.js';
 import { fit } from '../src/fit.js';
-import { checkConfig } from '../src/train/config.js';
+import { checkConfig, type TrainConfig } from '../src/train/config.js';
+import { MAIN_JOB } from '../src/train/defaults.js';
+import { main } from '../src/cli/main.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { capture } from './helpers/io.js';
 import { F16_MAX, fromF16Bits, packF16, roundF16, roundedToF16, toF16Bits } from '../src/f16.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec, SpecError, type NetworkSpec } from '../src/spec.js';
 import type { Matrix } from '../src/matrix.js';
-import { STORAGE } from '../src/gpu/buffers.js';
+import { BufferPool, readF32, STORAGE } from '../src/gpu/buffers.js';
 import { gpu, harness, relNormDiff } from './helpers/gpu.js';
 
 /** The parity tolerances of test/gpu-parity.test.ts: J relative to |J|, ∇θ as ‖Δ‖/‖∇‖. */
@@ -221,6 +227,29 @@ describe('the whole network over an f16 data set', () => {
     }
   }
 
+  it('encodeDataset over f16 evaluation chunks: f32 features equal the encoding of the rounded data', async () => {
+    const net = resolveSpec(NETS[0]!.spec);
+    const theta = Float64Array.from(Float32Array.from(initParameters(net, { init: 'glorot', seed: 4 })));
+    const X = uniformMatrix(new Rng(23), 37, 29);
+    const model = await createGpuModel(net, theta, (await gpu()).device, { maxBindingBytes: 1024, maxChunkRows: 5 });
+    const ds = model.dataset(X, undefined, { dataPrecision: 'f16' }) as GpuDataset;
+    try {
+      const feats = await model.encodeDataset(ds, 2);
+      expect(feats.precision).toBe('f32');
+      expect(feats.chunks.length).toBe(8); // one per evaluation chunk: 7 × 5 + 2
+      const want = await model.encode(half(X), 2);
+      const got: number[] = [];
+      const pool = new BufferPool(model.ctx.device, model.ctx.limits.maxBufferSize);
+      for (const c of feats.chunks) got.push(...(await readF32(model.ctx.device, pool, [{ buffer: c.X, count: c.rows * 3 }]))[0]!);
+      pool.destroy();
+      expect(got).toEqual(Array.from(want.data));
+      model.release(feats);
+    } finally {
+      model.release(ds);
+      model.dispose();
+    }
+  });
+
   it('a mini-batch gathered from f16 chunks: J and ∇θ equal the reference on the rounded batch rows', async () => {
     for (const nc of NETS) {
       const net = resolveSpec(nc.spec);
@@ -329,4 +358,33 @@ describe('fit with dataPrecision f16', () => {
     expect(Array.from(ds.X.data)).toEqual(Array.from(X.data, roundF16));
     model.dispose();
   });
+});
+
+describe('wgnn train --data-precision f16', () => {
+  it('stores the set as halves in fewer buffers, and ends within the f16-vs-f32 tolerance of the f32 run', async () => {
+    // 40 digits × 784 pixels; bindings of 50 176 bytes: f32 in 3 buffers (16 rows), f16 in 2 (32 rows = 2 evaluation chunks of 16).
+    const base = mkdtempSync(join(tmpdir(), 'wgnn-f16-'));
+    const cfg: TrainConfig = {
+      ...MAIN_JOB, name: 'f16', network: { ...MAIN_JOB.network, layers: [784, 4, 784] }, data: { source: 'mnist', limit: 40 },
+      optimizer: { method: 'adam', learningRate: 0.01, batchSize: 10, epochs: 2, seed: 3 }, costEvery: 1, checkpointEvery: 0, maxBindingBytes: 50176,
+    };
+    const cfgPath = join(base, 'cfg.json');
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    const runs: Record<string, { summary: { finalCost: number; config: { dataPrecision?: string } }; log: string }> = {};
+    for (const [name, flags] of [['f32', []], ['f16', ['--data-precision', 'f16']]] as const) {
+      const c = capture();
+      const code = await main(['train', '--config', cfgPath, '--out', join(base, name), ...flags], c.io);
+      expect(code, c.err.join('')).toBe(0);
+      runs[name] = { summary: JSON.parse(readFileSync(join(base, name, 'summary.json'), 'utf8')), log: c.err.join('') };
+    }
+    expect(runs.f16!.summary.config.dataPrecision).toBe('f16');
+    expect(runs.f16!.log).toMatch(/training set stored as f16 on the GPU in 2 buffers per matrix/);
+    expect(runs.f32!.log).not.toMatch(/stored as f16/);
+    const rel = Math.abs(runs.f16!.summary.finalCost - runs.f32!.summary.finalCost) / runs.f32!.summary.finalCost;
+    console.log(`wgnn train, 40 digits: |J16 − J32| / J32 = ${rel.toExponential(2)}`);
+    expect(rel).toBeLessThan(F16_VS_F32);
+    const c = capture();
+    expect(await main(['train', '--data-precision', 'f8', '--quiet'], c.io)).toBe(1);
+    expect(c.err.join('')).toMatch(/data-precision/);
+  }, 300_000);
 });
