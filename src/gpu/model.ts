@@ -200,7 +200,8 @@ export class GpuModel implements Model {
   /**
    * Model.dataset: uploads X (and Y) once, in chunks that each fit one storage
    * binding; over `maxDataBytes` (as float32), keeps them in host memory instead
-   * (a HostDataset: its objective streams mini-batches).
+   * (a HostDataset: its objective streams mini-batches). `dataPrecision` 'f16':
+   * uploaded as halves (dataset.ts; refused if it would still stream).
    */
   dataset(X: Matrix, Y?: Matrix | null, opts: DatasetOptions = {}): GpuDataset | HostDataset {
     this.live();
