@@ -12,6 +12,7 @@ import { SpecError } from './spec.js';
 import { type Matrix } from './matrix.js';
 import { checkMaxDataBytes, checkStreamable, type CostParts, type Dataset, type FullCost, type Model, type ModelObjective } from './model-contract.js';
 import { accuracy, argmaxRows } from './metrics.js';
+import { checkDataPrecision, type DataPrecision } from './f16.js';
 import { oneHot } from './data/labels.js';
 import { optimize, usesLineSearch, type OptimizerOptions } from './optim/optimize.js';
 import { EvaluationInterrupted } from './optim/cpu-chunks.js';
@@ -85,6 +86,12 @@ export interface FitOptions {
    * run. The final full-data cost streams chunk by chunk. The CPU backend ignores it.
    */
   maxDataBytes?: number;
+  /**
+   * Matrices only: 'f16' stores the training examples (and targets) as half
+   * floats on the GPU, computing in float32 (DatasetOptions.dataPrecision; the
+   * CPU backend rounds them to halves). Validation data stay float32. Default 'f32'.
+   */
+  dataPrecision?: DataPrecision;
   /** Called after progress at every iteration with the objective (checkpoints); return false to stop (reason 'callback'). */
   onIteration?: (info: IterationInfo, objective: ModelObjective) => boolean | void | Promise<boolean | void>;
 }
@@ -193,7 +200,11 @@ export async function fit(model: Model, data: FitData | Dataset, options: FitOpt
   if (options.maxDataBytes !== undefined && isDataset(data)) {
     throw new SpecError(`maxDataBytes (${options.maxDataBytes}) applies to matrices { X, Y }; a data set already made keeps its placement (make it with model.dataset(X, Y, { maxDataBytes }))`);
   }
-  const owned = isDataset(data) ? null : model.dataset(data.X, data.Y, { maxDataBytes: options.maxDataBytes });
+  checkDataPrecision(options.dataPrecision);
+  if (options.dataPrecision !== undefined && isDataset(data)) {
+    throw new SpecError(`dataPrecision (${options.dataPrecision}) applies to matrices { X, Y }; a data set already made keeps its precision (make it with model.dataset(X, Y, { dataPrecision }))`);
+  }
+  const owned = isDataset(data) ? null : model.dataset(data.X, data.Y, { maxDataBytes: options.maxDataBytes, dataPrecision: options.dataPrecision });
   const ds = owned ?? (data as Dataset);
   try {
     checkStreamable(ds, optimizer.method);

@@ -25,6 +25,7 @@ export { Rng } from './prng.js';
 // ── Models: one contract, two backends ──────────────────────────────────────
 /** createModel(spec, { backend: 'cpu' | 'webgpu' }): cost, predict, encode, data sets and objectives. */
 export { createModel, type ModelOptions } from './model.js';
+export type { DataPrecision } from './f16.js';
 export type { Model, BackendName, CostReport, CostParts, CostOptions, Dataset, DatasetOptions, ModelObjective, ObjectiveOptions, FullCost, Encoding, VaeEvalOptions, VaeEvaluation } from './model-contract.js';
 
 // ── The float64 CPU reference (the specification) ───────────────────────────

@@ -7,6 +7,7 @@ import type { ParamLayout } from './params.js';
 import { SpecError, type Network } from './spec.js';
 import { type Matrix } from './matrix.js';
 import type { Objective, ObjectiveReport } from './optim/types.js';
+import type { DataPrecision } from './f16.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -62,6 +63,8 @@ export interface Dataset {
   readonly location: 'gpu' | 'cpu' | 'host';
   /** 'host' data sets: the bytes of the examples (and targets) as float32, and the maxDataBytes they exceed. */
   readonly streamed?: { bytes: number; cap: number };
+  /** WebGPU data sets: how the GPU buffers hold the values ('f16': halves, DatasetOptions.dataPrecision). */
+  readonly precision?: DataPrecision;
 }
 
 /** The optimizers that evaluate mini-batches (a streamed data set trains with these only). */
@@ -85,6 +88,16 @@ export interface DatasetOptions {
    * (mini-batch methods only). The CPU backend ignores it (its data live in host memory).
    */
   maxDataBytes?: number;
+  /**
+   * 'f16': the examples (and targets) are stored as half floats, two per u32
+   * word, halving their GPU memory and upload; every kernel unpacks them to
+   * float32 and computes in float32 (README, "Half-precision data"). Values are
+   * rounded to the nearest half (ties to even); one that overflows (|x| ≥ 65520)
+   * is refused. Resident data sets only (not with maxDataBytes streaming).
+   * The CPU backend rounds the values to halves in float64, so it computes the
+   * same objective. Default 'f32'.
+   */
+  dataPrecision?: DataPrecision;
 }
 
 /** Checks a `maxDataBytes` cap: a positive integer number of bytes (or absent). */
@@ -94,7 +107,7 @@ export function checkMaxDataBytes(v: unknown, key = 'maxDataBytes'): number | un
   return v;
 }
 
-/** Bytes the examples X (m × n1) and targets T (X itself for an autoencoder) take as float32. */
+/** Bytes the examples X (m × n1) and targets T (X itself for an autoencoder) take as float32 (half that as f16). */
 export function float32Bytes(X: Matrix, T: Matrix): number {
   return 4 * X.rows * (X.cols + (T === X ? 0 : T.cols));
 }

@@ -35,6 +35,7 @@ Flags override the configuration.
                        one (0: only at the last planned iteration and on Ctrl-C)
   --max-binding-bytes N  WebGPU: cap one storage binding at N bytes (maxBindingBytes)
   --max-data-bytes N   WebGPU: a training set over N bytes streams from host memory (maxDataBytes)
+  --data-precision P   f32 (default) or f16: store the training set as half floats (dataPrecision)
   --json               print summary.json to stdout at the end
   --quiet              no progress output
 `;
@@ -44,7 +45,7 @@ const OPTIONS = {
   layers: 'value', activation: 'value', loss: 'value', lambda: 'value', beta: 'value', rho: 'value', init: 'value', autoencoder: 'flag',
   data: 'value', limit: 'value', patches: 'value', 'patch-size': 'value',
   optimizer: 'value', iterations: 'value', epochs: 'value', 'batch-size': 'value', lr: 'value', momentum: 'value',
-  'checkpoint-every': 'value', 'max-binding-bytes': 'value', 'max-data-bytes': 'value', json: 'flag', quiet: 'flag',
+  'checkpoint-every': 'value', 'max-binding-bytes': 'value', 'max-data-bytes': 'value', 'data-precision': 'value', json: 'flag', quiet: 'flag',
 } as const;
 
 /** Optimizer flags and the methods they apply to (any other method refuses them). */
@@ -135,6 +136,8 @@ function applyRunFlags(c: TrainConfig, a: Args): TrainConfig {
   if (binding !== undefined) c.maxBindingBytes = binding;
   const dataBytes = a.int('max-data-bytes', 1);
   if (dataBytes !== undefined) c.maxDataBytes = dataBytes;
+  const precision = a.oneOf('data-precision', ['f32', 'f16'] as const);
+  if (precision) c.dataPrecision = precision;
   return c;
 }
 

@@ -4,7 +4,8 @@
 import { cpuCost, cpuForward } from './network.js';
 import { paramLayout, type ParamLayout } from '../params.js';
 import { SpecError, type Network } from '../spec.js';
-import type { Matrix } from '../matrix.js';
+import { checkData, type Matrix } from '../matrix.js';
+import { checkDataPrecision, roundedToF16 } from '../f16.js';
 import { checkLayer, checkMaxDataBytes, checkTheta, checkVaeEval, checkVaeLayer, type CostOptions, type CostReport, type Dataset, type DatasetOptions, type Encoding, type Model, type ModelObjective, type ObjectiveOptions, type VaeEvalOptions, type VaeEvaluation } from '../model-contract.js';
 import { cpuVaeDecode, cpuVaeEncode, cpuVaeNegElbo, cpuVaeNll, sampleLatent } from './vae.js';
 import { asCpuDataset, cpuDataset, cpuModelObjective, CpuDataset } from './objective.js';
@@ -55,11 +56,19 @@ export class CpuModel implements Model {
     return { rows: X.rows, cols: this.network.layers[layer - 1]!, data: A[layer - 2]! };
   }
 
-  /** The examples as they are; `maxDataBytes` is checked and ignored (a CPU data set lives in host memory already). */
+  /**
+   * The examples as they are; `maxDataBytes` is checked and ignored (a CPU data set
+   * lives in host memory already). dataPrecision 'f16': each value rounded to the
+   * nearest half in float64 (ties to even, subnormals kept), the values a WebGPU
+   * f16 data set holds, so this reference computes the same objective.
+   */
   dataset(X: Matrix, Y?: Matrix | null, opts: DatasetOptions = {}): CpuDataset {
     this.live();
     checkMaxDataBytes(opts.maxDataBytes);
-    return cpuDataset(this.network, X, Y);
+    if (checkDataPrecision(opts.dataPrecision) === 'f32') return cpuDataset(this.network, X, Y);
+    checkData(this.network, X, Y);
+    const half = (M: Matrix, what: string): Matrix => ({ rows: M.rows, cols: M.cols, data: roundedToF16(M.data, what, M.cols) });
+    return cpuDataset(this.network, half(X, 'X'), Y ? half(Y, 'Y') : Y);
   }
 
   async encodeDataset(ds: Dataset, layer = 2, opts: { targets?: Matrix } = {}): Promise<CpuDataset> {

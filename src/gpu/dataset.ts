@@ -2,17 +2,34 @@
 // each fit one storage binding, uploaded once and reused across evaluations;
 // empty mini-batch sets the caller fills; and a layer's activations over a data
 // set as a new data set (encodeDataset: the next stage's input, no readback).
+// An f16 data set (DatasetOptions.dataPrecision) stores its examples as halves,
+// two per u32 (src/f16.ts): its data chunks hold several *evaluation chunks* of
+// the f32 path's size, each unpacked into an f32 scratch buffer before the GEMMs
+// read it (plan.ts), and mini-batches gather from the packed words directly.
 
 import { SpecError, type Network } from '../spec.js';
 import { assertFinite, checkData, type Matrix } from '../matrix.js';
 import { STORAGE, writeF32, type BufferPool } from './buffers.js';
 import { recordDispatches, type Dispatch } from './kernels.js';
+import { packF16, type DataPrecision } from '../f16.js';
 
 /** One chunk: `rows` examples of X (rows × n1) and, unless an autoencoder, Y (rows × nL). */
 export interface GpuChunk {
   rows: number;
   X: GPUBuffer;
   Y: GPUBuffer | null;
+}
+
+/**
+ * One evaluation chunk: `rows` examples starting at row `first` of data chunk
+ * `chunk`. An f32 data set's evaluation chunks are its data chunks; an f16 data
+ * set's data chunk holds several (its buffers are half the bytes per example,
+ * the activations of an evaluation are not).
+ */
+export interface EvaluationChunk {
+  chunk: GpuChunk;
+  first: number;
+  rows: number;
 }
 
 /** Examples resident on the GPU, split into chunks that each fit one storage binding. */
@@ -24,7 +41,22 @@ export class GpuDataset {
    * buffers only if they are its own; another model's data set (features passed
    * between the stages of a stacked autoencoder) only loses its plan.
    */
-  constructor(readonly rows: number, readonly cols: number, readonly targetCols: number, readonly owner: object | null = null) {}
+  /**
+   * `precision`: how the chunk buffers hold the values ('f16': halves, two per
+   * u32). `evalRows`: examples per evaluation chunk (f16 only; an f32 data set
+   * evaluates its data chunks as they are).
+   */
+  constructor(readonly rows: number, readonly cols: number, readonly targetCols: number, readonly owner: object | null = null, readonly precision: DataPrecision = 'f32', readonly evalRows = Infinity) {}
+}
+
+/** The evaluation chunks of `ds`, in order (global row offsets are their running sums). */
+export function evaluationChunks(ds: GpuDataset): EvaluationChunk[] {
+  const out: EvaluationChunk[] = [];
+  for (const chunk of ds.chunks) {
+    const per = ds.precision === 'f16' ? ds.evalRows : chunk.rows;
+    for (let first = 0; first < chunk.rows; first += per) out.push({ chunk, first, rows: Math.min(per, chunk.rows - first) });
+  }
+  return out;
 }
 
 /**
@@ -64,21 +96,53 @@ export function chunkRows(net: Network, rows: number, maxBindingBytes: number, m
   return Math.min(maxRows, maxChunkRows, rows);
 }
 
-/** Uploads X (and Y) chunk by chunk into buffers of `pool`. */
-export function uploadDataset(device: GPUDevice, pool: BufferPool, net: Network, X: Matrix, Y: Matrix | null | undefined, maxBindingBytes: number, maxChunkRows?: number): GpuDataset {
+/**
+ * Examples per data chunk of an f16 data set: a whole number (≥ 1) of evaluation
+ * chunks of `evalRows`, as many as fit one binding at 2 bytes a value (X and Y
+ * each; a chunk's bytes are rounded up to whole u32 words).
+ */
+export function f16ChunkRows(rows: number, widestData: number, evalRows: number, maxBindingBytes: number): number {
+  const fit = Math.floor((Math.floor(maxBindingBytes / 4) * 4) / 2 / widestData);
+  return Math.min(rows, evalRows * Math.max(1, Math.floor(fit / evalRows)));
+}
+
+/** Bytes of `values` halves packed two per u32. */
+export function packedBytes(values: number): number {
+  return 4 * Math.ceil(values / 2);
+}
+
+/**
+ * Uploads X (and Y) chunk by chunk into buffers of `pool`. `precision` 'f16':
+ * each value rounded to the nearest half (ties to even; a value over 65504 that
+ * rounds to infinity is refused, naming it) and packed two per u32 (src/f16.ts).
+ */
+export function uploadDataset(device: GPUDevice, pool: BufferPool, net: Network, X: Matrix, Y: Matrix | null | undefined, maxBindingBytes: number, maxChunkRows?: number, precision: DataPrecision = 'f32'): GpuDataset {
   const T = checkData(net, X, Y);
-  const per = chunkRows(net, X.rows, maxBindingBytes, maxChunkRows);
-  const ds = new GpuDataset(X.rows, X.cols, T.cols, pool);
-  for (let r0 = 0; r0 < X.rows; r0 += per) {
-    const rows = Math.min(per, X.rows - r0);
-    const xb = pool.acquire(rows * X.cols * 4, STORAGE, 'X');
-    writeF32(device, xb, X.data.subarray(r0 * X.cols, (r0 + rows) * X.cols));
-    let yb: GPUBuffer | null = null;
-    if (T !== X) {
-      yb = pool.acquire(rows * T.cols * 4, STORAGE, 'Y');
-      writeF32(device, yb, T.data.subarray(r0 * T.cols, (r0 + rows) * T.cols));
+  const evalRows = chunkRows(net, X.rows, maxBindingBytes, maxChunkRows);
+  const f16 = precision === 'f16';
+  const per = f16 ? f16ChunkRows(X.rows, Math.max(X.cols, T.cols), evalRows, maxBindingBytes) : evalRows;
+  const ds = f16 ? new GpuDataset(X.rows, X.cols, T.cols, pool, 'f16', evalRows) : new GpuDataset(X.rows, X.cols, T.cols, pool);
+  const put = (M: Matrix, r0: number, rows: number, label: string): GPUBuffer => {
+    if (!f16) {
+      const b = pool.acquire(rows * M.cols * 4, STORAGE, label);
+      writeF32(device, b, M.data.subarray(r0 * M.cols, (r0 + rows) * M.cols));
+      return b;
     }
-    ds.chunks.push({ rows, X: xb, Y: yb });
+    const words = packF16(M.data, r0 * M.cols, rows * M.cols, M === X ? 'X' : 'Y', M.cols);
+    const b = pool.acquire(words.byteLength, STORAGE, `${label} (f16)`);
+    device.queue.writeBuffer(b, 0, words);
+    return b;
+  };
+  try {
+    for (let r0 = 0; r0 < X.rows; r0 += per) {
+      const rows = Math.min(per, X.rows - r0);
+      const xb = put(X, r0, rows, 'X');
+      ds.chunks.push({ rows, X: xb, Y: null });
+      if (T !== X) ds.chunks[ds.chunks.length - 1]!.Y = put(T, r0, rows, 'Y');
+    }
+  } catch (e) {
+    releaseDataset(pool, ds); // a refused value (f16 overflow) leaves no buffers behind
+    throw e;
   }
   return ds;
 }
@@ -146,11 +210,13 @@ export function checkEncodeTargets(net: Network, ds: GpuDataset, targets: Matrix
 export function encodeDataset(device: GPUDevice, pool: BufferPool, net: Network, ds: GpuDataset, layer: number, forward: readonly (readonly Dispatch[])[], activations: GPUBuffer, targets?: Matrix): GpuDataset {
   const n = net.layers[layer - 1]!;
   const T = targets;
+  // Float32 features, one data chunk per evaluation chunk of ds (an f16 data set's features are f32).
   const out = new GpuDataset(ds.rows, n, T ? T.cols : n, pool);
   const enc = device.createCommandEncoder();
   let r0 = 0;
-  for (let ci = 0; ci < ds.chunks.length; ci++) {
-    const rows = ds.chunks[ci]!.rows;
+  const views = evaluationChunks(ds);
+  for (let ci = 0; ci < views.length; ci++) {
+    const rows = views[ci]!.rows;
     const X = pool.acquire(rows * n * 4, STORAGE, `features L${layer}`);
     let Y: GPUBuffer | null = null;
     if (T) {

@@ -376,12 +376,24 @@ export class Kernels {
    * dst row r ← src row order[start + r] − lo for the rows whose example lies in
    * the chunk [lo, lo + count) that `src` holds (a mini-batch gathered from a data
    * set in several buffers: one dispatch per chunk). Defaults: one chunk, lo 0, every example.
+   * `packed`: src holds halves two per u32 (an f16 data set); dst is f32 all the same.
    */
-  async gather(c: { rows: number; cols: number; start: number; src: GPUBuffer; order: GPUBuffer; dst: GPUBuffer; lo?: number; count?: number }): Promise<Dispatch> {
-    const pipeline = await this.cache.get(['gather'], {}, 'main');
+  async gather(c: { rows: number; cols: number; start: number; src: GPUBuffer; order: GPUBuffer; dst: GPUBuffer; lo?: number; count?: number; packed?: boolean }): Promise<Dispatch> {
+    const pipeline = await this.cache.get(['gather'], { PACKED: !!c.packed }, 'main');
     const g = this.grid(c.rows * c.cols, 256);
     const params = this.uniform([c.rows, c.cols, c.start, g.rowsPerGrid, c.lo ?? 0, c.count ?? 0xffffffff, 0, 0]);
     return this.dispatch(pipeline, params, { 1: c.src, 2: c.order, 3: c.dst }, g.x, g.y, 'gather');
+  }
+
+  /**
+   * dst[i] = half number offset + i of src (pack2x16float layout) as f32, for i < count
+   * (unpack.wgsl): an f16 data set's chunk into the f32 scratch the GEMMs read.
+   */
+  async unpack(c: { count: number; offset: number; src: GPUBuffer; dst: GPUBuffer }): Promise<Dispatch> {
+    const pipeline = await this.cache.get(['unpack'], {}, 'main');
+    const g = this.grid(c.count, 256);
+    const params = this.uniform([c.count, c.offset, g.rowsPerGrid, 0]);
+    return this.dispatch(pipeline, params, { 1: c.src, 2: c.dst }, g.x, g.y, 'unpack f16');
   }
 
   /**

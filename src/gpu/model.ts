@@ -17,7 +17,8 @@ import { checkGpuLimits } from '../limits.js';
 import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
 import { buildPlan, columnMeans, planDispatches, SLOT, SLOTS, type Plan, type PlanContext } from './plan.js';
-import { checkEncodeTargets, chunkRows, emptyDataset, encodeDataset, GpuDataset, HostDataset, releaseDataset, streamedChunks, uploadDataset, type StreamedChunks } from './dataset.js';
+import { checkEncodeTargets, chunkRows, emptyDataset, encodeDataset, evaluationChunks, GpuDataset, HostDataset, releaseDataset, streamedChunks, uploadDataset, type StreamedChunks } from './dataset.js';
+import { checkDataPrecision, type DataPrecision } from '../f16.js';
 import { GpuObjective } from './objective.js';
 
 /**
@@ -186,10 +187,10 @@ export class GpuModel implements Model {
     return Float64Array.from(t!);
   }
 
-  /** Uploads examples (and targets) once; reuse the result across evaluations. */
-  upload(X: Matrix, Y?: Matrix | null): GpuDataset {
+  /** Uploads examples (and targets) once; reuse the result across evaluations. `precision` 'f16': as halves (DatasetOptions.dataPrecision). */
+  upload(X: Matrix, Y?: Matrix | null, precision: DataPrecision = 'f32'): GpuDataset {
     this.live();
-    return uploadDataset(this.ctx.device, this.pool, this.network, X, Y, this.bindingLimit, this.opts.maxChunkRows);
+    return uploadDataset(this.ctx.device, this.pool, this.network, X, Y, this.bindingLimit, this.opts.maxChunkRows, precision);
   }
 
   get deviceLabel(): string {
@@ -199,17 +200,23 @@ export class GpuModel implements Model {
   /**
    * Model.dataset: uploads X (and Y) once, in chunks that each fit one storage
    * binding; over `maxDataBytes` (as float32), keeps them in host memory instead
-   * (a HostDataset: its objective streams mini-batches).
+   * (a HostDataset: its objective streams mini-batches). `dataPrecision` 'f16':
+   * uploaded as halves (dataset.ts; refused if it would still stream).
    */
   dataset(X: Matrix, Y?: Matrix | null, opts: DatasetOptions = {}): GpuDataset | HostDataset {
     this.live();
     const cap = checkMaxDataBytes(opts.maxDataBytes);
+    const precision = checkDataPrecision(opts.dataPrecision);
     if (cap !== undefined) {
       const T = checkData(this.network, X, Y);
       const bytes = float32Bytes(X, T);
-      if (bytes > cap) return new HostDataset(X, T, bytes, cap);
+      // f16 halves the bytes on the GPU; a set over the cap even so would stream, and streaming is float32.
+      if (precision === 'f16' && bytes / 2 > cap) {
+        throw new SpecError(`dataPrecision 'f16' keeps the data set on the GPU, but it takes ${bytes / 2} bytes as f16, over maxDataBytes (${cap}); a streamed set stays float32 (raise maxDataBytes, or use dataPrecision 'f32' to stream)`);
+      }
+      if (precision === 'f32' && bytes > cap) return new HostDataset(X, T, bytes, cap);
     }
-    return this.upload(X, Y);
+    return this.upload(X, Y, precision);
   }
 
   /**
@@ -299,10 +306,11 @@ export class GpuModel implements Model {
     const decay = what.rhoHatDecay ?? 0;
     let running: Dispatch[] | null = null;
     if (decay > 0 && this.network.layers.length > 2) {
-      if (ds.chunks.length !== 1) throw new SpecError('a running ρ̂ estimate applies to mini-batches that fit one storage binding');
+      const views = evaluationChunks(ds);
+      if (views.length !== 1) throw new SpecError('a running ρ̂ estimate applies to mini-batches that fit one storage binding');
       let r = plan.running.get(decay);
       if (!r) {
-        const c = ds.chunks[0]!;
+        const c = views[0]!;
         const pc = this.planContext();
         r = { first: await columnMeans(pc, c.rows, plan.layers, c.rows, 0, 1), next: await columnMeans(pc, c.rows, plan.layers, c.rows, decay, 1 - decay) };
         plan.running.set(decay, r);

@@ -272,8 +272,10 @@ export class GpuObjective implements ModelObjective<GpuVector> {
       let lo = 0;
       for (const src of data.chunks) {
         const range = { rows: batch.count, start: batch.start, order: this.order!, lo, count: src.rows };
-        gather.push(await k.gather({ ...range, cols: data.cols, src: src.X, dst: dst.X }));
-        if (src.Y && dst.Y) gather.push(await k.gather({ ...range, cols: data.targetCols, src: src.Y, dst: dst.Y }));
+        // An f16 data set's chunks hold packed halves; the batch is f32 all the same.
+        const packed = data.precision === 'f16';
+        gather.push(await k.gather({ ...range, cols: data.cols, src: src.X, dst: dst.X, packed }));
+        if (src.Y && dst.Y) gather.push(await k.gather({ ...range, cols: data.targetCols, src: src.Y, dst: dst.Y, packed }));
         lo += src.rows;
       }
       this.gathers.set(key, gather);

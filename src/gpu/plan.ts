@@ -24,14 +24,17 @@
 // row-major), so the notes' Z = W·A + b is Z = A·Wᵀ + b row by row. A data set
 // larger than one storage binding runs chunk by chunk, accumulating ∇θ; with KL
 // sparsity a first pass accumulates ρ̂ over every chunk (the notes' two forward
-// passes) so the gradient is that of the full-batch objective.
+// passes) so the gradient is that of the full-batch objective. An f16 data set
+// (halves packed two per u32) is evaluated by evaluation chunks: each chunk's
+// forward list opens with unpack dispatches into one f32 scratch X (and Y) of
+// one evaluation chunk, which every later step of that chunk reads as its data.
 
 import { storedWeights, type ParamLayout, type LayerSlot } from '../params.js';
 import { SpecError, type Network } from '../spec.js';
 import { derivativeNeedsZ, fusedBias, type BiasGrad, type Dispatch, type GemmVariant, type Kernels } from './kernels.js';
 import type { BufferPool } from './buffers.js';
 import { STORAGE } from './buffers.js';
-import type { GpuChunk, GpuDataset } from './dataset.js';
+import { evaluationChunks, type GpuChunk, type GpuDataset } from './dataset.js';
 import * as vaeKernels from './vae-kernels.js';
 import { reconstructionConstant } from '../cpu/vae.js';
 
@@ -354,7 +357,8 @@ export async function rhoHatMean(pc: PlanContext): Promise<Dispatch[]> {
 export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> {
   const net = pc.net;
   const Lw = net.layers.length - 1; // weight layers
-  const chunkRows = ds.chunks[0]!.rows;
+  const views = evaluationChunks(ds);
+  const chunkRows = views[0]!.rows;
   const owned: GPUBuffer[] = [];
   const buf = (elements: number, label: string): GPUBuffer => {
     const b = pc.pool.acquire(Math.max(1, elements) * 4, STORAGE, label);
@@ -390,13 +394,28 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
     : null;
   const headL: LayerBuffers | null = vb ? { A: vb.H, Z: null, D: vb.DH, M: null } : null;
   const vaeChunks: VaePlanParts['chunks'] = [];
+  // f16 data: the f32 scratch of one evaluation chunk that the unpack dispatches fill.
+  const f16 = ds.precision === 'f16';
+  const hasY = ds.chunks.some((c) => c.Y);
+  const scratch = f16 ? { X: buf(chunkRows * n1, 'f32 X of an f16 chunk'), Y: hasY ? buf(chunkRows * ds.targetCols, 'f32 Y of an f16 chunk') : null } : null;
+  /** The chunk each step reads: the data chunk itself, or (f16) the scratch its unpack fills. */
+  const dataOf = views.map((v): GpuChunk => (scratch ? { rows: v.rows, X: scratch.X, Y: v.chunk.Y ? scratch.Y : null } : v.chunk));
+  /** f16: halves of evaluation chunk ci → the f32 scratch (fresh dispatches for every list they open). */
+  const unpack = async (ci: number): Promise<Dispatch[]> => {
+    if (!scratch) return [];
+    const v = views[ci]!;
+    const k = pc.kernels;
+    const out = [await k.unpack({ count: v.rows * n1, offset: v.first * n1, src: v.chunk.X, dst: scratch.X })];
+    if (v.chunk.Y && scratch.Y) out.push(await k.unpack({ count: v.rows * ds.targetCols, offset: v.first * ds.targetCols, src: v.chunk.Y, dst: scratch.Y }));
+    return out;
+  };
 
   const m = ds.rows;
-  const multi = ds.chunks.length > 1;
+  const multi = views.length > 1;
   const sparse = net.sparsity;
   const rhoChunks: Dispatch[][] = [];
   const chunks: Plan['chunks'] = [];
-  const rowOffsets = ds.chunks.map((_, ci) => ds.chunks.slice(0, ci).reduce((n, c) => n + c.rows, 0));
+  const rowOffsets = views.map((_, ci) => views.slice(0, ci).reduce((n, c) => n + c.rows, 0));
   /** The input layer of a chunk: X, or x̃ for a denoising network. */
   const inputOf = (c: GpuChunk): GPUBuffer => noisyInput ?? c.X;
 
@@ -405,6 +424,7 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
   // lists split there (encode · sample · decode) for inference and the IWAE bound.
   const forward = async (ch: GpuChunk, ci: number, into: Dispatch[], split?: { encode: Dispatch[]; sample: Dispatch[]; decode: Dispatch[] }): Promise<void> => {
     let list = split ? split.encode : into;
+    list.push(...(await unpack(ci)));
     if (noisyInput) list.push(...(await corruptInput(pc, ch, rowOffsets[ci]!, noisyInput)));
     for (let l = 0; l < Lw; l++) {
       const L = layers[l]!;
@@ -422,8 +442,8 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
     if (split) into.push(...split.encode, ...split.sample, ...split.decode);
   };
 
-  for (let ci = 0; ci < ds.chunks.length; ci++) {
-    const ch = ds.chunks[ci]!;
+  for (let ci = 0; ci < views.length; ci++) {
+    const ch = dataOf[ci]!;
     const first = ci === 0;
     const Y = ch.Y ?? ch.X;
     if (multi && sparse) {

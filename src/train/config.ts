@@ -9,6 +9,7 @@ import { OPTIMIZER_SHAPE } from '../optim/options-shape.js';
 import { checkShape, type ObjectShape, type Shape } from '../schema.js';
 import { checkParameterCount } from '../limits.js';
 import { checkMaxDataBytes, type BackendName } from '../model-contract.js';
+import { checkDataPrecision } from '../f16.js';
 import { checkVaeEvalConfig, type VaeEvalConfig } from './vae-run.js';
 
 /** Where the examples come from. */
@@ -120,6 +121,12 @@ export interface TrainConfig {
    */
   maxDataBytes?: number;
   /**
+   * Single-network runs: 'f16' stores the training set on the GPU as half floats
+   * (half the memory and upload; float32 arithmetic); the CPU backend rounds the
+   * values to halves. Default 'f32'. README, "Half-precision data".
+   */
+  dataPrecision?: 'f32' | 'f16';
+  /**
    * Autoencoders with a test set: also reconstruct test inputs corrupted this way
    * (fixed seed, default 12345) and report the error against the clean inputs
    * (summary.testCorruptedReconstructionError, denoising.png).
@@ -178,6 +185,7 @@ export const CONFIG_SHAPE: ObjectShape = {
     costEvery: 'integer',
     maxBindingBytes: 'integer',
     maxDataBytes: 'integer',
+    dataPrecision: 'string',
     denoisingTest: { fields: CORRUPTION_SHAPE.fields, required: CORRUPTION_SHAPE.required },
     vaeEval: { fields: { samples: 'integer', seed: 'integer' } },
   },
@@ -330,6 +338,10 @@ export function checkConfig(raw: unknown): TrainConfig {
   checkMaxDataBytes(c.maxDataBytes);
   if (pipeline && c.maxDataBytes !== undefined) {
     throw new SpecError(`maxDataBytes applies to single-network runs; a ${c.stacked ? 'stacked' : 'self-taught'} pipeline keeps each stage's features on the GPU (got maxDataBytes ${c.maxDataBytes})`);
+  }
+  checkDataPrecision(c.dataPrecision);
+  if (pipeline && c.dataPrecision !== undefined) {
+    throw new SpecError(`dataPrecision applies to single-network runs; a ${c.stacked ? 'stacked' : 'self-taught'} pipeline keeps its features as float32 (got dataPrecision ${JSON.stringify(c.dataPrecision)})`);
   }
   return { ...c, backend, seed: c.seed ?? 1, init: c.init ?? 'ufldl', checkpointEvery: c.checkpointEvery ?? 50, name: c.name ?? 'run' };
 }

@@ -91,13 +91,17 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
   });
   // Over maxDataBytes (WebGPU): the set stays in host memory and streams by mini-batches;
   // a full-batch method is refused here, before any work.
-  const ds = model.dataset(X, Y, { maxDataBytes: config.maxDataBytes });
+  const ds = model.dataset(X, Y, { maxDataBytes: config.maxDataBytes, dataPrecision: config.dataPrecision });
   try {
     checkStreamable(ds, optimizer.method);
   } catch (e) {
     model.release(ds);
     model.dispose();
     throw e;
+  }
+  if (ds.precision === 'f16') {
+    const buffers = (ds as { chunks?: unknown[] }).chunks?.length ?? 0;
+    log(`training set stored as f16 on the GPU in ${buffers} buffer${buffers === 1 ? '' : 's'} per matrix (float32 arithmetic)`);
   }
   if (ds.streamed) log(`training set ${ds.streamed.bytes} bytes as float32, over maxDataBytes ${ds.streamed.cap}: kept in host memory, streamed by mini-batches`);
   // Written once the model and data set exist: a run refused for its size or data leaves no folder behind.
