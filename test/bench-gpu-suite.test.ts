@@ -32,7 +32,9 @@ describe('bench:gpu --quick', () => {
           expect(v.maxRelErr, `${v.variant} ${row.M}x${row.N}x${row.K}`).toBeLessThan(1e-5);
         }
       }
-      expect(json.step.map((s) => [s.layers, s.batch])).toEqual(suiteStepConfigs(true).map((s) => [s.layers, s.batch]));
+      expect(json.step.map((s) => [s.layers, s.batch, s.dataPrecision])).toEqual(suiteStepConfigs(true).map((s) => [s.layers, s.batch, s.dataPrecision ?? 'f32']));
+      // The f16-data row: the same step over examples stored as halves.
+      expect(json.step.filter((s) => s.dataPrecision === 'f16').length).toBe(1);
       for (const s of json.step) {
         expect(s.samplesPerSec).toBeGreaterThan(0);
         expect(s.dispatchesPerStep).toBeGreaterThan(5);
@@ -44,6 +46,7 @@ describe('bench:gpu --quick', () => {
       const md = readFileSync(r.files![1]!, 'utf8');
       expect(md).toContain('| GEMM M×N×K |');
       expect(md).toContain('| SAE step |');
+      expect(md).toContain('(f16 data)');
       expect(md).toContain('Software adapter');
     } finally {
       rmSync(dir, { recursive: true, force: true });

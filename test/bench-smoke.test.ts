@@ -45,6 +45,17 @@ describe('bench harness', () => {
     ctx.check();
   });
 
+  it('benchStep with the examples stored as f16 (dataPrecision): same dispatches, the table says so', async () => {
+    const ctx = await gpu();
+    const r = await benchStep(ctx, { layers: [16, 8, 16], batch: 8, batches: 2, steps: 2, warmup: 1, dataPrecision: 'f16', tfjsWebgpu: false, tfjsWasm: false, cpu: false });
+    expect(r.config.dataPrecision).toBe('f16');
+    positive(r.ours.samplesPerSec);
+    expect(r.ours.readbacksPerStep).toBe(0);
+    // The gather unpacks the halves: no extra dispatch.
+    expect(r.ours.dispatchesPerStep).toBe(10);
+    expect(formatBenchTable(r)).toContain('stored as f16');
+  });
+
   it('benchStep on a tiny sparse autoencoder: ours, TF.js webgpu, TF.js wasm and the CPU reference agree on J and report samples/s', async () => {
     const ctx = await gpu();
     const r = await benchStep(ctx, { layers: [16, 8, 16], batch: 8, batches: 2, steps: 2, warmup: 1 });

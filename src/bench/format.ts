@@ -73,7 +73,7 @@ function formatStep(r: StepBenchResult): string {
   add('CPU reference (float64 JS)', r.cpu, r.ratios.vsCpu, r.cpuTimeRatios.vsCpu);
   const cc = r.costCheck;
   return [
-    `Sparse-autoencoder SGD step: layers ${c.layers.join('-')}, sigmoid, squared error, batch ${c.batch}, ρ = ${c.rho}, β = ${c.beta}, λ = ${c.lambda}, η = ${c.lr}`,
+    `Sparse-autoencoder SGD step: layers ${c.layers.join('-')}, sigmoid, squared error, batch ${c.batch}, ρ = ${c.rho}, β = ${c.beta}, λ = ${c.lambda}, η = ${c.lr}${c.dataPrecision === 'f16' ? '; our examples stored as f16 (dataPrecision)' : ''}`,
     ...header(r),
     '',
     table(['engine', 'samples/s', 'ms/step', 'CPU ms/step', 'steps', 'ours ÷ this', 'same by CPU time', 'notes'], rows),

@@ -144,7 +144,7 @@ export function formatSuiteMarkdown(r: SuiteResult): string {
     for (const s of r.step) {
       const top = s.kernels.slice(0, 3).map((k) => `${k.label} ${pct(k.share)}`).join('; ');
       out.push(
-        `| ${s.layers.join('-')} | ${s.batch} | ${f(s.samplesPerSec, 0)} | ${f(s.secondsPerStep * 1e3, 3)} | ${s.dispatchesPerStep} | ${s.submitsPerStep} | ${top} (${s.profileMethod}) | ` +
+        `| ${s.layers.join('-')}${s.dataPrecision === 'f16' ? ' (f16 data)' : ''} | ${s.batch} | ${f(s.samplesPerSec, 0)} | ${f(s.secondsPerStep * 1e3, 3)} | ${s.dispatchesPerStep} | ${s.submitsPerStep} | ${top} (${s.profileMethod}) | ` +
           `${f(s.tfjsWebgpu?.samplesPerSec, 0)} | ${f(s.torch?.samplesPerSec, 0)} | ${f(s.ratioVsTorch, 2)} |`,
       );
     }

@@ -14,6 +14,7 @@ import { Rng } from '../prng.js';
 import { benchMeta, errorMessage, type BenchMeta } from './common.js';
 import { profileStep, type KernelTime } from './profile.js';
 import { benchStep } from './step.js';
+import type { DataPrecision } from '../f16.js';
 
 export interface SuiteGemmShape {
   M: number;
@@ -36,7 +37,7 @@ export interface SuiteOptions {
   training?: boolean;
   /** Square GEMM sizes to time instead of suiteGemmShapes(). */
   gemmSizes?: number[];
-  stepConfigs?: { layers: number[]; batch: number }[];
+  stepConfigs?: SuiteStepConfig[];
   /** Runs the peer with a JSON request, returns its JSON answer (or throws). Node: runPythonPeer. */
   peer?: (request: PeerRequest) => Promise<PeerAnswer>;
   /** Runs the two training workloads (Node only: they read data sets and write run folders). */
@@ -85,9 +86,17 @@ export interface SuiteGemmRow extends SuiteGemmShape {
   ratioVsTorch: number | null;
 }
 
+/** A training-step row of the suite: the network, the batch, and how the examples are stored (default f32). */
+export interface SuiteStepConfig {
+  layers: number[];
+  batch: number;
+  dataPrecision?: DataPrecision;
+}
+
 export interface SuiteStepRow {
   layers: number[];
   batch: number;
+  dataPrecision: DataPrecision;
   samplesPerSec: number;
   secondsPerStep: number;
   dispatchesPerStep: number;
@@ -134,10 +143,12 @@ export function suiteGemmShapes(quick: boolean): SuiteGemmShape[] {
   return out;
 }
 
-export function suiteStepConfigs(quick: boolean): { layers: number[]; batch: number }[] {
-  if (quick) return [{ layers: [20, 12, 20], batch: 16 }];
-  const out: { layers: number[]; batch: number }[] = [];
+export function suiteStepConfigs(quick: boolean): SuiteStepConfig[] {
+  // One row with the examples stored as halves (the f16 data path: half the bytes the gather reads).
+  if (quick) return [{ layers: [20, 12, 20], batch: 16 }, { layers: [20, 12, 20], batch: 16, dataPrecision: 'f16' }];
+  const out: SuiteStepConfig[] = [];
   for (const hidden of [200, 1024]) for (const batch of [256, 1024, 4096, 8192]) out.push({ layers: [784, hidden, 784], batch });
+  out.push({ layers: [784, 200, 784], batch: 4096, dataPrecision: 'f16' });
   return out;
 }
 
@@ -255,21 +266,22 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
   return rows;
 }
 
-async function stepPart(ctx: GpuContext, configs: { layers: number[]; batch: number }[], opts: { quick: boolean; tfjs: boolean; log: (l: string) => void; notes: string[] }): Promise<SuiteStepRow[]> {
+async function stepPart(ctx: GpuContext, configs: SuiteStepConfig[], opts: { quick: boolean; tfjs: boolean; log: (l: string) => void; notes: string[] }): Promise<SuiteStepRow[]> {
   const rows: SuiteStepRow[] = [];
   for (const c of configs) {
-    opts.log(`step ${c.layers.join('-')} batch ${c.batch}`);
+    const dataPrecision = c.dataPrecision ?? 'f32';
+    opts.log(`step ${c.layers.join('-')} batch ${c.batch}${dataPrecision === 'f16' ? ' (f16 data)' : ''}`);
     try {
       const steps = opts.quick ? 2 : c.batch >= 4096 ? 20 : 50;
       const tfjs = opts.tfjs && c.batch <= 1024;
       const r = await benchStep(ctx, {
         layers: c.layers, batch: c.batch, batches: 2, steps, warmup: opts.quick ? 1 : 3, rounds: 1,
-        tfjsWebgpu: tfjs, tfjsWebgpuSteps: opts.quick ? 1 : 10, tfjsWasm: false, cpu: false, log: opts.log,
+        tfjsWebgpu: tfjs && dataPrecision === 'f32', tfjsWebgpuSteps: opts.quick ? 1 : 10, tfjsWasm: false, cpu: false, log: opts.log, dataPrecision,
       });
       for (const n of r.notes) opts.notes.push(`step ${c.layers.join('-')} batch ${c.batch}: ${n}`);
-      const prof = await profileStep(ctx, { layers: c.layers, batch: c.batch, warmup: 1, reps: opts.quick ? 1 : 5, log: opts.log });
+      const prof = await profileStep(ctx, { layers: c.layers, batch: c.batch, warmup: 1, reps: opts.quick ? 1 : 5, log: opts.log, dataPrecision });
       rows.push({
-        layers: c.layers, batch: c.batch, samplesPerSec: r.ours.samplesPerSec, secondsPerStep: r.ours.secondsPerStep,
+        layers: c.layers, batch: c.batch, dataPrecision, samplesPerSec: r.ours.samplesPerSec, secondsPerStep: r.ours.secondsPerStep,
         dispatchesPerStep: prof.dispatchesPerStep, submitsPerStep: prof.submitsPerStep, profileMethod: prof.method, kernels: prof.kernels,
         gemmChoices: r.ours.gemmChoices, cost0: r.costCheck.ours,
         tfjsWebgpu: r.tfjsWebgpu ? { samplesPerSec: r.tfjsWebgpu.samplesPerSec } : null, torch: null, ratioVsTorch: null,
@@ -301,7 +313,8 @@ export async function runGpuSuite(ctx: GpuContext, opts: SuiteOptions = {}): Pro
     try {
       const ans = await opts.peer({
         gemm: gemm.map(({ M, N, K, transA, transB }) => ({ M, N, K, transA, transB })),
-        step: step.map((s) => ({ layers: s.layers, batch: s.batch, steps: quick ? 2 : s.batch >= 4096 ? 20 : 50 })),
+        // The peer stores f32 only: one request per shape (an f16 row is compared with it too).
+        step: step.filter((s) => s.dataPrecision === 'f32').map((s) => ({ layers: s.layers, batch: s.batch, steps: quick ? 2 : s.batch >= 4096 ? 20 : 50 })),
         quick,
       });
       peer = { torch: ans.torch, device: ans.device, tf32: ans.tf32 };

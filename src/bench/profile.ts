@@ -14,8 +14,8 @@
 
 import type { GpuContext } from '../gpu/device.js';
 import { createGpuModel } from '../gpu/model.js';
+import type { DataPrecision } from '../f16.js';
 import type { GemmVariant } from '../gpu/kernels.js';
-import { GpuObjective } from '../gpu/objective.js';
 import { initParameters } from '../params.js';
 import { Rng } from '../prng.js';
 import { resolveSpec } from '../spec.js';
@@ -252,6 +252,8 @@ export interface ProfileStepOptions {
   reps?: number;
   forceCpu?: boolean;
   seed?: number;
+  /** How the examples are stored on the GPU (DatasetOptions.dataPrecision; default 'f32'). */
+  dataPrecision?: DataPrecision;
   log?: (line: string) => void;
 }
 
@@ -280,7 +282,7 @@ export async function profileStep(ctx: GpuContext, opts: ProfileStepOptions = {}
   for (let i = 0; i < X.data.length; i++) X.data[i] = rng.uniform();
   log(`profile: ${layers.join('-')} batch ${batch} (setup)`);
   const model = await createGpuModel(net, theta0, ctx.device, opts.gemmVariant ? { gemmVariant: opts.gemmVariant } : {});
-  const obj = new GpuObjective(model, X);
+  const obj = model.objective(model.dataset(X, undefined, { dataPrecision: opts.dataPrecision ?? 'f32' }));
   try {
     obj.shuffle(seed);
     const step = async (s: number): Promise<void> => {

@@ -21,6 +21,7 @@ import { initParameters, paramLayout, type ParamLayout } from '../params.js';
 import { Rng } from '../prng.js';
 import { resolveSpec, type Network } from '../spec.js';
 import { type Matrix } from '../matrix.js';
+import type { DataPrecision } from '../f16.js';
 import { benchMeta, cpuClock, errorMessage, type BenchMeta } from './common.js';
 import { tfVersions, useTfWasm, useTfWebGpu, type TF, type TfEngine } from './tfjs.js';
 import { instrument } from './optimizer.js';
@@ -54,6 +55,8 @@ export interface StepBenchOptions {
   seed?: number;
   /** Force our GEMM variant (default: autotuned). */
   gemmVariant?: GemmVariant;
+  /** How our engine stores the examples on the GPU (DatasetOptions.dataPrecision; default 'f32'). */
+  dataPrecision?: DataPrecision;
   /** Which comparisons to run (default: all). */
   tfjsWebgpu?: boolean;
   tfjsWasm?: boolean;
@@ -87,6 +90,8 @@ export interface StepBenchResult extends BenchMeta {
     parameters: number;
     /** Multiply-adds ×2 of the three GEMMs per weight layer (forward, ∇W, δ; no δ below layer 1). */
     flopPerStep: number;
+    /** Our engine's data storage ('f16': halves, unpacked by the mini-batch gather). */
+    dataPrecision: DataPrecision;
   };
   ours: StepFigure & {
     readbacksPerStep: number;
@@ -233,6 +238,7 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
   const beta = opts.beta ?? 3;
   const lambda = opts.lambda ?? 3e-3;
   const seed = opts.seed ?? 1;
+  const dataPrecision = opts.dataPrecision ?? 'f32';
   const log = opts.log ?? (() => {});
   const notes: string[] = [];
   if (!(steps >= 1) || !(batch >= 1) || !(batches >= 1)) throw new RangeError('steps, batch and batches must be ≥ 1');
@@ -257,7 +263,7 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
     log('step: webgpu-nn (setup)');
     model = await createGpuModel(net, theta0, ctx.device, opts.gemmVariant ? { gemmVariant: opts.gemmVariant } : {});
     const ourCost0 = (await model.cost(first, undefined, { gradient: false })).cost;
-    objective = model.objective(model.dataset(X));
+    objective = model.objective(model.dataset(X, undefined, { dataPrecision }));
     objective.shuffle(seed);
     const obj = objective;
     const ourStep = async (s: number): Promise<void> => {
@@ -384,7 +390,7 @@ export async function benchStep(ctx: GpuContext, opts: StepBenchOptions = {}): P
       date,
       config: {
         layers: [...layers], activation: 'sigmoid', loss: 'squared', batch, batches, lr, rho, beta, lambda, seed, warmup, rounds,
-        parameters: layout.size, flopPerStep: stepFlop(layout, batch),
+        parameters: layout.size, flopPerStep: stepFlop(layout, batch), dataPrecision,
       },
       ours,
       tfjsWebgpu,

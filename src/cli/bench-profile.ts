@@ -2,6 +2,7 @@
 import { adapterLabel, acquireDevice } from '../gpu/device.js';
 import type { GemmVariant } from '../gpu/kernels.js';
 import { formatProfile, profileStep } from '../bench/profile.js';
+import { DATA_PRECISIONS } from '../f16.js';
 import { UsageError, type Args } from './args.js';
 import type { CliIO } from './io.js';
 
@@ -11,6 +12,7 @@ export async function profileCommand(what: string, a: Args, variant: GemmVariant
   try {
     const r = await profileStep(ctx, {
       layers: a.intList('layers', 1), batch: a.int('batch', 1), gemmVariant: variant, reps: a.int('reps', 1), forceCpu: a.flag('cpu-timing'), log,
+      dataPrecision: a.oneOf('data-precision', DATA_PRECISIONS),
     });
     io.stdout(a.flag('json') ? `${JSON.stringify({ adapter: adapterLabel(ctx.adapter), ...r })}\n` : `${formatProfile(r, adapterLabel(ctx.adapter))}\n`);
   } finally {

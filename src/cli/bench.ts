@@ -4,20 +4,22 @@ import { acquireDevice } from '../gpu/device.js';
 import { GEMM_VARIANT_NAMES } from '../gpu/kernels.js';
 import { CG_INITIAL_STEPS } from '../optim/cg.js';
 import { benchGemm, benchOptimizer, benchStep, formatBenchTable, type BenchResult } from '../bench/index.js';
+import { DATA_PRECISIONS } from '../f16.js';
 import { parseArgs, UsageError } from './args.js';
 import { profileCommand } from './bench-profile.js';
 import type { CliIO } from './io.js';
 
 export const benchUsage = `Usage: wgnn bench gemm [--sizes 256,512,1024] [--reps N] [--variant V] [--no-tfjs] [--json]
-       wgnn bench step [--layers 784,200,784] [--batch 256] [--steps N] [--variant V] [--no-tfjs] [--no-wasm] [--no-cpu] [--json]
-       wgnn bench step --profile [--layers …] [--batch N] [--variant V] [--reps N] [--cpu-timing] [--json]
+       wgnn bench step [--layers 784,200,784] [--batch 256] [--steps N] [--variant V] [--data-precision f32|f16] [--no-tfjs] [--no-wasm] [--no-cpu] [--json]
+       wgnn bench step --profile [--layers …] [--batch N] [--variant V] [--data-precision f32|f16] [--reps N] [--cpu-timing] [--json]
        wgnn bench lbfgs|cg|adam [--patches 10000] [--iterations N] [--readback-latency MS[,MS…]] [--batch 100] [--cost-every 5] [--in-flight 4] [--initial-step previous|curvature|quadratic] [--speculate 3] [--json]
 
 gemm: GFLOP/s of C = A·B for n×n matrices, every GEMM variant of this engine
       (${GEMM_VARIANT_NAMES.join(', ')}) and TF.js webgpu's matMul on the same device.
 step: samples/s of one sparse-autoencoder training step (cost, gradient, SGD
       update; sigmoid, ρ 0.1, β 3, λ 3e-3) for this engine, TF.js webgpu, TF.js
-      wasm and the float64 CPU reference.
+      wasm and the float64 CPU reference. --data-precision f16 stores this
+      engine's examples as half floats (dataPrecision; the peers stay f32).
 lbfgs, cg, adam: one training run of the UFLDL sparse autoencoder exercise
       (64-25-64, seeded synthetic 8×8 patches) per readback latency: readbacks,
       submits and dispatches per iteration and the wall time. --readback-latency
@@ -37,7 +39,7 @@ export async function benchCommand(argv: readonly string[], io: CliIO): Promise<
   const what = argv[0];
   const a = parseArgs('bench', argv.slice(what && !what.startsWith('-') ? 1 : 0), {
     sizes: 'value', reps: 'value', variant: 'value', layers: 'value', batch: 'value', steps: 'value',
-    patches: 'value', iterations: 'value', 'readback-latency': 'value', 'cost-every': 'value', 'in-flight': 'value', 'initial-step': 'value', speculate: 'value',
+    patches: 'value', iterations: 'value', 'readback-latency': 'value', 'cost-every': 'value', 'in-flight': 'value', 'initial-step': 'value', speculate: 'value', 'data-precision': 'value',
     'no-tfjs': 'flag', 'no-wasm': 'flag', 'no-cpu': 'flag', json: 'flag', profile: 'flag', 'cpu-timing': 'flag',
   });
   if (a.flag('help') || !what || what.startsWith('-')) {
@@ -56,6 +58,7 @@ export async function benchCommand(argv: readonly string[], io: CliIO): Promise<
       result = await benchStep(ctx, {
         layers: a.intList('layers', 1), batch: a.int('batch', 1), steps: a.int('steps', 1), gemmVariant: variant,
         tfjsWebgpu: !a.flag('no-tfjs'), tfjsWasm: !a.flag('no-wasm'), cpu: !a.flag('no-cpu'), log,
+        dataPrecision: a.oneOf('data-precision', DATA_PRECISIONS),
       });
     } else if (what === 'lbfgs' || what === 'cg' || what === 'adam') {
       const lat = a.string('readback-latency');
