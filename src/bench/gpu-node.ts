@@ -14,13 +14,21 @@ import type { PeerAnswer, PeerRequest, SuiteResult, TrainingFigures } from './gp
 /** The package root (src/bench and dist/bench both sit two folders below it). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** python3 (or $WGNN_PYTHON) if it imports torch within `timeoutMs`, else null with the reason. */
+/**
+ * The first of $WGNN_PYTHON, python3 and /usr/bin/python3 (Debian's, where
+ * scripts/setup.sh installs python3-torch) that imports torch within
+ * `timeoutMs`, else null with the reasons.
+ */
 export function findTorchPython(timeoutMs: number): { python: string } | { reason: string } {
-  const python = process.env.WGNN_PYTHON ?? 'python3';
-  const r = spawnSync(python, ['-c', 'import torch'], { timeout: timeoutMs, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.error) return { reason: `${python}: ${r.error.message}` };
-  if (r.status !== 0) return { reason: `${python} cannot import torch: ${(r.stderr?.toString() ?? '').trim().split('\n').at(-1) ?? ''}` };
-  return { python };
+  const reasons: string[] = [];
+  const candidates = [...new Set([process.env.WGNN_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p))];
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', 'import torch'], { timeout: timeoutMs, stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.error) reasons.push(`${python}: ${r.error.message}`);
+    else if (r.status !== 0) reasons.push(`${python} cannot import torch: ${(r.stderr?.toString() ?? '').trim().split('\n').at(-1) ?? ''}`);
+    else return { python };
+  }
+  return { reason: reasons.join('; ') };
 }
 
 /** Runs bench/peers/torch_bench.py with `request` on stdin; its JSON answer. */
