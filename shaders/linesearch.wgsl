@@ -170,7 +170,22 @@ fn enter_zoom(k: Consts) {
   if (state[2] < k.maxLS) { zoom_step(k); } else { finish(k, false); }
 }
 
+// linesearch-state.ts approximatelyWolfe: J level with J(x) within the noise, and the curvature condition.
+fn approximately_wolfe(k: Consts, dJ: f32, g: f32, legal: bool) -> bool {
+  return k.noise > 0.0 && legal && -dJ <= k.noise && abs(g) <= -k.c2 * k.gtd;
+}
+
+fn accept(k: Consts, t: f32, dJ: f32, g: f32) {
+  set_point(0u, t, dJ, g, true);
+  state[15] = 1.0;
+  finish(k, true);
+}
+
 fn bracket_trial(k: Consts, t: f32, dJ: f32, g: f32, legal: bool) {
+  if (approximately_wolfe(k, dJ, g, legal)) {
+    accept(k, t, dJ, g);
+    return;
+  }
   if (state[2] >= k.maxLS) {
     set_point(0u, 0.0, 0.0, k.gtd, true);
     set_point(1u, t, dJ, g, legal);
@@ -185,9 +200,7 @@ fn bracket_trial(k: Consts, t: f32, dJ: f32, g: f32, legal: bool) {
     return;
   }
   if (abs(g) <= -k.c2 * k.gtd) {
-    set_point(0u, t, dJ, g, true);
-    state[15] = 1.0;
-    finish(k, true);
+    accept(k, t, dJ, g);
     return;
   }
   if (g >= 0.0) {
@@ -205,6 +218,10 @@ fn bracket_trial(k: Consts, t: f32, dJ: f32, g: f32, legal: bool) {
 }
 
 fn zoom_trial(k: Consts, t: f32, dJ: f32, g: f32, legal: bool) {
+  if (approximately_wolfe(k, dJ, g, legal)) {
+    accept(k, t, dJ, g);
+    return;
+  }
   let lo = low_end(k);
   let hi = 1u - lo;
   let dLo = state[8u + 4u * lo];

@@ -25,8 +25,9 @@ function randomLine(rng: Rng, noisy: boolean) {
   const w = rng.range(0.5, 3);
   const wall = rng.uniform() < 0.15 ? rng.range(0.5, 5) : Infinity;
   const j0 = 1 + 3 * rng.uniform();
-  // The noise: J's rounding on a line whose decrease is only a few times it.
-  const scale = noisy ? 1e-6 : 1;
+  // The noise: J's rounding on a line whose decrease is a few times it, or (half of
+  // the noisy lines) far below it, where only the approximate Wolfe test can end the search.
+  const scale = noisy ? (rng.uniform() < 0.5 ? 3e-9 : 1e-6) : 1;
   const noise = noisy ? 1e-5 * j0 : 0;
   const ripple = (t: number): number => (noisy ? 0.3 * noise * Math.sin(t * 997) : 0);
   const phi = (t: number): number => (t > wall ? NaN : j0 + scale * (a * (t - c) ** 2 + b * (t - c) ** 4 + s * Math.sin(w * t) - a * c * c) + ripple(t));
@@ -40,8 +41,8 @@ describe('linesearch.wgsl: one transition of the search', () => {
     const rng = new Rng(11);
     const nDots = 3;
     const width = 2 + 1 + nDots;
-    const seen = { extrapolate: 0, zoomFromBracket: 0, zoomStep: 0, wolfe: 0, illegal: 0, secant: 0, ended: 0 };
-    let [transitions, worst] = [0, 0];
+    const seen = { extrapolate: 0, zoomFromBracket: 0, zoomStep: 0, wolfe: 0, approximateWolfe: 0, illegal: 0, secant: 0, ended: 0 };
+    let [transitions, worst, f32Limit] = [0, 0, 0];
     for (let k = 0; k < 160; k++) {
       const noisy = k % 2 === 1;
       const line = randomLine(rng, noisy);
@@ -69,10 +70,20 @@ describe('linesearch.wgsl: one transition of the search', () => {
         if (phase === 'bracket' && s.phase === 'bracket') seen.extrapolate++;
         if (phase === 'bracket' && s.phase === 'zoom') seen.zoomFromBracket++;
         if (phase === 'zoom' && s.phase === 'zoom') seen.zoomStep++;
-        if (s.phase === 'done') seen[Math.abs(s.g) <= -c.c2 * c.gtd && s.f <= c.f + c.c1 * s.t * c.gtd ? 'wolfe' : 'ended']++;
+        if (s.phase === 'done') {
+          const curvature = Math.abs(s.g) <= -c.c2 * c.gtd;
+          seen[curvature && s.f <= c.f + c.c1 * s.t * c.gtd ? 'wolfe' : curvature && s.f - c.f <= c.noise ? 'approximateWolfe' : 'ended']++;
+        }
         if (noisy && s.bt.length === 2 && Math.abs(s.bf[0]! - s.bf[1]!) <= c.noise) seen.secant++;
         expect(got[2]).toBe(part);
         expect(Array.from(got.subarray(3))).toEqual(Array.from(dots));
+        if (got[1] !== (s.phase === 'done' ? 0 : 1) && s.bt.length === 2 && Math.abs(s.bt[0]! - s.bt[1]!) <= 4e-7 * Math.abs(s.t)) {
+          // A bracket within a few float32 ulps of t: its width against progTol (1e-9) is
+          // decided on float32 ends there. (θ moves by float32 steps on the GPU anyway.)
+          f32Limit++;
+          for (const b of [state, scalars, dotsBuf, out]) h.pool.release(b);
+          continue;
+        }
         expect(got[1], `search ${k}, trial at ${t}: a next trial?`).toBe(s.phase === 'done' ? 0 : 1);
         const e = Math.abs(got[0]! - s.t) / Math.abs(s.t);
         worst = Math.max(worst, e);
@@ -82,7 +93,8 @@ describe('linesearch.wgsl: one transition of the search', () => {
       }
       h.pool.release(params);
     }
-    console.log(`line search transitions, GPU vs float64: ${transitions} transitions, worst relative step difference ${worst.toExponential(2)}; ${JSON.stringify(seen)}`);
+    console.log(`line search transitions, GPU vs float64: ${transitions} transitions, worst relative step difference ${worst.toExponential(2)}, ${f32Limit} at float32's resolution of t; ${JSON.stringify(seen)}`);
+    expect(f32Limit).toBeLessThanOrEqual(0.01 * transitions);
     for (const [name, count] of Object.entries(seen)) expect(count, name).toBeGreaterThan(3);
     expect(LS_STATE_SLOTS).toBe(encodeSearchState({ f: 0, gtd: -1, c1: 0, c2: 0, maxLS: 1, progTol: 0, dNorm: 1, noise: 0 }, startSearch({ f: 0, gtd: -1, c1: 0, c2: 0, maxLS: 1, progTol: 0, dNorm: 1, noise: 0 }, 1)).length);
   });

@@ -127,8 +127,24 @@ export function advance(c: SearchConstants, s: SearchState, fNew: number, gNew: 
   else zoomTrial(c, s, fNew, gNew);
 }
 
+/**
+ * Hager & Zhang's approximate Wolfe test (CG_DESCENT, 2005) for a noisy J: a
+ * point whose J is level with J(x) within the noise and whose slope meets the
+ * curvature condition is accepted. Near the minimizer along d the decrease
+ * c1·t·φ'(0) that sufficient decrease asks for is below J's rounding, so the
+ * test cannot be decided on J; for a φ that is close to quadratic there,
+ * |φ'(t)| ≤ c2·|φ'(0)| < (1 − 2c1)·|φ'(0)| implies it (HZ's argument).
+ */
+function approximatelyWolfe(c: SearchConstants, fNew: number, gNew: number): boolean {
+  return c.noise > 0 && fNew - c.f <= c.noise && Math.abs(gNew) <= -c.c2 * c.gtd;
+}
+
 function bracketTrial(c: SearchConstants, s: SearchState, fNew: number, gNew: number): void {
   const t = s.t;
+  if (approximatelyWolfe(c, fNew, gNew)) {
+    setBracket(s, [t], [fNew], [gNew]);
+    return finish(c, s, true);
+  }
   if (s.iter >= c.maxLS) {
     setBracket(s, [0, t], [c.f, fNew], [c.gtd, gNew]);
     return enterZoom(c, s);
@@ -188,8 +204,12 @@ function zoomStep(c: SearchConstants, s: SearchState): void {
 }
 
 function zoomTrial(c: SearchConstants, s: SearchState, fNew: number, gNew: number): void {
-  const { bt, bf, bg } = s;
   const t = s.t;
+  if (approximatelyWolfe(c, fNew, gNew)) {
+    setBracket(s, [t], [fNew], [gNew]);
+    return finish(c, s, true);
+  }
+  const { bt, bf, bg } = s;
   const lo = lowEnd(c, s);
   const hi = 1 - lo;
   let done = false;

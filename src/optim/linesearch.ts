@@ -92,7 +92,7 @@ export interface LineSearchResult {
   dots: number;
   /** The probe's dot products at the returned step (empty without a probe). */
   probe: Float64Array;
-  /** True when t satisfies the strong Wolfe conditions. */
+  /** True when t satisfies the strong Wolfe conditions (on a noisy J: or Hager & Zhang's approximate ones). */
   wolfe: boolean;
   /** Evaluations made ahead (speculate) that the search did not use. */
   unused: number;
@@ -207,6 +207,7 @@ export async function wolfeLineSearch<V>(
     }
     evaluations++;
   }
-  const wolfe = st.f <= f + c.c1 * t * gtd && Math.abs(st.g) <= -c.c2 * gtd;
+  // Strong Wolfe, or on a noisy J approximate Wolfe (linesearch-state.ts approximatelyWolfe).
+  const wolfe = Math.abs(st.g) <= -c.c2 * gtd && (st.f <= f + c.c1 * t * gtd || (c.noise > 0 && st.f - f <= c.noise));
   return { t, f: st.f, gtd: st.g, evaluations, dots, wolfe, probe: lastProbe, unused };
 }
