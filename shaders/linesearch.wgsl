@@ -89,10 +89,16 @@ fn above(k: Consts, dA: f32, legalA: bool, dB: f32) -> bool {
   return dB >= dA;
 }
 
+// linesearch-state.ts decreaseBySlope: J level with J(x) within the noise and φ'(t) ≤ (1 − 2c1)·|φ'(0)|.
+fn decrease_by_slope(k: Consts, dJ: f32, g: f32, legal: bool) -> bool {
+  return k.noise > 0.0 && legal && -dJ <= k.noise && g <= (1.0 - 2.0 * k.c1) * -k.gtd;
+}
+
 // Bracket point i has sufficient decrease (its merit is its J, else +∞).
 fn merit_ok(k: Consts, i: u32) -> bool {
   let o = 7u + 4u * i;
-  return state[o + 3u] != 0.0 && -state[o + 1u] <= k.c1 * state[o] * k.gtd;
+  let legal = state[o + 3u] != 0.0;
+  return legal && (-state[o + 1u] <= k.c1 * state[o] * k.gtd || decrease_by_slope(k, state[o + 1u], state[o + 2u], legal));
 }
 
 // merit(0) ≤ merit(1).
@@ -192,7 +198,7 @@ fn bracket_trial(k: Consts, t: f32, dJ: f32, g: f32, legal: bool) {
     enter_zoom(k);
     return;
   }
-  let armijoFails = !legal || -dJ > k.c1 * t * k.gtd;
+  let armijoFails = !legal || (-dJ > k.c1 * t * k.gtd && !decrease_by_slope(k, dJ, g, legal));
   if (armijoFails || (state[2] > 1.0 && above(k, dJ, legal, state[5]))) {
     set_point(0u, state[4], state[5], state[6], true);
     set_point(1u, t, dJ, g, legal);
@@ -226,7 +232,7 @@ fn zoom_trial(k: Consts, t: f32, dJ: f32, g: f32, legal: bool) {
   let hi = 1u - lo;
   let dLo = state[8u + 4u * lo];
   var done = false;
-  let armijo = legal && -dJ < k.c1 * t * k.gtd;
+  let armijo = legal && (-dJ < k.c1 * t * k.gtd || decrease_by_slope(k, dJ, g, legal));
   if (!armijo || above(k, dJ, legal, dLo)) {
     set_point(hi, t, dJ, g, legal);
   } else {

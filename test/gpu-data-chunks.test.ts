@@ -9,8 +9,7 @@ import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec, type NetworkSpec } from '../src/spec.js';
 import { optimize, type OptimizerOptions } from '../src/optim/optimize.js';
-import { STORAGE } from '../src/gpu/buffers.js';
-import { gpu, harness, randomArray } from './helpers/gpu.js';
+import { gpu, harness, randomArray, uploadPermutation } from './helpers/gpu.js';
 
 describe('gather from several chunks', () => {
   it('each chunk writes exactly the batch rows it holds; together they give the gathered batch', async () => {
@@ -18,11 +17,7 @@ describe('gather from several chunks', () => {
     const rng = new Rng(11);
     for (const [m, cols, chunk, start, rows] of [[1, 1, 1, 0, 1], [23, 5, 7, 3, 11], [40, 33, 9, 0, 40], [100, 3, 64, 17, 83]] as const) {
       const X = randomArray(rng, m * cols);
-      const perm = new Uint32Array(m);
-      for (let i = 0; i < m; i++) perm[i] = i;
-      rng.shuffle(perm);
-      const order = h.pool.acquire(m * 4, STORAGE);
-      h.ctx.device.queue.writeBuffer(order, 0, perm);
+      const { perm, order } = uploadPermutation(h, rng, m);
       const dst = h.poisoned(rows * cols);
       const list = [];
       for (let lo = 0; lo < m; lo += chunk) {

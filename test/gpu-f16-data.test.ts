@@ -25,7 +25,7 @@ import { Rng } from '../src/prng.js';
 import { resolveSpec, SpecError, type NetworkSpec } from '../src/spec.js';
 import type { Matrix } from '../src/matrix.js';
 import { BufferPool, readF32, STORAGE } from '../src/gpu/buffers.js';
-import { gpu, harness, relNormDiff } from './helpers/gpu.js';
+import { gpu, harness, relNormDiff, uploadPermutation } from './helpers/gpu.js';
 
 /** The parity tolerances of test/gpu-parity.test.ts: J relative to |J|, ∇θ as ‖Δ‖/‖∇‖. */
 const TOL = { cost: 1e-5, grad: 1e-4 } as const;
@@ -140,11 +140,7 @@ describe('unpack and packed gather kernels', () => {
     const rng = new Rng(8);
     for (const [m, cols, chunk, start, rows] of [[37, 29, 10, 3, 21], [23, 5, 7, 0, 23], [9, 1, 4, 2, 5]] as const) {
       const X = awkwardValues(rng, m * cols);
-      const perm = new Uint32Array(m);
-      for (let i = 0; i < m; i++) perm[i] = i;
-      rng.shuffle(perm);
-      const order = h.pool.acquire(m * 4, STORAGE);
-      h.ctx.device.queue.writeBuffer(order, 0, perm);
+      const { perm, order } = uploadPermutation(h, rng, m);
       const dst = h.poisoned(rows * cols);
       const list = [];
       for (let lo = 0; lo < m; lo += chunk) {

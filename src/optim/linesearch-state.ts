@@ -105,9 +105,20 @@ function above(c: SearchConstants, a: number, b: number): boolean {
   return c.noise > 0 ? a - b > c.noise : a >= b;
 }
 
+/**
+ * Sufficient decrease decided by slope on a noisy J (Hager & Zhang's
+ * approximate condition): J level with J(x) within the noise, and
+ * φ'(t) ≤ (1 − 2c1)·|φ'(0)|, which for a φ close to quadratic implies the
+ * decrease that J's rounding hides. A point still descending there is not
+ * taken for one past the minimizer because of rounding alone.
+ */
+function decreaseBySlope(c: SearchConstants, fNew: number, gNew: number): boolean {
+  return c.noise > 0 && fNew - c.f <= c.noise && gNew <= (1 - 2 * c.c1) * -c.gtd;
+}
+
 /** J if the bracket point i has sufficient decrease, else +∞ (the low end is the lowest). */
 function merit(c: SearchConstants, s: SearchState, i: number): number {
-  return s.bf[i]! <= c.f + c.c1 * s.bt[i]! * c.gtd ? s.bf[i]! : Infinity;
+  return s.bf[i]! <= c.f + c.c1 * s.bt[i]! * c.gtd || decreaseBySlope(c, s.bf[i]!, s.bg[i]!) ? s.bf[i]! : Infinity;
 }
 
 function lowEnd(c: SearchConstants, s: SearchState): number {
@@ -149,7 +160,7 @@ function bracketTrial(c: SearchConstants, s: SearchState, fNew: number, gNew: nu
     setBracket(s, [0, t], [c.f, fNew], [c.gtd, gNew]);
     return enterZoom(c, s);
   }
-  if (fNew > c.f + c.c1 * t * c.gtd || (s.iter > 1 && above(c, fNew, s.fPrev))) {
+  if ((fNew > c.f + c.c1 * t * c.gtd && !decreaseBySlope(c, fNew, gNew)) || (s.iter > 1 && above(c, fNew, s.fPrev))) {
     setBracket(s, [s.tPrev, t], [s.fPrev, fNew], [s.gPrev, gNew]);
     return enterZoom(c, s);
   }
@@ -213,7 +224,8 @@ function zoomTrial(c: SearchConstants, s: SearchState, fNew: number, gNew: numbe
   const lo = lowEnd(c, s);
   const hi = 1 - lo;
   let done = false;
-  if (!(fNew < c.f + c.c1 * t * c.gtd) || above(c, fNew, bf[lo]!)) {
+  const sufficient = fNew < c.f + c.c1 * t * c.gtd || decreaseBySlope(c, fNew, gNew);
+  if (!sufficient || above(c, fNew, bf[lo]!)) {
     bt[hi] = t;
     bf[hi] = fNew;
     bg[hi] = gNew;

@@ -52,6 +52,16 @@ export async function harness(): Promise<Harness> {
   };
 }
 
+/** A seeded random permutation of 0 … m−1, and a u32 storage buffer holding it (a mini-batch order). */
+export function uploadPermutation(h: Harness, rng: Rng, m: number): { perm: Uint32Array; order: GPUBuffer } {
+  const perm = new Uint32Array(m);
+  for (let i = 0; i < m; i++) perm[i] = i;
+  rng.shuffle(perm);
+  const order = h.pool.acquire(m * 4, STORAGE);
+  h.ctx.device.queue.writeBuffer(order, 0, perm);
+  return { perm, order };
+}
+
 export function randomArray(rng: Rng, n: number, lo = -1, hi = 1): Float64Array {
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.range(lo, hi);
