@@ -554,7 +554,7 @@ export class GpuModel implements Model {
 
   /**
    * VAE: −ELBO (one ε draw under `seed`) from the cost passes, and the importance-weighted
-   * −log p(x): per chunk, the encoder once, then per sample s (ε seed evaluationSeed(seed, s))
+   * −log p(x), streaming X one chunk at a time (any test-set size): per chunk, the encoder once, then per sample s (ε seed evaluationSeed(seed, s))
    * ε, z, the decoder, −log p(x|z) per row and a running logsumexp of log w per example,
    * one submit per sample and one readback per chunk.
    */
@@ -563,10 +563,13 @@ export class GpuModel implements Model {
     const net = this.network;
     if (!net.vae) throw new SpecError('evaluateVae needs a variational autoencoder (a spec with "vae")');
     const { samples, seed } = checkVaeEval(opts);
-    const ds = this.upload(X);
+    checkData(net, X, null);
+    // Streamed chunk by chunk (one chunk of X at a time on the GPU): the bound reads back per chunk anyway.
+    const s = this.streamChunks(X, null);
+    const ds = s.ds;
     try {
       this.setNoise(undefined);
-      await this.evaluate(ds, { cost: true, gradient: false, epsSeed: seed });
+      await this.evaluateStreamed(s, { cost: true, gradient: false, epsSeed: seed });
       const { parts } = await this.readCost();
       const negElbo = parts.data + parts.kl! + reconstructionConstant(net);
       if (!samples) return { negElbo, nll: null, samples };
@@ -575,15 +578,16 @@ export class GpuModel implements Model {
       let total = 0;
       for (let ci = 0; ci < ds.chunks.length; ci++) {
         const c = v.chunks[ci]!;
-        for (let s = 0; s < samples; s++) {
-          this.setEps(evaluationSeed(seed, s));
+        s.fill(ci);
+        for (let k = 0; k < samples; k++) {
+          this.setEps(evaluationSeed(seed, k));
           const enc = this.ctx.device.createCommandEncoder();
           const pass = enc.beginComputePass();
-          if (s === 0) recordDispatches(pass, c.encode);
+          if (k === 0) recordDispatches(pass, c.encode);
           recordDispatches(pass, c.sample);
           recordDispatches(pass, c.decode);
           recordDispatches(pass, c.nll);
-          recordDispatches(pass, s === 0 ? c.accFirst : c.accNext);
+          recordDispatches(pass, k === 0 ? c.accFirst : c.accNext);
           pass.end();
           this.ctx.device.queue.submit([enc.finish()]);
         }
@@ -594,7 +598,7 @@ export class GpuModel implements Model {
       this.ctx.check();
       return { negElbo, nll: total / X.rows, samples };
     } finally {
-      this.release(ds);
+      s.done();
     }
   }
 
