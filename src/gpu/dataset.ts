@@ -106,11 +106,6 @@ export function f16ChunkRows(rows: number, widestData: number, evalRows: number,
   return Math.min(rows, evalRows * Math.max(1, Math.floor(fit / evalRows)));
 }
 
-/** Bytes of `values` halves packed two per u32. */
-export function packedBytes(values: number): number {
-  return 4 * Math.ceil(values / 2);
-}
-
 /**
  * Uploads X (and Y) chunk by chunk into buffers of `pool`. `precision` 'f16':
  * each value rounded to the nearest half (ties to even; a value over 65504 that

@@ -436,8 +436,10 @@ export class GpuObjective implements ModelObjective<GpuVector> {
       const dotsHere = last ? dots! : saved!.subarray(at + 2 + nScalars, at + 2 + nScalars + pairs.length);
       trials.push({ t, real, cost: r.cost, dots: Float64Array.from(dotsHere) });
       if (!last) {
-        t = saved![at]!;
         real = saved![at + 1] !== 0;
+        // A repeat is of the step the device's search returned, one of the trials (θ moved by its float32 value).
+        const step = saved![at]!;
+        t = real ? step : (trials.find((u) => u.real && Math.fround(u.t) === step)?.t ?? step);
       }
     }
     return trials;

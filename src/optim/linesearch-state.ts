@@ -150,12 +150,20 @@ function approximatelyWolfe(c: SearchConstants, fNew: number, gNew: number): boo
   return c.noise > 0 && fNew - c.f <= c.noise && Math.abs(gNew) <= -c.c2 * c.gtd;
 }
 
+/** Whether step t with J = f and φ' = g meets the strong Wolfe conditions, or on a noisy J the approximate ones. */
+export function meetsWolfe(c: SearchConstants, t: number, f: number, g: number): boolean {
+  return (f <= c.f + c.c1 * t * c.gtd && Math.abs(g) <= -c.c2 * c.gtd) || approximatelyWolfe(c, f, g);
+}
+
+/** Ends the search at the trial t (a Wolfe point). */
+function accept(c: SearchConstants, s: SearchState, t: number, fNew: number, gNew: number): void {
+  setBracket(s, [t], [fNew], [gNew]);
+  finish(c, s, true);
+}
+
 function bracketTrial(c: SearchConstants, s: SearchState, fNew: number, gNew: number): void {
   const t = s.t;
-  if (approximatelyWolfe(c, fNew, gNew)) {
-    setBracket(s, [t], [fNew], [gNew]);
-    return finish(c, s, true);
-  }
+  if (approximatelyWolfe(c, fNew, gNew)) return accept(c, s, t, fNew, gNew);
   if (s.iter >= c.maxLS) {
     setBracket(s, [0, t], [c.f, fNew], [c.gtd, gNew]);
     return enterZoom(c, s);
@@ -164,10 +172,7 @@ function bracketTrial(c: SearchConstants, s: SearchState, fNew: number, gNew: nu
     setBracket(s, [s.tPrev, t], [s.fPrev, fNew], [s.gPrev, gNew]);
     return enterZoom(c, s);
   }
-  if (Math.abs(gNew) <= -c.c2 * c.gtd) {
-    setBracket(s, [t], [fNew], [gNew]);
-    return finish(c, s, true);
-  }
+  if (Math.abs(gNew) <= -c.c2 * c.gtd) return accept(c, s, t, fNew, gNew);
   if (gNew >= 0) {
     setBracket(s, [s.tPrev, t], [s.fPrev, fNew], [s.gPrev, gNew]);
     return enterZoom(c, s);
@@ -216,10 +221,7 @@ function zoomStep(c: SearchConstants, s: SearchState): void {
 
 function zoomTrial(c: SearchConstants, s: SearchState, fNew: number, gNew: number): void {
   const t = s.t;
-  if (approximatelyWolfe(c, fNew, gNew)) {
-    setBracket(s, [t], [fNew], [gNew]);
-    return finish(c, s, true);
-  }
+  if (approximatelyWolfe(c, fNew, gNew)) return accept(c, s, t, fNew, gNew);
   const { bt, bf, bg } = s;
   const lo = lowEnd(c, s);
   const hi = 1 - lo;

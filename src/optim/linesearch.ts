@@ -27,7 +27,7 @@
 //   passes (‖d‖₂ from `dot`; minFunc uses ‖d‖∞).
 
 import { evaluateWithDots } from './batched.js';
-import { advance, startSearch, type SearchConstants } from './linesearch-state.js';
+import { advance, meetsWolfe, startSearch, type SearchConstants } from './linesearch-state.js';
 import type { DotPair, Objective, Trial, VectorOps } from './types.js';
 
 export interface LineSearchOptions {
@@ -42,11 +42,11 @@ export interface LineSearchOptions {
   /**
    * How many trials to evaluate in the first trial's round trip where the
    * objective can (Objective.evaluateTrials, the GPU, which runs the search's
-   * transitions on the device): 1 (or false) evaluates one trial per round
-   * trip, true means 2. Worth it when the first step is rarely accepted (CG);
-   * wasted work when it usually is (L-BFGS). Default 1.
+   * transitions on the device): 1 evaluates one trial per round trip. Worth it
+   * when the first step is rarely accepted (CG); wasted work when it usually
+   * is (L-BFGS). Default 1.
    */
-  speculate?: boolean | number;
+  speculate?: number;
   /**
    * How far apart two values of J must be to tell them apart (absolute;
    * default: the objective's costResolution × |J(x)|, 0 when it states none).
@@ -136,7 +136,7 @@ export async function wolfeLineSearch<V>(
     progTol: options.progTol ?? LINE_SEARCH_DEFAULTS.progTol,
     noise: options.costNoise ?? (objective.costResolution ?? 0) * Math.abs(f),
   };
-  const depth = options.speculate === true ? 2 : options.speculate === false ? 1 : Math.max(1, Math.floor(options.speculate ?? 1));
+  const depth = Math.max(1, Math.floor(options.speculate ?? 1));
   const ops: VectorOps<V> = objective.ops;
   let evaluations = 0;
   let dots = 0;
@@ -181,8 +181,7 @@ export async function wolfeLineSearch<V>(
     const r = await objective.evaluateTrials(pairs, x, d, { ...c, t: s }, depth);
     // θ, ∇J and the dots now belong to the step evaluated last.
     const last = r[r.length - 1]!;
-    // A repeat is of the step the device's search returned: one of the trials (in float32).
-    lastT = last.real ? last.t : (r.find((u) => u.real && Math.fround(u.t) === Math.fround(last.t))?.t ?? last.t);
+    lastT = last.t;
     lastDots = last.dots;
     ahead = r.slice(1);
     return trial(s, r[0]!.cost, r[0]!.dots);
@@ -207,7 +206,5 @@ export async function wolfeLineSearch<V>(
     }
     evaluations++;
   }
-  // Strong Wolfe, or on a noisy J approximate Wolfe (linesearch-state.ts approximatelyWolfe).
-  const wolfe = Math.abs(st.g) <= -c.c2 * gtd && (st.f <= f + c.c1 * t * gtd || (c.noise > 0 && st.f - f <= c.noise));
-  return { t, f: st.f, gtd: st.g, evaluations, dots, wolfe, probe: lastProbe, unused };
+  return { t, f: st.f, gtd: st.g, evaluations, dots, wolfe: meetsWolfe(c, t, st.f, st.g), probe: lastProbe, unused };
 }

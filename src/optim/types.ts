@@ -118,7 +118,11 @@ export interface TrialRule extends SearchConstants {
   t: number;
 }
 
-/** One evaluation of Objective.evaluateTrials: its step, J and dots; `real` false for a repeat of the step the device's search returned. */
+/**
+ * One evaluation of Objective.evaluateTrials: its step, J and dots; `real`
+ * false for a repeat of the step the device's search returned, whose `t` is
+ * then that trial's own `t` (so it compares equal to the step the search returns).
+ */
 export interface Trial {
   t: number;
   real: boolean;

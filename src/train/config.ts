@@ -9,7 +9,7 @@ import { OPTIMIZER_SHAPE } from '../optim/options-shape.js';
 import { checkShape, type ObjectShape, type Shape } from '../schema.js';
 import { checkParameterCount } from '../limits.js';
 import { checkMaxDataBytes, type BackendName } from '../model-contract.js';
-import { checkDataPrecision } from '../f16.js';
+import { checkDataPrecision, type DataPrecision } from '../f16.js';
 import { checkVaeEvalConfig, type VaeEvalConfig } from './vae-run.js';
 
 /** Where the examples come from. */
@@ -125,7 +125,7 @@ export interface TrainConfig {
    * (half the memory and upload; float32 arithmetic); the CPU backend rounds the
    * values to halves. Default 'f32'. README, "Half-precision data".
    */
-  dataPrecision?: 'f32' | 'f16';
+  dataPrecision?: DataPrecision;
   /**
    * Autoencoders with a test set: also reconstruct test inputs corrupted this way
    * (fixed seed, default 12345) and report the error against the clean inputs
