@@ -235,7 +235,7 @@ describe('the whole network over an f16 data set', () => {
       expect(feats.chunks.length).toBe(8); // one per evaluation chunk: 7 × 5 + 2
       const want = await model.encode(half(X), 2);
       const got: number[] = [];
-      const pool = new BufferPool(model.ctx.device, model.ctx.limits.maxBufferSize);
+      const pool = new BufferPool(model.ctx.device, model.ctx.limits.maxBufferSize, { maxBindingSize: model.ctx.limits.maxStorageBufferBindingSize });
       for (const c of feats.chunks) got.push(...(await readF32(model.ctx.device, pool, [{ buffer: c.X, count: c.rows * 3 }]))[0]!);
       pool.destroy();
       expect(got).toEqual(Array.from(want.data));

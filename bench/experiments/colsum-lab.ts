@@ -39,7 +39,7 @@ const i = args.indexOf('--shapes');
 const shapes = (i >= 0 ? args[i + 1]! : '256x784,256x200').split(',').map((s) => s.split('x').map(Number) as [number, number]);
 const ctx = await acquireDevice();
 const device = ctx.device;
-const pool = new BufferPool(device, ctx.limits.maxBufferSize);
+const pool = new BufferPool(device, ctx.limits.maxBufferSize, { maxBindingSize: ctx.limits.maxStorageBufferBindingSize });
 const kernels = new Kernels(ctx, pool, new PipelineCache(device));
 console.log(`adapter: ${adapterLabel(ctx.adapter)}`);
 const module = device.createShaderModule({ code: VEC4_COLSUM });

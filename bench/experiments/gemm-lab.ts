@@ -260,7 +260,7 @@ const files = flag('files')?.split(',') ?? [];
 
 const ctx = await acquireDevice();
 const { device } = ctx;
-const pool = new BufferPool(device, ctx.limits.maxBufferSize);
+const pool = new BufferPool(device, ctx.limits.maxBufferSize, { maxBindingSize: ctx.limits.maxStorageBufferBindingSize });
 const kernels = new Kernels(ctx, pool, new PipelineCache(device));
 console.log(`adapter: ${adapterLabel(ctx.adapter)}; layout ${layout}; fastest of reps after 2 warm-up runs`);
 

@@ -14,7 +14,7 @@ const spec = process.argv[process.argv.indexOf('--block') + 1] ?? '8x8';
 const blk = parseVec4Choice(process.argv.includes('--block') ? spec : '8x8');
 const patch = installVec4Gemm({ NN: blk, NT: blk, TN: blk });
 const ctx = await acquireDevice();
-const pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize);
+const pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize, { maxBindingSize: ctx.limits.maxStorageBufferBindingSize });
 const k = new Kernels(ctx, pool, new PipelineCache(ctx.device));
 const rng = new Rng(3);
 const rand = (n: number): Float64Array => Float64Array.from({ length: n }, () => rng.range(-1, 1));

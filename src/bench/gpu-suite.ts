@@ -182,7 +182,7 @@ function describeGpu(ctx: GpuContext): SuiteAdapter {
 /** GEMM timing: products per submit sized so each submit does ≥ ~20 GFLOP on a real GPU; median of `reps` submits. */
 async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick: boolean; peak: number | null; log: (l: string) => void; notes: string[] }): Promise<SuiteGemmRow[]> {
   const { device } = ctx;
-  const pool = new BufferPool(device, ctx.limits.maxBufferSize);
+  const pool = new BufferPool(device, ctx.limits.maxBufferSize, { maxBindingSize: ctx.limits.maxStorageBufferBindingSize });
   const kernels = new Kernels(ctx, pool, new PipelineCache(device));
   // Software adapters: only the variants the autotuner times there (the others compile for tens of seconds).
   const all = availableGemmVariants(device);

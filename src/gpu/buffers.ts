@@ -10,11 +10,74 @@ export interface PoolStats {
   pooled: number;
 }
 
-/** Rounds sizes up to a power of two (min 256 B) so released buffers are reused. */
+/** The caps `poolSize` keeps a rounded size under. */
+export interface PoolLimits {
+  /** The device's maxBufferSize: no buffer may be larger. */
+  maxBufferSize: number;
+  /**
+   * The bytes one storage binding may hold (maxStorageBufferBindingSize, or a
+   * lower cap); defaults to maxBufferSize. A STORAGE request that fits it is
+   * never rounded past it, since bind groups bind whole buffers.
+   */
+  maxBindingSize?: number;
+}
+
+/** Powers of two up to this size; 2^k·(1 + j/8) classes above. */
+export const POOL_POW2_MAX = 1 << 20;
+
+/**
+ * The size class of a request of `bytes` bytes (> 0), uncapped:
+ * - up to 1 MiB, the next power of two ≥ 256 B (at most 1 MiB wasted, 2× at worst);
+ * - above, the next 2^k·(1 + j/8), j = 0 … 7, with 2^k ≤ bytes < 2^(k+1): a step
+ *   of 2^(k−3), so the class is < bytes + bytes/8 — at most 12.5% over.
+ * Every class is a multiple of 16, and the function is monotone, so requests of
+ * similar size share a class and a released buffer serves the next one.
+ */
+export function sizeClass(bytes: number): number {
+  if (bytes <= POOL_POW2_MAX) {
+    let size = 256;
+    while (size < bytes) size *= 2;
+    return size;
+  }
+  let p = POOL_POW2_MAX; // largest power of two ≤ bytes
+  while (p * 2 <= bytes) p *= 2;
+  const step = p / 8;
+  return Math.ceil(bytes / step) * step;
+}
+
+/**
+ * The bytes the pool allocates for a request of `bytes`: its `sizeClass`,
+ * clamped so it never exceeds the cap the request itself fits — the binding
+ * limit for a STORAGE buffer whose request fits it, else maxBufferSize. The
+ * clamp goes to the cap rounded down to 16 bytes (4 when the request needs the
+ * last 12), so requests near a non-power-of-two cap still share one size. The
+ * result is ≥ bytes and a multiple of 4 (WebGPU: copies, mapping and storage
+ * binding sizes are multiples of 4). Throws a RangeError when the request,
+ * rounded up to 4 bytes, exceeds maxBufferSize.
+ */
+export function poolSize(bytes: number, limits: PoolLimits, storage = false): number {
+  if (!(bytes > 0)) bytes = 4;
+  const need = Math.ceil(bytes / 4) * 4;
+  if (need > limits.maxBufferSize) {
+    throw new RangeError(`a ${bytes}-byte GPU buffer exceeds the device's maxBufferSize of ${limits.maxBufferSize} bytes`);
+  }
+  const binding = limits.maxBindingSize ?? limits.maxBufferSize;
+  const cap = storage && need <= binding ? Math.min(binding, limits.maxBufferSize) : limits.maxBufferSize;
+  const cap16 = Math.floor(cap / 16) * 16;
+  return Math.min(sizeClass(bytes), cap16 >= need ? cap16 : Math.floor(cap / 4) * 4);
+}
+
+const STORAGE_BIT = 0x80;
+
+/**
+ * Hands out GPU buffers in `poolSize` classes and keeps released ones for reuse,
+ * keyed by exact size and usage. Counts what it holds (`stats`).
+ */
 export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
   private readonly sizes = new Map<GPUBuffer, number>();
   private liveBytes = 0;
+  private readonly limits: Required<PoolLimits>;
   /** Readbacks (readF32 calls, one mapAsync each) through this pool so far. */
   readbacks = 0;
   /**
@@ -23,20 +86,26 @@ export class BufferPool {
    */
   readonly readbackLatencyMs: number;
 
-  constructor(private readonly device: GPUDevice, private readonly maxBufferSize: number, opts: { readbackLatencyMs?: number } = {}) {
+  /**
+   * `maxBufferSize`: the device's. `opts.maxBindingSize`: the storage binding
+   * limit (the device's maxStorageBufferBindingSize); defaults to maxBufferSize.
+   */
+  constructor(private readonly device: GPUDevice, maxBufferSize: number, opts: { readbackLatencyMs?: number; maxBindingSize?: number } = {}) {
     const ms = opts.readbackLatencyMs ?? 0;
     if (!(ms >= 0 && Number.isFinite(ms))) throw new RangeError(`readbackLatencyMs must be a finite number ≥ 0, got ${ms}`);
+    if (!(maxBufferSize >= 4)) throw new RangeError(`maxBufferSize must be at least 4 bytes, got ${maxBufferSize}`);
+    const bind = opts.maxBindingSize ?? maxBufferSize;
+    if (!(bind >= 4)) throw new RangeError(`maxBindingSize must be at least 4 bytes, got ${opts.maxBindingSize}`);
     this.readbackLatencyMs = ms;
+    this.limits = { maxBufferSize, maxBindingSize: bind };
   }
 
   acquire(bytes: number, usage: GPUBufferUsageFlags, label?: string): GPUBuffer {
     if (!(bytes > 0)) bytes = 4;
-    let size = 256;
-    while (size < bytes) size *= 2;
-    if (size > this.maxBufferSize) size = Math.ceil(bytes / 16) * 16;
-    if (size > this.maxBufferSize) {
-      throw new RangeError(`a ${bytes}-byte GPU buffer${label ? ` (${label})` : ''} exceeds the device's maxBufferSize of ${this.maxBufferSize} bytes`);
+    if (Math.ceil(bytes / 4) * 4 > this.limits.maxBufferSize) {
+      throw new RangeError(`a ${bytes}-byte GPU buffer${label ? ` (${label})` : ''} exceeds the device's maxBufferSize of ${this.limits.maxBufferSize} bytes`);
     }
+    const size = poolSize(bytes, this.limits, (usage & STORAGE_BIT) !== 0);
     const key = `${size}:${usage}`;
     const list = this.free.get(key);
     let buf = list?.pop();

@@ -122,7 +122,7 @@ export class GpuModel implements Model {
     }
     this.layout = paramLayout(network);
     this.adapter = ctx.adapter;
-    this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize, { readbackLatencyMs: opts.readbackLatencyMs });
+    this.pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize, { readbackLatencyMs: opts.readbackLatencyMs, maxBindingSize: this.bindingLimit });
     this.kernels = new Kernels(ctx, this.pool, new PipelineCache(ctx.device));
     const bytes = this.layout.size * 4;
     this.checkBinding(bytes, 'θ');

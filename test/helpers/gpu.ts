@@ -26,7 +26,7 @@ export interface Harness {
 
 export async function harness(): Promise<Harness> {
   const ctx = await gpu();
-  const pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize);
+  const pool = new BufferPool(ctx.device, ctx.limits.maxBufferSize, { maxBindingSize: ctx.limits.maxStorageBufferBindingSize });
   const kernels = new Kernels(ctx, pool, new PipelineCache(ctx.device));
   const upload = (values: ArrayLike<number>): GPUBuffer => {
     const b = pool.acquire(Math.max(1, values.length) * 4, STORAGE);
