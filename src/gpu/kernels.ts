@@ -373,6 +373,42 @@ export class Kernels {
   }
 
   /**
+   * The most vectors one `combine` dispatch sums: every storage binding of the
+   * kernel but dst holds a vector (its coefficients are a uniform), capped at
+   * COMBINE_MAX, the bindings combine.wgsl declares.
+   */
+  combineGroup(): number {
+    const g = Math.min(COMBINE_MAX, this.ctx.limits.maxStorageBuffersPerShaderStage - 1);
+    if (g < 1) throw new GpuError(`combine needs 2 storage buffers per shader stage, the device allows ${this.ctx.limits.maxStorageBuffersPerShaderStage}`);
+    return g;
+  }
+
+  /**
+   * One group of a linear combination (combine.wgsl), over `count` elements:
+   * dst ← Σⱼ cⱼ·vⱼ, or dst ← dst + Σⱼ cⱼ·vⱼ with `accumulate`, summed in index
+   * order (as a chain of axpy), cⱼ = coef[8·slot + j] read at run time, so the
+   * Dispatch is reusable across steps. `coef` is bound as a uniform (it needs
+   * UNIFORM usage); at most combineGroup() vectors.
+   */
+  async combine(c: { count: number; vectors: readonly BufferRef[]; dst: BufferRef; accumulate: boolean; coef: GPUBuffer; slot: number }): Promise<Dispatch> {
+    const n = c.vectors.length;
+    const max = this.combineGroup();
+    if (n < 1 || n > max) throw new Error(`combine sums 1 to ${max} vectors per dispatch, got ${n}`);
+    if (c.coef.size > UNIFORM_BINDING_MAX) throw new Error(`combine binds coef as a uniform: ${c.coef.size} bytes exceed ${UNIFORM_BINDING_MAX}`);
+    const vec4s = c.coef.size / 16;
+    if (!Number.isInteger(c.slot) || c.slot < 0 || 2 * c.slot + 2 > vec4s) throw new Error(`combine: coefficient slot ${c.slot} lies outside the ${c.coef.size}-byte coef buffer`);
+    const defines: Defines = { ACCUMULATE: c.accumulate, COEF_VEC4S: vec4s };
+    for (let j = 1; j < COMBINE_MAX; j++) defines[`V${j}`] = j < n;
+    const pipeline = await this.cache.get(['combine'], defines, 'main');
+    const g = this.grid(c.count, 256);
+    const off = Array.from({ length: 8 }, (_, j) => c.vectors[j]?.offset ?? 0);
+    const params = this.uniform([c.count, g.rowsPerGrid, c.slot, c.dst.offset ?? 0, ...off]);
+    const bindings: Record<number, GPUBuffer> = { 1: c.dst.buffer, 2: c.coef };
+    c.vectors.forEach((v, j) => (bindings[3 + j] = v.buffer));
+    return this.dispatch(pipeline, params, bindings, g.x, g.y, `combine ${n}${c.accumulate ? '+' : ''}`);
+  }
+
+  /**
    * dst row r ← src row order[start + r] − lo for the rows whose example lies in
    * the chunk [lo, lo + count) that `src` holds (a mini-batch gathered from a data
    * set in several buffers: one dispatch per chunk). Defaults: one chunk, lo 0, every example.
@@ -511,4 +547,8 @@ export const SUM_GROUPS = 4096;
 export const VEC_OPS = VEC_OP_ID;
 /** f32 coefficients per vector-op slot in the coef buffer. */
 export const COEF_STRIDE = 8;
+/** Vectors combine.wgsl can bind (v0 … v6; a slot of COEF_STRIDE coefficients holds them). */
+export const COMBINE_MAX = 7;
+/** Bytes of a uniform binding every device allows (maxUniformBufferBindingSize's default). */
+const UNIFORM_BINDING_MAX = 65536;
 export type VecOp = keyof typeof VEC_OPS;

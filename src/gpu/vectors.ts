@@ -6,7 +6,7 @@
 // in a small coefficient buffer written once per submit.
 
 import type { VectorOps } from '../optim/types.js';
-import { readF32, STORAGE, writeF32 } from './buffers.js';
+import { readF32, STORAGE, UNIFORM, writeF32 } from './buffers.js';
 import { COEF_STRIDE, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type VecOp } from './kernels.js';
 
 /** A vector on the GPU: `n` f32 at element `offset` of `buffer`. */
@@ -34,7 +34,8 @@ export class GpuVectorOps implements VectorOps<GpuVector> {
 
   constructor(readonly kernels: Kernels, readonly n: number) {
     const pool = kernels.pool;
-    this.coef = pool.acquire(MAX_SLOTS * COEF_STRIDE * 4, STORAGE, 'coef');
+    // Storage for the vector ops, uniform for combine (whose storage bindings go to vectors).
+    this.coef = pool.acquire(MAX_SLOTS * COEF_STRIDE * 4, STORAGE | UNIFORM, 'coef');
     this.dotScalars = pool.acquire(16, STORAGE, 'dot');
     this.partials = pool.acquire(SUM_GROUPS * 4, STORAGE, 'dot partials');
   }
@@ -167,10 +168,39 @@ export class GpuVectorOps implements VectorOps<GpuVector> {
     if (coefs.length !== vectors.length) throw new Error(`combine: ${coefs.length} coefficients for ${vectors.length} vectors`);
     vectors.forEach((v, j) => {
       if (v.buffer === dst.buffer && v.offset === dst.offset) throw new Error(`combine: the destination is also vector ${j} of the combination`);
+      // One dispatch may not bind a buffer both writable (dst) and read-only (WebGPU usage rules).
+      if (v.buffer === dst.buffer) throw new Error(`combine: vector ${j} lies in the destination's buffer (offsets ${v.offset} and ${dst.offset})`);
     });
-    // dst ← 0, then dst ← cⱼ·vⱼ + dst in index order (the CPU's summation order).
-    this.fill(0, dst);
-    coefs.forEach((c, j) => this.axpy(c, vectors[j]!, dst));
+    if (!vectors.length) {
+      this.fill(0, dst);
+      return;
+    }
+    // Groups of up to G vectors, one dispatch each: dst ← Σ cⱼ·vⱼ over the first,
+    // dst ← dst + Σ cⱼ·vⱼ over the others, each summed in index order — the
+    // CPU's order, and the rounding of dst ← 0 followed by one axpy per vector.
+    const G = this.kernels.combineGroup();
+    for (let start = 0; start < vectors.length; start += G) {
+      const cs = coefs.slice(start, start + G);
+      const vs = vectors.slice(start, start + G);
+      this.enqueue(() => this.recordCombine(cs, vs, dst, start > 0));
+    }
+  }
+
+  private async recordCombine(coefs: number[], vectors: readonly GpuVector[], dst: GpuVector, accumulate: boolean): Promise<void> {
+    if (this.slots === MAX_SLOTS) this.submit(this.takePending());
+    const slot = this.slots++;
+    this.coefData.set(coefs, slot * COEF_STRIDE);
+    // Every id between bars, so that free() finds it; the slot after '@'.
+    const key = `combine${accumulate ? '+' : ''}|${dst.id}|${vectors.map((v) => v.id).join('|')}|@${slot}`;
+    let d = this.cache.get(key);
+    if (!d) {
+      d = await this.kernels.combine({
+        count: this.n, vectors: vectors.map((v) => ({ buffer: v.buffer, offset: v.offset })), dst: { buffer: dst.buffer, offset: dst.offset },
+        accumulate, coef: this.coef, slot,
+      });
+      this.cache.set(key, d);
+    }
+    this.pendingList.push(d);
   }
 
   /** Slots of the batched dot products' result buffer. */

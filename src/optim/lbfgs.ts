@@ -11,7 +11,8 @@
 // Vector-free: d lies in the span of the basis b = (s₀…s_{k−1}, y₀…y_{k−1}, ∇J),
 // d = Σⱼ δⱼ bⱼ. The recursion runs on the coefficients δ, with every inner
 // product bᵢᵀd = Σⱼ δⱼ bᵢᵀbⱼ taken from the Gram matrix of the basis, kept on
-// the CPU; the GPU forms d once, as one linear combination (ops.combine).
+// the CPU; the GPU forms d once, as one linear combination (ops.combine:
+// ⌈(2k + 1)/G⌉ fused dispatches over the 2k + 1 basis vectors, G ≤ 7).
 // The Gram matrix's new entries come with each line-search trial, in that
 // trial's readback (evaluateWithDots): with ∇J_T the trial's gradient and
 // y_T = ∇J_T − ∇J_old (formed on the GPU right after the evaluation),
