@@ -114,9 +114,13 @@ describe('GpuObjective.evaluateTrials in a line search', () => {
     const d = ops.alloc();
     try {
       const saved = { 2: 0, 3: 0 };
+      let skipped = 0;
       for (const t0 of [0.01, 0.3, 3, 30, 100]) {
         const results = [];
-        for (const speculate of [1, 2, 3]) {
+        // Speculation 1, 2, 3 with the gate (trialgate.wgsl), then 2 and 3 running every trial recorded.
+        for (const [speculate, gate] of [[1, true], [2, true], [3, true], [2, false], [3, false]] as const) {
+          obj.gateTrials = gate;
+          const evals0 = obj.deviceEvaluations;
           ops.write(obj.theta, theta0);
           const f = (await obj.evaluate()) as number;
           ops.copy(obj.theta, x);
@@ -129,11 +133,23 @@ describe('GpuObjective.evaluateTrials in a line search', () => {
           const thetaAt = await ops.read(obj.theta);
           const xs = await ops.read(x);
           const ds = await ops.read(d);
-          results.push({ ls, gAt, reads: obj.readbacks - reads0 - 4, thetaErr: Math.max(...thetaAt.map((v, i) => Math.abs(v - (xs[i]! + ls.t * ds[i]!)))) });
+          results.push({ ls, gAt, thetaAt, device: obj.deviceEvaluations - evals0 - 1, reads: obj.readbacks - reads0 - 4, thetaErr: Math.max(...thetaAt.map((v, i) => Math.abs(v - (xs[i]! + ls.t * ds[i]!)))) });
         }
         const plain = results[0]!;
         for (const depth of [2, 3] as const) {
           const spec = results[depth - 1]!;
+          const ungated = results[depth + 1]!;
+          // The gate changes nothing but the work done: the same search, bitwise, and θ, ∇J where they were.
+          expect(spec.ls, `t0 ${t0}, depth ${depth}: gated vs not`).toEqual(ungated.ls);
+          expect(spec.gAt).toBe(ungated.gAt);
+          expect(spec.thetaAt).toEqual(ungated.thetaAt);
+          expect(spec.reads).toBe(ungated.reads);
+          // Not gated: every trial recorded runs. Gated: those the search used, and at most one repeat of
+          // the step it returned (when that is not the last trial it evaluated).
+          expect(ungated.device, `t0 ${t0}, depth ${depth}`).toBe(spec.ls.evaluations + (depth - Math.min(spec.ls.dots, depth)));
+          expect(spec.device - spec.ls.evaluations, `t0 ${t0}, depth ${depth}`).toBeGreaterThanOrEqual(0);
+          expect(spec.device - spec.ls.evaluations, `t0 ${t0}, depth ${depth}`).toBeLessThanOrEqual(1);
+          skipped += ungated.device - spec.device;
           // The device's float32 steps (1e-7 relative) move the later trials slightly; J moves along with them.
           expect(Math.abs(spec.ls.t - plain.ls.t) / plain.ls.t, `t0 ${t0}, depth ${depth}`).toBeLessThan(1e-4);
           expect(Math.abs(spec.ls.f - (plain.ls.f + plain.ls.gtd * (spec.ls.t - plain.ls.t))) / plain.ls.f).toBeLessThan(1e-5);
@@ -150,6 +166,7 @@ describe('GpuObjective.evaluateTrials in a line search', () => {
       }
       expect(saved[2]).toBeGreaterThanOrEqual(2);
       expect(saved[3]).toBeGreaterThan(saved[2]);
+      expect(skipped).toBeGreaterThan(0);
     } finally {
       ops.free(x);
       ops.free(d);
@@ -166,20 +183,30 @@ describe('CG with its line-search trials speculated (CgOptions.speculate)', () =
     const X = { rows: 41, cols: 13, data: Float64Array.from({ length: 41 * 13 }, () => rng.uniform()) };
     const theta0 = Float64Array.from(Float32Array.from(initParameters(net, { seed: 3 })));
     const ctx = await gpu();
-    const runs: { costs: number[]; reads: number }[] = [];
-    for (const speculate of [1, 2, 3]) {
+    const runs: { costs: number[]; reads: number; device: number; theta: Float64Array }[] = [];
+    // Speculation 1, 2, 3 (trials gated by trialgate.wgsl), then 3 running every trial recorded.
+    for (const [speculate, gate] of [[1, true], [2, true], [3, true], [3, false]] as const) {
       const model = await createGpuModel(net, theta0, ctx.device);
       const obj = new GpuObjective(model, X);
+      obj.gateTrials = gate;
       try {
         const costs: number[] = [];
         const r = await conjugateGradient(obj, { maxIterations: 15, optTol: 0, progTol: 0, speculate, onIteration: (i) => void costs.push(i.cost!) });
         expect(r.iterations).toBe(15);
-        runs.push({ costs, reads: obj.readbacks });
+        runs.push({ costs, reads: obj.readbacks, device: obj.deviceEvaluations, theta: await obj.ops.read(obj.theta) });
       } finally {
         obj.dispose();
         model.dispose();
       }
     }
+    const ungated = runs.pop()!;
+    // The gate skips work and nothing else: bitwise the same run.
+    expect(runs[2]!.costs).toEqual(ungated.costs);
+    expect(runs[2]!.theta).toEqual(ungated.theta);
+    expect(runs[2]!.reads).toBe(ungated.reads);
+    console.log(`CG, 15 iterations, 3 trials per round trip: ${ungated.device} evaluations on the device, ${runs[2]!.device} with the gate (1 trial per round trip: ${runs[0]!.device})`);
+    expect(runs[2]!.device).toBeLessThan(ungated.device);
+    expect(runs[2]!.device).toBeLessThanOrEqual(runs[0]!.device + 15);
     for (const run of runs.slice(1)) {
       // The device's float32 steps (1e-7 relative) are where the runs part; CG
       // amplifies that (measured: 1e-7 over the first 7 iterations, 1e-3 after 15).

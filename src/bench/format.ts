@@ -89,10 +89,10 @@ function formatOptimizer(r: OptimizerBenchResult): string {
   const what = r.method === 'adam'
     ? `Adam, batch ${c.batchSize}, a cost reading every ${c.costEvery} steps, ${c.costsInFlight} in flight`
     : r.method === 'lbfgs' ? 'L-BFGS (history 10)' : 'CG (Polak–Ribière+)';
-  const head = ['readback latency', 'iterations', 'evaluations', 'seconds', 'ms / iteration', 'readbacks / iteration', 'submits / iteration', 'dispatches / iteration', 'slowdown'];
+  const head = ['readback latency', 'iterations', 'evaluations', 'run on the device', 'seconds', 'ms / iteration', 'readbacks / iteration', 'submits / iteration', 'dispatches / iteration', 'slowdown'];
   const rows = r.runs.map((x) => {
     const s = r.slowdown.find((d) => d.latencyMs === x.latencyMs);
-    return [`${x.latencyMs} ms`, `${x.iterations}`, `${x.evaluations}`, num(x.seconds), num((x.seconds * 1000) / Math.max(1, x.iterations)), num(x.readbacksPerIteration), num(x.submitsPerIteration), num(x.dispatchesPerIteration), s ? ratio(s.ratio) : x.latencyMs === 0 ? '1×' : '—'];
+    return [`${x.latencyMs} ms`, `${x.iterations}`, `${x.evaluations}`, `${x.deviceEvaluations}`, num(x.seconds), num((x.seconds * 1000) / Math.max(1, x.iterations)), num(x.readbacksPerIteration), num(x.submitsPerIteration), num(x.dispatchesPerIteration), s ? ratio(s.ratio) : x.latencyMs === 0 ? '1×' : '—'];
   });
   return [
     `${what} on the UFLDL sparse autoencoder ${c.layers.join('-')}, ${c.patches} synthetic 8×8 patches, ${c.iterations} timed iterations after a warm-up`,

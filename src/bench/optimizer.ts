@@ -41,6 +41,8 @@ export interface OptimizerBenchOptions {
   initialStep?: CgOptions['initialStep'];
   /** CG: line-search trials per round trip (CgOptions.speculate; default 3). */
   speculate?: number;
+  /** CG: skip the speculated trials the search does not need (GpuObjective.gateTrials; default true). */
+  gateTrials?: boolean;
   log?: (line: string) => void;
 }
 
@@ -52,6 +54,8 @@ export interface OptimizerBenchRun {
   readbacksPerIteration: number;
   submitsPerIteration: number | null;
   dispatchesPerIteration: number | null;
+  /** Cost-and-gradient evaluations the device ran (GpuObjective.deviceEvaluations): `evaluations` plus the speculated trials the search did not use. */
+  deviceEvaluations: number;
   finalCost: number | null;
 }
 
@@ -124,6 +128,12 @@ export function instrument(device: GPUDevice): { submits: number; dispatches: nu
           c.dispatches++;
           return origDispatch.call(pass, x, y, z);
         };
+        // Indirect dispatches count as recorded (a gated trial's may do no work).
+        const origIndirect = pass.dispatchWorkgroupsIndirect;
+        pass.dispatchWorkgroupsIndirect = function (buffer: GPUBuffer, offset: number) {
+          c.dispatches++;
+          return origIndirect.call(pass, buffer, offset);
+        };
         return pass;
       };
       return enc;
@@ -165,21 +175,25 @@ export async function benchOptimizer(ctx: GpuContext, opts: OptimizerBenchOption
   const theta0 = Float64Array.from(Float32Array.from(initParameters(net, { seed: 1 })));
   if (opts.initialStep !== undefined && method !== 'cg') throw new RangeError(`initialStep applies to cg only, not ${method}`);
   if (opts.speculate !== undefined && method !== 'cg') throw new RangeError(`speculate applies to cg only, not ${method}`);
+  if (opts.gateTrials !== undefined && method !== 'cg') throw new RangeError(`gateTrials applies to cg only, not ${method}`);
   const o = optimizerOptions({ method, iterations, batchSize, costEvery, costsInFlight, initialStep: opts.initialStep, speculate: opts.speculate });
   const warm = optimizerOptions({ method, iterations: method === 'adam' ? 2 * costEvery : 2, batchSize, costEvery, costsInFlight });
   const notes: string[] = [];
+  if (opts.gateTrials === false) notes.push('every speculated line-search trial runs (--no-gate): the device evaluates trials the search does not use');
   const runs: OptimizerBenchRun[] = [];
   for (const latencyMs of latencies) {
     log(`${method}: ${patches} patches, ${iterations} iterations, readback latency ${latencyMs} ms`);
     // A caller-owned wrapper of the same device: disposing the model leaves the device alive.
     const model = await createGpuModel(net, theta0, ctx.device, { readbackLatencyMs: latencyMs });
     const obj = new GpuObjective(model, X);
+    obj.gateTrials = opts.gateTrials ?? true;
     try {
       // Warm-up (pipelines, bind groups), then the timed run from θ₀ again.
       await optimize(obj, warm);
       await obj.ops.flush();
       model.setParameters(theta0);
       const reads0 = model.kernels.pool.readbacks;
+      const device0 = obj.deviceEvaluations;
       const counter = instrument(ctx.device);
       if (!counter && runs.length === 0) notes.push('submits and dispatches not counted: the device objects could not be wrapped');
       const t0 = performance.now();
@@ -193,7 +207,7 @@ export async function benchOptimizer(ctx: GpuContext, opts: OptimizerBenchOption
       const seconds = (performance.now() - t0) / 1000;
       const it = Math.max(1, r.iterations);
       runs.push({
-        latencyMs, iterations: r.iterations, evaluations: r.evaluations, seconds,
+        latencyMs, iterations: r.iterations, evaluations: r.evaluations, deviceEvaluations: obj.deviceEvaluations - device0, seconds,
         readbacksPerIteration: (model.kernels.pool.readbacks - reads0) / it,
         submitsPerIteration: counter ? counter.submits / it : null,
         dispatchesPerIteration: counter ? counter.dispatches / it : null,

@@ -12,7 +12,7 @@ import type { CliIO } from './io.js';
 export const benchUsage = `Usage: wgnn bench gemm [--sizes 256,512,1024] [--reps N] [--variant V] [--no-tfjs] [--json]
        wgnn bench step [--layers 784,200,784] [--batch 256] [--steps N] [--variant V] [--data-precision f32|f16] [--no-tfjs] [--no-wasm] [--no-cpu] [--json]
        wgnn bench step --profile [--layers …] [--batch N] [--variant V] [--data-precision f32|f16] [--reps N] [--cpu-timing] [--json]
-       wgnn bench lbfgs|cg|adam [--patches 10000] [--iterations N] [--readback-latency MS[,MS…]] [--batch 100] [--cost-every 5] [--in-flight 4] [--initial-step previous|curvature|quadratic] [--speculate 3] [--json]
+       wgnn bench lbfgs|cg|adam [--patches 10000] [--iterations N] [--readback-latency MS[,MS…]] [--batch 100] [--cost-every 5] [--in-flight 4] [--initial-step previous|curvature|quadratic] [--speculate 3] [--no-gate] [--json]
 
 gemm: GFLOP/s of C = A·B for n×n matrices, every GEMM variant of this engine
       (${GEMM_VARIANT_NAMES.join(', ')}) and TF.js webgpu's matMul on the same device.
@@ -29,6 +29,8 @@ lbfgs, cg, adam: one training run of the UFLDL sparse autoencoder exercise
       reading every --cost-every steps, --in-flight of them in flight).
       --initial-step: CG's first-step rule (optimizer.initialStep).
       --speculate: CG's line-search trials per round trip (optimizer.speculate).
+      --no-gate: run every speculated trial, also those the search turned out
+      not to need (for comparison; by default trialgate.wgsl skips them).
 TF.js comes from the devDependencies (@tensorflow/tfjs, -backend-webgpu, -backend-wasm).
 Prints the adapter, the figures and the ratios (a table, or JSON with --json).
 step --profile: GPU time of each kernel of one step and its share (timestamp
@@ -40,7 +42,7 @@ export async function benchCommand(argv: readonly string[], io: CliIO): Promise<
   const a = parseArgs('bench', argv.slice(what && !what.startsWith('-') ? 1 : 0), {
     sizes: 'value', reps: 'value', variant: 'value', layers: 'value', batch: 'value', steps: 'value',
     patches: 'value', iterations: 'value', 'readback-latency': 'value', 'cost-every': 'value', 'in-flight': 'value', 'initial-step': 'value', speculate: 'value', 'data-precision': 'value',
-    'no-tfjs': 'flag', 'no-wasm': 'flag', 'no-cpu': 'flag', json: 'flag', profile: 'flag', 'cpu-timing': 'flag',
+    'no-tfjs': 'flag', 'no-wasm': 'flag', 'no-gate': 'flag', 'no-cpu': 'flag', json: 'flag', profile: 'flag', 'cpu-timing': 'flag',
   });
   if (a.flag('help') || !what || what.startsWith('-')) {
     io.stdout(benchUsage);
@@ -75,6 +77,7 @@ export async function benchCommand(argv: readonly string[], io: CliIO): Promise<
         method: what, patches: a.int('patches', 1), iterations: a.int('iterations', 1), latencies,
         batchSize: a.int('batch', 1), costEvery: a.int('cost-every', 1), costsInFlight: inFlight === undefined ? undefined : Number(inFlight), log,
         initialStep: a.oneOf('initial-step', CG_INITIAL_STEPS), speculate: a.int('speculate', 1),
+        gateTrials: a.flag('no-gate') ? false : undefined,
       });
     } else {
       throw new UsageError(`bench: unknown benchmark ${JSON.stringify(what)}; expected gemm, step, lbfgs, cg or adam`);

@@ -20,12 +20,33 @@ export interface Dispatch {
   readonly params: GPUBuffer;
 }
 
-export function recordDispatches(pass: GPUComputePassEncoder, list: readonly Dispatch[]): void {
-  for (const d of list) {
+/**
+ * Where a list's workgroup counts come from when it is recorded as indirect
+ * dispatches: (x, y, 1) per dispatch, in list order, at byte `offset` of
+ * `buffer` (INDIRECT_ARGS usage). `indirectArgs` is the template to write there.
+ */
+export interface IndirectArgs {
+  readonly buffer: GPUBuffer;
+  readonly offset: number;
+}
+
+/** GPUBufferUsage STORAGE | INDIRECT | COPY_DST | COPY_SRC: indirect arguments a kernel can also write. */
+export const INDIRECT_ARGS = 0x80 | 0x100 | 0x08 | 0x04;
+
+export function recordDispatches(pass: GPUComputePassEncoder, list: readonly Dispatch[], indirect?: IndirectArgs): void {
+  list.forEach((d, i) => {
     pass.setPipeline(d.pipeline);
     pass.setBindGroup(0, d.bindGroup);
-    pass.dispatchWorkgroups(d.x, d.y);
-  }
+    if (indirect) pass.dispatchWorkgroupsIndirect(indirect.buffer, indirect.offset + 12 * i);
+    else pass.dispatchWorkgroups(d.x, d.y);
+  });
+}
+
+/** The workgroup counts of `list` as recordDispatches(…, indirect) reads them. */
+export function indirectArgs(list: readonly Dispatch[]): Uint32Array {
+  const a = new Uint32Array(3 * list.length);
+  list.forEach((d, i) => a.set([d.x, d.y, 1], 3 * i));
+  return a;
 }
 
 /**
@@ -502,6 +523,18 @@ export class Kernels {
     const pipeline = await this.cache.get(['linesearch'], {}, 'main');
     const params = this.uniform([c.nScalars, c.nDots, c.base, 0]);
     return this.dispatch(pipeline, params, { 1: c.params, 2: c.scalars, 3: c.dots, 4: c.state, 5: c.out }, 1, 1, 'line search step');
+  }
+
+  /**
+   * trialgate.wgsl: zeroes `nArgs` u32 of `args` from `argsBase` unless the line
+   * search in `state` still needs an evaluation; when it does, zeroes the
+   * scalars and dots that evaluation accumulates into. `at`: the state slot
+   * holding θ's step (and after it the count of gated trials run).
+   */
+  async trialGate(c: { state: GPUBuffer; at: number; args: GPUBuffer; argsBase: number; nArgs: number; scalars: GPUBuffer; nScalars: number; dots: GPUBuffer; nDots: number }): Promise<Dispatch> {
+    const pipeline = await this.cache.get(['trialgate'], {}, 'main');
+    const params = this.uniform([c.argsBase, c.nArgs, c.nScalars, c.nDots, c.at, 0, 0, 0]);
+    return this.dispatch(pipeline, params, { 1: c.state, 2: c.args, 3: c.scalars, 4: c.dots }, 1, 1, 'trial gate');
   }
 
   /** Returns the uniform buffers of these dispatches to the pool (the two stages of a sum share one). */

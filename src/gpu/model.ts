@@ -12,7 +12,7 @@ import { defaultVaeNoiseSeed, reconstructionConstant } from '../cpu/vae.js';
 import { evaluationSeed } from '../noise.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
 import { acquireDevice, adapterLabel, type AdapterDescription, type GpuContext } from './device.js';
-import { COLSUM_STRIPS, GEMM_VARIANTS, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant } from './kernels.js';
+import { COLSUM_STRIPS, GEMM_VARIANTS, indirectArgs, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant, type IndirectArgs } from './kernels.js';
 import { checkGpuLimits } from '../limits.js';
 import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
@@ -68,6 +68,16 @@ export interface EvaluateOptions {
   noiseSeed?: number;
   /** VAE: the seed of this evaluation's ε (default: defaultVaeNoiseSeed, the ε stream's first evaluation). */
   epsSeed?: number;
+  /**
+   * A gated evaluation (a speculated line-search trial): `check` is recorded
+   * first; `before`, the evaluation and `then` follow as indirect dispatches
+   * whose workgroup counts are written at `args` (as indirectArgs), so that
+   * `check` can zero them. The scalars are not cleared here: `check` clears
+   * them when it lets the evaluation run. Resident sets only.
+   */
+  gate?: { check: Dispatch; args: IndirectArgs };
+  /** Dispatches after `then`, never gated. */
+  tail?: readonly Dispatch[];
 }
 
 export interface GpuModelOptions {
@@ -321,10 +331,22 @@ export class GpuModel implements Model {
     this.setNoise(what.noiseSeed);
     if (this.network.vae) this.setEps(what.epsSeed ?? defaultVaeNoiseSeed(this.network));
     const enc = this.ctx.device.createCommandEncoder();
-    if (what.cost ?? true) enc.clearBuffer(this.scalarsBuffer);
-    const pass = enc.beginComputePass();
-    for (const seg of evaluationSegments(plan, what, running)) for (const l of seg.lists) recordDispatches(pass, l);
-    pass.end();
+    const lists = evaluationSegments(plan, what, running).flatMap((seg) => seg.lists);
+    const gate = what.gate;
+    if (gate) {
+      const gated = lists.flat();
+      this.ctx.device.queue.writeBuffer(gate.args.buffer, gate.args.offset, indirectArgs(gated));
+      const pass = enc.beginComputePass();
+      recordDispatches(pass, [gate.check]);
+      recordDispatches(pass, gated, gate.args);
+      recordDispatches(pass, what.tail ?? []);
+      pass.end();
+    } else {
+      if (what.cost ?? true) enc.clearBuffer(this.scalarsBuffer);
+      const pass = enc.beginComputePass();
+      for (const l of [...lists, what.tail ?? []]) recordDispatches(pass, l);
+      pass.end();
+    }
     this.ctx.device.queue.submit([enc.finish()]);
   }
 
@@ -335,6 +357,7 @@ export class GpuModel implements Model {
    * those of the resident data set while one chunk at a time is on the GPU.
    */
   async evaluateStreamed(s: StreamedChunks, what: EvaluateOptions = {}): Promise<void> {
+    if (what.gate || what.tail) throw new Error('evaluateStreamed: gate and tail apply to resident sets');
     const ds = s.ds;
     if (ds.chunks.length === 1) {
       s.fill(0);
@@ -355,6 +378,12 @@ export class GpuModel implements Model {
       pass.end();
       this.ctx.device.queue.submit([enc.finish()]);
     });
+  }
+
+  /** The number of dispatches of evaluate(ds, what) without `before` and `then` (to size a gate's indirect arguments). */
+  async evaluationDispatches(ds: GpuDataset, what: Pick<EvaluateOptions, 'cost' | 'gradient'>): Promise<number> {
+    const plan = await this.plan(ds);
+    return evaluationSegments(plan, what, null).reduce((n, seg) => n + seg.lists.reduce((m, l) => m + l.length, 0), 0);
   }
 
   /** Reads the parts of J written by the last evaluate({ cost: true }). */

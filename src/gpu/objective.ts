@@ -18,7 +18,8 @@ import type { Network } from '../spec.js';
 import type { ParamLayout } from '../params.js';
 import { readF32, STORAGE, writeF32 } from './buffers.js';
 import { presentationSeeds } from '../noise.js';
-import type { Dispatch, Kernels } from './kernels.js';
+import { INDIRECT_ARGS, type Dispatch, type Kernels } from './kernels.js';
+import type { EvaluateOptions } from './model.js';
 import type { GpuContext } from './device.js';
 import { GpuDataset, type StreamedChunks } from './dataset.js';
 import { GpuVectorOps, type GpuVector } from './vectors.js';
@@ -35,7 +36,8 @@ export interface GpuObjectiveModel {
   emptyDataset(rows: number): GpuDataset;
   release(ds: GpuDataset): void;
   forget(ds: GpuDataset): void;
-  evaluate(ds: GpuDataset, what: { cost?: boolean; gradient?: boolean; before?: readonly Dispatch[]; then?: readonly Dispatch[]; rhoHatDecay?: number; noiseSeed?: number; epsSeed?: number }): Promise<void>;
+  evaluate(ds: GpuDataset, what: EvaluateOptions): Promise<void>;
+  evaluationDispatches(ds: GpuDataset, what: Pick<EvaluateOptions, 'cost' | 'gradient'>): Promise<number>;
   readCost(): Promise<{ cost: number; parts: CostParts; rhoHatMean: number | null }>;
   /** Host examples in chunks uploaded one at a time, and an evaluation over them (the full cost of a streamed set). */
   streamChunks(X: Matrix, T: Matrix | null): StreamedChunks;
@@ -56,12 +58,22 @@ interface TrialKernels {
   steps: Dispatch[];
   /** Before each evaluation but the first: θ ← x, θ ← out[link]·d + θ. */
   moves: Dispatch[][];
+  /** First in each submit but the first: trialgate.wgsl, which zeroes that trial's indirect arguments when it is not needed. */
+  gates: Dispatch[];
   params: GPUBuffer;
+  /** linesearch.wgsl's state, then θ's step and the count of gated trials run (trialgate.wgsl). */
   state: GPUBuffer;
   out: GPUBuffer;
+  /** The indirect arguments of the gated submits, `perLink` dispatches each. */
+  args: GPUBuffer;
+  perLink: number;
   /** f32 per link in `out` (a multiple of 8, the vector ops' coefficient slot). */
   width: number;
 }
+
+/** trialgate.wgsl's slots after the search's state: θ's step, then the count of gated trials that ran. */
+const GATE_AT = LS_STATE_SLOTS;
+const GATE_RUNS = LS_STATE_SLOTS + 1;
 
 export class GpuObjective implements ModelObjective<GpuVector> {
   readonly ops: GpuVectorOps;
@@ -96,6 +108,18 @@ export class GpuObjective implements ModelObjective<GpuVector> {
   private presentations = 0;
   /** Cost readbacks so far (the ops count their own). */
   costReads = 0;
+  /**
+   * Cost-and-gradient evaluations run on the device so far. evaluateTrials
+   * records `depth`; with `gateTrials`, those the line search turned out not
+   * to need (it was done at the step θ already held) do no work and are not counted.
+   */
+  deviceEvaluations = 0;
+  /**
+   * evaluateTrials: record the trials after the first as indirect dispatches
+   * that trialgate.wgsl zeroes when the search no longer needs them (default
+   * true). false runs every trial recorded, as before (for comparisons).
+   */
+  gateTrials = true;
 
   /**
    * `rhoHatDecay` > 0: mini-batch evaluations use a running average of ρ̂
@@ -330,6 +354,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     const { ds, gather } = full ? { ds: this.resident(), gather: [] } : this.host ? { ds: this.streamBatch(opts.batch!), gather: [] } : await this.gatherBatch(opts.batch!);
     const rhoHatDecay = full ? 0 : this.opts.rhoHatDecay ?? 0;
     await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, ...this.nextSeeds() });
+    this.deviceEvaluations++;
     if (this.host && !full) this.prefetch(opts.batch!);
   }
 
@@ -345,6 +370,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     const sums = await this.ops.recordDots(pairs);
     this.ops.prepareDots(pairs.length);
     await this.model.evaluate(data, { cost: wantCost, gradient: true, before: pending, then: [...then, ...sums], ...this.nextSeeds() });
+    this.deviceEvaluations++;
     if (!wantCost && !pairs.length) return { cost: null, dots: new Float64Array(0) };
     this.costReads++;
     const sources = [...(wantCost ? [this.model.costSource] : []), ...(pairs.length ? [this.ops.dotsSource(pairs.length)] : [])];
@@ -361,8 +387,8 @@ export class GpuObjective implements ModelObjective<GpuVector> {
 
   private trialKernels: TrialKernels | null = null;
 
-  private async trialDispatches(x: GpuVector, d: GpuVector, nDots: number, depth: number): Promise<TrialKernels> {
-    const key = `${x.id}|${d.id}|${nDots}|${depth}`;
+  private async trialDispatches(x: GpuVector, d: GpuVector, nDots: number, depth: number, perLink: number): Promise<TrialKernels> {
+    const key = `${x.id}|${d.id}|${nDots}|${depth}|${perLink}`;
     const dots = this.ops.dotsSource(nDots).buffer;
     if (this.trialKernels?.key === key && this.trialKernels.dots === dots) return this.trialKernels;
     this.releaseTrialKernels();
@@ -370,27 +396,30 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     const nScalars = this.model.costSource.count;
     const width = Math.ceil((2 + nScalars + nDots) / 8) * 8;
     const params = k.pool.acquire(4 * (LS_PARAM_SLOTS + nScalars), STORAGE, 'line search params');
-    const state = k.pool.acquire(4 * LS_STATE_SLOTS, STORAGE, 'line search state');
+    const state = k.pool.acquire(4 * (GATE_RUNS + 1), STORAGE, 'line search state');
     const out = k.pool.acquire(4 * width * (depth - 1), STORAGE, 'line search trials');
+    const args = k.pool.acquire(12 * perLink * (depth - 1), INDIRECT_ARGS, 'line search trial arguments');
     const theta = { buffer: this.theta.buffer, offset: this.theta.offset };
     const steps: Dispatch[] = [];
     const moves: Dispatch[][] = [];
+    const gates: Dispatch[] = [];
     for (let link = 0; link < depth - 1; link++) {
       steps.push(await k.lineSearchStep({ scalars: this.model.costSource.buffer, nScalars, dots, nDots, params, state, out, base: link * width }));
+      gates.push(await k.trialGate({ state, at: GATE_AT, args, argsBase: 3 * perLink * link, nArgs: 3 * perLink, scalars: this.model.costSource.buffer, nScalars, dots, nDots }));
       moves.push([
         await k.vec({ op: 'copy', count: this.ops.n, x: { buffer: x.buffer, offset: x.offset }, y: theta, coef: out, slot: (link * width) / 8 }),
         await k.vec({ op: 'axpy', count: this.ops.n, x: { buffer: d.buffer, offset: d.offset }, y: theta, coef: out, slot: (link * width) / 8 }),
       ]);
     }
-    this.trialKernels = { key, dots, steps, moves, params, state, out, width };
+    this.trialKernels = { key, dots, steps, moves, gates, params, state, out, args, perLink, width };
     return this.trialKernels;
   }
 
   private releaseTrialKernels(): void {
     const t = this.trialKernels;
     if (!t) return;
-    this.model.kernels.release([...t.steps, ...t.moves.flat()]);
-    for (const b of [t.params, t.state, t.out]) this.model.kernels.pool.release(b);
+    this.model.kernels.release([...t.steps, ...t.moves.flat(), ...t.gates]);
+    for (const b of [t.params, t.state, t.out, t.args]) this.model.kernels.pool.release(b);
     this.trialKernels = null;
   }
 
@@ -398,8 +427,16 @@ export class GpuObjective implements ModelObjective<GpuVector> {
    * `depth` submits, one readback: [pending operations (θ = x + t·d),
    * evaluation, dots, the search's transition (linesearch.wgsl, which also
    * saves the trial's parts and dots)], then for each further trial
-   * [θ = x + tₖ·d, evaluation, dots, transition] (no transition after the
-   * last). See Objective.evaluateTrials.
+   * [gate, θ = x + tₖ·d, evaluation, dots, transition] (no transition after
+   * the last). See Objective.evaluateTrials.
+   *
+   * The gate (trialgate.wgsl, with `gateTrials`): a further trial is recorded
+   * as indirect dispatches, and when the search is done at the step θ already
+   * holds (the usual case: the first trial accepted), the gate zeroes their
+   * workgroup counts. The trial then repeats the step it returned with the
+   * values already in place, bitwise what re-evaluating there would give, at
+   * the cost of one tiny dispatch. WebGPU has no conditional submit; this is
+   * the nearest thing.
    */
   async evaluateTrials(pairs: readonly (readonly [GpuVector, GpuVector])[], x: GpuVector, d: GpuVector, rule: TrialRule, depth: number): Promise<Trial[]> {
     if (!pairs.length || pairs[0]![0] !== this.grad || pairs[0]![1] !== d) throw new Error('evaluateTrials: pairs[0] must be [grad, d]');
@@ -407,23 +444,34 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     const data = this.resident();
     // The dots buffer must exist (and keep its size) before the step kernels name it.
     const sums = await this.ops.recordDots(pairs);
-    const tk = await this.trialDispatches(x, d, pairs.length, depth);
+    const perLink = 2 + (await this.model.evaluationDispatches(data, { cost: true, gradient: true })) + sums.length;
+    const tk = await this.trialDispatches(x, d, pairs.length, depth, perLink);
     const device = this.model.ctx.device;
     writeF32(device, tk.params, lineSearchParams(rule, this.model.costWeights));
-    writeF32(device, tk.state, encodeSearchState(rule, startSearch(rule, rule.t)));
+    // θ sits at the first trial's step (as float32, as the search's t).
+    writeF32(device, tk.state, [...encodeSearchState(rule, startSearch(rule, rule.t)), rule.t, 0]);
     const pending = await this.ops.drain();
     for (let link = 0; link < depth; link++) {
-      const before = link === 0 ? pending : tk.moves[link - 1]!;
-      const then = link < depth - 1 ? [...sums, tk.steps[link]!] : sums;
-      this.ops.prepareDots(pairs.length);
-      await this.model.evaluate(data, { cost: true, gradient: true, before, then, ...this.nextSeeds() });
+      const tail = link < depth - 1 ? [tk.steps[link]!] : [];
+      if (link === 0) {
+        this.ops.prepareDots(pairs.length);
+        await this.model.evaluate(data, { cost: true, gradient: true, before: pending, then: sums, tail, ...this.nextSeeds() });
+      } else if (this.gateTrials) {
+        // The gate zeroes the dots (and J's parts) when the trial runs; a queued zeroing would also hit a skipped one's.
+        const gate = { check: tk.gates[link - 1]!, args: { buffer: tk.args, offset: 12 * perLink * (link - 1) } };
+        await this.model.evaluate(data, { cost: true, gradient: true, before: tk.moves[link - 1]!, then: sums, tail, gate, ...this.nextSeeds() });
+      } else {
+        this.ops.prepareDots(pairs.length);
+        await this.model.evaluate(data, { cost: true, gradient: true, before: tk.moves[link - 1]!, then: sums, tail, ...this.nextSeeds() });
+      }
     }
     this.costReads++;
     const nScalars = this.model.costSource.count;
-    const [saved, scalars, dots] = await readF32(device, this.model.kernels.pool, [
-      { buffer: tk.out, count: tk.width * (depth - 1) }, this.model.costSource, this.ops.dotsSource(pairs.length),
+    const [saved, scalars, dots, runs] = await readF32(device, this.model.kernels.pool, [
+      { buffer: tk.out, count: tk.width * (depth - 1) }, this.model.costSource, this.ops.dotsSource(pairs.length), { buffer: tk.state, offset: GATE_RUNS, count: 1 },
     ]);
     this.model.ctx.check();
+    this.deviceEvaluations += 1 + (this.gateTrials ? runs![0]! : depth - 1);
     const trials: Trial[] = [];
     let t = rule.t;
     let real = true;
