@@ -13,6 +13,7 @@ import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec } from '../src/spec.js';
 import { gpu, harness } from './helpers/gpu.js';
+import { instrument } from '../src/bench/optimizer.js';
 
 const f32 = Math.fround;
 
@@ -183,7 +184,7 @@ describe('CG with its line-search trials speculated (CgOptions.speculate)', () =
     const X = { rows: 41, cols: 13, data: Float64Array.from({ length: 41 * 13 }, () => rng.uniform()) };
     const theta0 = Float64Array.from(Float32Array.from(initParameters(net, { seed: 3 })));
     const ctx = await gpu();
-    const runs: { costs: number[]; reads: number; device: number; theta: Float64Array }[] = [];
+    const runs: { costs: number[]; reads: number; device: number; theta: Float64Array; submits: number }[] = [];
     // Speculation 1, 2, 3 (trials gated by trialgate.wgsl), then 3 running every trial recorded.
     for (const [speculate, gate] of [[1, true], [2, true], [3, true], [3, false]] as const) {
       const model = await createGpuModel(net, theta0, ctx.device);
@@ -191,9 +192,11 @@ describe('CG with its line-search trials speculated (CgOptions.speculate)', () =
       obj.gateTrials = gate;
       try {
         const costs: number[] = [];
+        const counter = instrument(ctx.device)!;
         const r = await conjugateGradient(obj, { maxIterations: 15, optTol: 0, progTol: 0, speculate, onIteration: (i) => void costs.push(i.cost!) });
+        counter.stop();
         expect(r.iterations).toBe(15);
-        runs.push({ costs, reads: obj.readbacks, device: obj.deviceEvaluations, theta: await obj.ops.read(obj.theta) });
+        runs.push({ costs, reads: obj.readbacks, device: obj.deviceEvaluations, theta: await obj.ops.read(obj.theta), submits: counter.submits });
       } finally {
         obj.dispose();
         model.dispose();
@@ -204,7 +207,9 @@ describe('CG with its line-search trials speculated (CgOptions.speculate)', () =
     expect(runs[2]!.costs).toEqual(ungated.costs);
     expect(runs[2]!.theta).toEqual(ungated.theta);
     expect(runs[2]!.reads).toBe(ungated.reads);
-    console.log(`CG, 15 iterations, 3 trials per round trip: ${ungated.device} evaluations on the device, ${runs[2]!.device} with the gate (1 trial per round trip: ${runs[0]!.device})`);
+    // Gated, the three trials of an iteration's first round trip share one submit; not gated, one submit each.
+    expect(ungated.submits - runs[2]!.submits).toBe(2 * 15);
+    console.log(`CG, 15 iterations, 3 trials per round trip: ${ungated.device} evaluations on the device, ${runs[2]!.device} with the gate (1 trial per round trip: ${runs[0]!.device}); submits ${ungated.submits} → ${runs[2]!.submits}`);
     expect(runs[2]!.device).toBeLessThan(ungated.device);
     expect(runs[2]!.device).toBeLessThanOrEqual(runs[0]!.device + 15);
     for (const run of runs.slice(1)) {

@@ -78,6 +78,12 @@ export interface EvaluateOptions {
   gate?: { check: Dispatch; args: IndirectArgs };
   /** Dispatches after `then`, never gated. */
   tail?: readonly Dispatch[];
+  /**
+   * Record into this encoder instead of submitting (the caller submits; several
+   * evaluations in one submit). The noise and ε seeds are queue writes: every
+   * evaluation in one submit sees the last one's. Resident sets only.
+   */
+  encoder?: GPUCommandEncoder;
 }
 
 export interface GpuModelOptions {
@@ -330,7 +336,7 @@ export class GpuModel implements Model {
     }
     this.setNoise(what.noiseSeed);
     if (this.network.vae) this.setEps(what.epsSeed ?? defaultVaeNoiseSeed(this.network));
-    const enc = this.ctx.device.createCommandEncoder();
+    const enc = what.encoder ?? this.ctx.device.createCommandEncoder();
     const lists = evaluationSegments(plan, what, running).flatMap((seg) => seg.lists);
     const gate = what.gate;
     if (gate) {
@@ -347,7 +353,7 @@ export class GpuModel implements Model {
       for (const l of [...lists, what.tail ?? []]) recordDispatches(pass, l);
       pass.end();
     }
-    this.ctx.device.queue.submit([enc.finish()]);
+    if (!what.encoder) this.ctx.device.queue.submit([enc.finish()]);
   }
 
   /**
@@ -357,7 +363,7 @@ export class GpuModel implements Model {
    * those of the resident data set while one chunk at a time is on the GPU.
    */
   async evaluateStreamed(s: StreamedChunks, what: EvaluateOptions = {}): Promise<void> {
-    if (what.gate || what.tail) throw new Error('evaluateStreamed: gate and tail apply to resident sets');
+    if (what.gate || what.tail || what.encoder) throw new Error('evaluateStreamed: gate, tail and encoder apply to resident sets');
     const ds = s.ds;
     if (ds.chunks.length === 1) {
       s.fill(0);

@@ -451,20 +451,27 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     // θ sits at the first trial's step (as float32, as the search's t).
     writeF32(device, tk.state, [...encodeSearchState(rule, startSearch(rule, rule.t)), rule.t, 0]);
     const pending = await this.ops.drain();
+    // Gated, with the same noise and ε seeds for every trial (none, or 'fixed'
+    // noise as line searches use): all trials in ONE submit. The queue writes
+    // (the dots' zeroing, the indirect templates, the seeds) all land before it.
+    const seeds = Array.from({ length: depth }, () => this.nextSeeds());
+    const sameSeeds = seeds.every((s) => s.noiseSeed === seeds[0]!.noiseSeed && s.epsSeed === seeds[0]!.epsSeed);
+    const encoder = this.gateTrials && sameSeeds ? device.createCommandEncoder() : undefined;
     for (let link = 0; link < depth; link++) {
       const tail = link < depth - 1 ? [tk.steps[link]!] : [];
       if (link === 0) {
         this.ops.prepareDots(pairs.length);
-        await this.model.evaluate(data, { cost: true, gradient: true, before: pending, then: sums, tail, ...this.nextSeeds() });
+        await this.model.evaluate(data, { cost: true, gradient: true, before: pending, then: sums, tail, encoder, ...seeds[link] });
       } else if (this.gateTrials) {
         // The gate zeroes the dots (and J's parts) when the trial runs; a queued zeroing would also hit a skipped one's.
         const gate = { check: tk.gates[link - 1]!, args: { buffer: tk.args, offset: 12 * perLink * (link - 1) } };
-        await this.model.evaluate(data, { cost: true, gradient: true, before: tk.moves[link - 1]!, then: sums, tail, gate, ...this.nextSeeds() });
+        await this.model.evaluate(data, { cost: true, gradient: true, before: tk.moves[link - 1]!, then: sums, tail, gate, encoder, ...seeds[link] });
       } else {
         this.ops.prepareDots(pairs.length);
-        await this.model.evaluate(data, { cost: true, gradient: true, before: tk.moves[link - 1]!, then: sums, tail, ...this.nextSeeds() });
+        await this.model.evaluate(data, { cost: true, gradient: true, before: tk.moves[link - 1]!, then: sums, tail, ...seeds[link] });
       }
     }
+    if (encoder) device.queue.submit([encoder.finish()]);
     this.costReads++;
     const nScalars = this.model.costSource.count;
     const [saved, scalars, dots, runs] = await readF32(device, this.model.kernels.pool, [
