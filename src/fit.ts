@@ -10,7 +10,7 @@
 
 import { SpecError } from './spec.js';
 import { type Matrix } from './matrix.js';
-import { checkMaxDataBytes, checkStreamable, type CostParts, type Dataset, type FullCost, type Model, type ModelObjective } from './model-contract.js';
+import { checkMaxDataBytes, type CostParts, type Dataset, type FullCost, type Model, type ModelObjective } from './model-contract.js';
 import { accuracy, argmaxRows } from './metrics.js';
 import { checkDataPrecision, type DataPrecision } from './f16.js';
 import { oneHot } from './data/labels.js';
@@ -206,12 +206,6 @@ export async function fit(model: Model, data: FitData | Dataset, options: FitOpt
   }
   const owned = isDataset(data) ? null : model.dataset(data.X, data.Y, { maxDataBytes: options.maxDataBytes, dataPrecision: options.dataPrecision });
   const ds = owned ?? (data as Dataset);
-  try {
-    checkStreamable(ds, optimizer.method);
-  } catch (e) {
-    if (owned) model.release(owned);
-    throw e;
-  }
   const m = ds.rows;
   const firstOrder = !usesLineSearch(optimizer.method);
   const resume = options.resume;

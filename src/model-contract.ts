@@ -50,7 +50,7 @@ export interface CostOptions {
  * Examples (and targets) prepared for one backend: resident on the GPU for a
  * WebGPU model (uploaded once, in chunks), float64 matrices for the CPU model.
  * A WebGPU data set over `maxDataBytes` (DatasetOptions) stays in host memory
- * (location 'host') and streams to the GPU by mini-batches.
+ * (location 'host') and streams to the GPU (by mini-batches, or chunk by chunk).
  * Made by `model.dataset(X, Y)` or `model.encodeDataset(...)`; a data set made
  * by one model can train another model of the same backend (stacked pipelines).
  */
@@ -59,7 +59,7 @@ export interface Dataset {
   readonly rows: number;
   /** Features per example. */
   readonly cols: number;
-  /** Where the examples live ('host': a WebGPU data set kept in host memory, streamed by mini-batches). */
+  /** Where the examples live ('host': a WebGPU data set kept in host memory, streamed to the GPU). */
   readonly location: 'gpu' | 'cpu' | 'host';
   /** 'host' data sets: the bytes of the examples (and targets) as float32, and the maxDataBytes they exceed. */
   readonly streamed?: { bytes: number; cap: number };
@@ -67,25 +67,17 @@ export interface Dataset {
   readonly precision?: DataPrecision;
 }
 
-/** The optimizers that evaluate mini-batches (a streamed data set trains with these only). */
+/** The optimizers that evaluate mini-batches (a streamed set streams by batches; the others stream it whole, chunk by chunk, in every evaluation). */
 export const MINI_BATCH_METHODS: readonly string[] = ['sgd', 'momentum', 'adam'];
-
-/**
- * Refuses a method that evaluates the full set (L-BFGS, CG, GD) over a data set
- * kept in host memory, before any work: it streams by mini-batches only.
- */
-export function checkStreamable(ds: Dataset, method: string): void {
-  if (ds.location !== 'host' || MINI_BATCH_METHODS.includes(method)) return;
-  const s = ds.streamed;
-  throw new SpecError(`the training set (${s?.bytes} bytes as float32) is over maxDataBytes (${s?.cap}), so it stays in host memory and streams by mini-batches (${MINI_BATCH_METHODS.join(', ')}); ${method} evaluates the whole set at every iteration and needs it on the GPU (raise maxDataBytes, or use a mini-batch method)`);
-}
 
 /** How `model.dataset` prepares examples. */
 export interface DatasetOptions {
   /**
    * WebGPU: examples (and targets) over this many bytes as float32 are not
-   * uploaded; they stay in host memory and stream to the GPU by mini-batches
-   * (mini-batch methods only). The CPU backend ignores it (its data live in host memory).
+   * uploaded; they stay in host memory and stream to the GPU: by mini-batches
+   * (SGD, momentum, Adam), or whole, in chunks of at most this many bytes, in
+   * every full-batch evaluation (L-BFGS, CG, GD). The CPU backend ignores it
+   * (its data live in host memory).
    */
   maxDataBytes?: number;
   /**

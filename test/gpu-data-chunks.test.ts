@@ -126,19 +126,36 @@ describe('a training set over maxDataBytes streams from host memory', () => {
     expect(Array.from(streamed.theta)).toEqual(Array.from(resident.theta));
   });
 
-  it('a full-batch evaluation of a streamed set is refused with the sizes named; a bad cap too', async () => {
+  it('a full-batch evaluation of a streamed set uploads it in chunks of at most the cap: bitwise J, ∇J and dots of the resident set chunked alike; a bad cap is refused', async () => {
     const net = resolveSpec(sparseAe);
     const ctx = await gpu();
-    const model = await createGpuModel(net, initParameters(net, { seed: 1 }), ctx.device);
-    const X = { rows: 10, cols: 12, data: new Float64Array(120).fill(0.5) };
-    const obj = new GpuObjective(model, X, undefined, { maxDataBytes: 100 });
+    const theta = initParameters(net, { seed: 1 });
+    const rng = new Rng(3);
+    const X = { rows: 11, cols: 12, data: Float64Array.from({ length: 132 }, () => rng.uniform()) };
+    // 100 bytes hold 2 examples (48 bytes each): 6 chunks, like the resident set of 2-row chunks.
+    const resident = await createGpuModel(net, theta, ctx.device, { maxChunkRows: 2 });
+    const streamed = await createGpuModel(net, theta, ctx.device);
+    const a = new GpuObjective(resident, X);
+    const b = new GpuObjective(streamed, X, undefined, { maxDataBytes: 100 });
     try {
-      await expect(obj.evaluate()).rejects.toThrow(/480 bytes.*maxDataBytes \(100\)/);
-      await expect(obj.evaluateDots([])).rejects.toThrow(/streams by mini-batches only/);
-      expect(() => new GpuObjective(model, X, undefined, { maxDataBytes: 0 })).toThrow(/maxDataBytes must be a positive number/);
+      expect([a.streaming, b.streaming]).toEqual([false, true]);
+      const got = [];
+      for (const obj of [a, b]) {
+        const cost = await obj.evaluate();
+        const grad = await obj.ops.read(obj.grad);
+        const { dots } = await obj.evaluateDots([[obj.grad, obj.grad], [obj.grad, obj.theta]]);
+        got.push({ cost, grad: Array.from(grad), dots: Array.from(dots), full: (await obj.fullCost()).cost });
+      }
+      expect(got[1]).toEqual(got[0]);
+      expect(got[0]!.cost).toBe(got[0]!.full);
+      // The stream's buffers hold one chunk: 2 rows × 12 floats (a pool class of 256 bytes).
+      expect(b.deviceEvaluations).toBe(2);
+      expect(() => new GpuObjective(streamed, X, undefined, { maxDataBytes: 0 })).toThrow(/maxDataBytes must be a positive number/);
     } finally {
-      obj.dispose();
-      model.dispose();
+      a.dispose();
+      b.dispose();
+      resident.dispose();
+      streamed.dispose();
     }
   });
 });

@@ -2,7 +2,8 @@
 // { maxDataBytes }) and `wgnn train` with maxDataBytes keep a training set over
 // the cap in host memory and stream mini-batches, bitwise the resident run (θ,
 // loss curve, final full-data cost streamed chunk by chunk); full-batch methods
-// over the cap and bad caps are refused up front with the values named.
+// (L-BFGS, CG, GD) stream the whole set chunk by chunk in every evaluation, also
+// bitwise the resident run chunked alike; bad caps are refused with the values named.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,21 +77,44 @@ describe('fit with maxDataBytes', () => {
     const X = uniform(23, 6, 3);
     const Y = uniform(23, 3, 4);
     const opts: FitOptions = { optimizer: { method: 'momentum', learningRate: 0.05, momentum: 0.9, batchSize: 5, epochs: 2, seed: 9 }, validation: { X: uniform(9, 6, 8), Y: uniform(9, 3, 9) } };
-    const resident = await fitRun(regSpec, { X, Y }, opts);
-    const streamed = await fitRun(regSpec, { X, Y }, { ...opts, maxDataBytes: 1 });
+    // A cap of 1 byte streams one example at a time; the resident set is in 1-row chunks alike.
+    const resident = await fitRun(regSpec, { X, Y }, opts, 1);
+    const streamed = await fitRun(regSpec, { X, Y }, { ...opts, maxDataBytes: 1 }, 1);
     expect([resident.streaming, streamed.streaming]).toEqual([false, true]);
     expect(Array.from(streamed.theta)).toEqual(Array.from(resident.theta));
     expect(streamed.r.cost).toBe(resident.r.cost);
     expect(streamed.r.validation).toEqual(resident.r.validation);
   }, 240_000);
 
-  it('refuses full-batch methods over the cap (sizes named), bad caps, and a cap with a data set already made; the CPU backend ignores it', async () => {
+  it('L-BFGS, CG and GD over the cap stream the whole set chunk by chunk in every evaluation: bitwise the resident run chunked alike', async () => {
+    // 11 examples × 12 features × 4 bytes = 528 bytes; a cap of 100 bytes holds 2 examples,
+    // so every evaluation uploads 6 chunks one at a time. The resident run has chunks of 2 rows too.
+    const X = uniform(11, 12, 1);
+    for (const [optimizer, iterations] of [
+      [{ method: 'lbfgs', maxIterations: 6, optTol: 0, progTol: 0 }, 6],
+      // CG with one trial per round trip: speculation (the resident default) moves θ by float32 steps.
+      [{ method: 'cg', maxIterations: 6, optTol: 0, progTol: 0, speculate: 1 }, 6],
+      [{ method: 'gd', learningRate: 0.5, iterations: 5 }, 5],
+    ] as const) {
+      const opts: FitOptions = { optimizer };
+      const resident = await fitRun(aeSpec, { X }, opts, 2);
+      const streamed = await fitRun(aeSpec, { X }, { ...opts, maxDataBytes: 100 }, 2);
+      expect([resident.streaming, streamed.streaming], optimizer.method).toEqual([false, true]);
+      expect(streamed.r.iterations, optimizer.method).toBe(iterations);
+      expect(Array.from(streamed.theta), optimizer.method).toEqual(Array.from(resident.theta));
+      expect(streamed.r.curve, optimizer.method).toEqual(resident.r.curve);
+      expect(streamed.r.cost, optimizer.method).toBe(resident.r.cost);
+      expect(streamed.r.cost, optimizer.method).toBeLessThan(resident.r.curve[0]!.y);
+    }
+    // CG with its default speculation over a streamed set: one trial per round trip, the same search.
+    const cg = await fitRun(aeSpec, { X }, { optimizer: { method: 'cg', maxIterations: 6, optTol: 0, progTol: 0 }, maxDataBytes: 100 }, 2);
+    expect(cg.r.iterations).toBe(6);
+  }, 240_000);
+
+  it('refuses bad caps and a cap with a data set already made; the CPU backend ignores it', async () => {
     const X = uniform(10, 12, 1);
     const g = await gpuModel(aeSpec);
     try {
-      for (const method of ['lbfgs', 'cg', 'gd'] as const) {
-        await expect(fit(g, { X }, { optimizer: { method }, maxDataBytes: 100 })).rejects.toThrow(new RegExp(`480 bytes as float32\\) is over maxDataBytes \\(100\\).*${method} evaluates the whole set`));
-      }
       for (const bad of [0, -5, 1.5, Number.NaN]) {
         await expect(fit(g, { X }, { optimizer: { method: 'adam' }, maxDataBytes: bad })).rejects.toThrow(/maxDataBytes must be a positive integer number of bytes/);
       }
@@ -151,11 +175,16 @@ describe('wgnn train with maxDataBytes', () => {
     expect(readFileSync(join(base, 'key', 'model.safetensors')).equals(a.model)).toBe(true);
   }, 600_000);
 
-  it('refuses a full-batch method over the cap before any work (no folder), and bad or misplaced maxDataBytes in the schema', async () => {
+  it('L-BFGS over the cap streams every evaluation (bitwise the resident run); bad or misplaced maxDataBytes in the schema are refused', async () => {
     const base = mkdtempSync(join(tmpdir(), 'wgnn-stream-'));
+    // 100 000 bytes hold 31 digits; the bindings (16 rows) chunk both runs alike.
+    const lbfgs = { optimizer: { method: 'lbfgs' as const, maxIterations: 3 } };
+    const resident = await train(tiny(join(base, 'lbfgs-resident'), lbfgs));
+    const streamed = await train(tiny(join(base, 'lbfgs-streamed'), { ...lbfgs, maxDataBytes: 100000 }));
+    expect(streamed.summary.streamed).toEqual({ bytes: 125440, cap: 100000 });
+    for (const k of ['finalCost', 'costParts', 'iterations', 'evaluations']) expect(streamed.summary[k], k).toEqual(resident.summary[k]);
+    expect(readFileSync(join(base, 'lbfgs-streamed', 'model.safetensors')).equals(readFileSync(join(base, 'lbfgs-resident', 'model.safetensors')))).toBe(true);
     const out = join(base, 'refused');
-    await expect(train(tiny(out, { optimizer: { method: 'lbfgs', maxIterations: 3 }, maxDataBytes: 100000 }))).rejects.toThrow(/125440 bytes as float32\) is over maxDataBytes \(100000\).*lbfgs/);
-    expect(existsSync(out)).toBe(false);
     for (const bad of [0, -1, 2.5, '1000']) {
       expect(() => checkConfig(tiny(out, { maxDataBytes: bad as number }))).toThrow(/maxDataBytes/);
     }

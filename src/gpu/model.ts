@@ -41,7 +41,7 @@ function evaluationSegments(plan: Plan, what: EvaluateOptions, running: Dispatch
 }
 
 function asGpuDataset(ds: Dataset): GpuDataset {
-  if (ds instanceof HostDataset) throw new SpecError(`this data set is kept in host memory (${ds.streamed.bytes} bytes as float32, over maxDataBytes ${ds.cap}): it trains by mini-batches only, and this operation needs it on the GPU`);
+  if (ds instanceof HostDataset) throw new SpecError(`this data set is kept in host memory (${ds.streamed.bytes} bytes as float32, over maxDataBytes ${ds.cap}): it streams to the GPU for training (model.objective, fit), and this operation needs it resident`);
   if (!(ds instanceof GpuDataset)) throw new SpecError(`a WebGPU model trains on GPU data sets (model.dataset(X, Y)); got one on the ${ds.location === 'cpu' ? 'CPU' : ds.location}`);
   return ds;
 }
@@ -239,9 +239,9 @@ export class GpuModel implements Model {
    * Host examples X (and targets T; null for an autoencoder) in chunks of the
    * resident path's size sharing one buffer, uploaded one at a time (evaluateStreamed).
    */
-  streamChunks(X: Matrix, T: Matrix | null): StreamedChunks {
+  streamChunks(X: Matrix, T: Matrix | null, maxRows = Infinity): StreamedChunks {
     this.live();
-    const per = chunkRows(this.network, X.rows, this.bindingLimit, this.opts.maxChunkRows);
+    const per = Math.min(maxRows, chunkRows(this.network, X.rows, this.bindingLimit, this.opts.maxChunkRows));
     return streamedChunks(this.ctx.device, this.pool, X, T, per, (ds) => this.forget(ds));
   }
 

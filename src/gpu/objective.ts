@@ -5,7 +5,8 @@
 // A data set over `maxDataBytes` stays in host memory and streams instead: each
 // mini-batch is gathered on the CPU under the same seeded permutation and
 // uploaded into one of two batch buffers (double-buffered), the next one queued
-// as soon as the current evaluation is submitted.
+// as soon as the current evaluation is submitted; a full-batch evaluation
+// uploads the whole set chunk by chunk (fullStream), at most maxDataBytes at a time.
 
 import { Rng } from '../prng.js';
 import { SpecError } from '../spec.js';
@@ -40,7 +41,7 @@ export interface GpuObjectiveModel {
   evaluationDispatches(ds: GpuDataset, what: Pick<EvaluateOptions, 'cost' | 'gradient'>): Promise<number>;
   readCost(): Promise<{ cost: number; parts: CostParts; rhoHatMean: number | null }>;
   /** Host examples in chunks uploaded one at a time, and an evaluation over them (the full cost of a streamed set). */
-  streamChunks(X: Matrix, T: Matrix | null): StreamedChunks;
+  streamChunks(X: Matrix, T: Matrix | null, maxRows?: number): StreamedChunks;
   evaluateStreamed(s: StreamedChunks, what: { cost?: boolean; gradient?: boolean; before?: readonly Dispatch[] }): Promise<void>;
   /** The buffer slice holding J's parts after an evaluation (read with readF32 alongside other values). */
   readonly costSource: Parameters<typeof readF32>[2][number];
@@ -132,7 +133,8 @@ export class GpuObjective implements ModelObjective<GpuVector> {
    * `data`: examples to upload, or a data set already on the GPU (e.g. the
    * features another model's `encodeDataset` produced), which stays the caller's.
    * `maxDataBytes`: examples (and targets) over this many bytes as float32 are not
-   * uploaded but stream from host memory by mini-batches (default: no cap).
+   * uploaded but stream from host memory: by mini-batches, or whole in chunks of
+   * at most that size in each full-batch evaluation (default: no cap).
    */
   constructor(readonly model: GpuObjectiveModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: ObjectiveOptions & { maxDataBytes?: number } = {}) {
     this.presentations = opts.presentationsBefore ?? 0;
@@ -197,11 +199,35 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     }
   }
 
-  /** Full-batch evaluations need the examples on the GPU. */
+  /** The resident examples (the callers check `host` first: a streamed set evaluates through `fullStream`). */
   private resident(): GpuDataset {
     if (this.data) return this.data;
+    throw new Error('GpuObjective: the examples stream from host memory; a full-batch evaluation goes through fullStream()');
+  }
+
+  private stream: StreamedChunks | null = null;
+  /**
+   * A streamed set's full-batch evaluations (L-BFGS, CG, GD): the examples in
+   * chunks of at most `maxDataBytes` (X and targets as float32), uploaded one at
+   * a time in each evaluation's submits (GpuModel.evaluateStreamed) into one
+   * shared buffer. Kept for the objective's life, so its plan (pipelines, bind
+   * groups, scratch sized to a chunk) is built once.
+   */
+  private fullStream(): StreamedChunks {
     const h = this.host!;
-    throw new SpecError(`the training set (${h.bytes} bytes as float32) is over maxDataBytes (${h.cap}) and streams by mini-batches only; a full-batch evaluation needs it on the GPU (use a mini-batch method, or raise maxDataBytes)`);
+    if (!this.stream) {
+      const rowBytes = 4 * (h.X.cols + (h.T === h.X ? 0 : h.T.cols));
+      this.stream = this.model.streamChunks(h.X, h.T === h.X ? null : h.T, Math.max(1, Math.floor(h.cap / rowBytes)));
+    }
+    return this.stream;
+  }
+
+  /** One full-batch cost-and-gradient evaluation, resident or streamed, with `what`'s extra dispatches (not submitted for a streamed set until each chunk's upload is queued). */
+  private async evaluateFull(what: { cost: boolean; before: readonly Dispatch[]; then?: readonly Dispatch[] }): Promise<void> {
+    const w = { ...what, gradient: true, ...this.nextSeeds() };
+    if (this.host) await this.model.evaluateStreamed(this.fullStream(), w);
+    else await this.model.evaluate(this.resident(), w);
+    this.deviceEvaluations++;
   }
 
   /** A streamed batch buffer: one of two per batch size, alternating. */
@@ -351,6 +377,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     const opts = { batch };
     const pending = await this.ops.drain();
     const full = !opts.batch || (opts.batch.start === 0 && opts.batch.count === this.examples && !this.order && !this.host);
+    if (full && this.host) return this.evaluateFull({ cost: wantCost, before: pending });
     const { ds, gather } = full ? { ds: this.resident(), gather: [] } : this.host ? { ds: this.streamBatch(opts.batch!), gather: [] } : await this.gatherBatch(opts.batch!);
     const rhoHatDecay = full ? 0 : this.opts.rhoHatDecay ?? 0;
     await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, ...this.nextSeeds() });
@@ -365,12 +392,10 @@ export class GpuObjective implements ModelObjective<GpuVector> {
    */
   async evaluateDots(pairs: readonly (readonly [GpuVector, GpuVector])[], opts: { cost?: boolean; after?: () => void } = {}): Promise<{ cost: number | null; dots: Float64Array }> {
     const wantCost = opts.cost ?? true;
-    const data = this.resident();
     const { before: pending, then } = await this.ops.drainAround(opts.after);
     const sums = await this.ops.recordDots(pairs);
     this.ops.prepareDots(pairs.length);
-    await this.model.evaluate(data, { cost: wantCost, gradient: true, before: pending, then: [...then, ...sums], ...this.nextSeeds() });
-    this.deviceEvaluations++;
+    await this.evaluateFull({ cost: wantCost, before: pending, then: [...then, ...sums] });
     if (!wantCost && !pairs.length) return { cost: null, dots: new Float64Array(0) };
     this.costReads++;
     const sources = [...(wantCost ? [this.model.costSource] : []), ...(pairs.length ? [this.ops.dotsSource(pairs.length)] : [])];
@@ -441,6 +466,11 @@ export class GpuObjective implements ModelObjective<GpuVector> {
   async evaluateTrials(pairs: readonly (readonly [GpuVector, GpuVector])[], x: GpuVector, d: GpuVector, rule: TrialRule, depth: number): Promise<Trial[]> {
     if (!pairs.length || pairs[0]![0] !== this.grad || pairs[0]![1] !== d) throw new Error('evaluateTrials: pairs[0] must be [grad, d]');
     if (!(Number.isInteger(depth) && depth >= 2)) throw new RangeError(`evaluateTrials: depth must be an integer ≥ 2, got ${depth}`);
+    if (this.host) {
+      // A streamed set: each evaluation is several submits with uploads between; the first trial only.
+      const r = await this.evaluateDots(pairs);
+      return [{ t: rule.t, real: true, cost: r.cost!, dots: r.dots }];
+    }
     const data = this.resident();
     // The dots buffer must exist (and keep its size) before the step kernels name it.
     const sums = await this.ops.recordDots(pairs);
@@ -506,23 +536,19 @@ export class GpuObjective implements ModelObjective<GpuVector> {
   /**
    * J over all examples at the current θ (forward only), in one submit with the
    * optimizer's pending update; one readback. A streamed set: uploaded chunk by
-   * chunk in the resident path's chunk sizes (GpuModel.evaluateStreamed), so the
-   * value is bitwise the resident one.
+   * chunk (fullStream: at most maxDataBytes on the GPU at a time), so the value
+   * is bitwise the resident one where the resident set is chunked alike (its
+   * binding size or maxChunkRows no larger than the cap's rows).
    */
   async fullCost(): Promise<FullCost> {
     const pending = await this.ops.drain();
-    const h = this.host;
-    const s = h ? this.model.streamChunks(h.X, h.T === h.X ? null : h.T) : null;
-    try {
-      if (s) await this.model.evaluateStreamed(s, { cost: true, gradient: false, before: pending });
-      else await this.model.evaluate(this.resident(), { cost: true, gradient: false, before: pending });
-      this.costReads++;
-      const r = await this.model.readCost();
-      return { cost: r.cost, parts: r.parts, rhoHatMean: r.rhoHatMean };
-    } finally {
-      s?.done();
-    }
+    if (this.host) await this.model.evaluateStreamed(this.fullStream(), { cost: true, gradient: false, before: pending });
+    else await this.model.evaluate(this.resident(), { cost: true, gradient: false, before: pending });
+    this.costReads++;
+    const r = await this.model.readCost();
+    return { cost: r.cost, parts: r.parts, rhoHatMean: r.rhoHatMean };
   }
+
 
   /** θ lives in the model's buffer already: runs the pending update. */
   async commit(): Promise<void> {
@@ -540,6 +566,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     if (this.data && this.ownsData) this.model.release(this.data);
     else if (this.data) this.model.forget(this.data);
     if (this.order) this.model.kernels.pool.release(this.order);
+    this.stream?.done();
     this.releaseTrialKernels();
     this.ops.dispose();
   }

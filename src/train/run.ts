@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createModel } from '../model.js';
-import { checkStreamable, type CostReport, type Model } from '../model-contract.js';
+import { MINI_BATCH_METHODS, type CostReport, type Model } from '../model-contract.js';
 import { resolveSpec, SpecError } from '../spec.js';
 import { type Matrix } from '../matrix.js';
 import { oneHot } from '../data/labels.js';
@@ -89,21 +89,14 @@ export async function train(rawConfig: TrainConfig, opts: TrainOptions = {}): Pr
     backend: config.backend, init: config.init, seed: config.seed, device: opts.device,
     parameters: resumed?.theta, maxBindingBytes: config.maxBindingBytes,
   });
-  // Over maxDataBytes (WebGPU): the set stays in host memory and streams by mini-batches;
-  // a full-batch method is refused here, before any work.
+  // Over maxDataBytes (WebGPU): the set stays in host memory and streams, by
+  // mini-batches, or chunk by chunk in each full-batch evaluation (L-BFGS, CG, GD).
   const ds = model.dataset(X, Y, { maxDataBytes: config.maxDataBytes, dataPrecision: config.dataPrecision });
-  try {
-    checkStreamable(ds, optimizer.method);
-  } catch (e) {
-    model.release(ds);
-    model.dispose();
-    throw e;
-  }
   if (ds.precision === 'f16') {
     const buffers = (ds as { chunks?: unknown[] }).chunks?.length ?? 0;
     log(`training set stored as f16 on the GPU in ${buffers} buffer${buffers === 1 ? '' : 's'} per matrix (float32 arithmetic)`);
   }
-  if (ds.streamed) log(`training set ${ds.streamed.bytes} bytes as float32, over maxDataBytes ${ds.streamed.cap}: kept in host memory, streamed by mini-batches`);
+  if (ds.streamed) log(`training set ${ds.streamed.bytes} bytes as float32, over maxDataBytes ${ds.streamed.cap}: kept in host memory, streamed ${MINI_BATCH_METHODS.includes(optimizer.method) ? 'by mini-batches' : 'chunk by chunk in every evaluation'}`);
   // Written once the model and data set exist: a run refused for its size or data leaves no folder behind.
   writeJsonAtomic(join(outputDir, 'config.json'), { ...config, output: undefined });
   let result: StageResult;
