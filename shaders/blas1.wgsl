@@ -1,5 +1,6 @@
 // blas1.wgsl — vector operations over flat f32 vectors (θ, ∇θ, optimizer state),
-// so optimizers run on the GPU. Dot products and norms use reduce.wgsl (MAP_DOT).
+// so optimizers run on the GPU. Dot products and norms use reduce.wgsl (MAP_DOT);
+// an optimizer's batch of dot products, dots.wgsl.
 //
 // The scalars of each operation come from `coef` (8 f32 per slot, written once
 // per submit), so a dispatch's uniform and bind group never change and are

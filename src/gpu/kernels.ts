@@ -280,8 +280,7 @@ export class Kernels {
     const mapId = SUM_MAPS[c.map];
     const twoInputs = mapId >= 4;
     if (twoInputs && !c.y) throw new Error(`sum map ${c.map} needs y`);
-    // Enough invocations to fill the device, each summing at least 16 elements.
-    const threads = Math.max(1, Math.min(SUM_GROUPS, Math.ceil(c.count / 16)));
+    const threads = sumThreads(c.count);
     const fields: Field[] = [c.count, c.x.offset ?? 0, c.y?.offset ?? 0, c.slot, threads, { f: c.scale }, { f: c.rho ?? 0 }, 0];
     const base = { COLSUM: false, SUM: true, MAP: mapId, TWO_INPUTS: twoInputs, DIRECT: false };
     const partial = await this.cache.get(['reduce'], { ...base, FINAL: false }, 'sum_partial');
@@ -293,6 +292,58 @@ export class Kernels {
       this.dispatch(partial, params, b1, Math.ceil(threads / 64), 1, `sum ${c.map}`),
       this.dispatch(final, params, { 3: c.partials, 4: c.scalars }, 1, 1, `sum ${c.map} final`),
     ];
+  }
+
+  /**
+   * The most vectors one `dotsPartial` dispatch binds: every storage binding of
+   * the kernel but the partials' holds a vector, capped at DOTS_MAX_VECTORS,
+   * the bindings dots.wgsl declares.
+   */
+  dotsGroup(): number {
+    const g = Math.min(DOTS_MAX_VECTORS, this.ctx.limits.maxStorageBuffersPerShaderStage - 1);
+    if (g < 2) throw new GpuError(`batched dot products need 3 storage buffers per shader stage, the device allows ${this.ctx.limits.maxStorageBuffersPerShaderStage}`);
+    return g;
+  }
+
+  /**
+   * Stage 1 of batched dot products (dots.wgsl dots_partial), one group of pairs:
+   * partials[row·T + t] = invocation t's share of vectors[a]ᵀvectors[b] for each
+   * pair (a, b, row), T = sumThreads(count): sum_partial's split and order, so each
+   * total is bitwise that of `sum` with map 'dot'. `partials` must hold
+   * (largest row + 1)·T f32; at most dotsGroup() vectors and DOTS_MAX_PAIRS pairs.
+   */
+  async dotsPartial(c: { count: number; vectors: readonly BufferRef[]; pairs: readonly DotsPair[]; partials: GPUBuffer }): Promise<Dispatch> {
+    const nv = c.vectors.length;
+    const max = this.dotsGroup();
+    if (nv < 1 || nv > max) throw new Error(`dotsPartial binds 1 to ${max} vectors per dispatch, got ${nv}`);
+    if (c.pairs.length < 1 || c.pairs.length > DOTS_MAX_PAIRS) throw new Error(`dotsPartial takes 1 to ${DOTS_MAX_PAIRS} pairs per dispatch, got ${c.pairs.length}`);
+    const threads = sumThreads(c.count);
+    for (const p of c.pairs) {
+      for (const v of [p.a, p.b]) if (!Number.isInteger(v) || v < 0 || v >= nv) throw new Error(`dotsPartial: pair (${p.a}, ${p.b}) names vector ${v}, but ${nv} are bound`);
+      if (!Number.isInteger(p.row) || p.row < 0 || (p.row + 1) * threads * 4 > c.partials.size) throw new Error(`dotsPartial: partials row ${p.row} lies outside the ${c.partials.size}-byte partials buffer (${threads} f32 a row)`);
+    }
+    const pipeline = await this.cache.get(['dots'], dotsDefines(false, nv), 'dots_partial');
+    const off = Array.from({ length: 16 }, (_, j) => c.vectors[j]?.offset ?? 0);
+    const table = Array.from({ length: DOTS_MAX_PAIRS }, (_, j) => {
+      const p = c.pairs[j];
+      return p ? [p.a, p.b, p.row, 0] : [0, 0, 0, 0];
+    }).flat();
+    const params = this.uniform([c.count, threads, c.pairs.length, 0, ...off, ...table]);
+    const bindings: Record<number, GPUBuffer> = { 1: c.partials };
+    c.vectors.forEach((v, j) => (bindings[2 + j] = v.buffer));
+    return this.dispatch(pipeline, params, bindings, Math.ceil(threads / 64), 1, `dots ${c.pairs.length}/${nv}`);
+  }
+
+  /**
+   * Stage 2 of batched dot products (dots.wgsl dots_final), every pair in one
+   * dispatch: dots[r] += Σₜ partials[r·T + t] for r < rows, summed as sum_final does.
+   */
+  async dotsFinal(c: { count: number; rows: number; partials: GPUBuffer; dots: GPUBuffer }): Promise<Dispatch> {
+    const threads = sumThreads(c.count);
+    if (c.rows < 1 || c.rows * threads * 4 > c.partials.size || c.rows * 4 > c.dots.size) throw new Error(`dotsFinal: ${c.rows} rows of ${threads} partials do not fit the ${c.partials.size}-byte partials or ${c.dots.size}-byte dots buffer`);
+    const pipeline = await this.cache.get(['dots'], dotsDefines(true, 1), 'dots_final');
+    const params = this.uniform([c.rows, threads, 0, 0]);
+    return this.dispatch(pipeline, params, { 1: c.partials, 2: c.dots }, c.rows, 1, `dots final ${c.rows}`);
   }
 
   /**
@@ -574,6 +625,28 @@ export const COLSUM_DIRECT_ROWS = 512;
 export const COLSUM_STRIPS = 64;
 /** Most invocations of the first reduction stage (and f32 slots the partials buffer needs). */
 export const SUM_GROUPS = 4096;
+
+/** Invocations of a sum's first stage over `count` elements: enough to fill the device, each summing at least 16 elements. */
+export function sumThreads(count: number): number {
+  return Math.max(1, Math.min(SUM_GROUPS, Math.ceil(count / 16)));
+}
+
+/** Vectors dots.wgsl can bind (v0 … v14). */
+export const DOTS_MAX_VECTORS = 15;
+/** Pairs (register accumulators) of one dots.wgsl dots_partial dispatch. */
+export const DOTS_MAX_PAIRS = 16;
+/** dots.wgsl's template values: stage 2 (`final`) or stage 1 with `vectors` bound. */
+function dotsDefines(final: boolean, vectors: number): Defines {
+  const defines: Defines = { FINAL: final, PAIRS: DOTS_MAX_PAIRS };
+  for (let j = 1; j < DOTS_MAX_VECTORS; j++) defines[`V${j}`] = j < vectors;
+  return defines;
+}
+/** One pair of a dotsPartial group: bound vectors `a` and `b` (indices), its partials row. */
+export interface DotsPair {
+  a: number;
+  b: number;
+  row: number;
+}
 
 
 /** blas1.wgsl's operations (ids from shaders/ids.json). */

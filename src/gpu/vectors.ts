@@ -7,7 +7,7 @@
 
 import type { VectorOps } from '../optim/types.js';
 import { readF32, STORAGE, UNIFORM, writeF32 } from './buffers.js';
-import { COEF_STRIDE, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type VecOp } from './kernels.js';
+import { COEF_STRIDE, DOTS_MAX_PAIRS, Kernels, recordDispatches, SUM_GROUPS, sumThreads, type Dispatch, type DotsPair, type VecOp } from './kernels.js';
 
 /** A vector on the GPU: `n` f32 at element `offset` of `buffer`. */
 export interface GpuVector {
@@ -203,40 +203,48 @@ export class GpuVectorOps implements VectorOps<GpuVector> {
     this.pendingList.push(d);
   }
 
-  /** Slots of the batched dot products' result buffer. */
+  /** Slots of the batched dot products' result buffer (and rows of their partials). */
   private dotCapacity = 0;
   private dotsBuffer: GPUBuffer | null = null;
+  private dotPartials: GPUBuffer | null = null;
   private readonly batchCache = new Map<string, Dispatch[]>();
 
   /**
-   * The dispatches that write xᵢᵀyᵢ into slot i of the dots buffer, for every
-   * pair, after `prepareDots` zeroed it (the sum kernel accumulates). Cached per
-   * (pair, slot).
+   * The dispatches that add xᵢᵀyᵢ into slot i of the dots buffer, for every
+   * pair, after `prepareDots` zeroed it (dots.wgsl: one dispatch per group of
+   * pairs from groupDotPairs, then one for all; each dot bitwise that of
+   * reduce.wgsl's sum with map 'dot'). Cached per list of pairs (their vector
+   * ids in order; slot i is pair i).
    */
   async recordDots(pairs: readonly (readonly [GpuVector, GpuVector])[]): Promise<Dispatch[]> {
+    if (!pairs.length) return [];
     if (pairs.length > this.dotCapacity) {
-      // Grow: the cached dispatches name the old buffer.
+      // Grow: the cached dispatches name the old buffers.
       for (const p of this.batchCache.values()) this.kernels.release(p);
       this.batchCache.clear();
-      if (this.dotsBuffer) this.kernels.pool.release(this.dotsBuffer);
+      for (const b of [this.dotsBuffer, this.dotPartials]) if (b) this.kernels.pool.release(b);
       this.dotCapacity = Math.max(64, 2 ** Math.ceil(Math.log2(pairs.length)));
       this.dotsBuffer = this.kernels.pool.acquire(this.dotCapacity * 4, STORAGE, 'dots');
+      this.dotPartials = this.kernels.pool.acquire(this.dotCapacity * sumThreads(this.n) * 4, STORAGE, 'dots partials');
     }
-    const out: Dispatch[] = [];
-    for (let i = 0; i < pairs.length; i++) {
-      const [x, y] = pairs[i]!;
-      const key = `|${x.id}|${y.id}|${i}`;
-      let list = this.batchCache.get(key);
-      if (!list) {
-        list = await this.kernels.sum({
-          count: this.n, map: 'dot', x: { buffer: x.buffer, offset: x.offset }, y: { buffer: y.buffer, offset: y.offset },
-          partials: this.partials, scalars: this.dotsBuffer!, slot: i, scale: 1,
+    // Every id between bars, so that free() finds it.
+    const key = `|${pairs.map(([x, y]) => `${x.id}|${y.id}`).join('|')}|`;
+    let list = this.batchCache.get(key);
+    if (!list) {
+      const byId = new Map<number, GpuVector>();
+      for (const [x, y] of pairs) byId.set(x.id, x).set(y.id, y);
+      list = [];
+      for (const g of groupDotPairs(pairs.map(([x, y]) => [x.id, y.id] as const), this.kernels.dotsGroup(), DOTS_MAX_PAIRS)) {
+        const vectors = g.vectors.map((id) => {
+          const v = byId.get(id)!;
+          return { buffer: v.buffer, offset: v.offset };
         });
-        this.batchCache.set(key, list);
+        list.push(await this.kernels.dotsPartial({ count: this.n, vectors, pairs: g.pairs, partials: this.dotPartials! }));
       }
-      out.push(...list);
+      list.push(await this.kernels.dotsFinal({ count: this.n, rows: pairs.length, partials: this.dotPartials!, dots: this.dotsBuffer! }));
+      this.batchCache.set(key, list);
     }
-    return out;
+    return list;
   }
 
   /** Zeroes the first `count` slots of the dots buffer (a queue write, ahead of the next submit). */
@@ -316,12 +324,86 @@ export class GpuVectorOps implements VectorOps<GpuVector> {
     for (const p of this.dotCache.values()) this.kernels.release(p);
     for (const p of this.batchCache.values()) this.kernels.release(p);
     this.batchCache.clear();
-    if (this.dotsBuffer) this.kernels.pool.release(this.dotsBuffer);
+    for (const b of [this.dotsBuffer, this.dotPartials]) if (b) this.kernels.pool.release(b);
     this.dotsBuffer = null;
+    this.dotPartials = null;
+    this.dotCapacity = 0;
     this.cache.clear();
     this.dotCache.clear();
     for (const b of this.owned) this.kernels.pool.release(b);
     this.owned.clear();
     for (const b of [this.coef, this.dotScalars, this.partials]) this.kernels.pool.release(b);
   }
+}
+
+/** One dispatch's share of a batch of dot products: the vectors it binds (ids, in binding order) and its pairs. */
+export interface DotGroup {
+  readonly vectors: number[];
+  /** Indices into `vectors`; `row` is the pair's position in the batch. */
+  readonly pairs: DotsPair[];
+}
+
+/**
+ * Packs dot products (pairs of vector ids) into groups of at most `maxVectors`
+ * distinct vectors and `maxPairs` pairs, one dispatch each. Greedy: a group
+ * grows by the pair that binds the fewest new vectors, then completes the most
+ * pairs, then whose new vectors are in the most pairs still left (so a vector
+ * dotted with many others, as L-BFGS's ∇J and y_T are, joins early), then the
+ * earliest. L-BFGS's 4k + 4 dots over 2k + 3 vectors fit in ⌈(2k + 1)/(V − 2)⌉
+ * or so groups.
+ */
+export function groupDotPairs(pairs: readonly (readonly [number, number])[], maxVectors: number, maxPairs: number): DotGroup[] {
+  if (!(Number.isInteger(maxVectors) && maxVectors >= 2)) throw new RangeError(`groupDotPairs: maxVectors must be an integer ≥ 2, got ${maxVectors}`);
+  if (!(Number.isInteger(maxPairs) && maxPairs >= 1)) throw new RangeError(`groupDotPairs: maxPairs must be an integer ≥ 1, got ${maxPairs}`);
+  const left = new Set(pairs.map((_, i) => i));
+  const degree = new Map<number, number>();
+  const touch = (i: number, d: number): void => {
+    for (const v of new Set(pairs[i]!)) degree.set(v, (degree.get(v) ?? 0) + d);
+  };
+  for (const i of left) touch(i, 1);
+  const groups: DotGroup[] = [];
+  while (left.size) {
+    const index = new Map<number, number>();
+    const g: DotGroup = { vectors: [], pairs: [] };
+    while (g.pairs.length < maxPairs) {
+      let best = -1;
+      let bestScore: number[] = [];
+      for (const i of left) {
+        const fresh = [...new Set(pairs[i]!)].filter((v) => !index.has(v));
+        if (g.vectors.length + fresh.length > maxVectors) continue;
+        if (!fresh.length) {
+          best = i;
+          break;
+        }
+        const covered = (v: number): boolean => index.has(v) || fresh.includes(v);
+        let gain = 0;
+        for (const j of left) if (covered(pairs[j]![0]) && covered(pairs[j]![1])) gain++;
+        const deg = fresh.reduce((s, v) => s + degree.get(v)!, 0);
+        const score = [-fresh.length, gain, deg];
+        if (best < 0 || lexGreater(score, bestScore)) {
+          best = i;
+          bestScore = score;
+        }
+      }
+      if (best < 0) break;
+      const [x, y] = pairs[best]!;
+      for (const v of [x, y]) {
+        if (!index.has(v)) {
+          index.set(v, g.vectors.length);
+          g.vectors.push(v);
+        }
+      }
+      g.pairs.push({ a: index.get(x)!, b: index.get(y)!, row: best });
+      left.delete(best);
+      touch(best, -1);
+    }
+    groups.push(g);
+  }
+  return groups;
+}
+
+/** Whether `a` comes after `b` in lexicographic order (equal-length lists). */
+function lexGreater(a: readonly number[], b: readonly number[]): boolean {
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k]! > b[k]!;
+  return false;
 }
