@@ -12,6 +12,8 @@ import { defaultVaeNoiseSeed, reconstructionConstant } from '../cpu/vae.js';
 import { evaluationSeed } from '../noise.js';
 import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffers.js';
 import { acquireDevice, adapterLabel, type AdapterDescription, type GpuContext } from './device.js';
+import type { EvaluateOptions } from './evaluate-options.js';
+export type { EvaluateOptions } from './evaluate-options.js';
 import { COLSUM_STRIPS, GEMM_VARIANTS, indirectArgs, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant, type IndirectArgs } from './kernels.js';
 import { checkGpuLimits } from '../limits.js';
 import { PipelineCache } from './shaders.js';
@@ -46,45 +48,6 @@ function asGpuDataset(ds: Dataset): GpuDataset {
   return ds;
 }
 
-export interface EvaluateOptions {
-  /** Compute the parts of J into scalarsBuffer (default true). */
-  cost?: boolean;
-  /** Compute ∇θ into gradBuffer (default true). */
-  gradient?: boolean;
-  /** Dispatches recorded before the evaluation in the same pass (an optimizer's update, a batch gather). */
-  before?: readonly Dispatch[];
-  /** Dispatches recorded after the evaluation in the same pass. */
-  then?: readonly Dispatch[];
-  /**
-   * Mini-batches: use an exponential running average of ρ̂ instead of the batch's
-   * own, ρ̂ ← decay·ρ̂ + (1 − decay)·ρ̂_batch (the first batch starts it). 0 or
-   * absent: ρ̂ of the evaluated examples (the default, and exact for full batches).
-   */
-  rhoHatDecay?: number;
-  /**
-   * Denoising networks: the seed of this evaluation's input corruption (a training
-   * evaluation; fresh noise needs a fresh seed). Absent: the clean input.
-   */
-  noiseSeed?: number;
-  /** VAE: the seed of this evaluation's ε (default: defaultVaeNoiseSeed, the ε stream's first evaluation). */
-  epsSeed?: number;
-  /**
-   * A gated evaluation (a speculated line-search trial): `check` is recorded
-   * first; `before`, the evaluation and `then` follow as indirect dispatches
-   * whose workgroup counts are written at `args` (as indirectArgs), so that
-   * `check` can zero them. The scalars are not cleared here: `check` clears
-   * them when it lets the evaluation run. Resident sets only.
-   */
-  gate?: { check: Dispatch; args: IndirectArgs };
-  /** Dispatches after `then`, never gated. */
-  tail?: readonly Dispatch[];
-  /**
-   * Record into this encoder instead of submitting (the caller submits; several
-   * evaluations in one submit). The noise and ε seeds are queue writes: every
-   * evaluation in one submit sees the last one's. Resident sets only.
-   */
-  encoder?: GPUCommandEncoder;
-}
 
 export interface GpuModelOptions {
   /** Force a GEMM variant instead of timing them on first use. */

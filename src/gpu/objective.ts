@@ -20,7 +20,7 @@ import type { ParamLayout } from '../params.js';
 import { readF32, STORAGE, writeF32 } from './buffers.js';
 import { presentationSeeds } from '../noise.js';
 import { INDIRECT_ARGS, type Dispatch, type Kernels } from './kernels.js';
-import type { EvaluateOptions } from './model.js';
+import type { EvaluateOptions } from './evaluate-options.js';
 import type { GpuContext } from './device.js';
 import { GpuDataset, type StreamedChunks } from './dataset.js';
 import { GpuVectorOps, type GpuVector } from './vectors.js';
