@@ -14,7 +14,7 @@ import { optimize } from '../src/optim/optimize.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec } from '../src/spec.js';
-import { harness, randomArray, type Harness } from './helpers/gpu.js';
+import { harness, randomArray, type Harness, recordDispatchLabels } from './helpers/gpu.js';
 
 /**
  * |GPU − float64| ≤ TOL · Σₖ|xₖyₖ| (+ a tiny floor): each f32 dot is a strided
@@ -252,39 +252,12 @@ describe('batched dot products (dots.wgsl)', () => {
       return record(pairs);
     };
     // The labels of the dispatches run, in order.
-    const labels: string[] = [];
-    const device = ctx.device;
-    const origEncoder = device.createCommandEncoder;
-    device.createCommandEncoder = function (desc?: GPUCommandEncoderDescriptor) {
-      const enc = origEncoder.call(device, desc);
-      const origPass = enc.beginComputePass;
-      enc.beginComputePass = function (d?: GPUComputePassDescriptor) {
-        const pass = origPass.call(enc, d);
-        let label = '';
-        const setBindGroup = pass.setBindGroup;
-        pass.setBindGroup = function (this: GPUComputePassEncoder, ...args: Parameters<GPUComputePassEncoder['setBindGroup']>) {
-          label = args[1]?.label ?? '';
-          return (setBindGroup as (...a: unknown[]) => void).apply(pass, args);
-        } as GPUComputePassEncoder['setBindGroup'];
-        const dispatch = pass.dispatchWorkgroups;
-        pass.dispatchWorkgroups = function (x: number, y?: number, z?: number) {
-          labels.push(label);
-          return dispatch.call(pass, x, y, z);
-        };
-        const indirect = pass.dispatchWorkgroupsIndirect;
-        pass.dispatchWorkgroupsIndirect = function (buffer: GPUBuffer, offset: number) {
-          labels.push(label);
-          return indirect.call(pass, buffer, offset);
-        };
-        return pass;
-      };
-      return enc;
-    };
+    const { labels, stop } = recordDispatchLabels(ctx.device);
     try {
       await optimize(obj, { method: 'lbfgs', history: 10, maxIterations: 13 });
       await obj.ops.flush();
     } finally {
-      device.createCommandEncoder = origEncoder;
+      stop();
       obj.dispose();
       model.dispose();
     }

@@ -96,3 +96,38 @@ export function relNormDiff(a: ArrayLike<number>, b: ArrayLike<number>): number 
   }
   return Math.sqrt(num) / Math.sqrt(den || 1);
 }
+
+/**
+ * Records the bind-group label of every dispatch (direct or indirect) recorded on
+ * `device` until `stop()`, in order: which kernels a run dispatched.
+ */
+export function recordDispatchLabels(device: GPUDevice): { labels: string[]; stop(): void } {
+  const labels: string[] = [];
+  const origEncoder = device.createCommandEncoder;
+  device.createCommandEncoder = function (desc?: GPUCommandEncoderDescriptor) {
+    const enc = origEncoder.call(device, desc);
+    const origPass = enc.beginComputePass;
+    enc.beginComputePass = function (d?: GPUComputePassDescriptor) {
+      const pass = origPass.call(enc, d);
+      let label = '';
+      const setBindGroup = pass.setBindGroup;
+      pass.setBindGroup = function (this: GPUComputePassEncoder, ...args: Parameters<GPUComputePassEncoder['setBindGroup']>) {
+        label = args[1]?.label ?? '';
+        return (setBindGroup as (...a: unknown[]) => void).apply(pass, args);
+      } as GPUComputePassEncoder['setBindGroup'];
+      const dispatch = pass.dispatchWorkgroups;
+      pass.dispatchWorkgroups = function (x: number, y?: number, z?: number) {
+        labels.push(label);
+        return dispatch.call(pass, x, y, z);
+      };
+      const indirect = pass.dispatchWorkgroupsIndirect;
+      pass.dispatchWorkgroupsIndirect = function (buffer: GPUBuffer, offset: number) {
+        labels.push(label);
+        return indirect.call(pass, buffer, offset);
+      };
+      return pass;
+    };
+    return enc;
+  };
+  return { labels, stop: () => void (device.createCommandEncoder = origEncoder) };
+}
