@@ -48,6 +48,8 @@ export { engineCounters, type EngineCounters } from './gpu/counters.js';
 export { GpuObjective } from './gpu/objective.js';
 export { GpuVectorOps, type GpuVector } from './gpu/vectors.js';
 export { GEMM_VARIANT_NAMES, type GemmVariant } from './gpu/kernels.js';
+export { gemmRejections, type GemmRejection } from './gpu/autotune.js';
+export { GEMM_CHECK_TOL, type GemmCheck, type GemmShape } from './gpu/gemm-check.js';
 
 // ── Optimizers: written once over VectorOps/Objective (CPU or GPU vectors) ───
 /** optimize(objective, options): the low-level loop for custom training (fit runs it). */

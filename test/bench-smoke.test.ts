@@ -1,9 +1,9 @@
 // The benchmark harness runs end to end on a tiny problem and reports what it
 // promises (no timing assertions: only that every figure is there, finite and
 // positive, and that the engines computed the same thing).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { benchGemm, benchStep, formatBenchTable } from '../src/bench/index.js';
-import { availableGemmVariants, GEMM_VARIANT_NAMES } from '../src/gpu/kernels.js';
+import { availableGemmVariants, GEMM_VARIANT_NAMES, Kernels } from '../src/gpu/kernels.js';
 import { gpu } from './helpers/gpu.js';
 
 const positive = (x: number | null | undefined): void => {
@@ -37,12 +37,34 @@ describe('bench harness', () => {
     if (ctx.device.features.has('subgroups')) expect(row.variants.map((v) => v.variant)).toEqual(GEMM_VARIANT_NAMES);
     for (const v of row.variants) positive(v.gflops);
     expect(row.ours.gflops).toBe(Math.max(...row.variants.map((v) => v.gflops)));
+    for (const v of row.variants) expect(v.maxRelErr, v.variant).toBeLessThan(1e-5);
     positive(row.tfjs?.gflops);
     positive(row.ratio);
     expect(row.maxRelDiffVsTfjs).toBeLessThan(1e-4);
     expect(formatBenchTable(r)).toContain('64³');
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
     ctx.check();
+  });
+
+  it('benchGemm marks a variant whose product is wrong and never counts it as ours, though it is fastest', async () => {
+    const ctx = await gpu();
+    const gemm = Kernels.prototype.gemm;
+    // 'regblock-4x4' dispatches no workgroups: the fastest, and C's sampled entries keep their poison.
+    const spy = vi.spyOn(Kernels.prototype, 'gemm').mockImplementation(async function (this: Kernels, c) {
+      const d = await gemm.call(this, c);
+      return c.variant === 'regblock-4x4' ? { ...d, x: 0, y: 0 } : d;
+    });
+    try {
+      const r = await benchGemm(ctx, { sizes: [40], reps: 1, warmup: 1, variants: ['unrolled-4x4', 'regblock-4x4'], tfjs: false });
+      const row = r.sizes[0]!;
+      expect(row.variants.find((v) => v.variant === 'regblock-4x4')!.maxRelErr).toBe(Infinity);
+      expect(row.variants.find((v) => v.variant === 'unrolled-4x4')!.maxRelErr).toBeLessThan(1e-5);
+      expect(row.ours.variant).toBe('unrolled-4x4');
+      expect(r.notes.join('\n')).toMatch(/40³ regblock-4x4: WRONG result/);
+      expect(formatBenchTable(r)).toMatch(/wrong \(/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('benchStep with the examples stored as f16 (dataPrecision): same dispatches, the table says so', async () => {

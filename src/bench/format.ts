@@ -1,6 +1,7 @@
 // Benchmark results as Markdown tables (readable in a terminal, pasteable into RESULTS.md).
 
 import type { GemmBenchResult } from './gemm.js';
+import { BENCH_GEMM_TOL } from './gemm-samples.js';
 import type { OptimizerBenchResult } from './optimizer.js';
 import type { StepBenchResult, StepFigure } from './step.js';
 
@@ -39,7 +40,10 @@ function formatGemm(r: GemmBenchResult): string {
   const names = [...new Set(r.sizes.flatMap((s) => s.variants.map((v) => v.variant)))];
   const rows = r.sizes.map((s) => [
     `${s.n}³`,
-    ...names.map((name) => num(s.variants.find((v) => v.variant === name)?.gflops)),
+    ...names.map((name) => {
+      const v = s.variants.find((x) => x.variant === name);
+      return v && v.maxRelErr > BENCH_GEMM_TOL ? `wrong (${num(v.gflops)})` : num(v?.gflops);
+    }),
     `${num(s.ours.gflops)} (${s.ours.variant})`,
     num(s.tfjs?.gflops),
     ratio(s.ratio),
@@ -49,7 +53,7 @@ function formatGemm(r: GemmBenchResult): string {
   ]);
   const head = ['n', ...names.map((v) => `${v} GFLOP/s`), 'ours (best) GFLOP/s', 'TF.js webgpu GFLOP/s', 'ours / TF.js', 'same by CPU time', 'max rel diff', 'reps'];
   return [
-    `GEMM C = A·B, n × n × n, f32 (median of reps after ${r.warmup} warm-up runs; each run waits for completion, no readback)`,
+    `GEMM C = A·B, n × n × n, f32 (median of reps after ${r.warmup} warm-up runs; each run waits for completion, no readback; "wrong": sampled entries of C differ from float64 by more than ${BENCH_GEMM_TOL}·(1 + |C|))`,
     ...header(r),
     '',
     table(head, rows),

@@ -10,6 +10,7 @@ import type { GpuContext } from '../gpu/device.js';
 import { availableGemmVariants, GEMM_VARIANT_NAMES, Kernels, recordDispatches, type GemmVariant } from '../gpu/kernels.js';
 import { PipelineCache } from '../gpu/shaders.js';
 import { Rng } from '../prng.js';
+import { BENCH_GEMM_TOL, gemmSamples, poisonSamples, samplesError } from './gemm-samples.js';
 import { benchMeta, errorMessage, maxRelDiff, timeRuns, type BenchMeta, type Timing } from './common.js';
 import { useTfWebGpu, tfVersions } from './tfjs.js';
 
@@ -46,10 +47,14 @@ export interface GemmSizeResult {
   n: number;
   /** 2n³. */
   flop: number;
-  /** Every variant timed, in GEMM_VARIANT_NAMES order. */
-  variants: ({ variant: GemmVariant } & GemmFigure)[];
-  /** The fastest variant. */
-  ours: { variant: GemmVariant } & GemmFigure;
+  /**
+   * Every variant timed, in GEMM_VARIANT_NAMES order; maxRelErr: the largest
+   * |c − ref| / (1 + |ref|) over 16 sampled entries of C (poisoned before the run)
+   * against float64.
+   */
+  variants: ({ variant: GemmVariant; maxRelErr: number } & GemmFigure)[];
+  /** The fastest variant whose maxRelErr ≤ BENCH_GEMM_TOL. */
+  ours: { variant: GemmVariant; maxRelErr: number } & GemmFigure;
   tfjs: GemmFigure | null;
   /** ours.gflops / tfjs.gflops (wall clock). */
   ratio: number | null;
@@ -111,11 +116,13 @@ export async function benchGemm(ctx: GpuContext, opts: GemmBenchOptions = {}): P
       const C = pool.acquire(n * n * 4, STORAGE, 'bench C');
       writeF32(device, A, a);
       writeF32(device, B, b);
+      const samples = gemmSamples(a, b, { M: n, N: n, K: n, transA: false, transB: false }, rng);
       const timed: GemmSizeResult['variants'] = [];
       let bestC: Float32Array | null = null;
       try {
         for (const variant of variantsFor(n)) {
           log(`gemm ${n}³ ${variant}`);
+          poisonSamples(device, C, samples);
           const d = await kernels.gemm({ M: n, N: n, K: n, A: { buffer: A }, B: { buffer: B }, C: { buffer: C }, variant });
           const run = async (): Promise<void> => {
             const enc = device.createCommandEncoder();
@@ -128,8 +135,10 @@ export async function benchGemm(ctx: GpuContext, opts: GemmBenchOptions = {}): P
           try {
             const t = await timeRuns(run, warmup, reps);
             ctx.check();
-            timed.push({ variant, ...figure(flop, t) });
-            if (timed.every((v) => v.gflops <= timed[timed.length - 1]!.gflops)) {
+            const maxRelErr = await samplesError(device, pool, C, samples);
+            timed.push({ variant, ...figure(flop, t), maxRelErr });
+            if (maxRelErr > BENCH_GEMM_TOL) notes.push(`${n}³ ${variant}: WRONG result, max relative error ${maxRelErr.toPrecision(3)} on sampled entries (not counted as ours)`);
+            else if (timed.every((v) => v.maxRelErr > BENCH_GEMM_TOL || v.gflops <= timed[timed.length - 1]!.gflops)) {
               [bestC] = await readF32(device, pool, [{ buffer: C, count: n * n }]);
             }
           } finally {
@@ -139,7 +148,9 @@ export async function benchGemm(ctx: GpuContext, opts: GemmBenchOptions = {}): P
       } finally {
         [A, B, C].forEach((buf) => pool.release(buf));
       }
-      const ours = timed.reduce((x, y) => (y.gflops > x.gflops ? y : x));
+      const right = timed.filter((v) => v.maxRelErr <= BENCH_GEMM_TOL);
+      if (!right.length) throw new Error(`GEMM ${n}³: every variant timed gave a wrong result (${notes.join('; ')})`);
+      const ours = right.reduce((x, y) => (y.gflops > x.gflops ? y : x));
 
       let tfjs: GemmFigure | null = null;
       let diff: number | null = null;

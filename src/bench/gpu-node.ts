@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { checkConfig } from '../train/config.js';
 import { train } from '../train/run.js';
 import { errorMessage } from './common.js';
-import type { PeerAnswer, PeerRequest, SuiteResult, TrainingFigures } from './gpu-suite.js';
+import { BENCH_GEMM_TOL } from './gemm-samples.js';
+import { type PeerAnswer, type PeerRequest, type SuiteResult, type TrainingFigures } from './gpu-suite.js';
 
 /** The package root (src/bench and dist/bench both sit two folders below it). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -137,14 +138,14 @@ export function formatSuiteMarkdown(r: SuiteResult): string {
     for (const row of r.gemm) {
       const cells = variants.map((v) => {
         const x = row.variants.find((y) => y.variant === v);
-        return x ? f(x.gflops) : row.skipped.includes(v) ? 'skipped' : '—';
+        return x ? (x.maxRelErr <= BENCH_GEMM_TOL ? f(x.gflops) : `wrong (${f(x.gflops)})`) : row.skipped.includes(v) ? 'skipped' : '—';
       });
       out.push(
         `| ${row.M}×${row.N}×${row.K} | ${row.transA ? 'T' : 'N'}${row.transB ? 'T' : 'N'} | ${row.role} | ${cells.join(' | ')} | ${row.best ? `${f(row.best.gflops)} (${row.best.variant})` : '—'} | ` +
           `${r.peakTflops ? `${pct(row.best?.fractionOfPeak)} | ` : ''}${f(row.torch?.gflops)} | ${f(row.ratioVsTorch, 2)} |`,
       );
     }
-    out.push('', 'GEMM cells are GFLOP/s (2MNK / median seconds per product, submit + wait, products batched per submit on real GPUs).', '');
+    out.push('', `GEMM cells are GFLOP/s (2MNK / median seconds per product, submit + wait, products batched per submit on real GPUs); "wrong": 16 sampled entries of C (poisoned before the run) differ from float64 by more than ${BENCH_GEMM_TOL}·(1 + |C|), so the variant is not the best.`, '');
   }
   if (r.step.length) {
     out.push('| SAE step | batch | samples/s | ms/step | dispatches | submits | slowest kernels (share) | TF.js webgpu samples/s | PyTorch samples/s | ours/PyTorch |');

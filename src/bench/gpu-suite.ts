@@ -11,6 +11,7 @@ import { adapterLabel, type GpuContext } from '../gpu/device.js';
 import { availableGemmVariants, gemmVariantsFor, Kernels, recordDispatches, type GemmVariant } from '../gpu/kernels.js';
 import { PipelineCache } from '../gpu/shaders.js';
 import { Rng } from '../prng.js';
+import { BENCH_GEMM_TOL, gemmSamples, poisonSamples, samplesError } from './gemm-samples.js';
 import { benchMeta, errorMessage, type BenchMeta } from './common.js';
 import { profileStep, type KernelTime } from './profile.js';
 import { benchStep } from './step.js';
@@ -152,15 +153,6 @@ export function suiteStepConfigs(quick: boolean): SuiteStepConfig[] {
   return out;
 }
 
-function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < got.length; i++) {
-    const e = Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!));
-    worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
-  }
-  return worst;
-}
-
 function describeGpu(ctx: GpuContext): SuiteAdapter {
   const limits: Record<string, number> = {};
   const l = ctx.device.limits as unknown as Record<string, number>;
@@ -207,13 +199,7 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
       const C = pool.acquire(s.M * s.N * 4, STORAGE, 'suite C');
       writeF32(device, A, a);
       writeF32(device, B, b);
-      // Sampled entries of C against float64 dot products.
-      const samples = Array.from({ length: 16 }, () => [Math.floor(rng.uniform() * s.M), Math.floor(rng.uniform() * s.N)] as const);
-      const want = samples.map(([i, j]) => {
-        let acc = 0;
-        for (let k = 0; k < s.K; k++) acc += (s.transA ? a[k * s.M + i]! : a[i * s.K + k]!) * (s.transB ? b[j * s.K + k]! : b[k * s.N + j]!);
-        return acc;
-      });
+      const samples = gemmSamples(a, b, s, rng);
       const perSubmit = opts.quick || ctx.adapter.isSoftware ? 1 : Math.max(1, Math.min(64, Math.ceil(2e10 / flop)));
       const reps = opts.quick ? 1 : 3;
       const row: SuiteGemmRow = { ...s, flop, variants: [], skipped: [], best: null, torch: null, ratioVsTorch: null };
@@ -224,6 +210,8 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
             continue;
           }
           opts.log(`gemm ${s.M}x${s.N}x${s.K} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'} ${variant}`);
+          // The sampled entries poisoned: a variant that leaves them unwritten reads as wrong, not as the last variant's result.
+          poisonSamples(device, C, samples);
           const d = await kernels.gemm({ ...s, A: { buffer: A }, B: { buffer: B }, C: { buffer: C }, variant });
           try {
             const run = async (): Promise<number> => {
@@ -246,9 +234,8 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
             ctx.check();
             times.sort((x, y) => x - y);
             const seconds = times[times.length >> 1]!;
-            const got = await readF32(device, pool, samples.map(([i, j]) => ({ buffer: C, offset: i * s.N + j, count: 1 })));
             const gflops = flop / seconds / 1e9;
-            row.variants.push({ variant, gflops, seconds, fractionOfPeak: opts.peak ? gflops / (opts.peak * 1e3) : null, maxRelErr: maxRelErr(got.map((g) => g[0]!), want) });
+            row.variants.push({ variant, gflops, seconds, fractionOfPeak: opts.peak ? gflops / (opts.peak * 1e3) : null, maxRelErr: await samplesError(device, pool, C, samples) });
           } finally {
             kernels.release([d]);
           }
@@ -256,7 +243,10 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
       } finally {
         [A, B, C].forEach((buf) => pool.release(buf));
       }
-      const best = row.variants.reduce<SuiteGemmRow['variants'][number] | null>((x, y) => (!x || y.gflops > x.gflops ? y : x), null);
+      // A variant with a wrong result is reported (its error in the JSON, 'wrong' in the table) and never the best.
+      const right = row.variants.filter((v) => v.maxRelErr <= BENCH_GEMM_TOL);
+      for (const v of row.variants) if (!right.includes(v)) opts.notes.push(`GEMM ${s.M}x${s.N}x${s.K} ${v.variant}: WRONG result, max relative error ${v.maxRelErr.toPrecision(3)} on sampled entries (excluded from best)`);
+      const best = right.reduce<SuiteGemmRow['variants'][number] | null>((x, y) => (!x || y.gflops > x.gflops ? y : x), null);
       row.best = best && { variant: best.variant, gflops: best.gflops, fractionOfPeak: best.fractionOfPeak };
       rows.push(row);
     }

@@ -4,7 +4,8 @@
 // or $XDG_CACHE_HOME/webgpu-nn/gemm-variants.json (Node) when those are writable.
 // WEBGPU_NN_GEMM=<variant> (Node) or GpuModelOptions.gemmVariant forces one.
 
-import { adapterLabel } from './device.js';
+import { adapterLabel, GpuError } from './device.js';
+import { checkGemm, type GemmCheck, type GemmShape } from './gemm-check.js';
 import { GEMM_VARIANT_NAMES, GEMM_VARIANTS, gemmVariantsFor, vec4Eligible, type GemmVariant, type Kernels } from './kernels.js';
 import { STORAGE } from './buffers.js';
 import { SHADER_SOURCES } from './shaders.gen.js';
@@ -12,22 +13,20 @@ import { SHADER_SOURCES } from './shaders.gen.js';
 /** The GEMM shader files, the shared ones included (see Kernels.gemm's file lists). */
 const GEMM_SHADERS = ['gemm_common', 'gemm_epilogue', 'gemm', 'gemm_vec4', 'gemm_tiled', 'gemm_subgroup'];
 
-/** FNV-1a of the GEMM shaders and the variant table: a cached choice is void once either changes. */
+/**
+ * FNV-1a of the GEMM shaders and the variant table: a cached choice is void once
+ * either changes. ("checked": choices made before candidates were checked against
+ * float64 are void too.)
+ */
 function kernelsVersion(): string {
-  const text = `${GEMM_SHADERS.map((f) => SHADER_SOURCES[f] ?? '').join('|')}|${GEMM_VARIANT_NAMES.join(',')}`;
+  const text = `checked|${GEMM_SHADERS.map((f) => SHADER_SOURCES[f] ?? '').join('|')}|${GEMM_VARIANT_NAMES.join(',')}`;
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h.toString(16);
 }
 const VERSION = kernelsVersion();
 
-export interface GemmShape {
-  M: number;
-  N: number;
-  K: number;
-  transA: boolean;
-  transB: boolean;
-}
+export type { GemmShape } from './gemm-check.js';
 
 /** Sizes are bucketed by powers of four: 1–4, 5–16, 17–64, 65–256, … */
 function bucket(n: number): number {
@@ -119,7 +118,36 @@ export async function timeGemm(kernels: Kernels, shape: GemmShape, variant: Gemm
   }
 }
 
-/** The GEMM variant to use for this shape on this adapter (timed once per shape class). */
+export interface GemmRejection extends GemmCheck {
+  adapter: string;
+  shapeClass: string;
+}
+
+const rejections: GemmRejection[] = [];
+
+/** GEMM variants the autotuner found wrong on this process's adapters (never used; each also warned once on the console). */
+export function gemmRejections(): readonly GemmRejection[] {
+  return rejections;
+}
+
+function describeFailure(c: GemmCheck): string {
+  const w = c.worst;
+  const at = w ? ` (C[${w.i}][${w.j}] = ${w.got}, float64 ${w.want.toPrecision(6)})` : '';
+  return `${c.variant} on ${c.shape.M}×${c.shape.N}×${c.shape.K}: relative error ${c.maxError.toPrecision(3)}${at}`;
+}
+
+function reject(adapter: string, cls: string, c: GemmCheck): void {
+  const first = !rejections.some((r) => r.adapter === adapter && r.variant === c.variant);
+  rejections.push({ ...c, adapter, shapeClass: cls });
+  // A driver bug the user should report; the engine carries on with the variants that are right.
+  if (first) console.warn(`webgpu-nn: GEMM variant ${describeFailure(c)} on ${adapter}; the autotuner skips it where it fails`);
+}
+
+/**
+ * The GEMM variant to use for this shape on this adapter, chosen once per shape
+ * class: each candidate is first checked against float64 (checkGemm) and dropped
+ * when wrong; the fastest of the rest wins.
+ */
 export async function chooseGemmVariant(kernels: Kernels, shape: GemmShape): Promise<GemmVariant> {
   const forced = forcedByEnv();
   if (forced) return forced;
@@ -144,16 +172,25 @@ export async function chooseGemmVariant(kernels: Kernels, shape: GemmShape): Pro
       // (a slow variant on a software adapter can take seconds at 512³).
       const cap = (n: number): number => Math.min(n, kernels.ctx.adapter.isSoftware ? 160 : 512);
       const probe = { ...shape, M: cap(shape.M), N: cap(shape.N), K: cap(shape.K) };
-      let best: GemmVariant = GEMM_VARIANT_NAMES[0]!;
+      let best: GemmVariant | null = null;
       let bestT = Infinity;
+      const failed: GemmCheck[] = [];
       for (const v of gemmVariantsFor(kernels.ctx.adapter.isSoftware, kernels.ctx.device)) {
         if (GEMM_VARIANTS[v].VEC4 && !vec4Eligible({ ...shape, A: {} as never, B: {} as never, C: {} as never })) continue;
+        // Only a variant whose result is right is timed (gemm-check.ts).
+        const check = await checkGemm(kernels, probe, v);
+        if (!check.ok) {
+          failed.push(check);
+          reject(adapterLabel(kernels.ctx.adapter), shapeClass(shape), check);
+          continue;
+        }
         const t = await timeGemm(kernels, probe, v, 2);
         if (t < bestT) {
           bestT = t;
           best = v;
         }
       }
+      if (!best) throw new GpuError(`every GEMM variant gave wrong results on ${adapterLabel(kernels.ctx.adapter)} for ${shapeClass(shape)}: ${failed.map(describeFailure).join('; ')}`);
       memory.set(key, best);
       try {
         st?.save(Object.fromEntries(memory));
