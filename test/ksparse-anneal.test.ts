@@ -210,6 +210,13 @@ describe('k-sparse annealing on WebGPU', () => {
     // The full cost is at the final k, as the CPU's.
     const f = await obj.fullCost();
     expect(Math.abs(f.cost - cpuCost(fixed, want[11]!, X, undefined, { gradient: false }).cost)).toBeLessThan(1e-5 * f.cost);
+    // Examples streamed from host memory (over maxDataBytes): the same steps, bitwise.
+    const model = await createGpuModel(net, theta0, undefined, { gemmVariant: 'unrolled-8x4' });
+    models.push(model);
+    const streamed = new GpuObjective(model, X, undefined, { maxDataBytes: 400 });
+    expect(streamed.streaming).toBe(true);
+    const viaHost = await trajectory(streamed, () => streamed.ops.read(streamed.theta), ADAM);
+    viaHost.forEach((t, i) => expect(Array.from(t), `streamed, iteration ${i + 1}`).toEqual(Array.from(got[i]!)));
   });
 
   it('no pipeline, bind group or buffer is made per step while k changes; k is one 4-byte write per change', async () => {
