@@ -5,13 +5,15 @@
 // topk_mask — mask[i·n + j] = 1 if rank(i, j) < k else 0, where
 //   rank = #{j′ : a_j′ > a_j or (a_j′ = a_j and j′ < j)} in row i (keep the k
 //   largest hidden units, ties to the lower index).
-//   Bindings: 0 uniform KSparseParams, 1 A (rows × n), 2 mask (read_write). O(n) per element.
+//   k = kState[kp.kAt], read at run time, so an annealed k (src/ksparse-anneal.ts)
+//   changes by one queue.writeBuffer and the same bind group.
+//   Bindings: 0 uniform KSparseParams, 1 A (rows × n), 2 mask (read_write), 3 kState (u32). O(n) per element.
 // mask_multiply — A[i] ← A[i]·mask[i]. Bindings: 0 uniform, 1 A (read_write), 2 mask.
 
 struct KSparseParams {
   count: u32,       // rows · n
   n: u32,           // units per row
-  k: u32,           // units kept per row
+  kAt: u32,         // topk_mask: the index of k (units kept per row) in kState
   rowsPerGrid: u32, // workgroups along x × 256, for 2-D dispatch
 }
 @group(0) @binding(0) var<uniform> kp: KSparseParams;
@@ -21,6 +23,7 @@ fn flat_index(gid: vec3<u32>) -> u32 { return gid.x + gid.y * kp.rowsPerGrid; }
 #if ${TOPK_MASK}
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read_write> mask: array<f32>;
+@group(0) @binding(3) var<storage, read> kState: array<u32>;
 
 @compute @workgroup_size(256)
 fn topk_mask(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -36,7 +39,7 @@ fn topk_mask(@builtin(global_invocation_id) gid: vec3<u32>) {
     let b = A[base + t];
     if (b > a || (b == a && t < j)) { rank++; }
   }
-  mask[i] = select(0.0, 1.0, rank < kp.k);
+  mask[i] = select(0.0, 1.0, rank < kState[kp.kAt]);
 }
 #endif
 

@@ -12,8 +12,10 @@ export { fit, type FitData, type FitOptions, type FitProgress, type FitResult, t
 /** Network specs (layers, activations, loss, regularizers, autoencoder options) and their resolved form. */
 export {
   ACTIVATIONS, LOSSES, CORRUPTIONS, SpecError, resolveSpec, networkToSpec, isNetwork,
-  type NetworkSpec, type Network, type ActivationName, type ActivationSpec, type Activation, type LossName, type SparsitySpec, type CorruptionSpec,
+  type NetworkSpec, type Network, type ActivationName, type ActivationSpec, type Activation, type LossName, type SparsitySpec, type CorruptionSpec, type KSparseAnneal,
 } from './spec.js';
+/** k-sparse annealing: the k of a training evaluation after e epochs (kSparse.anneal). */
+export { kSparseAt } from './ksparse-anneal.js';
 /** Data matrices (row-major, one example per row). */
 export { matrix, type Matrix } from './matrix.js';
 /** θ: where each layer's W and b live, and seeded initialization. */

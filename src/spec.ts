@@ -93,7 +93,7 @@ export const NETWORK_SHAPE = {
     tied: 'boolean',
     corruption: CORRUPTION_SHAPE,
     contractive: { fields: { weight: 'number' }, required: ['weight'] },
-    kSparse: { fields: { k: 'integer', layers: HIDDEN_LAYERS }, required: ['k'] },
+    kSparse: { fields: { k: 'integer', layers: HIDDEN_LAYERS, anneal: { fields: { from: 'integer', epochs: 'number' }, required: ['from', 'epochs'] } }, required: ['k'] },
     vae: { fields: { beta: 'number', seed: 'number' } },
   },
 } as const satisfies ObjectShape;
@@ -128,11 +128,28 @@ export interface NetworkSpec {
   /**
    * k-sparse: in each listed hidden layer (default: every hidden layer) keep the
    * k largest activations of each example and zero the rest; backpropagation
-   * flows through the kept units only.
+   * flows through the kept units only. `anneal` (see KSparseAnneal) starts
+   * training with a larger k and lowers it to `k`.
    */
-  kSparse?: { k: number; layers?: number[] };
+  kSparse?: { k: number; layers?: number[]; anneal?: KSparseAnneal };
   /** Variational autoencoder (Kingma & Welling 2013); see VaeSpec. */
   vae?: VaeSpec;
+}
+
+/**
+ * k-sparse annealing (Makhzani & Frey 2014, "scheduling of the sparsity level"):
+ * training starts with k = `from` and lowers it linearly to the spec's k over the
+ * first `epochs` epochs, so every unit wins top-k slots early on. After e epochs
+ * (fractional: examples presented / m) the training evaluations keep
+ * round(from + (k − from)·min(1, e/epochs)) units (src/ksparse-anneal.ts).
+ * Inference, evaluation and export always use the final k. First-order
+ * methods only (L-BFGS and CG need a fixed objective).
+ */
+export interface KSparseAnneal {
+  /** k at the start of training: an integer above k, at most the units of every k-sparse layer. */
+  from: number;
+  /** Epochs over which k falls from `from` to k (a positive number; fractions allowed). */
+  epochs: number;
 }
 
 /**
@@ -170,7 +187,8 @@ export interface Network {
   readonly tied: boolean;
   readonly corruption: { readonly kind: CorruptionSpec['kind']; readonly level: number; readonly low: number; readonly high: number; readonly seed: number } | null;
   readonly contractive: { readonly weight: number } | null;
-  readonly kSparse: { readonly k: number; readonly onLayer: readonly boolean[] } | null;
+  /** k-sparse: the final k (inference, export), the layers, and the training schedule when k is annealed. */
+  readonly kSparse: { readonly k: number; readonly onLayer: readonly boolean[]; readonly anneal?: Readonly<KSparseAnneal> } | null;
   /** VAE: β, the ε seed and the latent layer's index into `layers` (the middle one, (L−1)/2). */
   readonly vae: { readonly beta: number; readonly seed: number; readonly latent: number } | null;
 }
@@ -258,6 +276,20 @@ function resolveVae(spec: NetworkSpec, layers: number[], activations: Activation
     throw new SpecError(`a VAE does not combine with ${penalties.join(', ')}: these penalties shape a deterministic code, while the VAE's code is a distribution regularized by its own KL term (vae.beta)`);
   }
   return Object.freeze({ beta, seed, latent });
+}
+
+/** Validates kSparse.anneal against k and the units of the k-sparse layers (`onLayer`). */
+function resolveAnneal(a: KSparseAnneal, k: number, layers: number[], onLayer: boolean[]): Readonly<KSparseAnneal> {
+  // Keys and types were checked against NETWORK_SHAPE; here the ranges.
+  const units = Math.min(...onLayer.flatMap((on, i) => (on ? [layers[i + 1]!] : [])));
+  const layer = onLayer.findIndex((on, i) => on && layers[i + 1] === units) + 2;
+  if (!(Number.isInteger(a.from) && a.from > k && a.from <= units)) {
+    throw new SpecError(`kSparse.anneal.from must be an integer in ${k + 1} … ${units} (above k = ${k}, at most the ${units} units of layer ${layer}), got ${JSON.stringify(a.from)}`);
+  }
+  if (!(typeof a.epochs === 'number' && Number.isFinite(a.epochs) && a.epochs > 0)) {
+    throw new SpecError(`kSparse.anneal.epochs must be a positive number of epochs, got ${JSON.stringify(a.epochs)}`);
+  }
+  return Object.freeze({ from: a.from, epochs: a.epochs });
 }
 
 const RESOLVED = new WeakSet<object>();
@@ -383,7 +415,8 @@ export function resolveSpec(spec: NetworkSpec | Network, path = 'network'): Netw
       // A unit that is never among the k largest has ρ̂ = 0, where KL(ρ‖ρ̂) is infinite.
       if (on && sparsity?.onLayer[i]) throw new SpecError(`kSparse and KL sparsity cannot share layer ${i + 2} (a unit never among the k largest has ρ̂ = 0 and KL(ρ‖0) = ∞); k itself sets the sparsity`);
     });
-    kSparse = Object.freeze({ k, onLayer: Object.freeze(onLayer) });
+    const anneal = spec.kSparse.anneal === undefined ? undefined : resolveAnneal(spec.kSparse.anneal, k, layers, onLayer);
+    kSparse = Object.freeze(anneal ? { k, onLayer: Object.freeze(onLayer), anneal } : { k, onLayer: Object.freeze(onLayer) });
   }
 
   const vae = spec.vae !== undefined ? resolveVae(spec, layers, activations, loss) : null;
@@ -421,7 +454,7 @@ export function networkToSpec(net: Network): NetworkSpec {
   if (net.tied) spec.tied = true;
   if (net.corruption) spec.corruption = { ...net.corruption };
   if (net.contractive) spec.contractive = { weight: net.contractive.weight };
-  if (net.kSparse) spec.kSparse = { k: net.kSparse.k, layers: hidden(net.kSparse.onLayer) };
+  if (net.kSparse) spec.kSparse = { k: net.kSparse.k, layers: hidden(net.kSparse.onLayer), ...(net.kSparse.anneal ? { anneal: { ...net.kSparse.anneal } } : {}) };
   if (net.vae) spec.vae = { beta: net.vae.beta, seed: net.vae.seed };
   return spec;
 }

@@ -100,6 +100,8 @@ describe('exportOnnx', () => {
 
   it('k-sparse autoencoder: TopK masking with ties to the lower index', async () => {
     await check({ layers: [9, 6, 9], activation: ['relu', 'identity'], autoencoder: true, kSparse: { k: 2 } });
+    // An annealed k exports its final k (the schedule is training's only).
+    await check({ layers: [9, 6, 9], activation: ['relu', 'identity'], autoencoder: true, kSparse: { k: 2, anneal: { from: 5, epochs: 3 } } });
     // Ties: a θ that gives every hidden unit the same activation keeps units 0 … k−1, as keepTopK does.
     const net = resolveSpec({ layers: [3, 4, 3], activation: 'identity', autoencoder: true, kSparse: { k: 2 } });
     const theta = new Float64Array(net.layers[0]! * 4 + 4 + 4 * 3 + 3).fill(0);

@@ -3,6 +3,7 @@
 // poisoned with NaN.
 import { describe, expect, it } from 'vitest';
 import { SUM_GROUPS } from '../src/gpu/kernels.js';
+import { STORAGE } from '../src/gpu/buffers.js';
 import { corruptMatrix, type CorruptionSpec } from '../src/noise.js';
 import { Rng } from '../src/prng.js';
 import { hiddenDelta, sparsityDelta } from '../src/cpu/steps.js';
@@ -84,10 +85,16 @@ describe('k-sparse', () => {
     // Values on a coarse grid so rows have many ties.
     const a = Array.from(randomArray(rng, rows * n, 0, 1), (v) => Math.round(v * 8) / 8);
     for (let j = 0; j < n; j++) a[3 * n + j] = 0.5; // one row all equal
+    // k is read from a u32 buffer at run time (at an offset): one topk dispatch serves every k.
+    const kState = h.pool.acquire(16, STORAGE);
+    const A0 = h.upload(a);
+    const mask0 = h.poisoned(rows * n);
+    const topk = await h.kernels.topKMask({ rows, n, k: { buffer: kState, offset: 2 }, A: A0, mask: mask0 });
     for (const k of [1, 5, n - 1, n]) {
+      h.ctx.device.queue.writeBuffer(kState, 0, Uint32Array.of(0xffffffff, 0xffffffff, k, 0));
       const mask = h.poisoned(rows * n);
       const A = h.upload(a);
-      await h.run([await h.kernels.topKMask({ rows, n, k, A, mask }), await h.kernels.maskMultiply({ count: rows * n, A, mask })]);
+      await h.run([await h.kernels.topKMask({ rows, n, k: { buffer: kState, offset: 2 }, A, mask }), await h.kernels.maskMultiply({ count: rows * n, A, mask })]);
       const got = await h.read(mask, rows * n);
       const want = new Float64Array(rows * n);
       for (let i = 0; i < rows; i++) {
@@ -97,10 +104,14 @@ describe('k-sparse', () => {
       }
       expect(Array.from(got), `k=${k}`).toEqual(Array.from(want));
       expect(maxRelErr(await h.read(A, rows * n), a.map((v, i) => v * want[i]!)), `k=${k} masked A`).toBe(0);
+      // The dispatch built once, rerun after the write, gives the same mask.
+      await h.run([topk]);
+      expect(Array.from(await h.read(mask0, rows * n)), `k=${k}, reused dispatch`).toEqual(Array.from(want));
     }
     // All-equal row: the first k units survive.
     const mask = h.poisoned(rows * n);
-    await h.run([await h.kernels.topKMask({ rows, n, k: 4, A: h.upload(a), mask })]);
+    h.ctx.device.queue.writeBuffer(kState, 8, Uint32Array.of(4));
+    await h.run([await h.kernels.topKMask({ rows, n, k: { buffer: kState, offset: 2 }, A: h.upload(a), mask })]);
     expect(Array.from(await h.read(mask, n, 3 * n))).toEqual(Array.from({ length: n }, (_, j) => (j < 4 ? 1 : 0)));
   });
 });

@@ -8,6 +8,7 @@
 import { cpuCost } from './network.js';
 import { corruptMatrix, presentationSeeds } from '../noise.js';
 import { SpecError, type Network } from '../spec.js';
+import { describeAnneal, kSparseAt, networkWithK } from '../ksparse-anneal.js';
 import { checkData, type Matrix } from '../matrix.js';
 import { cpuObjective, type CpuObjective } from '../optim/cpu-vectors.js';
 import { chunkedCpuCost } from '../optim/cpu-chunks.js';
@@ -104,6 +105,10 @@ export function cpuNetworkObjective(
   // Denoising: every evaluation corrupts its examples afresh (the same stream as the
   // GPU's), or, with noise 'fixed' (L-BFGS, CG), once for the whole run.
   let presentations = opts.presentationsBefore ?? 0;
+  // k-sparse annealing: training evaluations use the network with k at the progress
+  // setProgress last gave (from at the start); everything else uses `net` (the final k).
+  const ks = net.kSparse?.anneal ? net.kSparse : null;
+  let trained = ks ? networkWithK(net, kSparseAt(ks, 0)) : net;
   const objective = cpuObjective(
     async (theta, batch, order) => {
       const Xb = batch ? gatherRows(X, order, batch.start, batch.count) : X;
@@ -117,8 +122,8 @@ export function cpuNetworkObjective(
       // together or ε (a VAE) is drawn for the whole batch at once.
       const whole = (batch && decay > 0) || net.vae;
       const r = whole
-        ? cpuCost(net, theta, Xb, Yb, { gradient: true, input, noiseSeed, rhoHatEstimate: batch && decay > 0 ? runningEstimate : undefined })
-        : await chunkedCpuCost(net, theta, Xb, Yb, { input, stop: opts.stop });
+        ? cpuCost(trained, theta, Xb, Yb, { gradient: true, input, noiseSeed, rhoHatEstimate: batch && decay > 0 ? runningEstimate : undefined })
+        : await chunkedCpuCost(trained, theta, Xb, Yb, { input, stop: opts.stop });
       const h = r.rhoHat[0];
       last = { parts: r.parts, rhoHatMean: h ? h.reduce((a, b) => a + b, 0) / h.length : null };
       return { cost: r.cost, grad: r.grad! };
@@ -126,5 +131,10 @@ export function cpuNetworkObjective(
     theta0,
     X.rows,
   );
-  return Object.defineProperty(objective, 'lastReport', { get: () => last });
+  return Object.assign(Object.defineProperty(objective, 'lastReport', { get: () => last }), {
+    schedule: describeAnneal(net),
+    setProgress(epochs: number): void {
+      if (ks) trained = networkWithK(net, kSparseAt(ks, epochs));
+    },
+  });
 }

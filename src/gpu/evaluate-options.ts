@@ -24,6 +24,8 @@ export interface EvaluateOptions {
   noiseSeed?: number;
   /** VAE: the seed of this evaluation's ε (default: defaultVaeNoiseSeed, the ε stream's first evaluation). */
   epsSeed?: number;
+  /** k-sparse: the k of this evaluation (an annealed training k, src/ksparse-anneal.ts); default the network's k. */
+  kSparseK?: number;
   /**
    * A gated evaluation (a speculated line-search trial): `check` is recorded
    * first; `before`, the evaluation and `then` follow as indirect dispatches

@@ -518,17 +518,20 @@ export class Kernels {
     return this.dispatch(pipeline, params, { 1: c.X.buffer, 2: c.out, 3: c.state }, g.x, g.y, `corrupt ${spec.kind}`);
   }
 
-  /** k-sparse kernels (ksparse.wgsl); uniform KSparseParams [count, n, k, rowsPerGrid]. */
-  private async kSparse(entry: 'topk_mask' | 'mask_multiply', count: number, n: number, k: number, bindings: Record<number, GPUBuffer>, label: string): Promise<Dispatch> {
+  /** k-sparse kernels (ksparse.wgsl); uniform KSparseParams [count, n, kAt, rowsPerGrid]. */
+  private async kSparse(entry: 'topk_mask' | 'mask_multiply', count: number, n: number, kAt: number, bindings: Record<number, GPUBuffer>, label: string): Promise<Dispatch> {
     const pipeline = await this.cache.get(['ksparse'], { TOPK_MASK: entry === 'topk_mask', MASK_MULTIPLY: entry === 'mask_multiply' }, entry);
     const g = this.grid(count, 256);
-    const params = this.uniform([count, n, k, g.rowsPerGrid]);
+    const params = this.uniform([count, n, kAt, g.rowsPerGrid]);
     return this.dispatch(pipeline, params, bindings, g.x, g.y, label);
   }
 
-  /** mask[i·n + j] = 1 if #{j′ : A_ij′ > A_ij or (A_ij′ = A_ij and j′ < j)} < k, else 0 (the k largest of each row). */
-  async topKMask(c: { rows: number; n: number; k: number; A: GPUBuffer; mask: GPUBuffer }): Promise<Dispatch> {
-    return this.kSparse('topk_mask', c.rows * c.n, c.n, c.k, { 1: c.A, 2: c.mask }, `topk ${c.k}/${c.n}`);
+  /**
+   * mask[i·n + j] = 1 if #{j′ : A_ij′ > A_ij or (A_ij′ = A_ij and j′ < j)} < k, else 0 (the k largest of each row).
+   * k is the u32 at element `k.offset` of `k.buffer`, read at run time: rewrite it to change k (annealing).
+   */
+  async topKMask(c: { rows: number; n: number; k: BufferRef; A: GPUBuffer; mask: GPUBuffer }): Promise<Dispatch> {
+    return this.kSparse('topk_mask', c.rows * c.n, c.n, c.k.offset ?? 0, { 1: c.A, 2: c.mask, 3: c.k.buffer }, `topk k/${c.n}`);
   }
 
   /** A[i] ← A[i]·mask[i] for i < count. */

@@ -80,6 +80,9 @@ export class GpuModel implements Model {
   private readonly noiseState: GPUBuffer;
   /** VAE: [seed, enabled] (u32) of ε, written before each submit (enabled = 0: z = μ). */
   private readonly vaeState: GPUBuffer;
+  /** k-sparse: [k] (u32) the top-k kernels read, and the value it holds (rewritten only when it changes). */
+  private readonly kState: GPUBuffer | null;
+  private kStateValue = 0;
   readonly rhoOffsets: number[];
   private readonly pool: BufferPool;
   /** Kernel launchers on this model's device and pool (optimizers build their updates with it). */
@@ -119,6 +122,8 @@ export class GpuModel implements Model {
     this.rhoHatBuffer = this.pool.acquire(Math.max(1, off) * 4, STORAGE, 'rhoHat');
     this.noiseState = this.pool.acquire(8, STORAGE, 'noise state');
     this.vaeState = this.pool.acquire(8, STORAGE, 'vae ε state');
+    this.kState = network.kSparse ? this.pool.acquire(4, STORAGE, 'k-sparse k') : null;
+    this.setKSparse(undefined);
     writeF32(ctx.device, this.thetaBuffer, theta);
   }
 
@@ -142,6 +147,17 @@ export class GpuModel implements Model {
   private setEps(seed: number | null): void {
     if (!this.network.vae) return;
     this.ctx.device.queue.writeBuffer(this.vaeState, 0, Uint32Array.of((seed ?? 0) >>> 0, seed === null ? 0 : 1));
+  }
+
+  /** Sets the k of the next submits' top-k selection: `k` (a training evaluation's annealed k) or the network's. */
+  private setKSparse(k: number | undefined): void {
+    const ks = this.network.kSparse;
+    if (!ks || !this.kState) return;
+    const want = k ?? ks.k;
+    if (want === this.kStateValue) return;
+    if (!Number.isInteger(want) || want < 1 || ks.onLayer.some((on, l) => on && want > this.network.layers[l + 1]!)) throw new SpecError(`kSparseK must be an integer from 1 to the units of each k-sparse layer, got ${want}`);
+    this.ctx.device.queue.writeBuffer(this.kState, 0, Uint32Array.of(want));
+    this.kStateValue = want;
   }
 
   private live(): void {
@@ -250,7 +266,7 @@ export class GpuModel implements Model {
     return {
       net: this.network, layout: this.layout, kernels: this.kernels, pool: this.pool,
       theta: this.thetaBuffer, grad: this.gradBuffer, scalars: this.scalarsBuffer, rhoHat: this.rhoHatBuffer, rhoOffsets: this.rhoOffsets,
-      partials: this.partials, colPartials: this.colPartials, noiseState: this.noiseState, vaeState: this.vaeState,
+      partials: this.partials, colPartials: this.colPartials, noiseState: this.noiseState, vaeState: this.vaeState, kState: this.kState,
       maxBindingBytes: this.bindingLimit,
       gemmVariant: (M, N, K, transA, transB) => this.gemmVariant(M, N, K, transA, transB),
     };
@@ -298,6 +314,7 @@ export class GpuModel implements Model {
       this.runningStarted = true;
     }
     this.setNoise(what.noiseSeed);
+    this.setKSparse(what.kSparseK);
     if (this.network.vae) this.setEps(what.epsSeed ?? defaultVaeNoiseSeed(this.network));
     const enc = what.encoder ?? this.ctx.device.createCommandEncoder();
     const lists = evaluationSegments(plan, what, running).flatMap((seg) => seg.lists);
@@ -337,6 +354,7 @@ export class GpuModel implements Model {
     if (what.rhoHatDecay) throw new SpecError('a running ρ̂ estimate applies to mini-batches that fit one storage binding');
     const plan = await this.plan(ds);
     this.setNoise(what.noiseSeed);
+    this.setKSparse(what.kSparseK);
     if (this.network.vae) this.setEps(what.epsSeed ?? defaultVaeNoiseSeed(this.network));
     evaluationSegments(plan, what, null).forEach((seg, k) => {
       if (seg.chunk !== null) s.fill(seg.chunk);
@@ -436,8 +454,9 @@ export class GpuModel implements Model {
       let r0 = 0;
       for (let ci = 0; ci < ds.chunks.length; ci++) {
         s.fill(ci);
-        // Clean input, set before every submit (an evaluation may run between chunks).
+        // Clean input and the final k, set before every submit (an evaluation may run between chunks).
         this.setNoise(undefined);
+        this.setKSparse(undefined);
         this.setEps(null);
         const enc = this.ctx.device.createCommandEncoder();
         const pass = enc.beginComputePass();
@@ -614,6 +633,7 @@ export class GpuModel implements Model {
     checkEncodeTargets(this.network, ds, opts.targets);
     const plan = await this.plan(ds);
     this.setNoise(undefined);
+    this.setKSparse(undefined);
     this.setEps(null);
     return encodeDataset(this.ctx.device, this.pool, this.network, ds, layer, plan.chunks.map((c) => c.forward), plan.layers[layer - 2]!.A, opts.targets);
   }

@@ -19,6 +19,7 @@ import type { Network } from '../spec.js';
 import type { ParamLayout } from '../params.js';
 import { readF32, STORAGE, writeF32 } from './buffers.js';
 import { presentationSeeds } from '../noise.js';
+import { describeAnneal, kSparseAt } from '../ksparse-anneal.js';
 import { INDIRECT_ARGS, type Dispatch, type Kernels } from './kernels.js';
 import type { EvaluateOptions } from './evaluate-options.js';
 import type { GpuContext } from './device.js';
@@ -107,6 +108,10 @@ export class GpuObjective implements ModelObjective<GpuVector> {
   readonly costResolution = 1e-5;
   /** Training evaluations so far: a denoising network's noise seed for the next one derives from it. */
   private presentations = 0;
+  /** k-sparse annealing: the k of the next training evaluation (kSparseAt of the last setProgress; `from` at first), else null. */
+  private kNext: number | null = null;
+  /** Names the k-sparse annealing schedule, if any (line-search methods refuse it). */
+  readonly schedule: string | null;
   /** Cost readbacks so far (the ops count their own). */
   costReads = 0;
   /**
@@ -138,6 +143,9 @@ export class GpuObjective implements ModelObjective<GpuVector> {
    */
   constructor(readonly model: GpuObjectiveModel, data: Matrix | GpuDataset, Y?: Matrix | null, private readonly opts: ObjectiveOptions & { maxDataBytes?: number } = {}) {
     this.presentations = opts.presentationsBefore ?? 0;
+    const ks = model.network.kSparse;
+    this.kNext = ks?.anneal ? kSparseAt(ks, 0) : null;
+    this.schedule = describeAnneal(model.network);
     this.ops = new GpuVectorOps(model.kernels, model.layout.size);
     this.theta = this.ops.wrap(model.thetaBuffer);
     this.grad = this.ops.wrap(model.gradBuffer);
@@ -193,6 +201,17 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     this.model.ctx.device.queue.writeBuffer(this.order, 0, perm);
   }
 
+  /** Training progress in epochs (Objective.setProgress): sets an annealed k for the next evaluations. */
+  setProgress(epochs: number): void {
+    const ks = this.model.network.kSparse;
+    if (ks?.anneal) this.kNext = kSparseAt(ks, epochs);
+  }
+
+  /** The annealed k of a training evaluation (EvaluateOptions.kSparseK), if any. */
+  private trainingK(): { kSparseK?: number } {
+    return this.kNext === null ? {} : { kSparseK: this.kNext };
+  }
+
   private checkBatch(batch: BatchRange): void {
     if (batch.start < 0 || batch.count < 1 || batch.start + batch.count > this.examples) {
       throw new SpecError(`batch [${batch.start}, ${batch.start + batch.count}) lies outside the ${this.examples} examples`);
@@ -224,7 +243,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
 
   /** One full-batch cost-and-gradient evaluation, resident or streamed, with `what`'s extra dispatches (not submitted for a streamed set until each chunk's upload is queued). */
   private async evaluateFull(what: { cost: boolean; before: readonly Dispatch[]; then?: readonly Dispatch[] }): Promise<void> {
-    const w = { ...what, gradient: true, ...this.nextSeeds() };
+    const w = { ...what, gradient: true, ...this.nextSeeds(), ...this.trainingK() };
     if (this.host) await this.model.evaluateStreamed(this.fullStream(), w);
     else await this.model.evaluate(this.resident(), w);
     this.deviceEvaluations++;
@@ -380,7 +399,7 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     if (full && this.host) return this.evaluateFull({ cost: wantCost, before: pending });
     const { ds, gather } = full ? { ds: this.resident(), gather: [] } : this.host ? { ds: this.streamBatch(opts.batch!), gather: [] } : await this.gatherBatch(opts.batch!);
     const rhoHatDecay = full ? 0 : this.opts.rhoHatDecay ?? 0;
-    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, ...this.nextSeeds() });
+    await this.model.evaluate(ds, { cost: wantCost, gradient: true, before: [...pending, ...gather], rhoHatDecay, ...this.nextSeeds(), ...this.trainingK() });
     this.deviceEvaluations++;
     if (this.host && !full) this.prefetch(opts.batch!);
   }

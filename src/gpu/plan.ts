@@ -60,6 +60,8 @@ export interface PlanContext {
   noiseState: GPUBuffer;
   /** VAE: [seed, enabled] of ε (enabled = 0: ε = 0, z = μ). */
   vaeState: GPUBuffer;
+  /** k-sparse: [k] (u32) of the top-k selection, rewritten when an annealed k changes; null without kSparse. */
+  kState: GPUBuffer | null;
   maxBindingBytes: number;
   gemmVariant(M: number, N: number, K: number, transA: boolean, transB: boolean): Promise<GemmVariant>;
 }
@@ -182,10 +184,13 @@ export async function linearForward(pc: PlanContext, rows: number, l: number, Ai
   return out;
 }
 
-/** k-sparse layer (seed 004): keep the k largest activations of each example (rows × n), zero the rest, keep the mask. */
+/**
+ * k-sparse layer (seed 004): keep the k largest activations of each example (rows × n), zero the rest, keep the mask.
+ * k is read from kState at run time (the final k, or an annealed one during training).
+ */
 export async function kSparseMask(pc: PlanContext, rows: number, n: number, L: LayerBuffers): Promise<Dispatch[]> {
   return [
-    await pc.kernels.topKMask({ rows, n, k: pc.net.kSparse!.k, A: L.A, mask: L.M! }),
+    await pc.kernels.topKMask({ rows, n, k: { buffer: pc.kState! }, A: L.A, mask: L.M! }),
     await pc.kernels.maskMultiply({ count: rows * n, A: L.A, mask: L.M! }),
   ];
 }

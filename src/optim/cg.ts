@@ -48,7 +48,7 @@
 
 import { scratchVectors } from './scratch.js';
 import { SpecError } from '../spec.js';
-import { lineSearchSettings, norm1, startingPoint, stopTest, type LineSearchMethodOptions } from './full-batch.js';
+import { assertFixedObjective, lineSearchSettings, norm1, startingPoint, stopTest, type LineSearchMethodOptions } from './full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
 import { checkState, reportIteration, expectVectors, restoreVector, stateInteger, stateNumber } from './state.js';
 import type { Objective, OptimizeResult, StopReason } from './types.js';
@@ -85,6 +85,7 @@ export const CG_DEFAULTS = { maxIterations: 400, optTol: 1e-5, progTol: 1e-9, c1
  * passed to `onIteration` is as for L-BFGS.
  */
 export async function conjugateGradient<V>(objective: Objective<V>, options: CgOptions = {}): Promise<OptimizeResult> {
+  assertFixedObjective(objective, 'cg');
   const s = lineSearchSettings(options, CG_DEFAULTS.c2);
   const ops = objective.ops;
   const restartEvery = options.restartEvery ?? Math.max(1, ops.n);

@@ -52,6 +52,17 @@ export interface LineSearchMethodSettings {
   resume: OptimizerState | undefined;
 }
 
+/**
+ * A line search compares J at several steps along one direction, so J must not
+ * change between evaluations: an objective on a schedule (Objective.schedule,
+ * e.g. k-sparse annealing) is refused.
+ */
+export function assertFixedObjective(objective: Pick<Objective<unknown>, 'schedule'>, method: string): void {
+  if (objective.schedule) {
+    throw new SpecError(`${method} needs a fixed objective for its line search, but this one changes during training (${objective.schedule}); train it with a first-order method (gd, sgd, momentum, adam), or drop the schedule`);
+  }
+}
+
 export function lineSearchSettings(o: LineSearchMethodOptions & { c2?: number }, defaultC2: number): LineSearchMethodSettings {
   const maxIterations = o.maxIterations ?? 400;
   if (!(maxIterations === Infinity || (Number.isInteger(maxIterations) && maxIterations >= 0))) {

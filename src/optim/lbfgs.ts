@@ -48,7 +48,7 @@
 
 import { scratchVectors } from './scratch.js';
 import { SpecError } from '../spec.js';
-import { lineSearchSettings, norm1, startingPoint, stopTest, type LineSearchMethodOptions } from './full-batch.js';
+import { assertFixedObjective, lineSearchSettings, norm1, startingPoint, stopTest, type LineSearchMethodOptions } from './full-batch.js';
 import { wolfeLineSearch } from './linesearch.js';
 import { checkState, reportIteration, expectVectors, restoreVector, stateInteger, stateNumber } from './state.js';
 import type { DotPair, Objective, OptimizeResult, OptimizerState, StopReason } from './types.js';
@@ -101,6 +101,7 @@ class Gram {
  * `info.gradNorm` ‖∇J‖₂.
  */
 export async function lbfgs<V>(objective: Objective<V>, options: LbfgsOptions = {}): Promise<OptimizeResult> {
+  assertFixedObjective(objective, 'lbfgs');
   const s = lineSearchSettings(options, LBFGS_DEFAULTS.c2);
   const m = options.history ?? LBFGS_DEFAULTS.history;
   if (!Number.isInteger(m) || m < 1) throw new SpecError(`history must be a positive integer, got ${m}`);

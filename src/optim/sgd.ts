@@ -27,6 +27,10 @@
 // `epochs` limits counting on from the restored iteration and epoch. It needs
 // no extra evaluation. Mid-epoch, the same example count, batch size and seed
 // are required; at an epoch boundary they may change.
+//
+// Progress: before each evaluation the objective hears the epochs done,
+// epoch + (examples of this epoch before the batch) / m (Objective.setProgress),
+// which a resumed run recomputes from its restored epoch and batch.
 
 import { scratchVectors } from './scratch.js';
 import { SpecError } from '../spec.js';
@@ -266,6 +270,8 @@ async function run<V>(obj: Objective<V>, s: Settings): Promise<OptimizeResult> {
         }
         const wantCost = s.costEvery > 0 && (iteration + 1) % s.costEvery === 0;
         const batch: BatchRange | undefined = full ? undefined : { start: b * s.batchSize, count: Math.min(s.batchSize, m - b * s.batchSize) };
+        // Epochs done before this step (a schedule such as k-sparse annealing reads it).
+        obj.setProgress?.(epoch + (batch ? batch.start / m : 0));
         let cost: number | null = null;
         if (wantCost && s.costsInFlight > 0) {
           const { reading } = await evaluateLater(obj, { batch });

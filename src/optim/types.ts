@@ -104,6 +104,19 @@ export interface Objective<V> {
   /** A new seeded random order of the examples (used by SGD at each epoch). */
   shuffle(seed: number): void;
   /**
+   * Training progress before the next evaluation, in epochs: examples presented
+   * so far / m (fractional within an epoch; a full-batch step counts one epoch).
+   * The first-order methods (sgd.ts) set it before every evaluation, a resumed
+   * run from its restored position. Optional: objectives whose J follows a
+   * schedule (k-sparse annealing, `kSparse.anneal`) read it, the rest ignore it.
+   */
+  setProgress?(epochs: number): void;
+  /**
+   * Set when J changes with the progress (a schedule), naming it. Methods with
+   * a line search (L-BFGS, CG) need a fixed objective and refuse such a one.
+   */
+  readonly schedule?: string | null;
+  /**
    * Relative resolution of J (optional; default 0, exact): values closer than
    * this times |J| may differ by rounding alone. The GPU's float32 reductions
    * set it; line searches use it (LineSearchOptions.costNoise).

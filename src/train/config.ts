@@ -4,7 +4,7 @@
 
 import { INITIALIZERS, type InitializerName } from '../params.js';
 import { CORRUPTION_SHAPE, NETWORK_SHAPE, resolveCorruption, resolveSpec, SpecError, type CorruptionSpec, type NetworkSpec } from '../spec.js';
-import { METHODS, type OptimizerOptions } from '../optim/optimize.js';
+import { METHODS, usesLineSearch, type OptimizerOptions } from '../optim/optimize.js';
 import { OPTIMIZER_SHAPE } from '../optim/options-shape.js';
 import { checkShape, type ObjectShape, type Shape } from '../schema.js';
 import { checkParameterCount } from '../limits.js';
@@ -279,6 +279,22 @@ function checkPipeline(c: TrainConfig): boolean {
   return true;
 }
 
+/**
+ * k-sparse annealing needs a first-order method (a line search needs a fixed
+ * objective), and a run long enough for k to reach its target.
+ */
+function checkAnneal(network: NetworkSpec, o: OptimizerOptions): void {
+  const a = network.kSparse?.anneal;
+  if (!a) return;
+  if (usesLineSearch(o.method)) {
+    throw new SpecError(`network.kSparse.anneal changes k during training, but optimizer.method ${o.method} needs a fixed objective for its line search; use gd, sgd, momentum or adam, or drop the annealing`);
+  }
+  const planned = o.method === 'gd' ? (o.iterations ?? 100) : ((o as { epochs?: number }).epochs ?? ((o as { iterations?: number }).iterations === undefined ? 10 : Infinity));
+  if (a.epochs > planned) {
+    throw new SpecError(`network.kSparse.anneal.epochs (${a.epochs}) is more than the run's ${planned} epoch${planned === 1 ? '' : 's'} (optimizer.${o.method === 'gd' ? 'iterations' : 'epochs'}): training would end before k reaches ${network.kSparse!.k}`);
+  }
+}
+
 const SOURCES = ['mnist', 'fashion-mnist', 'idx', 'csv', 'natural', 'images'];
 
 function positiveInt(v: unknown, key: string): void {
@@ -313,7 +329,10 @@ export function checkConfig(raw: unknown): TrainConfig {
     if (c.whiten.kind !== 'zca' && c.whiten.kind !== 'pca') throw new SpecError(`whiten.kind must be zca or pca, got ${JSON.stringify(c.whiten.kind)}`);
     if (!(c.whiten.epsilon >= 0)) throw new SpecError(`whiten.epsilon must be ≥ 0, got ${JSON.stringify(c.whiten.epsilon)}`);
   }
-  if (!pipeline) checkOptimizer(c.optimizer, 'optimizer');
+  if (!pipeline) {
+    checkOptimizer(c.optimizer, 'optimizer');
+    checkAnneal(c.network!, c.optimizer!);
+  }
   const backend = c.backend ?? 'webgpu';
   if (backend !== 'webgpu' && backend !== 'cpu') throw new SpecError(`backend must be webgpu or cpu, got ${JSON.stringify(backend)}`);
   if (c.checkpointEvery !== undefined && (!Number.isInteger(c.checkpointEvery) || c.checkpointEvery < 0)) {
