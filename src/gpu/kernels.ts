@@ -295,6 +295,98 @@ export class Kernels {
   }
 
   /**
+   * scalars[slot] += scale · Σₖ map(x[k], y[k]) for every term (sums.wgsl): one
+   * stage-1 dispatch per group of terms whose inputs fit the bindings, and one
+   * final dispatch per SUMS_MAX_TERMS terms. Each slot's total is bitwise that of
+   * one `sum` per term in list order. `partials` must hold sumsPartials(terms) f32.
+   */
+  async sums(terms: readonly SumTerm[], partials: GPUBuffer, scalars: GPUBuffer): Promise<Dispatch[]> {
+    const out: Dispatch[] = [];
+    for (let i = 0; i < terms.length; i += SUMS_MAX_TERMS) out.push(...(await this.sumsBatch(terms.slice(i, i + SUMS_MAX_TERMS), partials, scalars)));
+    return out;
+  }
+
+  /** The input buffers one sums_partial dispatch binds: SUMS_MAX_BUFFERS, fewer when the device allows fewer storage buffers. */
+  sumsBuffers(): number {
+    const g = Math.min(SUMS_MAX_BUFFERS, this.ctx.limits.maxStorageBuffersPerShaderStage - 1);
+    if (g < 2) throw new GpuError(`batched sums need 3 storage buffers per shader stage, the device allows ${this.ctx.limits.maxStorageBuffersPerShaderStage}`);
+    return g;
+  }
+
+  private async sumsBatch(terms: readonly SumTerm[], partials: GPUBuffer, scalars: GPUBuffer): Promise<Dispatch[]> {
+    if (!terms.length) return [];
+    const maxBuffers = this.sumsBuffers();
+    const threads = terms.map((t) => sumThreads(t.count));
+    const base = threads.map((_, r) => threads.slice(0, r).reduce((a, b) => a + b, 0));
+    const need = base[terms.length - 1]! + threads[terms.length - 1]!;
+    if (need * 4 > partials.size) throw new Error(`sums: ${terms.length} terms need ${need} f32 of partials, the buffer holds ${partials.size / 4}`);
+    const inputs = terms.map((t) => {
+      const map = SUM_MAPS[t.map];
+      if (map >= 4 && !t.y) throw new Error(`sum map ${t.map} needs y`);
+      return map >= 4 ? [t.x.buffer, t.y!.buffer] : [t.x.buffer];
+    });
+    // Stage 1: consecutive terms share a dispatch while their inputs fit the bindings.
+    const groups: { buffers: GPUBuffer[]; rows: number[] }[] = [];
+    terms.forEach((_, r) => {
+      let g = groups[groups.length - 1];
+      const fresh = (b: GPUBuffer[]): number => new Set(inputs[r]!.filter((x) => !b.includes(x))).size;
+      if (!g || g.buffers.length + fresh(g.buffers) > maxBuffers) groups.push((g = { buffers: [], rows: [] }));
+      for (const b of inputs[r]!) if (!g.buffers.includes(b)) g.buffers.push(b);
+      g.rows.push(r);
+    });
+    const out: Dispatch[] = [];
+    for (const g of groups) {
+      // Each term's map and bindings are template values (so the shader's switches fold away).
+      const defines: Defines = { FINAL: false, TASKS: SUMS_MAX_TERMS };
+      for (let j = 1; j < SUMS_MAX_BUFFERS; j++) defines[`V${j}`] = j < g.buffers.length;
+      for (let i = 0; i < SUMS_MAX_TERMS; i++) {
+        const t = terms[g.rows[i] ?? -1];
+        if (i > 0) defines[`R${i}`] = !!t;
+        defines[`M${i}`] = t ? SUM_MAPS[t.map] : 0;
+        defines[`X${i}`] = t ? g.buffers.indexOf(t.x.buffer) : 0;
+        defines[`Y${i}`] = t?.y ? g.buffers.indexOf(t.y.buffer) : 0;
+      }
+      const pipeline = await this.cache.get(['sums'], defines, 'sums_partial');
+      const table: Field[] = [g.rows.length, 0, 0, 0];
+      let workgroups = 0;
+      for (let i = 0; i < SUMS_MAX_TERMS; i++) {
+        const r = g.rows[i];
+        if (r === undefined) {
+          table.push(0, 0, 0, 0, 0, 0, 0, 0, { f: 0 }, { f: 0 }, { f: 0 }, { f: 0 });
+          continue;
+        }
+        const t = terms[r]!;
+        table.push(t.count, threads[r]!, base[r]!, 0, t.x.offset ?? 0, t.y?.offset ?? 0, workgroups, 0, { f: t.rho ?? 0 }, { f: 0 }, { f: 0 }, { f: 0 });
+        workgroups += Math.ceil(threads[r]! / 64);
+      }
+      const bindings: Record<number, GPUBuffer> = { 1: partials };
+      g.buffers.forEach((b, j) => (bindings[2 + j] = b));
+      out.push(this.dispatch(pipeline, this.uniform(table), bindings, workgroups, 1, `sums ${g.rows.map((r) => terms[r]!.map).join(',')}`));
+    }
+    // Stage 2: one workgroup per slot, its terms in list order.
+    const slots = [...new Set(terms.map((t) => t.slot))];
+    const order = slots.flatMap((slot) => terms.flatMap((t, r) => (t.slot === slot ? [r] : [])));
+    const groupTable: Field[] = [];
+    let first = 0;
+    for (let i = 0; i < SUMS_MAX_TERMS; i++) {
+      const n = i < slots.length ? terms.filter((t) => t.slot === slots[i]).length : 0;
+      groupTable.push(first, first + n, 0, 0);
+      first += n;
+    }
+    const termTable: Field[] = [];
+    for (let i = 0; i < SUMS_MAX_TERMS; i++) {
+      const r = order[i];
+      termTable.push(...(r === undefined ? [0, 0, 0, 0] : [base[r]!, threads[r]!, terms[r]!.slot, f32Bits(terms[r]!.scale)]));
+    }
+    const unused: Defines = {};
+    for (let i = 0; i < SUMS_MAX_TERMS; i++) Object.assign(unused, { [`M${i}`]: 0, [`X${i}`]: 0, [`Y${i}`]: 0, ...(i ? { [`R${i}`]: false } : {}) });
+    for (let j = 1; j < SUMS_MAX_BUFFERS; j++) unused[`V${j}`] = false;
+    const final = await this.cache.get(['sums'], { ...unused, FINAL: true, TASKS: SUMS_MAX_TERMS }, 'sums_final');
+    out.push(this.dispatch(final, this.uniform([...groupTable, ...termTable]), { 1: partials, 2: scalars }, slots.length, 1, `sums final ${terms.length}`));
+    return out;
+  }
+
+  /**
    * The most vectors one `dotsPartial` dispatch binds: every storage binding of
    * the kernel but the partials' holds a vector, capped at DOTS_MAX_VECTORS,
    * the bindings dots.wgsl declares.
@@ -632,6 +724,35 @@ export const SUM_GROUPS = 4096;
 /** Invocations of a sum's first stage over `count` elements: enough to fill the device, each summing at least 16 elements. */
 export function sumThreads(count: number): number {
   return Math.max(1, Math.min(SUM_GROUPS, Math.ceil(count / 16)));
+}
+
+/** Terms of one Kernels.sums batch (sums.wgsl's table sizes). */
+export const SUMS_MAX_TERMS = 16;
+/** Input buffers sums.wgsl can bind (v0 … v5). */
+export const SUMS_MAX_BUFFERS = 6;
+
+/** One scalar part of J for Kernels.sums: scalars[slot] += scale · Σₖ map(x[k], y[k]) over `count` elements. */
+export interface SumTerm {
+  count: number;
+  map: SumMap;
+  x: BufferRef;
+  y?: BufferRef;
+  slot: number;
+  scale: number;
+  /** MAP_KL's target ρ. */
+  rho?: number;
+}
+
+/** f32 of partials Kernels.sums needs for `terms` (the largest batch's Σ sumThreads(count)). */
+export function sumsPartials(terms: readonly SumTerm[]): number {
+  let most = 1;
+  for (let i = 0; i < terms.length; i += SUMS_MAX_TERMS) most = Math.max(most, terms.slice(i, i + SUMS_MAX_TERMS).reduce((a, t) => a + sumThreads(t.count), 0));
+  return most;
+}
+
+/** The bits of `x` as an f32 (a float carried in a u32 table). */
+function f32Bits(x: number): number {
+  return new Uint32Array(Float32Array.of(x).buffer)[0]!;
 }
 
 /** Vectors dots.wgsl can bind (v0 … v14). */

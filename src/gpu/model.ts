@@ -14,7 +14,7 @@ import { BufferPool, readF32, STORAGE, writeF32, type PoolStats } from './buffer
 import { acquireDevice, adapterLabel, type AdapterDescription, type GpuContext } from './device.js';
 import type { EvaluateOptions } from './evaluate-options.js';
 export type { EvaluateOptions } from './evaluate-options.js';
-import { COLSUM_STRIPS, GEMM_VARIANTS, indirectArgs, Kernels, recordDispatches, SUM_GROUPS, type Dispatch, type GemmVariant, type IndirectArgs } from './kernels.js';
+import { COLSUM_STRIPS, GEMM_VARIANTS, indirectArgs, Kernels, recordDispatches, type Dispatch, type GemmVariant, type IndirectArgs } from './kernels.js';
 import { checkGpuLimits } from '../limits.js';
 import { PipelineCache } from './shaders.js';
 import { chooseGemmVariant } from './autotune.js';
@@ -87,7 +87,6 @@ export class GpuModel implements Model {
   private readonly pool: BufferPool;
   /** Kernel launchers on this model's device and pool (optimizers build their updates with it). */
   readonly kernels: Kernels;
-  private readonly partials: GPUBuffer;
   /** Scratch of the column sums (COLSUM_STRIPS × widest layer). */
   private readonly colPartials: GPUBuffer;
   private readonly plans = new Map<GpuDataset, Plan>();
@@ -111,7 +110,6 @@ export class GpuModel implements Model {
     this.thetaBuffer = this.pool.acquire(bytes, STORAGE, 'theta');
     this.gradBuffer = this.pool.acquire(bytes, STORAGE, 'grad');
     this.scalarsBuffer = this.pool.acquire(SLOTS * 4, STORAGE, 'scalars');
-    this.partials = this.pool.acquire(SUM_GROUPS * 4, STORAGE, 'partials');
     this.colPartials = this.pool.acquire(COLSUM_STRIPS * Math.max(...network.layers) * 4, STORAGE, 'column partials');
     this.rhoOffsets = [];
     let off = 0;
@@ -266,7 +264,7 @@ export class GpuModel implements Model {
     return {
       net: this.network, layout: this.layout, kernels: this.kernels, pool: this.pool,
       theta: this.thetaBuffer, grad: this.gradBuffer, scalars: this.scalarsBuffer, rhoHat: this.rhoHatBuffer, rhoOffsets: this.rhoOffsets,
-      partials: this.partials, colPartials: this.colPartials, noiseState: this.noiseState, vaeState: this.vaeState, kState: this.kState,
+      colPartials: this.colPartials, noiseState: this.noiseState, vaeState: this.vaeState, kState: this.kState,
       maxBindingBytes: this.bindingLimit,
       gemmVariant: (M, N, K, transA, transB) => this.gemmVariant(M, N, K, transA, transB),
     };

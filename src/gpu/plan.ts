@@ -31,7 +31,7 @@
 
 import { storedWeights, type ParamLayout, type LayerSlot } from '../params.js';
 import { SpecError, type Network } from '../spec.js';
-import { derivativeNeedsZ, fusedBias, type BiasGrad, type Dispatch, type GemmVariant, type Kernels } from './kernels.js';
+import { derivativeNeedsZ, fusedBias, sumsPartials, type BiasGrad, type Dispatch, type GemmVariant, type Kernels, type SumTerm } from './kernels.js';
 import type { BufferPool } from './buffers.js';
 import { STORAGE } from './buffers.js';
 import { evaluationChunks, type GpuChunk, type GpuDataset } from './dataset.js';
@@ -53,8 +53,7 @@ export interface PlanContext {
   scalars: GPUBuffer;
   rhoHat: GPUBuffer;
   rhoOffsets: number[];
-  /** Scratch of the sums (SUM_GROUPS) and column sums (COLSUM_STRIPS × widest layer). */
-  partials: GPUBuffer;
+  /** Scratch of the column sums (COLSUM_STRIPS × widest layer). */
   colPartials: GPUBuffer;
   /** Denoising: [seed, enabled] of the input corruption. */
   noiseState: GPUBuffer;
@@ -140,13 +139,14 @@ export async function reparameterize(pc: PlanContext, rows: number, rowOffset: n
   return [await vaeKernels.reparameterize(pc.kernels, { rows, d: pc.net.layers[pc.net.vae!.latent]!, rowOffset, H: vb.H, Z: z, EPS: vb.EPS, state: pc.vaeState })];
 }
 
-/** VAE: (1/m) Σᵢ KL(q(z|x⁽ⁱ⁾) ‖ N(0, I)) of the chunk into SLOT.kl (β applies when the parts are summed). */
-export async function klTerm(pc: PlanContext, rows: number, vb: VaeBuffers, m: number): Promise<Dispatch[]> {
-  const d = pc.net.layers[pc.net.vae!.latent]!;
-  return [
-    await vaeKernels.klRows(pc.kernels, { rows, d, H: vb.H, out: vb.klRow }),
-    ...(await pc.kernels.sum({ count: rows, map: 'identity', x: { buffer: vb.klRow }, partials: pc.partials, scalars: pc.scalars, slot: SLOT.kl, scale: 1 / m })),
-  ];
+/** VAE: KL(q(z|x⁽ⁱ⁾) ‖ N(0, I)) of each row of the chunk into klRow. */
+export async function klRows(pc: PlanContext, rows: number, vb: VaeBuffers): Promise<Dispatch[]> {
+  return [await vaeKernels.klRows(pc.kernels, { rows, d: pc.net.layers[pc.net.vae!.latent]!, H: vb.H, out: vb.klRow })];
+}
+
+/** VAE: (1/m) Σᵢ KL(q(z|x⁽ⁱ⁾) ‖ N(0, I)) of the chunk (klRows) into SLOT.kl (β applies when the parts are summed). */
+export function klTerm(rows: number, vb: VaeBuffers, m: number): SumTerm[] {
+  return [{ count: rows, map: 'identity', x: { buffer: vb.klRow }, slot: SLOT.kl, scale: 1 / m }];
 }
 
 /** VAE: DH = [δz + βμ | ½ δz ε σ + ½β(σ² − 1)] from δz (rows × d). */
@@ -213,23 +213,20 @@ export async function columnMeans(pc: PlanContext, rows: number, layers: LayerBu
 }
 
 /** The data term (1/m) Σ loss into SLOT.data: ½(a − y)², BCE from the logits, or the softmax rows' losses. */
-export async function lossTerms(pc: PlanContext, rows: number, outL: LayerBuffers, Y: GPUBuffer, rowLoss: GPUBuffer | null, m: number): Promise<Dispatch[]> {
-  const { net, kernels: k } = pc;
+export function lossTerms(net: Network, rows: number, outL: LayerBuffers, Y: GPUBuffer, rowLoss: GPUBuffer | null, m: number): SumTerm[] {
   const nL = net.layers[net.layers.length - 1]!;
-  const common = { partials: pc.partials, scalars: pc.scalars, slot: SLOT.data, scale: 1 / m };
-  if (net.loss === 'squared') return k.sum({ count: rows * nL, map: 'halfSqDiff', x: { buffer: outL.A }, y: { buffer: Y }, ...common });
-  if (net.loss === 'cross-entropy') return k.sum({ count: rows * nL, map: 'bceLogits', x: { buffer: outL.Z! }, y: { buffer: Y }, ...common });
-  return k.sum({ count: rows, map: 'identity', x: { buffer: rowLoss! }, ...common });
+  const common = { slot: SLOT.data, scale: 1 / m };
+  if (net.loss === 'squared') return [{ count: rows * nL, map: 'halfSqDiff', x: { buffer: outL.A }, y: { buffer: Y }, ...common }];
+  if (net.loss === 'cross-entropy') return [{ count: rows * nL, map: 'bceLogits', x: { buffer: outL.Z! }, y: { buffer: Y }, ...common }];
+  return [{ count: rows, map: 'identity', x: { buffer: rowLoss! }, ...common }];
 }
 
 /** L1 activation penalty λ₁ (1/m) Σᵢ Σⱼ |aⱼ| of each L1 layer into SLOT.l1. */
-export async function l1Penalty(pc: PlanContext, rows: number, layers: LayerBuffers[], m: number): Promise<Dispatch[]> {
-  const net = pc.net;
-  const out: Dispatch[] = [];
+export function l1Penalty(net: Network, rows: number, layers: LayerBuffers[], m: number): SumTerm[] {
+  const out: SumTerm[] = [];
   if (!net.l1) return out;
   for (let l = 0; l < net.layers.length - 2; l++) {
-    if (!net.l1.onLayer[l]) continue;
-    out.push(...(await pc.kernels.sum({ count: rows * net.layers[l + 1]!, map: 'abs', x: { buffer: layers[l]!.A }, partials: pc.partials, scalars: pc.scalars, slot: SLOT.l1, scale: net.l1.weight / m })));
+    if (net.l1.onLayer[l]) out.push({ count: rows * net.layers[l + 1]!, map: 'abs', x: { buffer: layers[l]!.A }, slot: SLOT.l1, scale: net.l1.weight / m });
   }
   return out;
 }
@@ -251,9 +248,8 @@ export async function contractivePenalty(pc: PlanContext, rows: number, first: b
 }
 
 /** The contractive part of J after the chunks: λ_c Σⱼ qⱼ Sⱼ into SLOT.contractive. */
-export async function contractiveCost(pc: PlanContext, cb: ContractiveBuffers): Promise<Dispatch[]> {
-  const n2 = pc.net.layers[1]!;
-  return pc.kernels.sum({ count: n2, map: 'product', x: { buffer: cb.q }, y: { buffer: cb.rowSq }, partials: pc.partials, scalars: pc.scalars, slot: SLOT.contractive, scale: pc.net.contractive!.weight });
+export function contractiveCost(net: Network, cb: ContractiveBuffers): SumTerm[] {
+  return [{ count: net.layers[1]!, map: 'product', x: { buffer: cb.q }, y: { buffer: cb.rowSq }, slot: SLOT.contractive, scale: net.contractive!.weight }];
 }
 
 /**
@@ -329,33 +325,28 @@ export async function regularizerGradients(pc: PlanContext, cb: ContractiveBuffe
 }
 
 /** Weight decay (λ/2) Σ W² over each stored matrix into SLOT.weightDecay. */
-export async function weightDecay(pc: PlanContext): Promise<Dispatch[]> {
-  const out: Dispatch[] = [];
-  if (!(pc.net.lambda > 0)) return out;
-  for (const s of storedWeights(pc.layout)) {
-    out.push(...(await pc.kernels.sum({ count: s.nOut * s.nIn, map: 'square', x: { buffer: pc.theta, offset: s.w }, partials: pc.partials, scalars: pc.scalars, slot: SLOT.weightDecay, scale: pc.net.lambda / 2 })));
-  }
-  return out;
+export function weightDecay(pc: PlanContext): SumTerm[] {
+  if (!(pc.net.lambda > 0)) return [];
+  return storedWeights(pc.layout).map((s) => ({ count: s.nOut * s.nIn, map: 'square', x: { buffer: pc.theta, offset: s.w }, slot: SLOT.weightDecay, scale: pc.net.lambda / 2 }));
 }
 
 /** Sparsity β Σⱼ KL(ρ‖ρ̂ⱼ) of each sparse layer into SLOT.sparsity. */
-export async function sparsityPenalty(pc: PlanContext): Promise<Dispatch[]> {
+export function sparsityPenalty(pc: PlanContext): SumTerm[] {
   const { net } = pc;
   const sparse = net.sparsity;
-  const out: Dispatch[] = [];
+  const out: SumTerm[] = [];
   if (!sparse) return out;
   for (let l = 0; l < net.layers.length - 2; l++) {
-    if (!sparse.onLayer[l]) continue;
-    out.push(...(await pc.kernels.sum({ count: net.layers[l + 1]!, map: 'kl', x: { buffer: pc.rhoHat, offset: pc.rhoOffsets[l] }, rho: sparse.rho, partials: pc.partials, scalars: pc.scalars, slot: SLOT.sparsity, scale: sparse.beta })));
+    if (sparse.onLayer[l]) out.push({ count: net.layers[l + 1]!, map: 'kl', x: { buffer: pc.rhoHat, offset: pc.rhoOffsets[l] }, rho: sparse.rho, slot: SLOT.sparsity, scale: sparse.beta });
   }
   return out;
 }
 
 /** Mean ρ̂ of the first hidden layer into SLOT.rhoHatMean (progress reports). */
-export async function rhoHatMean(pc: PlanContext): Promise<Dispatch[]> {
+export function rhoHatMean(pc: PlanContext): SumTerm[] {
   const n2 = pc.net.layers[1]!;
   if (pc.net.layers.length <= 2) return [];
-  return pc.kernels.sum({ count: n2, map: 'identity', x: { buffer: pc.rhoHat, offset: 0 }, partials: pc.partials, scalars: pc.scalars, slot: SLOT.rhoHatMean, scale: 1 / n2 });
+  return [{ count: n2, map: 'identity', x: { buffer: pc.rhoHat, offset: 0 }, slot: SLOT.rhoHatMean, scale: 1 / n2 }];
 }
 
 /** Builds the plan of one data set: buffers sized for one chunk, then every step's dispatches, in the order of cpuCost. */
@@ -420,6 +411,7 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
   const sparse = net.sparsity;
   const rhoChunks: Dispatch[][] = [];
   const chunks: Plan['chunks'] = [];
+  const costTerms: SumTerm[][] = [];
   const rowOffsets = views.map((_, ci) => views.slice(0, ci).reduce((n, c) => n + c.rows, 0));
   /** The input layer of a chunk: X, or x̃ for a denoising network. */
   const inputOf = (c: GpuChunk): GPUBuffer => noisyInput ?? c.X;
@@ -465,7 +457,9 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
     const rho = multi && sparse ? [] : await columnMeans(pc, ch.rows, layers, m, first ? 0 : 1, 1);
     const terms = cb ? await contractivePenalty(pc, ch.rows, first, layers[0]!.A, cb, m) : [];
     const outL = layers[Lw - 1]!;
-    const cost = [...(await lossTerms(pc, ch.rows, outL, Y, rowLoss, m)), ...(await l1Penalty(pc, ch.rows, layers, m)), ...(vb ? await klTerm(pc, ch.rows, vb, m) : [])];
+    // The chunk's scalar parts of J; their sums are recorded below, once the partials buffer is sized.
+    const cost: Dispatch[] = vb ? await klRows(pc, ch.rows, vb) : [];
+    costTerms.push([...lossTerms(net, ch.rows, outL, Y, rowLoss, m), ...l1Penalty(net, ch.rows, layers, m), ...(vb ? klTerm(ch.rows, vb, m) : [])]);
     // Few rows (a mini-batch): each δ kernel also writes its layer's ∇b (one pass over δ, not two).
     // Not for a VAE, whose head δ is formed after the decoder's δz.
     const fuse = fusedBias(ch.rows) && !vb;
@@ -493,7 +487,14 @@ export async function buildPlan(pc: PlanContext, ds: GpuDataset): Promise<Plan> 
   }
 
   const finalGrad = await regularizerGradients(pc, cb);
-  const finalCost = [...(cb ? await contractiveCost(pc, cb) : []), ...(await weightDecay(pc)), ...(await sparsityPenalty(pc)), ...(await rhoHatMean(pc))];
+  // The scalar parts of J in few dispatches (sums.wgsl). One chunk: its terms join the
+  // final ones (the activations and targets they read are intact until then).
+  // Several: each chunk sums its own before the next chunk overwrites them.
+  const finalTerms = [...(multi ? [] : costTerms[0]!), ...(cb ? contractiveCost(net, cb) : []), ...weightDecay(pc), ...sparsityPenalty(pc), ...rhoHatMean(pc)];
+  const sumLists = [...(multi ? costTerms : []), finalTerms];
+  const sumPartials = buf(Math.max(...sumLists.map(sumsPartials)), 'sum partials');
+  if (multi) for (let ci = 0; ci < chunks.length; ci++) chunks[ci]!.cost.push(...(await pc.kernels.sums(costTerms[ci]!, sumPartials, pc.scalars)));
+  const finalCost = await pc.kernels.sums(finalTerms, sumPartials, pc.scalars);
   const vae: VaePlanParts | undefined = vb ? { ...vb, chunks: vaeChunks, z: layers[c - 1]!.A, output: layers[Lw - 1]!.A } : undefined;
   return { rhoChunks, chunks, finalCost, finalGrad, layers, running: new Map(), owned, vae };
 }
