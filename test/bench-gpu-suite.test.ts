@@ -12,8 +12,14 @@ describe('bench:gpu --quick', () => {
   it('prints the adapter and writes JSON + Markdown with every GEMM shape, the step and its kernel profile', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wgnn-gpu-suite-'));
     let out = '';
+    // The files as they stand when each part is reported done (read at that moment).
+    const snapshots: { line: string; json: SuiteResult; md: string }[] = [];
+    const err = (line: string): void => {
+      const m = /done; figures so far in (\S+\.json), (\S+\.md)$/.exec(line.trim());
+      if (m) snapshots.push({ line, json: JSON.parse(readFileSync(m[1]!, 'utf8')) as SuiteResult, md: readFileSync(m[2]!, 'utf8') });
+    };
     try {
-      const r = await gpuSuiteMain(['--quick', '--no-peers', '--no-tfjs', '--no-training', '--peak-tflops', '1', '--out', dir], (s) => (out += s), () => {});
+      const r = await gpuSuiteMain(['--quick', '--no-peers', '--no-tfjs', '--no-training', '--peak-tflops', '1', '--out', dir], (s) => (out += s), err);
       expect(r.code).toBe(0);
       expect(out).toMatch(/^adapter: /);
       expect(out).toContain('features: ');
@@ -48,6 +54,14 @@ describe('bench:gpu --quick', () => {
       expect(md).toContain('| SAE step |');
       expect(md).toContain('(f16 data)');
       expect(md).toContain('Software adapter');
+      // Rewritten after each part, marked partial until the end: a run stopped early keeps its figures.
+      expect(snapshots.map((x) => x.json.partial)).toEqual(['GEMM 32x32x32 NN', 'GEMM 16x12x20 NT', 'step 20-12-20 batch 16', 'step 20-12-20 batch 16 (f16 data)', 'the PyTorch peer']);
+      expect(snapshots[0]!.json.gemm).toHaveLength(1);
+      expect(snapshots[0]!.json.step).toHaveLength(0);
+      expect(snapshots[2]!.json.step).toHaveLength(1);
+      expect(snapshots[0]!.md).toContain('**Partial: the suite got as far as GEMM 32x32x32 NN');
+      expect(json.partial).toBeUndefined();
+      expect(md).not.toContain('Partial:');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

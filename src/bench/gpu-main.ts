@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench:gpu [-- --quick] [--peak-tflops X] [--append] [--out DIR] [--no-peers] [--no-tfjs] [--no-training]`:
 // the GPU suite (src/bench/gpu-suite.ts) with the PyTorch peer and the training workloads.
-// Writes DIR/gpu-suite-<date>.json and .md (default DIR runs/bench-gpu), prints the Markdown,
+// Writes DIR/gpu-suite-<date>.json and .md (default DIR runs/bench-gpu; rewritten after each part,
+// marked partial until the suite ends), prints the Markdown,
 // and appends it to bench/RESULTS.md with --append. Exit 0 when the suite ran (parts that
 // failed are listed in its notes), 1 on bad usage or no adapter.
 import { appendFileSync, mkdirSync } from 'node:fs';
@@ -49,18 +50,30 @@ export async function gpuSuiteMain(argv: readonly string[], out: (s: string) => 
       if ('python' in py) peer = runPythonPeer(py.python, quick ? 60_000 : 300_000);
       else notes.push(`PyTorch peer not run: ${py.reason}`);
     }
+    const dir = resolve(a.string('out') ?? join(PACKAGE_ROOT, 'runs', 'bench-gpu'));
+    mkdirSync(dir, { recursive: true });
+    const filesOf = (r: SuiteResult): string[] => {
+      const stamp = r.date.replace(/[:.]/g, '-');
+      return [join(dir, `gpu-suite-${stamp}.json`), join(dir, `gpu-suite-${stamp}.md`)];
+    };
+    // The JSON and Markdown are rewritten after each part: a run cut short by a time limit keeps what it measured.
+    const write = (r: SuiteResult): string[] => {
+      const files = filesOf(r);
+      writeJsonAtomic(files[0]!, r);
+      writeFileAtomic(files[1]!, formatSuiteMarkdown(r));
+      return files;
+    };
     const result = await runGpuSuite(ctx, {
       quick, peakTflops: peak, peers: !!peer, peer, tfjs: !a.flag('no-tfjs'), training: !a.flag('no-training'),
       trainingRunner: trainingRunner(ctx.device, quick, log), log,
+      onPartial: (p) => {
+        p.notes.unshift(...notes);
+        log(`${p.partial} done; figures so far in ${write(p).join(', ')}`);
+      },
     });
     result.notes.unshift(...notes);
     const md = formatSuiteMarkdown(result);
-    const dir = resolve(a.string('out') ?? join(PACKAGE_ROOT, 'runs', 'bench-gpu'));
-    mkdirSync(dir, { recursive: true });
-    const stamp = result.date.replace(/[:.]/g, '-');
-    const files = [join(dir, `gpu-suite-${stamp}.json`), join(dir, `gpu-suite-${stamp}.md`)];
-    writeJsonAtomic(files[0]!, result);
-    writeFileAtomic(files[1]!, md);
+    const files = write(result);
     if (a.flag('append')) {
       appendFileSync(join(PACKAGE_ROOT, 'bench', 'RESULTS.md'), `\n${md}`);
       files.push(join(PACKAGE_ROOT, 'bench', 'RESULTS.md'));

@@ -124,6 +124,7 @@ export function formatSuiteMarkdown(r: SuiteResult): string {
   const out: string[] = [];
   out.push(`### GPU suite${r.quick ? ' (--quick)' : ''}: ${g.label}, ${r.date.slice(0, 10)}`);
   out.push('');
+  if (r.partial) out.push(`**Partial: the suite got as far as ${r.partial} (this file is rewritten after each part; a run stopped early leaves it so).**`, '');
   if (g.isSoftware) out.push('**Software adapter: these figures say nothing about GPU speed (correctness run).**', '');
   out.push(`- adapter: vendor \`${g.vendor}\`, architecture \`${g.architecture}\`, device \`${g.device}\`, description \`${g.description}\``);
   out.push(`- features: ${g.adapterFeatures.join(', ') || '(not reported)'}; enabled: ${g.deviceFeatures.join(', ')}`);

@@ -44,6 +44,12 @@ export interface SuiteOptions {
   /** Runs the two training workloads (Node only: they read data sets and write run folders). */
   trainingRunner?: () => Promise<TrainingFigures>;
   log?: (line: string) => void;
+  /**
+   * Called with the figures so far after each GEMM shape, each step row, the
+   * peer and the training workloads (`partial` says how far the suite got), so
+   * that a run stopped by a time limit still leaves what it measured.
+   */
+  onPartial?: (partial: SuiteResult) => void;
 }
 
 export interface PeerRequest {
@@ -123,6 +129,8 @@ export interface SuiteResult extends BenchMeta {
   peer: { torch: string; device: string; tf32: boolean } | null;
   seconds: number;
   notes: string[];
+  /** Set on the snapshots given to onPartial: the last part finished ("GEMM 4096x4096x4096 NN", …). */
+  partial?: string;
 }
 
 /** The square sizes and the GEMMs of the 784-200-784 step at batch 256 and 4096 (forward, decoder, ∇W, backprop). */
@@ -172,7 +180,7 @@ function describeGpu(ctx: GpuContext): SuiteAdapter {
 }
 
 /** GEMM timing: products per submit sized so each submit does ≥ ~20 GFLOP on a real GPU; median of `reps` submits. */
-async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick: boolean; peak: number | null; log: (l: string) => void; notes: string[] }): Promise<SuiteGemmRow[]> {
+async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick: boolean; peak: number | null; log: (l: string) => void; notes: string[]; rows: SuiteGemmRow[]; done: (part: string) => void }): Promise<SuiteGemmRow[]> {
   const { device } = ctx;
   const pool = new BufferPool(device, ctx.limits.maxBufferSize, { maxBindingSize: ctx.limits.maxStorageBufferBindingSize });
   const kernels = new Kernels(ctx, pool, new PipelineCache(device));
@@ -182,7 +190,7 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
   if (variants.length < all.length) opts.notes.push(`software adapter: GEMM variants ${all.filter((v) => !variants.includes(v)).join(', ')} not timed (as the autotuner does there)`);
   if (!device.features.has('subgroups')) opts.notes.push('no subgroups feature: subgroup-8x4 not available');
   const slow = new Set<GemmVariant>();
-  const rows: SuiteGemmRow[] = [];
+  const rows = opts.rows;
   const maxBytes = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
   try {
     for (const s of shapes) {
@@ -249,6 +257,7 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
       const best = right.reduce<SuiteGemmRow['variants'][number] | null>((x, y) => (!x || y.gflops > x.gflops ? y : x), null);
       row.best = best && { variant: best.variant, gflops: best.gflops, fractionOfPeak: best.fractionOfPeak };
       rows.push(row);
+      opts.done(`GEMM ${s.M}x${s.N}x${s.K} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`);
     }
   } finally {
     pool.destroy();
@@ -256,8 +265,8 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
   return rows;
 }
 
-async function stepPart(ctx: GpuContext, configs: SuiteStepConfig[], opts: { quick: boolean; tfjs: boolean; log: (l: string) => void; notes: string[] }): Promise<SuiteStepRow[]> {
-  const rows: SuiteStepRow[] = [];
+async function stepPart(ctx: GpuContext, configs: SuiteStepConfig[], opts: { quick: boolean; tfjs: boolean; log: (l: string) => void; notes: string[]; rows: SuiteStepRow[]; done: (part: string) => void }): Promise<SuiteStepRow[]> {
+  const rows = opts.rows;
   for (const c of configs) {
     const dataPrecision = c.dataPrecision ?? 'f32';
     opts.log(`step ${c.layers.join('-')} batch ${c.batch}${dataPrecision === 'f16' ? ' (f16 data)' : ''}`);
@@ -279,6 +288,7 @@ async function stepPart(ctx: GpuContext, configs: SuiteStepConfig[], opts: { qui
     } catch (e) {
       opts.notes.push(`step ${c.layers.join('-')} batch ${c.batch} failed: ${errorMessage(e)}`);
     }
+    opts.done(`step ${c.layers.join('-')} batch ${c.batch}${dataPrecision === 'f16' ? ' (f16 data)' : ''}`);
   }
   return rows;
 }
@@ -294,10 +304,17 @@ export async function runGpuSuite(ctx: GpuContext, opts: SuiteOptions = {}): Pro
   const gpu = describeGpu(ctx);
   log(`adapter: ${gpu.label}`);
   const shapes = opts.gemmSizes ? opts.gemmSizes.map((n) => ({ M: n, N: n, K: n, transA: false, transB: false, role: 'square' })) : suiteGemmShapes(quick);
-  const gemm = await gemmPart(ctx, shapes, { quick, peak, log, notes });
-  const step = await stepPart(ctx, opts.stepConfigs ?? suiteStepConfigs(quick), { quick, tfjs: opts.tfjs ?? true, log, notes });
-
+  const meta = await benchMeta(ctx);
+  const gemm: SuiteGemmRow[] = [];
+  const step: SuiteStepRow[] = [];
   let peer: SuiteResult['peer'] = null;
+  let training: TrainingFigures | null = null;
+  const result = (): SuiteResult => ({ bench: 'gpu-suite', ...meta, date, quick, peakTflops: peak, gpu, gemm, step, training, peer, seconds: (performance.now() - t0) / 1000, notes });
+  // A snapshot after each part (deep-copied: later parts add to the rows).
+  const done = (part: string): void => opts.onPartial?.({ ...(JSON.parse(JSON.stringify(result())) as SuiteResult), partial: part });
+  await gemmPart(ctx, shapes, { quick, peak, log, notes, rows: gemm, done });
+  await stepPart(ctx, opts.stepConfigs ?? suiteStepConfigs(quick), { quick, tfjs: opts.tfjs ?? true, log, notes, rows: step, done });
+
   if ((opts.peers ?? true) && opts.peer) {
     log('peer: PyTorch');
     try {
@@ -328,8 +345,8 @@ export async function runGpuSuite(ctx: GpuContext, opts: SuiteOptions = {}): Pro
   } else if (opts.peers ?? true) {
     notes.push('PyTorch peer not run: no peer runner (Node only)');
   }
+  done('the PyTorch peer');
 
-  let training: TrainingFigures | null = null;
   if ((opts.training ?? true) && opts.trainingRunner) {
     try {
       training = await opts.trainingRunner();
@@ -338,6 +355,5 @@ export async function runGpuSuite(ctx: GpuContext, opts: SuiteOptions = {}): Pro
       notes.push(`training workloads failed: ${errorMessage(e)}`);
     }
   }
-  const meta = await benchMeta(ctx);
-  return { bench: 'gpu-suite', ...meta, date, quick, peakTflops: peak, gpu, gemm, step, training, peer, seconds: (performance.now() - t0) / 1000, notes };
+  return result();
 }
