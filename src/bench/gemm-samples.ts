@@ -4,7 +4,7 @@
 // rather than as the previous variant's result.
 
 import { readF32, writeF32, type BufferPool } from '../gpu/buffers.js';
-import type { GemmShape } from '../gpu/gemm-check.js';
+import { gemmEntry, type GemmShape } from '../gpu/gemm-check.js';
 import type { Rng } from '../prng.js';
 import { maxRelDiff } from './common.js';
 
@@ -28,10 +28,8 @@ export function gemmSamples(a: Float32Array, b: Float32Array, s: GemmShape, rng:
   for (let n = 0; n < count; n++) {
     const i = rng.int(s.M);
     const j = rng.int(s.N);
-    let acc = 0;
-    for (let k = 0; k < s.K; k++) acc += (s.transA ? a[k * s.M + i]! : a[i * s.K + k]!) * (s.transB ? b[j * s.K + k]! : b[k * s.N + j]!);
     at.push(i * s.N + j);
-    want.push(acc);
+    want.push(gemmEntry(a, b, s, i, j).value);
   }
   return { at, want };
 }

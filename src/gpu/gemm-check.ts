@@ -38,6 +38,22 @@ export interface GemmCheck {
   worst?: { i: number; j: number; got: number; want: number };
 }
 
+/**
+ * Entry (i, j) of C = op(A)·op(B) in float64 from A and B in their stored layouts
+ * (A: M × K, or K × M when transA; B: K × N, or N × K when transB), and
+ * Σₖ|op(A)ᵢₖ op(B)ₖⱼ|, the scale its float32 rounding error is measured against.
+ */
+export function gemmEntry(a: ArrayLike<number>, b: ArrayLike<number>, s: GemmShape, i: number, j: number): { value: number; magnitude: number } {
+  let value = 0;
+  let magnitude = 0;
+  for (let k = 0; k < s.K; k++) {
+    const p = (s.transA ? a[k * s.M + i]! : a[i * s.K + k]!) * (s.transB ? b[j * s.K + k]! : b[k * s.N + j]!);
+    value += p;
+    magnitude += Math.abs(p);
+  }
+  return { value, magnitude };
+}
+
 /** The indices of `n` to check: all when few, else the edges and seeded others. */
 function pick(n: number, rng: Rng): number[] {
   if (n <= 2 * EDGE + SAMPLED) return Array.from({ length: n }, (_, i) => i);
@@ -53,15 +69,12 @@ function pick(n: number, rng: Rng): number[] {
  * columns of C (every row tile and every column tile is crossed) with float64.
  */
 export async function checkGemm(kernels: Kernels, shape: GemmShape, variant: GemmVariant, seed = 1): Promise<GemmCheck> {
-  const { M, N, K, transA, transB } = shape;
+  const { M, N, K, transA } = shape;
   const { device } = kernels.ctx;
   const pool = kernels.pool;
   const rng = new Rng(seed * 7919 + M * 31 + N * 17 + K);
   const a = Float32Array.from({ length: M * K }, () => rng.range(-1, 1));
   const b = Float32Array.from({ length: K * N }, () => rng.range(-1, 1));
-  // op(A)ᵢₖ and op(B)ₖⱼ in their stored layouts.
-  const opA = (i: number, k: number): number => (transA ? a[k * M + i]! : a[i * K + k]!);
-  const opB = (k: number, j: number): number => (transB ? b[j * K + k]! : b[k * N + j]!);
   const A = pool.acquire(a.length * 4, STORAGE, 'check A');
   const B = pool.acquire(b.length * 4, STORAGE, 'check B');
   const C = pool.acquire(M * N * 4, STORAGE, 'check C');
@@ -87,15 +100,9 @@ export async function checkGemm(kernels: Kernels, shape: GemmShape, variant: Gem
   }
   const result: GemmCheck = { variant, shape, maxError: 0, ok: true };
   const entry = (i: number, j: number): void => {
-    let want = 0;
-    let mag = 0;
-    for (let k = 0; k < K; k++) {
-      const p = opA(i, k) * opB(k, j);
-      want += p;
-      mag += Math.abs(p);
-    }
+    const { value: want, magnitude } = gemmEntry(a, b, shape, i, j);
     const c = got![i * N + j]!;
-    const err = Number.isFinite(c) ? Math.abs(c - want) / (mag + 1e-30) : Infinity;
+    const err = Number.isFinite(c) ? Math.abs(c - want) / (magnitude + 1e-30) : Infinity;
     if (!(err <= result.maxError)) {
       result.maxError = err;
       if (err > GEMM_CHECK_TOL) result.worst = { i, j, got: c, want };

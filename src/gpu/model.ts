@@ -48,7 +48,6 @@ function asGpuDataset(ds: Dataset): GpuDataset {
   return ds;
 }
 
-
 export interface GpuModelOptions {
   /** Force a GEMM variant instead of timing them on first use. */
   gemmVariant?: GemmVariant;

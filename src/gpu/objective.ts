@@ -41,9 +41,10 @@ export interface GpuObjectiveModel {
   evaluate(ds: GpuDataset, what: EvaluateOptions): Promise<void>;
   evaluationDispatches(ds: GpuDataset, what: Pick<EvaluateOptions, 'cost' | 'gradient'>): Promise<number>;
   readCost(): Promise<{ cost: number; parts: CostParts; rhoHatMean: number | null }>;
-  /** Host examples in chunks uploaded one at a time, and an evaluation over them (the full cost of a streamed set). */
+  /** Host examples in chunks uploaded one at a time (a streamed set's full-batch evaluations). */
   streamChunks(X: Matrix, T: Matrix | null, maxRows?: number): StreamedChunks;
-  evaluateStreamed(s: StreamedChunks, what: { cost?: boolean; gradient?: boolean; before?: readonly Dispatch[] }): Promise<void>;
+  /** `evaluate` over streamed chunks (no gate, tail or encoder: those apply to resident sets). */
+  evaluateStreamed(s: StreamedChunks, what: EvaluateOptions): Promise<void>;
   /** The buffer slice holding J's parts after an evaluation (read with readF32 alongside other values). */
   readonly costSource: Parameters<typeof readF32>[2][number];
   costFromScalars(s: Float32Array): { cost: number; parts: CostParts; rhoHatMean: number | null };
@@ -241,11 +242,15 @@ export class GpuObjective implements ModelObjective<GpuVector> {
     return this.stream;
   }
 
-  /** One full-batch cost-and-gradient evaluation, resident or streamed, with `what`'s extra dispatches (not submitted for a streamed set until each chunk's upload is queued). */
+  /** An evaluation over every example: resident, or streamed chunk by chunk (each chunk's upload queued before its submit). */
+  private async evaluateAll(what: EvaluateOptions): Promise<void> {
+    if (this.host) await this.model.evaluateStreamed(this.fullStream(), what);
+    else await this.model.evaluate(this.resident(), what);
+  }
+
+  /** One full-batch cost-and-gradient training evaluation, with `what`'s extra dispatches. */
   private async evaluateFull(what: { cost: boolean; before: readonly Dispatch[]; then?: readonly Dispatch[] }): Promise<void> {
-    const w = { ...what, gradient: true, ...this.nextSeeds(), ...this.trainingK() };
-    if (this.host) await this.model.evaluateStreamed(this.fullStream(), w);
-    else await this.model.evaluate(this.resident(), w);
+    await this.evaluateAll({ ...what, gradient: true, ...this.nextSeeds(), ...this.trainingK() });
     this.deviceEvaluations++;
   }
 
@@ -560,14 +565,11 @@ export class GpuObjective implements ModelObjective<GpuVector> {
    * binding size or maxChunkRows no larger than the cap's rows).
    */
   async fullCost(): Promise<FullCost> {
-    const pending = await this.ops.drain();
-    if (this.host) await this.model.evaluateStreamed(this.fullStream(), { cost: true, gradient: false, before: pending });
-    else await this.model.evaluate(this.resident(), { cost: true, gradient: false, before: pending });
+    await this.evaluateAll({ cost: true, gradient: false, before: await this.ops.drain() });
     this.costReads++;
     const r = await this.model.readCost();
     return { cost: r.cost, parts: r.parts, rhoHatMean: r.rhoHatMean };
   }
-
 
   /** θ lives in the model's buffer already: runs the pending update. */
   async commit(): Promise<void> {
