@@ -74,7 +74,7 @@ export class Rng {
   }
 
   /** Fisher–Yates shuffle in place. */
-  shuffle<T>(a: T[] | Uint32Array | Int32Array): typeof a {
+  shuffle<T>(a: T[] | Uint8Array | Uint32Array | Int32Array): typeof a {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const t = a[i]!;

@@ -97,7 +97,7 @@ describe('GPU cost readings in flight', () => {
       const g = await obj.evaluateDots([[obj.grad, obj.grad], [obj.grad, y], [y, obj.theta]], { after: () => (obj.ops.copy(obj.grad, y), obj.ops.scale(-3, y)) });
       expect(model.kernels.pool.readbacks - reads0).toBe(1);
       cpu.ops.fill(0, yc);
-      const c = await cpu.evaluateDots([[cpu.grad, cpu.grad], [cpu.grad, yc], [yc, cpu.theta]], { after: () => (cpu.ops.copy(cpu.grad, yc), cpu.ops.scale(-3, yc)) });
+      const c = await cpu.evaluateDots!([[cpu.grad, cpu.grad], [cpu.grad, yc], [yc, cpu.theta]], { after: () => (cpu.ops.copy(cpu.grad, yc), cpu.ops.scale(-3, yc)) });
       expect(Math.abs(g.cost! - c.cost!) / c.cost!).toBeLessThan(1e-5);
       Array.from(c.dots).forEach((v, k) => expect(Math.abs(g.dots[k]! - v) / (Math.abs(v) + 1e-6), `dot ${k}`).toBeLessThan(1e-4));
       expect(Math.abs(g.dots[1]! + 3 * g.dots[0]!) / g.dots[0]!).toBeLessThan(1e-5);

@@ -462,7 +462,7 @@ describe('browser demo', () => {
     try {
       await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
       expect((await status(page)).text).toMatch(/784-64-2-64-784/);
-      const hidden = (id: string): Promise<boolean> => page.$eval(`#${id}`, (e) => (e as HTMLElement).hidden);
+      const hidden = (id: string): Promise<boolean> => page.$eval(`#${id}`, (e) => (e as HTMLElement).hidden === true);
       expect(await hidden('rho-panel')).toBe(true);
       expect(await hidden('samples-panel')).toBe(false);
       expect(await hidden('manifold-panel')).toBe(false);

@@ -58,7 +58,7 @@ describe('run outputs', () => {
 
   it('a Ctrl-C inside a chunked CPU evaluation goes back to the last iteration; --resume then follows the uninterrupted path bitwise', async () => {
     // 1000 examples of a 784-5-784 autoencoder: each evaluation runs in two chunks (cpu-chunks.ts).
-    const cfg = (out: string): TrainConfig => ({ ...MAIN_JOB, name: 'chunked', network: { ...MAIN_JOB.network, layers: [784, 5, 784] }, data: { source: 'mnist', limit: 1000 }, optimizer: { method: 'lbfgs', maxIterations: 5 }, backend: 'cpu', checkpointEvery: 0, output: out });
+    const cfg = (out: string): TrainConfig => ({ ...MAIN_JOB, name: 'chunked', network: { ...MAIN_JOB.network!, layers: [784, 5, 784] }, data: { source: 'mnist', limit: 1000 }, optimizer: { method: 'lbfgs', maxIterations: 5 }, backend: 'cpu', checkpointEvery: 0, output: out });
     const whole = await train(cfg(join(dir, 'whole')));
     const abort = new AbortController();
     const first = await train(cfg(join(dir, 'parts')), {

@@ -49,7 +49,7 @@ describe('loadMnist (the mnist package’s 10 000 digits)', () => {
     expect(total).toEqual(pkg);
     // Pixel sums identify images well enough to see that train and test do not overlap.
     const sums = (X: Float64Array | Float32Array, rows: number): number[] =>
-      Array.from({ length: rows }, (_, i) => X.subarray(i * 784, (i + 1) * 784).reduce((a, b) => a + b, 0));
+      Array.from({ length: rows }, (_, i) => Array.from(X.subarray(i * 784, (i + 1) * 784)).reduce((a, b) => a + b, 0));
     const trainSums = sums(train.X.data, train.X.rows).reduce((a, b) => a + b, 0);
     const testSums = sums(test.X.data, test.X.rows).reduce((a, b) => a + b, 0);
     const allSum = all.pixels.reduce((a, b) => a + b, 0) / 255;

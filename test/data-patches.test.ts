@@ -90,7 +90,7 @@ describe('normalizePatches (UFLDL sampleIMAGES normalization)', () => {
     let total = 0;
     for (let p = 0; p < N.rows; p++) {
       const row = N.data.subarray(p * 64, (p + 1) * 64);
-      const mean = row.reduce((a, b) => a + b, 0) / 64;
+      const mean = Array.from(row).reduce((a, b) => a + b, 0) / 64;
       total += mean;
       const touched = row.some((v) => v <= 0.1 + 1e-15 || v >= 0.9 - 1e-15);
       if (!touched) {

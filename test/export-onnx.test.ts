@@ -64,8 +64,8 @@ describe('exportOnnx', () => {
   it('writes opset 17 with the spec in the metadata, built with onnx-proto', () => {
     const bytes = buildOnnx({ network: { layers: [3, 2], activation: 'sigmoid' }, theta: new Float64Array(8) });
     const m = onnxProto.onnx.ModelProto.decode(bytes);
-    expect(Number(m.opsetImport[0]!.version)).toBe(ONNX_OPSET);
-    expect(m.graph!.output.map((o) => o.name)).toEqual(['output']);
+    expect(Number(m.opsetImport![0]!.version)).toBe(ONNX_OPSET);
+    expect(m.graph!.output!.map((o) => o.name)).toEqual(['output']);
     expect(JSON.parse(m.metadataProps.find((p) => p.key === 'webgpu-nn.spec')!.value!).layers).toEqual([3, 2]);
   });
 
@@ -93,7 +93,7 @@ describe('exportOnnx', () => {
     const spec: NetworkSpec = { layers: [7, 4, 7], activation: ['sigmoid', 'identity'], autoencoder: true, tied: true };
     await check(spec);
     const bytes = buildOnnx({ network: spec, theta: initParameters(resolveSpec(spec), { seed: 1 }) });
-    const inits = onnxProto.onnx.ModelProto.decode(bytes).graph!.initializer.map((t) => `${t.name}:${t.dims.join('x')}`);
+    const inits = onnxProto.onnx.ModelProto.decode(bytes).graph!.initializer!.map((t) => `${t.name}:${t.dims!.join('x')}`);
     expect(inits).toContain('W1:4x7');
     expect(inits).toContain('W2_tied_transposed:4x7');
   });
@@ -236,9 +236,9 @@ describe('exportVaeOnnx: encoder (input → mu, logvar) and decoder (z → outpu
     const { encoder, decoder } = buildVaeOnnx({ network: net, theta, preprocessing: { whitening } });
     const e = onnxProto.onnx.ModelProto.decode(encoder);
     const dm = onnxProto.onnx.ModelProto.decode(decoder);
-    expect(e.graph!.initializer.map((t) => `${t.name}:${t.dims.join('x')}`)).toEqual(expect.arrayContaining(['whitening_mean:6', 'W1:5x4', 'W2_mu:2x5', 'W2_logvar:2x5', 'b2_mu:2', 'b2_logvar:2']));
-    expect(dm.graph!.initializer.map((t) => t.name)).toEqual(['b3', 'W3', 'b4', 'W4']);
-    expect(dm.graph!.input.map((i) => i.name)).toEqual(['z']);
+    expect(e.graph!.initializer!.map((t) => `${t.name}:${t.dims!.join('x')}`)).toEqual(expect.arrayContaining(['whitening_mean:6', 'W1:5x4', 'W2_mu:2x5', 'W2_logvar:2x5', 'b2_mu:2', 'b2_logvar:2']));
+    expect(dm.graph!.initializer!.map((t) => t.name)).toEqual(['b3', 'W3', 'b4', 'W4']);
+    expect(dm.graph!.input!.map((i) => i.name)).toEqual(['z']);
     expect(e.metadataProps.find((p) => p.key === 'webgpu-nn.vae-graph')!.value).toBe('encoder');
     expect(JSON.parse(dm.metadataProps.find((p) => p.key === 'webgpu-nn.spec')!.value!).vae).toEqual({ beta: 1, seed: 1 });
   });

@@ -361,7 +361,7 @@ describe('wgnn train --data-precision f16', () => {
     // 40 digits × 784 pixels; bindings of 50 176 bytes: f32 in 3 buffers (16 rows), f16 in 2 (32 rows = 2 evaluation chunks of 16).
     const base = mkdtempSync(join(tmpdir(), 'wgnn-f16-'));
     const cfg: TrainConfig = {
-      ...MAIN_JOB, name: 'f16', network: { ...MAIN_JOB.network, layers: [784, 4, 784] }, data: { source: 'mnist', limit: 40 },
+      ...MAIN_JOB, name: 'f16', network: { ...MAIN_JOB.network!, layers: [784, 4, 784] }, data: { source: 'mnist', limit: 40 },
       optimizer: { method: 'adam', learningRate: 0.01, batchSize: 10, epochs: 2, seed: 3 }, costEvery: 1, checkpointEvery: 0, maxBindingBytes: 50176,
     };
     const cfgPath = join(base, 'cfg.json');

@@ -15,6 +15,8 @@ import { resolveSpec } from '../src/spec.js';
 import { gpu, harness } from './helpers/gpu.js';
 import { instrument } from '../src/bench/optimizer.js';
 
+const phaseOf = (s: SearchState): SearchState['phase'] => s.phase;
+
 const f32 = Math.fround;
 
 /** A random line: a quadratic/quartic with ripples, undefined past a wall, and on half the lines a J rippling within `noise`. */
@@ -67,25 +69,26 @@ describe('linesearch.wgsl: one transition of the search', () => {
         const fNew = Number.isFinite(part) && Number.isFinite(dots[0]!) ? part : Infinity;
         if (fNew === Infinity) seen.illegal++;
         advance(c, s, fNew, dots[0]!);
+        const after = phaseOf(s); // advance() moved it on (read through a call: TypeScript keeps the loop's narrowing of s.phase)
         transitions++;
-        if (phase === 'bracket' && s.phase === 'bracket') seen.extrapolate++;
-        if (phase === 'bracket' && s.phase === 'zoom') seen.zoomFromBracket++;
-        if (phase === 'zoom' && s.phase === 'zoom') seen.zoomStep++;
-        if (s.phase === 'done') {
+        if (phase === 'bracket' && after === 'bracket') seen.extrapolate++;
+        if (phase === 'bracket' && after === 'zoom') seen.zoomFromBracket++;
+        if (phase === 'zoom' && after === 'zoom') seen.zoomStep++;
+        if (after === 'done') {
           const curvature = Math.abs(s.g) <= -c.c2 * c.gtd;
           seen[curvature && s.f <= c.f + c.c1 * s.t * c.gtd ? 'wolfe' : curvature && s.f - c.f <= c.noise ? 'approximateWolfe' : 'ended']++;
         }
         if (noisy && s.bt.length === 2 && Math.abs(s.bf[0]! - s.bf[1]!) <= c.noise) seen.secant++;
         expect(got[2]).toBe(part);
         expect(Array.from(got.subarray(3))).toEqual(Array.from(dots));
-        if (got[1] !== (s.phase === 'done' ? 0 : 1) && s.bt.length === 2 && Math.abs(s.bt[0]! - s.bt[1]!) <= 4e-7 * Math.abs(s.t)) {
+        if (got[1] !== (after === 'done' ? 0 : 1) && s.bt.length === 2 && Math.abs(s.bt[0]! - s.bt[1]!) <= 4e-7 * Math.abs(s.t)) {
           // A bracket within a few float32 ulps of t: its width against progTol (1e-9) is
           // decided on float32 ends there. (θ moves by float32 steps on the GPU anyway.)
           f32Limit++;
           for (const b of [state, scalars, dotsBuf, out]) h.pool.release(b);
           continue;
         }
-        expect(got[1], `search ${k}, trial at ${t}: a next trial?`).toBe(s.phase === 'done' ? 0 : 1);
+        expect(got[1], `search ${k}, trial at ${t}: a next trial?`).toBe(after === 'done' ? 0 : 1);
         const e = Math.abs(got[0]! - s.t) / Math.abs(s.t);
         worst = Math.max(worst, e);
         // Well inside the tolerance within which the search takes a device step.

@@ -139,7 +139,7 @@ describe('fit with maxDataBytes', () => {
 const tiny = (out: string, extra: Partial<TrainConfig> = {}): TrainConfig => ({
   ...MAIN_JOB,
   name: 'stream',
-  network: { ...MAIN_JOB.network, layers: [784, 4, 784] },
+  network: { ...MAIN_JOB.network!, layers: [784, 4, 784] },
   data: { source: 'mnist', limit: 40 },
   optimizer: { method: 'adam', learningRate: 0.01, batchSize: 10, epochs: 2, seed: 3 },
   costEvery: 1,
@@ -182,7 +182,7 @@ describe('wgnn train with maxDataBytes', () => {
     const resident = await train(tiny(join(base, 'lbfgs-resident'), lbfgs));
     const streamed = await train(tiny(join(base, 'lbfgs-streamed'), { ...lbfgs, maxDataBytes: 100000 }));
     expect(streamed.summary.streamed).toEqual({ bytes: 125440, cap: 100000 });
-    for (const k of ['finalCost', 'costParts', 'iterations', 'evaluations']) expect(streamed.summary[k], k).toEqual(resident.summary[k]);
+    for (const k of ['finalCost', 'costParts', 'iterations', 'evaluations'] as const) expect(streamed.summary[k], k).toEqual(resident.summary[k]);
     expect(readFileSync(join(base, 'lbfgs-streamed', 'model.safetensors')).equals(readFileSync(join(base, 'lbfgs-resident', 'model.safetensors')))).toBe(true);
     const out = join(base, 'refused');
     for (const bad of [0, -1, 2.5, '1000']) {

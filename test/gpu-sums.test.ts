@@ -5,6 +5,7 @@
 // float64; the dispatch count; and an evaluation's cost in 2 sum dispatches.
 import { describe, expect, it } from 'vitest';
 import { createGpuModel } from '../src/gpu/model.js';
+import type { GpuDataset } from '../src/gpu/dataset.js';
 import { SUMS_MAX_TERMS, sumsPartials, type SumMap, type SumTerm } from '../src/gpu/kernels.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
@@ -128,7 +129,7 @@ describe('Kernels.sums', () => {
     const X = { rows: 100, cols: 64, data: Float64Array.from({ length: 6400 }, () => rng.uniform()) };
     const model = await createGpuModel(net, Float64Array.from(Float32Array.from(initParameters(net, { seed: 3 }))), h.ctx.device);
     try {
-      const ds = model.dataset(X, X);
+      const ds = model.dataset(X, X) as GpuDataset;
       await model.evaluate(ds, { cost: true, gradient: true });
       const rec = recordDispatchLabels(h.ctx.device);
       await model.evaluate(ds, { cost: true, gradient: true });

@@ -15,7 +15,7 @@ import { capture } from './helpers/io.js';
 const tiny = (out: string, extra: Partial<TrainConfig> = {}): TrainConfig => ({
   ...MAIN_JOB,
   name: 'tiny',
-  network: { ...MAIN_JOB.network, layers: [784, 9, 784] },
+  network: { ...MAIN_JOB.network!, layers: [784, 9, 784] },
   data: { source: 'mnist', limit: 40 },
   optimizer: { method: 'lbfgs', maxIterations: 6 },
   checkpointEvery: 2,
@@ -65,7 +65,7 @@ describe('wgnn train', () => {
   ];
   for (const c of cases) it(`interrupted and resumed reaches the same cost as an uninterrupted run (CPU backend, same seed${c.name})`, async () => {
     const base = mkdtempSync(join(tmpdir(), 'wgnn-'));
-    const cfg = (out: string): TrainConfig => tiny(out, { backend: 'cpu', network: { ...MAIN_JOB.network, layers: [784, 5, 784], ...c.extra }, data: { source: 'mnist', limit: 25 }, ...(c.optimizer ? { optimizer: c.optimizer } : {}) });
+    const cfg = (out: string): TrainConfig => tiny(out, { backend: 'cpu', network: { ...MAIN_JOB.network!, layers: [784, 5, 784], ...c.extra }, data: { source: 'mnist', limit: 25 }, ...(c.optimizer ? { optimizer: c.optimizer } : {}) });
     const whole = await train(cfg(join(base, 'whole')));
     const abort = new AbortController();
     const first = await train(cfg(join(base, 'parts')), {

@@ -38,6 +38,6 @@ for (const seed of seeds) {
       },
     });
     const cells = marks.map((m) => (at.has(m) ? at.get(m)!.toFixed(4) : '—'));
-    console.log(`| ${seed} | ${initialStep} | ${((r.evaluations - 1) / r.iterations).toFixed(2)} | ${cells.join(' | ')} | ${r.cost.toFixed(5)} |`);
+    console.log(`| ${seed} | ${initialStep} | ${((r.evaluations - 1) / r.iterations).toFixed(2)} | ${cells.join(' | ')} | ${r.cost?.toFixed(5) ?? '—'} |`);
   }
 }

@@ -45,13 +45,13 @@ console.log(`adapter: ${adapterLabel(ctx.adapter)}`);
 const module = device.createShaderModule({ code: VEC4_COLSUM });
 const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'colsum4' } });
 
-async function time(d: Dispatch): Promise<number> {
+async function time(d: Dispatch | Dispatch[]): Promise<number> {
   let best = Infinity;
   for (let r = 0; r < 6; r++) {
     const t0 = performance.now();
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
-    recordDispatches(pass, [d]);
+    recordDispatches(pass, Array.isArray(d) ? d : [d]);
     pass.end();
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
@@ -67,7 +67,8 @@ for (const [rows, cols] of shapes) {
   writeF32(device, X, x);
   const out1 = pool.acquire(cols * 4, STORAGE);
   const out2 = pool.acquire(cols * 4, STORAGE);
-  const prod = await kernels.colsum({ rows, cols, X: { buffer: X }, out: { buffer: out1 }, scale: 1 / rows });
+  const partials = pool.acquire(64 * cols * 4, STORAGE);
+  const prod = await kernels.colsum({ rows, cols, X: { buffer: X }, out: { buffer: out1 }, scale: 1 / rows, partials });
   const params = pool.acquire(32, 0x40 | 0x08);
   const u = new ArrayBuffer(32);
   new Uint32Array(u).set([rows, cols, 0, 0]);
