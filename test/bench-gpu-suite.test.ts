@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gpuSuiteMain } from '../src/bench/gpu-main.js';
-import { suiteGemmShapes, suiteStepConfigs, type SuiteResult } from '../src/bench/gpu-suite.js';
+import { suiteGemmShapes, suiteStepConfigs, suiteTargets, TARGET_GEMM_PEAK_FRACTION, type SuiteGemmRow, type SuiteResult, type SuiteStepRow } from '../src/bench/gpu-suite.js';
 
 describe('bench:gpu --quick', () => {
   it('prints the adapter and writes JSON + Markdown with every GEMM shape, the step and its kernel profile', async () => {
@@ -54,6 +54,11 @@ describe('bench:gpu --quick', () => {
       expect(md).toContain('| SAE step |');
       expect(md).toContain('(f16 data)');
       expect(md).toContain('Software adapter');
+      // The verdict: on SwiftShader (and without 4096³ in --quick) the targets are not measured, and say why.
+      expect(json.targets!.map((t) => t.status)).toEqual(['not measured', 'not measured', 'info']);
+      expect(json.targets![0]!.note).toBe('software adapter (correctness run)');
+      expect(json.targets![2]!.value).toMatch(/^\S.*: \d+\.\d%$/);
+      expect(md).toContain('| target | bar | figure | verdict | note |');
       // Rewritten after each part, marked partial until the end: a run stopped early keeps its figures.
       expect(snapshots.map((x) => x.json.partial)).toEqual(['GEMM 32x32x32 NN', 'GEMM 16x12x20 NT', 'step 20-12-20 batch 16', 'step 20-12-20 batch 16 (f16 data)', 'the PyTorch peer']);
       expect(snapshots[0]!.json.gemm).toHaveLength(1);
@@ -66,4 +71,46 @@ describe('bench:gpu --quick', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 480_000);
+});
+
+describe('suiteTargets: the verdict on a GPU run', () => {
+  const gpu = (isSoftware: boolean): SuiteResult['gpu'] => ({ label: 'x', vendor: 'nvidia', architecture: '', device: '', description: '', isSoftware, adapterFeatures: [], deviceFeatures: [], limits: {} });
+  const gemmRow = (gflops: number, peak: number | null): SuiteGemmRow => ({
+    M: 4096, N: 4096, K: 4096, transA: false, transB: false, role: 'square', flop: 2 * 4096 ** 3, skipped: [], torch: null, ratioVsTorch: null,
+    variants: [{ variant: 'tiled-128', gflops, seconds: 1, fractionOfPeak: peak && gflops / (peak * 1e3), maxRelErr: 0 }],
+    best: { variant: 'tiled-128', gflops, fractionOfPeak: peak && gflops / (peak * 1e3) },
+  });
+  const stepRow = (ours: number, torch: number | null): SuiteStepRow => ({
+    layers: [784, 200, 784], batch: 4096, dataPrecision: 'f32', samplesPerSec: ours, secondsPerStep: 4096 / ours, dispatchesPerStep: 20, submitsPerStep: 1,
+    profileMethod: 'timestamp-query', kernels: [{ label: 'gemm NT 4096x784x200', count: 1, seconds: 0.002, share: 0.4 }, { label: 'gather', count: 1, seconds: 0.001, share: 0.2 }],
+    gemmChoices: {}, cost0: 1, tfjsWebgpu: null, torch: torch === null ? null : { samplesPerSec: torch, cost0: 1 }, ratioVsTorch: torch === null ? null : ours / torch,
+  });
+  const cudaPeer = { torch: '2.5', device: 'NVIDIA H200', tf32: false };
+
+  it('met and missed against the bars (40% of peak at 4096³, within 2× of PyTorch CUDA at batch 4096)', () => {
+    const met = suiteTargets({ gpu: gpu(false), peakTflops: 67, peer: cudaPeer, gemm: [gemmRow(0.5 * 67e3, 67)], step: [stepRow(600_000, 1_000_000)] });
+    expect(met.map((t) => t.status)).toEqual(['met', 'met', 'info']);
+    expect(met[0]!.value).toBe('50.0% (tiled-128)');
+    expect(met[1]!.value).toBe('0.60');
+    expect(met[2]!.value).toBe('gemm NT 4096x784x200: 40.0%');
+    const missed = suiteTargets({ gpu: gpu(false), peakTflops: 67, peer: cudaPeer, gemm: [gemmRow((TARGET_GEMM_PEAK_FRACTION - 0.01) * 67e3, 67)], step: [stepRow(400_000, 1_000_000)] });
+    expect(missed.map((t) => t.status)).toEqual(['missed', 'missed', 'info']);
+  });
+
+  it('not measured, with the reason: no peak given, PyTorch on the CPU or with TF32, shapes absent, a software adapter', () => {
+    const noPeak = suiteTargets({ gpu: gpu(false), peakTflops: null, peer: cudaPeer, gemm: [gemmRow(30e3, null)], step: [stepRow(1, 1)] });
+    expect(noPeak[0]).toMatchObject({ status: 'not measured', value: '30000 GFLOP/s' });
+    expect(noPeak[0]!.note).toContain('--peak-tflops');
+    const cpuPeer = suiteTargets({ gpu: gpu(false), peakTflops: 67, peer: { torch: '1.13', device: 'cpu', tf32: false }, gemm: [], step: [stepRow(600_000, 1_000_000)] });
+    expect(cpuPeer.map((t) => t.status)).toEqual(['not measured', 'not measured', 'info']);
+    expect(cpuPeer[0]!.note).toBe('4096³ not in this run');
+    expect(cpuPeer[1]!.note).toContain('CPU');
+    const tf32 = suiteTargets({ gpu: gpu(false), peakTflops: 67, peer: { ...cudaPeer, tf32: true }, gemm: [], step: [stepRow(600_000, 1_000_000)] });
+    expect(tf32[1]!.note).toContain('TF32');
+    const noPeer = suiteTargets({ gpu: gpu(false), peakTflops: 67, peer: null, gemm: [], step: [stepRow(600_000, null)] });
+    expect(noPeer[1]).toMatchObject({ status: 'not measured', value: '—' });
+    const soft = suiteTargets({ gpu: gpu(true), peakTflops: 67, peer: cudaPeer, gemm: [gemmRow(0.9 * 67e3, 67)], step: [stepRow(600_000, 1_000_000)] });
+    expect(soft.map((t) => t.status)).toEqual(['not measured', 'not measured', 'info']);
+    expect(suiteTargets({ gpu: gpu(false), peakTflops: 67, peer: null, gemm: [], step: [] })).toHaveLength(2);
+  });
 });

@@ -132,6 +132,11 @@ export function formatSuiteMarkdown(r: SuiteResult): string {
   out.push(`- node ${r.node}, ${r.platform}, ${r.cpus} CPUs; webgpu-nn ${r.versions['webgpu-nn'] ?? '?'}, webgpu (Dawn) ${r.versions.webgpu ?? '?'}` + (r.peer ? `; PyTorch ${r.peer.torch} on ${r.peer.device} (fp32, TF32 ${r.peer.tf32 ? 'on' : 'off'})` : ''));
   out.push(`- suite wall time ${f(r.seconds, 0)} s` + (r.peakTflops ? `; fp32 peak given: ${r.peakTflops} TFLOP/s` : ''));
   out.push('');
+  if (r.targets?.length) {
+    out.push('| target | bar | figure | verdict | note |', '| --- | --- | --- | --- | --- |');
+    for (const t of r.targets) out.push(`| ${t.what} | ${t.target} | ${t.value} | ${t.status === 'met' ? '**met**' : t.status === 'missed' ? '**missed**' : t.status} | ${t.note} |`);
+    out.push('');
+  }
   if (r.gemm.length) {
     const variants = [...new Set(r.gemm.flatMap((row) => row.variants.map((v) => v.variant)))];
     out.push(`| GEMM M×N×K | layout | role | ${variants.join(' | ')} | best | ${r.peakTflops ? 'of peak | ' : ''}PyTorch | ours/PyTorch |`);

@@ -131,6 +131,65 @@ export interface SuiteResult extends BenchMeta {
   notes: string[];
   /** Set on the snapshots given to onPartial: the last part finished ("GEMM 4096x4096x4096 NN", …). */
   partial?: string;
+  /** The targets of the suite, judged on the figures above (suiteTargets). */
+  targets?: SuiteTarget[];
+}
+
+/** One target the suite's figures are judged against, and what they show. */
+export interface SuiteTarget {
+  /** What is measured, e.g. 'GEMM 4096³ (NN), best variant, fraction of fp32 peak'. */
+  what: string;
+  /** The bar, e.g. '≥ 40%'. */
+  target: string;
+  /** The figure, formatted ('—' when not measured). */
+  value: string;
+  status: 'met' | 'missed' | 'not measured' | 'info';
+  /** Why not measured, or what the figure points at. */
+  note: string;
+}
+
+/** GEMM: the best variant reaches this fraction of the card's fp32 peak at 4096³. */
+export const TARGET_GEMM_PEAK_FRACTION = 0.4;
+/** SAE step 784-200-784 at batch 4096: at least this fraction of PyTorch CUDA's samples/s (within 2×). */
+export const TARGET_STEP_VS_TORCH = 0.5;
+
+/**
+ * The suite's verdict: the GEMM fraction of peak at 4096³ and the SAE step at batch
+ * 4096 against PyTorch CUDA (fp32, TF32 off), each met, missed or not measured (and
+ * why), and the step's slowest kernel, where the next optimization should go.
+ */
+export function suiteTargets(r: Pick<SuiteResult, 'gpu' | 'gemm' | 'step' | 'peakTflops' | 'peer'>): SuiteTarget[] {
+  const software = r.gpu.isSoftware ? 'software adapter (correctness run)' : null;
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  const out: SuiteTarget[] = [];
+
+  const gemm = r.gemm.find((g) => g.M === 4096 && g.N === 4096 && g.K === 4096);
+  const gWhat = 'GEMM 4096³, best variant, fraction of fp32 peak';
+  const gTarget = `≥ ${pct(TARGET_GEMM_PEAK_FRACTION)}`;
+  if (!gemm?.best) out.push({ what: gWhat, target: gTarget, value: '—', status: 'not measured', note: software ?? (gemm ? 'no variant gave a right result' : '4096³ not in this run') });
+  else if (r.peakTflops === null) out.push({ what: gWhat, target: gTarget, value: `${gemm.best.gflops.toFixed(0)} GFLOP/s`, status: 'not measured', note: 'the card\'s peak not given (--peak-tflops X)' });
+  else {
+    const frac = gemm.best.fractionOfPeak!;
+    out.push({ what: gWhat, target: gTarget, value: `${pct(frac)} (${gemm.best.variant})`, status: software ? 'not measured' : frac >= TARGET_GEMM_PEAK_FRACTION ? 'met' : 'missed', note: software ?? `${gemm.best.gflops.toFixed(0)} GFLOP/s of ${r.peakTflops} TFLOP/s` });
+  }
+
+  const step = r.step.find((s) => s.layers.join('-') === '784-200-784' && s.batch === 4096 && s.dataPrecision === 'f32');
+  const sWhat = 'SAE step 784-200-784, batch 4096: ours ÷ PyTorch samples/s';
+  const sTarget = `≥ ${TARGET_STEP_VS_TORCH} (within 2× of PyTorch CUDA, TF32 off)`;
+  const cuda = r.peer !== null && r.peer.device !== 'cpu' && !r.peer.tf32; // the peer names its CUDA device, or says 'cpu'
+  if (!step) out.push({ what: sWhat, target: sTarget, value: '—', status: 'not measured', note: software ?? 'batch 4096 not in this run' });
+  else if (step.ratioVsTorch === null) out.push({ what: sWhat, target: sTarget, value: '—', status: 'not measured', note: 'the PyTorch peer did not run (notes)' });
+  else {
+    const why = software ?? (cuda ? null : r.peer?.tf32 ? 'PyTorch ran with TF32 on' : 'PyTorch ran on the CPU (no CUDA device), not CUDA');
+    out.push({ what: sWhat, target: sTarget, value: step.ratioVsTorch.toFixed(2), status: why ? 'not measured' : step.ratioVsTorch >= TARGET_STEP_VS_TORCH ? 'met' : 'missed', note: why ?? `${step.samplesPerSec.toFixed(0)} vs ${step.torch!.samplesPerSec.toFixed(0)} samples/s` });
+  }
+  // Where the next optimization goes: the step's slowest kernel (timestamp queries where the device has them).
+  const profiled = step ?? [...r.step].reverse().find((s) => s.dataPrecision === 'f32' && s.kernels.length);
+  const top = profiled?.kernels[0];
+  if (profiled && top) {
+    out.push({ what: `slowest kernel of the step ${profiled.layers.join('-')} at batch ${profiled.batch}`, target: '—', value: `${top.label}: ${pct(top.share)}`, status: 'info', note: `${(top.seconds * 1e3).toPrecision(3)} ms per step in ${top.count} dispatch${top.count === 1 ? '' : 'es'} (share of the profiled kernels' time, ${profiled.profileMethod})` });
+  }
+  return out;
 }
 
 /** The square sizes and the GEMMs of the 784-200-784 step at batch 256 and 4096 (forward, decoder, ∇W, backprop). */
@@ -309,7 +368,10 @@ export async function runGpuSuite(ctx: GpuContext, opts: SuiteOptions = {}): Pro
   const step: SuiteStepRow[] = [];
   let peer: SuiteResult['peer'] = null;
   let training: TrainingFigures | null = null;
-  const result = (): SuiteResult => ({ bench: 'gpu-suite', ...meta, date, quick, peakTflops: peak, gpu, gemm, step, training, peer, seconds: (performance.now() - t0) / 1000, notes });
+  const result = (): SuiteResult => {
+    const r: SuiteResult = { bench: 'gpu-suite', ...meta, date, quick, peakTflops: peak, gpu, gemm, step, training, peer, seconds: (performance.now() - t0) / 1000, notes };
+    return { ...r, targets: suiteTargets(r) };
+  };
   // A snapshot after each part (deep-copied: later parts add to the rows).
   const done = (part: string): void => opts.onPartial?.({ ...(JSON.parse(JSON.stringify(result())) as SuiteResult), partial: part });
   await gemmPart(ctx, shapes, { quick, peak, log, notes, rows: gemm, done });
