@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gpuSuiteMain } from '../src/bench/gpu-main.js';
-import { suiteGemmShapes, suiteStepConfigs, suiteTargets, TARGET_GEMM_PEAK_FRACTION, type SuiteGemmRow, type SuiteResult, type SuiteStepRow } from '../src/bench/gpu-suite.js';
+import { runGpuSuite, suiteGemmShapes, suiteStepConfigs, suiteTargets, TARGET_GEMM_PEAK_FRACTION, type PeerAnswer, type PeerRequest, type SuiteGemmRow, type SuiteResult, type SuiteStepRow } from '../src/bench/gpu-suite.js';
+import { gpu as testGpu } from './helpers/gpu.js';
 
 describe('bench:gpu --quick', () => {
   it('prints the adapter and writes JSON + Markdown with every GEMM shape, the step and its kernel profile', async () => {
@@ -60,11 +61,12 @@ describe('bench:gpu --quick', () => {
       expect(json.targets![2]!.value).toMatch(/^\S.*: \d+\.\d%$/);
       expect(md).toContain('| target | bar | figure | verdict | note |');
       // Rewritten after each part, marked partial until the end: a run stopped early keeps its figures.
-      expect(snapshots.map((x) => x.json.partial)).toEqual(['GEMM 32x32x32 NN', 'GEMM 16x12x20 NT', 'step 20-12-20 batch 16', 'step 20-12-20 batch 16 (f16 data)', 'the PyTorch peer']);
-      expect(snapshots[0]!.json.gemm).toHaveLength(1);
-      expect(snapshots[0]!.json.step).toHaveLength(0);
-      expect(snapshots[2]!.json.step).toHaveLength(1);
-      expect(snapshots[0]!.md).toContain('**Partial: the suite got as far as GEMM 32x32x32 NN');
+      // The peer first (here not run), so that a stopped run has PyTorch beside every row it measured.
+      expect(snapshots.map((x) => x.json.partial)).toEqual(['the PyTorch peer', 'GEMM 32x32x32 NN', 'GEMM 16x12x20 NT', 'step 20-12-20 batch 16', 'step 20-12-20 batch 16 (f16 data)']);
+      expect(snapshots[1]!.json.gemm).toHaveLength(1);
+      expect(snapshots[1]!.json.step).toHaveLength(0);
+      expect(snapshots[3]!.json.step).toHaveLength(1);
+      expect(snapshots[1]!.md).toContain('**Partial: the suite got as far as GEMM 32x32x32 NN');
       expect(json.partial).toBeUndefined();
       expect(md).not.toContain('Partial:');
     } finally {
@@ -113,4 +115,31 @@ describe('suiteTargets: the verdict on a GPU run', () => {
     expect(soft.map((t) => t.status)).toEqual(['not measured', 'not measured', 'info']);
     expect(suiteTargets({ gpu: gpu(false), peakTflops: 67, peer: null, gemm: [], step: [] })).toHaveLength(2);
   });
+});
+
+describe('the PyTorch peer runs first', () => {
+  it('is asked for every GEMM shape and f32 step row, and its figures stand beside each row from the first snapshot on', async () => {
+    const ctx = await testGpu();
+    const requests: PeerRequest[] = [];
+    // A stand-in peer with fixed figures (the real one is bench/peers/torch_bench.py).
+    const peer = async (req: PeerRequest): Promise<PeerAnswer> => {
+      requests.push(req);
+      return {
+        torch: 'stand-in', device: 'NVIDIA Stand-in', tf32: false,
+        gemm: req.gemm.map((g) => ({ ...g, seconds: 1e-3, gflops: 0.5 })),
+        step: req.step.map((st) => ({ layers: st.layers, batch: st.batch, samplesPerSec: 1000, secondsPerStep: st.batch / 1000, cost0: 1 })),
+      };
+    };
+    const snapshots: SuiteResult[] = [];
+    const r = await runGpuSuite(ctx, { quick: true, tfjs: false, training: false, peer, onPartial: (p) => snapshots.push(p) });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.gemm).toHaveLength(suiteGemmShapes(true).length);
+    expect(requests[0]!.step.map((st) => st.batch)).toEqual([16]); // the f16-data row is compared with the f32 request
+    expect(snapshots[0]!.partial).toBe('the PyTorch peer');
+    expect(snapshots[0]!.peer).toEqual({ torch: 'stand-in', device: 'NVIDIA Stand-in', tf32: false });
+    expect(snapshots[1]!.gemm[0]!.torch).toEqual({ gflops: 0.5, seconds: 1e-3 });
+    expect(snapshots[1]!.gemm[0]!.ratioVsTorch).toBeCloseTo(snapshots[1]!.gemm[0]!.best!.gflops / 0.5, 12);
+    for (const row of r.step) expect(row.ratioVsTorch).toBeCloseTo(row.samplesPerSec / 1000, 12);
+    expect(r.step).toHaveLength(2);
+  }, 240_000);
 });

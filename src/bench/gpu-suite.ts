@@ -352,6 +352,24 @@ async function stepPart(ctx: GpuContext, configs: SuiteStepConfig[], opts: { qui
   return rows;
 }
 
+/** PyTorch's figures beside each row of the same shape (and the ratios ours ÷ PyTorch). */
+function attachPeer(ans: PeerAnswer, gemm: SuiteGemmRow[], step: SuiteStepRow[]): void {
+  for (const row of gemm) {
+    const t = ans.gemm.find((g) => g.M === row.M && g.N === row.N && g.K === row.K && g.transA === row.transA && g.transB === row.transB);
+    if (t) {
+      row.torch = { gflops: t.gflops, seconds: t.seconds };
+      row.ratioVsTorch = row.best ? row.best.gflops / t.gflops : null;
+    }
+  }
+  for (const row of step) {
+    const t = ans.step.find((s) => s.batch === row.batch && s.layers.join() === row.layers.join());
+    if (t) {
+      row.torch = { samplesPerSec: t.samplesPerSec, cost0: t.cost0 };
+      row.ratioVsTorch = row.samplesPerSec / t.samplesPerSec;
+    }
+  }
+}
+
 export async function runGpuSuite(ctx: GpuContext, opts: SuiteOptions = {}): Promise<SuiteResult> {
   const t0 = performance.now();
   const quick = !!opts.quick;
@@ -374,33 +392,20 @@ export async function runGpuSuite(ctx: GpuContext, opts: SuiteOptions = {}): Pro
   };
   // A snapshot after each part (deep-copied: later parts add to the rows).
   const done = (part: string): void => opts.onPartial?.({ ...(JSON.parse(JSON.stringify(result())) as SuiteResult), partial: part });
-  await gemmPart(ctx, shapes, { quick, peak, log, notes, rows: gemm, done });
-  await stepPart(ctx, opts.stepConfigs ?? suiteStepConfigs(quick), { quick, tfjs: opts.tfjs ?? true, log, notes, rows: step, done });
+  const stepConfigs = opts.stepConfigs ?? suiteStepConfigs(quick);
 
+  // The peer first: a run stopped by a time limit then still has PyTorch beside every row it measured.
+  let answer: PeerAnswer | null = null;
   if ((opts.peers ?? true) && opts.peer) {
     log('peer: PyTorch');
     try {
-      const ans = await opts.peer({
-        gemm: gemm.map(({ M, N, K, transA, transB }) => ({ M, N, K, transA, transB })),
+      answer = await opts.peer({
+        gemm: shapes.map(({ M, N, K, transA, transB }) => ({ M, N, K, transA, transB })),
         // The peer stores f32 only: one request per shape (an f16 row is compared with it too).
-        step: step.filter((s) => s.dataPrecision === 'f32').map((s) => ({ layers: s.layers, batch: s.batch, steps: quick ? 2 : s.batch >= 4096 ? 20 : 50 })),
+        step: stepConfigs.filter((c) => (c.dataPrecision ?? 'f32') === 'f32').map((c) => ({ layers: c.layers, batch: c.batch, steps: quick ? 2 : c.batch >= 4096 ? 20 : 50 })),
         quick,
       });
-      peer = { torch: ans.torch, device: ans.device, tf32: ans.tf32 };
-      for (const row of gemm) {
-        const t = ans.gemm.find((g) => g.M === row.M && g.N === row.N && g.K === row.K && g.transA === row.transA && g.transB === row.transB);
-        if (t) {
-          row.torch = { gflops: t.gflops, seconds: t.seconds };
-          row.ratioVsTorch = row.best ? row.best.gflops / t.gflops : null;
-        }
-      }
-      for (const row of step) {
-        const t = ans.step.find((s) => s.batch === row.batch && s.layers.join() === row.layers.join());
-        if (t) {
-          row.torch = { samplesPerSec: t.samplesPerSec, cost0: t.cost0 };
-          row.ratioVsTorch = row.samplesPerSec / t.samplesPerSec;
-        }
-      }
+      peer = { torch: answer.torch, device: answer.device, tf32: answer.tf32 };
     } catch (e) {
       notes.push(`PyTorch peer not run: ${errorMessage(e)}`);
     }
@@ -408,6 +413,13 @@ export async function runGpuSuite(ctx: GpuContext, opts: SuiteOptions = {}): Pro
     notes.push('PyTorch peer not run: no peer runner (Node only)');
   }
   done('the PyTorch peer');
+  const withTorch = (part: string): void => {
+    if (answer) attachPeer(answer, gemm, step);
+    done(part);
+  };
+
+  await gemmPart(ctx, shapes, { quick, peak, log, notes, rows: gemm, done: withTorch });
+  await stepPart(ctx, stepConfigs, { quick, tfjs: opts.tfjs ?? true, log, notes, rows: step, done: withTorch });
 
   if ((opts.training ?? true) && opts.trainingRunner) {
     try {
@@ -417,5 +429,6 @@ export async function runGpuSuite(ctx: GpuContext, opts: SuiteOptions = {}): Pro
       notes.push(`training workloads failed: ${errorMessage(e)}`);
     }
   }
+  if (answer) attachPeer(answer, gemm, step);
   return result();
 }
