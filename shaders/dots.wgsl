@@ -15,8 +15,7 @@
 //   Bindings: 0 uniform DotsParams, 1 partials (read_write, rows·T f32), 2 + j vector j.
 //   Dispatch: ceil(T / 64).
 // dots_final (FINAL, stage 2, ONE dispatch for all pairs): workgroup r of 64
-//   reduces partials row r exactly as sum_final does (each lane adds partials
-//   lane, lane + 64, …; then a tree of 6 barriers) and adds the total into
+//   reduces partials row r exactly as sum_final does (lane_sum.wgsl) and adds the total into
 //   dots[r] (slots are zeroed before, as for sum_final's scalars).
 //   Bindings: 0 uniform FinalParams, 1 partials, 2 dots (read_write). Dispatch: rows.
 
@@ -25,20 +24,12 @@ struct FinalParams { rows: u32, threads: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> fp: FinalParams;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dots: array<f32>;
-var<workgroup> tree: array<f32, 64>;
 
 @compute @workgroup_size(64)
 fn dots_final(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let row = wid.x;
-  let base = row * fp.threads;
-  var s = 0.0;
-  for (var g = lid.x; g < fp.threads; g += 64u) { s += partials[base + g]; }
-  tree[lid.x] = s;
-  for (var stride = 32u; stride > 0u; stride >>= 1u) {
-    workgroupBarrier();
-    if (lid.x < stride) { tree[lid.x] += tree[lid.x + stride]; }
-  }
-  if (lid.x == 0u) { dots[row] += tree[0]; }
+  let total = lane_sum(row * fp.threads, fp.threads, lid.x); // lane_sum.wgsl
+  if (lid.x == 0u) { dots[row] += total; }
 }
 #else
 // off[j / 4][j % 4]: vector j's element offset. pairs[j] = (a, b, row, 0).

@@ -13,7 +13,7 @@
 //
 // sum_partial / sum_final: a scalar Σₖ map(x[k], y[k]) in two stages. Stage 1:
 //   T ≤ 4096 invocations each sum a grid-stride share into partials[t]. Stage 2:
-//   one workgroup of 64 reduces the T partials (serially per lane, then a tree)
+//   one workgroup of 64 reduces the T partials (lane_sum.wgsl: serially per lane, then a tree)
 //   and adds scale · total into scalars[slot] (slots are zeroed per evaluation,
 //   so chunks accumulate). MAP (template value, a MAP_* constant from shaders/ids.json):
 //   MAP_IDENTITY x, MAP_SQUARE x², MAP_ABS |x|,
@@ -87,21 +87,13 @@ struct SumParams { count: u32, offX: u32, offY: u32, slot: u32, threads: u32, sc
 @group(0) @binding(3) var<storage, read_write> partials: array<f32>;
 
 #if ${FINAL}
-// Stage 2: one workgroup of 64; each lane adds partials lane, lane + 64, …, then a
-// tree in workgroup memory (6 barriers) combines the 64 lanes.
+// Stage 2: one workgroup of 64 sums the partials (lane_sum.wgsl, rendered with it).
 @group(0) @binding(4) var<storage, read_write> scalars: array<f32>;
-var<workgroup> tree: array<f32, 64>;
 
 @compute @workgroup_size(64)
 fn sum_final(@builtin(local_invocation_id) lid: vec3<u32>) {
-  var s = 0.0;
-  for (var g = lid.x; g < sp.threads; g += 64u) { s += partials[g]; }
-  tree[lid.x] = s;
-  for (var stride = 32u; stride > 0u; stride >>= 1u) {
-    workgroupBarrier();
-    if (lid.x < stride) { tree[lid.x] += tree[lid.x + stride]; }
-  }
-  if (lid.x == 0u) { scalars[sp.slot] += sp.scale * tree[0]; }
+  let total = lane_sum(0u, sp.threads, lid.x);
+  if (lid.x == 0u) { scalars[sp.slot] += sp.scale * total; }
 }
 #else
 @group(0) @binding(1) var<storage, read> x: array<f32>;

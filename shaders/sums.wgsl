@@ -17,9 +17,8 @@
 //   Dispatch: Σ ceil(T / 64) workgroups over the group's terms, back to back
 //   (term r's from workgroup tasks[r].b.z; no idle workgroups).
 // sums_final (FINAL, stage 2, ONE dispatch for all terms): workgroup g handles
-//   the terms that add into one slot, in their order: for each, the 64 lanes add
-//   partials base + lane, base + lane + 64, …, a tree of 6 barriers combines them
-//   (as sum_final), and lane 0 adds scale·total into scalars[slot]. Terms of one
+//   the terms that add into one slot, in their order: for each, lane_sum.wgsl sums
+//   its partials (as sum_final), and lane 0 adds scale·total into scalars[slot]. Terms of one
 //   slot share a workgroup, so their += never race and keep their order.
 //   Bindings: 0 uniform FinalParams, 1 partials, 2 scalars (read_write).
 //   Dispatch: the number of distinct slots.
@@ -30,22 +29,14 @@ struct FinalParams { groups: array<vec4<u32>, ${TASKS}>, terms: array<vec4<u32>,
 @group(0) @binding(0) var<uniform> fp: FinalParams;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> scalars: array<f32>;
-var<workgroup> tree: array<f32, 64>;
 
 @compute @workgroup_size(64)
 fn sums_final(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let g = fp.groups[wid.x];
   for (var r = g.x; r < g.y; r++) {
     let term = fp.terms[r];
-    var s = 0.0;
-    for (var i = lid.x; i < term.y; i += 64u) { s += partials[term.x + i]; }
-    workgroupBarrier(); // lane 0 has read the previous term's tree[0]
-    tree[lid.x] = s;
-    for (var stride = 32u; stride > 0u; stride >>= 1u) {
-      workgroupBarrier();
-      if (lid.x < stride) { tree[lid.x] += tree[lid.x + stride]; }
-    }
-    if (lid.x == 0u) { scalars[term.z] += bitcast<f32>(term.w) * tree[0]; }
+    let total = lane_sum(term.x, term.y, lid.x); // lane_sum.wgsl
+    if (lid.x == 0u) { scalars[term.z] += bitcast<f32>(term.w) * total; }
   }
 }
 #else

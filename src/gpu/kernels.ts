@@ -284,7 +284,7 @@ export class Kernels {
     const fields: Field[] = [c.count, c.x.offset ?? 0, c.y?.offset ?? 0, c.slot, threads, { f: c.scale }, { f: c.rho ?? 0 }, 0];
     const base = { COLSUM: false, SUM: true, MAP: mapId, TWO_INPUTS: twoInputs, DIRECT: false };
     const partial = await this.cache.get(['reduce'], { ...base, FINAL: false }, 'sum_partial');
-    const final = await this.cache.get(['reduce'], { ...base, MAP: 0, TWO_INPUTS: false, FINAL: true }, 'sum_final');
+    const final = await this.cache.get(['reduce', 'lane_sum'], { ...base, MAP: 0, TWO_INPUTS: false, FINAL: true }, 'sum_final');
     const params = this.uniform(fields);
     const b1: Record<number, GPUBuffer> = { 1: c.x.buffer, 3: c.partials };
     if (twoInputs) b1[2] = c.y!.buffer;
@@ -381,7 +381,7 @@ export class Kernels {
     const unused: Defines = {};
     for (let i = 0; i < SUMS_MAX_TERMS; i++) Object.assign(unused, { [`M${i}`]: 0, [`X${i}`]: 0, [`Y${i}`]: 0, ...(i ? { [`R${i}`]: false } : {}) });
     for (let j = 1; j < SUMS_MAX_BUFFERS; j++) unused[`V${j}`] = false;
-    const final = await this.cache.get(['sums'], { ...unused, FINAL: true, TASKS: SUMS_MAX_TERMS }, 'sums_final');
+    const final = await this.cache.get(['sums', 'lane_sum'], { ...unused, FINAL: true, TASKS: SUMS_MAX_TERMS }, 'sums_final');
     out.push(this.dispatch(final, this.uniform([...groupTable, ...termTable]), { 1: partials, 2: scalars }, slots.length, 1, `sums final ${terms.length}`));
     return out;
   }
@@ -433,7 +433,7 @@ export class Kernels {
   async dotsFinal(c: { count: number; rows: number; partials: GPUBuffer; dots: GPUBuffer }): Promise<Dispatch> {
     const threads = sumThreads(c.count);
     if (c.rows < 1 || c.rows * threads * 4 > c.partials.size || c.rows * 4 > c.dots.size) throw new Error(`dotsFinal: ${c.rows} rows of ${threads} partials do not fit the ${c.partials.size}-byte partials or ${c.dots.size}-byte dots buffer`);
-    const pipeline = await this.cache.get(['dots'], dotsDefines(true, 1), 'dots_final');
+    const pipeline = await this.cache.get(['dots', 'lane_sum'], dotsDefines(true, 1), 'dots_final');
     const params = this.uniform([c.rows, threads, 0, 0]);
     return this.dispatch(pipeline, params, { 1: c.partials, 2: c.dots }, c.rows, 1, `dots final ${c.rows}`);
   }
