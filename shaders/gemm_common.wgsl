@@ -10,7 +10,10 @@
 struct GemmParams {
   M: u32, N: u32, K: u32,
   offA: u32, offB: u32, offC: u32, offE: u32, offBias: u32,
-  alpha: f32, beta: f32, gamma: f32, pad0: u32,
+  alpha: f32, beta: f32, gamma: f32,
+  // Split-K (gemm_tiled.wgsl with SPLIT_K, gemm_splitk.wgsl): k-tiles per slice in the
+  // first pass, slices in the second; 0 in every other GEMM.
+  split: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: GemmParams;

@@ -15,10 +15,17 @@
 // Global loads are vec4 when the layout allows it (VEC_A / VEC_B: the stored rows'
 // length and the offset are multiples of 4), else four scalar loads; any M, N, K.
 //
+// Split-K (SPLIT_K, the first of two passes; gemm_splitk.wgsl is the second): when
+// M × N has too few tiles to fill a large GPU and K is deep (the ∇W of a large batch:
+// 200 × 784 × 4096 is 14 tiles), workgroup row wid.y = s·⌈M/128⌉ + row tile multiplies
+// only k-tiles s·p.split … (s + 1)·p.split − 1, and writes its raw sums to slice s of
+// binding 3, an S × M × N scratch buffer, with no epilogue.
+//
 // Template values: TRANS_A, TRANS_B, ACCUMULATE, ADDEND, BIAS, STORE_Z (as gemm.wgsl),
-//   VEC_A, VEC_B, PINGPONG. Needs activation.wgsl. Bindings: 0 uniform GemmParams,
-//   1 A, 2 B (array<vec4<f32>> when VEC_A / VEC_B, else array<f32>), 3 C (read_write),
-//   4 bias, 5 E, 6 Zout. Dispatch: (ceil(N / 128), ceil(M / 128)) workgroups of 16 × 16.
+//   VEC_A, VEC_B, PINGPONG, SPLIT_K. Needs activation.wgsl. Bindings: 0 uniform GemmParams,
+//   1 A, 2 B (array<vec4<f32>> when VEC_A / VEC_B, else array<f32>), 3 C (read_write;
+//   the scratch with SPLIT_K), 4 bias, 5 E, 6 Zout. Dispatch: (ceil(N / 128), ceil(M / 128)
+//   × S) workgroups of 16 × 16 (S = 1 without SPLIT_K).
 
 // GemmParams p, bias, E, Zout: gemm_common.wgsl; C and epilogue(): gemm_epilogue.wgsl.
 #if ${VEC_A}
@@ -139,9 +146,16 @@ fn store_tile(stage: u32, t: u32, f: Fetched) {
   put_b(base, t + 256u, f.b1);
 }
 
+// SPLIT_K: where this workgroup's slice starts in the scratch (set once in main).
+var<private> slice_base: u32;
+
 fn store(i: u32, j: u32, acc: f32) {
   if (i >= p.M || j >= p.N) { return; }
+#if ${SPLIT_K}
+  C[slice_base + i * p.N + j] = acc;
+#else
   epilogue(i, j, acc);
+#endif
 }
 
 fn store4(i: u32, j: u32, v: vec4<f32>) {
@@ -153,7 +167,19 @@ fn store4(i: u32, j: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let tiles = (p.K + BK - 1u) / BK;
+#if ${SPLIT_K}
+  let rowTiles = (p.M + TILE - 1u) / TILE;
+  let slice = wid.y / rowTiles;
+  let row0 = (wid.y % rowTiles) * TILE;
+  let kt0 = slice * p.split;
+  let kt1 = min(tiles, kt0 + p.split);
+  slice_base = slice * p.M * p.N;
+#else
   let row0 = wid.y * TILE;
+  let kt0 = 0u;
+  let kt1 = tiles;
+#endif
   let col0 = wid.x * TILE;
   let tx = lid.x;
   let ty = lid.y;
@@ -164,14 +190,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var c20 = vec4<f32>(); var c21 = vec4<f32>(); var c30 = vec4<f32>(); var c31 = vec4<f32>();
   var c40 = vec4<f32>(); var c41 = vec4<f32>(); var c50 = vec4<f32>(); var c51 = vec4<f32>();
   var c60 = vec4<f32>(); var c61 = vec4<f32>(); var c70 = vec4<f32>(); var c71 = vec4<f32>();
-  let tiles = (p.K + BK - 1u) / BK;
-  var next = fetch_tile(row0, col0, 0u, t);
+  var next = fetch_tile(row0, col0, kt0 * BK, t);
   store_tile(0u, t, next);
   workgroupBarrier();
-  for (var kt = 0u; kt < tiles; kt++) {
-    let cur = (kt % STAGES) * SLOT;
+  for (var kt = kt0; kt < kt1; kt++) {
+    let cur = ((kt - kt0) % STAGES) * SLOT;
     // Issue the next tile's global loads before the arithmetic on this one.
-    if (kt + 1u < tiles) { next = fetch_tile(row0, col0, (kt + 1u) * BK, t); }
+    if (kt + 1u < kt1) { next = fetch_tile(row0, col0, (kt + 1u) * BK, t); }
     for (var k = 0u; k < BK; k++) {
       let a0 = As[cur + k * Q + ty];
       let a1 = As[cur + k * Q + 16u + ty];
@@ -186,10 +211,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       c60 += a1.z * b0; c61 += a1.z * b1;
       c70 += a1.w * b0; c71 += a1.w * b1;
     }
-    if (kt + 1u < tiles) {
+    if (kt + 1u < kt1) {
 #if ${PINGPONG}
       // The other buffer was last read in iteration kt − 1, which every thread has left (barrier below).
-      store_tile((kt + 1u) % 2u, t, next);
+      store_tile((kt - kt0 + 1u) % 2u, t, next);
 #else
       workgroupBarrier();
       store_tile(0u, t, next);

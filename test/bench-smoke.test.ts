@@ -52,7 +52,7 @@ describe('bench harness', () => {
     // 'regblock-4x4' dispatches no workgroups: the fastest, and C's sampled entries keep their poison.
     const spy = vi.spyOn(Kernels.prototype, 'gemm').mockImplementation(async function (this: Kernels, c) {
       const d = await gemm.call(this, c);
-      return c.variant === 'regblock-4x4' ? { ...d, x: 0, y: 0 } : d;
+      return c.variant === 'regblock-4x4' ? d.map((x) => ({ ...x, x: 0, y: 0 })) : d;
     });
     try {
       const r = await benchGemm(ctx, { sizes: [40], reps: 1, warmup: 1, variants: ['unrolled-4x4', 'regblock-4x4'], tfjs: false });

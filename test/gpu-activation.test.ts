@@ -23,7 +23,7 @@ describe('activation kernels', () => {
       const z = randomArray(rng, M, -20, 20);
       const C = h.poisoned(M);
       const d = await h.kernels.gemm({ M, N: 1, K: 1, A: { buffer: h.upload(z) }, B: { buffer: h.upload([1]) }, C: { buffer: C }, activation: act, variant: 'regblock-4x4' });
-      await h.run([d]);
+      await h.run(d);
       expect(maxRelErr(await h.read(C, M), Array.from(z, (v) => activate(act, v))), act.name).toBeLessThan(2e-6);
     }
   });

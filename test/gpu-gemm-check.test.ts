@@ -9,10 +9,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { chooseGemmVariant, gemmRejections } from '../src/gpu/autotune.js';
+import { chooseGemmVariant, gemmRejections, tuningProbes, TUNE_FLOP_BUDGET } from '../src/gpu/autotune.js';
 import { GpuError } from '../src/gpu/device.js';
 import { checkGemm, GEMM_CHECK_TOL } from '../src/gpu/gemm-check.js';
-import { availableGemmVariants, gemmVariantsFor, type GemmCall, type GemmVariant, type Kernels } from '../src/gpu/kernels.js';
+import { availableGemmVariants, gemmVariantsFor, splitKSlices, type GemmCall, type GemmVariant, type Kernels } from '../src/gpu/kernels.js';
 import { harness, type Harness } from './helpers/gpu.js';
 
 let h: Harness;
@@ -28,7 +28,7 @@ function breakVariants(kernels: Kernels, variants: readonly GemmVariant[], how: 
   const spy = vi.spyOn(kernels, 'gemm').mockImplementation(async (c: GemmCall) => {
     if (!variants.includes(c.variant)) return gemm(c);
     if (how === 'scaled') return gemm({ ...c, alpha: (c.alpha ?? 1) * 1.01 });
-    return { ...(await gemm(c)), x: 0, y: 0 };
+    return (await gemm(c)).map((d) => ({ ...d, x: 0, y: 0 }));
   });
   return () => spy.mockRestore();
 }
@@ -43,6 +43,15 @@ describe('checkGemm', () => {
       expect(c.ok, `${variant} ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}: ${c.maxError}`).toBe(true);
       expect(c.maxError).toBeLessThan(1e-5);
     }
+  });
+
+  it('passes tiled-128-splitk on the check problem a real GPU tunes ∇W at batch 4096 on (200 × 512 × 512: 4 K slices)', async () => {
+    const probe = tuningProbes({ M: 200, N: 784, K: 4096, transA: true, transB: false }, false);
+    expect(probe.check).toEqual({ M: 200, N: 512, K: 512, transA: true, transB: false });
+    expect(splitKSlices(200, 512, 512, h.ctx.limits.maxStorageBufferBindingSize)).toBe(4);
+    const c = await checkGemm(h.kernels, probe.check, 'tiled-128-splitk');
+    expect(c.ok, `${c.maxError}`).toBe(true);
+    expect(c.maxError).toBeLessThan(1e-5);
   });
 
   it('fails a variant that writes nothing (poisoned C) and one that is 1% off, naming the worst entry', async () => {
@@ -80,7 +89,7 @@ describe('chooseGemmVariant with a broken variant', () => {
     vi.spyOn(h.kernels, 'gemm').mockImplementation(async (c: GemmCall) => {
       if (!candidates.includes(c.variant)) candidates.push(c.variant);
       const d = await gemm(c);
-      return c.variant === broken ? { ...d, x: 0, y: 0 } : d;
+      return c.variant === broken ? d.map((x) => ({ ...x, x: 0, y: 0 })) : d;
     });
     let broken: GemmVariant = all[0]!;
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
@@ -107,5 +116,17 @@ describe('chooseGemmVariant with a broken variant', () => {
     const err = await chooseGemmVariant(h.kernels, { M: 5, N: 1000, K: 3, transA: false, transB: false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GpuError);
     expect(String((err as Error).message)).toMatch(/every GEMM variant gave wrong results .* NN:16x1024x4: .*relative error/);
+  });
+});
+
+describe('tuningProbes', () => {
+  it('checks at ≤ 512 a side (160 on software adapters); on real GPUs times the shape itself up to the flop budget, else halves its largest side', () => {
+    const wgrad = { M: 200, N: 784, K: 4096, transA: true, transB: false };
+    expect(tuningProbes(wgrad, false).time).toEqual(wgrad); // 1.3 GFLOP: timed as it is, K deep
+    expect(tuningProbes(wgrad, true)).toEqual({ check: { ...wgrad, M: 160, N: 160, K: 160 }, time: { ...wgrad, M: 160, N: 160, K: 160 } });
+    const big = tuningProbes({ M: 8192, N: 8192, K: 8192, transA: false, transB: false }, false).time;
+    expect(2 * big.M * big.N * big.K).toBeLessThanOrEqual(TUNE_FLOP_BUDGET);
+    expect(Math.min(big.M, big.N, big.K)).toBeGreaterThanOrEqual(512);
+    expect(tuningProbes({ M: 100000, N: 512, K: 512, transA: false, transB: true }, false).time).toMatchObject({ M: 6250, N: 512, K: 512 });
   });
 });

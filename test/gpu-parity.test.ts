@@ -7,12 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { cpuCost } from '../src/cpu/network.js';
 import { createGpuModel } from '../src/gpu/model.js';
+import type { GemmVariant } from '../src/gpu/kernels.js';
 import { corruptMatrix } from '../src/noise.js';
 import { initParameters } from '../src/params.js';
 import { Rng } from '../src/prng.js';
 import { resolveSpec, type NetworkSpec } from '../src/spec.js';
 import type { Matrix } from '../src/matrix.js';
-import { gpu, randomArray, relNormDiff } from './helpers/gpu.js';
+import { gpu, randomArray, recordDispatchLabels, relNormDiff } from './helpers/gpu.js';
 
 /** Relative to the CPU: each cost part and J (by |J|), ρ̂ and ∇θ (‖Δ‖/‖·‖). */
 const TOL = { cost: 1e-5, rhoHat: 1e-5, grad: 1e-4 } as const;
@@ -31,6 +32,8 @@ interface Case {
   noiseSeed?: number;
   /** VAE: the evaluation's ε seed. */
   epsSeed?: number;
+  /** Force a GEMM variant (default: the autotuner's choice). */
+  gemmVariant?: GemmVariant;
 }
 
 const HIDDEN_ACTIVATIONS = ['sigmoid', 'tanh', 'identity', 'relu', 'prelu', 'elu', 'softplus', 'softsign', 'hardtanh'] as const;
@@ -67,6 +70,9 @@ const CASES: Case[] = [
     spec: { ...sae, layers: [14, 5, 14], corruption: { kind, level: kind === 'gaussian' ? 0.2 : 0.3, seed: 9 } } as NetworkSpec,
     m: 25, seed: 1, chunk: 11, noiseSeed: 1234,
   })),
+  // Split-K GEMMs (real GPUs only in the autotuner, forced here): each chunk's ∇W (7 × 20 × 300,
+  // 19 k-tiles) in 2 K slices, the two chunks sharing one scratch and accumulating into ∇θ.
+  { name: 'split-K GEMMs (tiled-128-splitk), KL sparsity, two chunks of 300', spec: { ...sae, layers: [20, 7, 20], sparsity: { rho: 0.1, beta: 3 } }, m: 600, seed: 7, chunk: 300, gemmVariant: 'tiled-128-splitk' },
   // Variational autoencoder: cost = rec + β·KL (+ weight decay); ε from the same counter-based uniforms.
   { name: 'VAE, Bernoulli, tanh, β = 2, weight decay', spec: { layers: [13, 9, 3, 9, 13], activation: ['tanh', 'identity', 'tanh', 'sigmoid'], loss: 'cross-entropy', lambda: 1e-3, vae: { beta: 2 } }, m: 19, seed: 1, epsSeed: 77 },
   { name: 'VAE, Gaussian, relu/softplus, 7 layers, chunked', spec: { layers: [10, 8, 6, 3, 6, 8, 10], activation: ['relu', 'softplus', 'identity', 'elu', 'relu', 'identity'], loss: 'squared', vae: { beta: 0.5 } }, m: 23, seed: 3, chunk: 9, epsSeed: 5 },
@@ -95,11 +101,15 @@ async function parity(c: Case): Promise<void> {
   const want = cpuCost(net, theta, X, Y, { gradient: true, input, noiseSeed: c.epsSeed });
 
   const ctx = await gpu();
-  const model = await createGpuModel(net, theta, ctx.device, { maxChunkRows: c.chunk });
+  const model = await createGpuModel(net, theta, ctx.device, { maxChunkRows: c.chunk, gemmVariant: c.gemmVariant });
   const ds = model.upload(X, Y);
   try {
     if (c.chunk) expect(ds.chunks.length, 'chunks').toBe(Math.ceil(c.m / c.chunk));
+    const rec = recordDispatchLabels(ctx.device);
     await model.evaluate(ds, { noiseSeed: c.noiseSeed, epsSeed: c.epsSeed });
+    rec.stop();
+    // Split-K really split: both ∇W GEMMs of each chunk (K = 300 rows), nothing else.
+    if (c.gemmVariant === 'tiled-128-splitk') expect(rec.labels.filter((l) => / split 2$/.test(l))).toEqual(['gemm TN 20x7x300 split 2', 'gemm TN 7x20x300 split 2', 'gemm TN 20x7x300 split 2', 'gemm TN 7x20x300 split 2']);
     const [got, rhoHat, grad] = [await model.readCost(), await model.readRhoHat(), await model.readGradient()];
     const parts = net.vae ? [...PARTS, 'kl' as const] : PARTS;
     expect(PARTS.reduce((s, p) => s + got.parts[p], 0) + (net.vae ? net.vae.beta * got.parts.kl! : 0)).toBeCloseTo(got.cost, 5);

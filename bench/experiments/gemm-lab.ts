@@ -335,14 +335,14 @@ for (const [M, N, K] of shapes) {
     const t = await time(async () => {
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
-      recordDispatches(pass, [d]);
+      recordDispatches(pass, d);
       pass.end();
       device.queue.submit([enc.finish()]);
       await device.queue.onSubmittedWorkDone();
     }, reps);
     results.push(`${M}x${N}x${K} ${layout} production ${variant.padEnd(24)} ${(flop / t / 1e9).toFixed(3).padStart(7)} GFLOP/s  ${(t * 1000).toFixed(1)} ms  cpu ${(lastCpu * 1000).toFixed(0)} ms (${(flop / lastCpu / 1e9).toFixed(2)} GFLOP/cpu-s)  err ${(await check()).toExponential(1)}`);
     console.log(results[results.length - 1]);
-    kernels.release([d]);
+    kernels.release(d);
   }
   if (args.includes('--tfjs')) {
     // TF.js webgpu's matMul on the same device, same data and timing rules (NN only).
@@ -361,19 +361,19 @@ for (const [M, N, K] of shapes) {
     tb.dispose();
   }
   for (const spec of files) {
-    const d = await vec4GemmDispatch(kernels, { M, N, K, transA: layout === 'TN', transB: layout === 'NT', A: { buffer: A }, B: { buffer: B }, C: { buffer: C }, variant: 'regblock-4x4' }, parseVec4Choice(spec));
+    const d = [await vec4GemmDispatch(kernels, { M, N, K, transA: layout === 'TN', transB: layout === 'NT', A: { buffer: A }, B: { buffer: B }, C: { buffer: C }, variant: 'regblock-4x4' }, parseVec4Choice(spec))];
     device.queue.writeBuffer(C, 0, new Float32Array(M * N).fill(NaN));
     const t = await time(async () => {
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
-      recordDispatches(pass, [d]);
+      recordDispatches(pass, d);
       pass.end();
       device.queue.submit([enc.finish()]);
       await device.queue.onSubmittedWorkDone();
     }, reps);
     results.push(`${M}x${N}x${K} ${layout} wgsl-file  ${`vec4 ${spec}`.padEnd(24)} ${(flop / t / 1e9).toFixed(3).padStart(7)} GFLOP/s  ${(t * 1000).toFixed(1)} ms  cpu ${(lastCpu * 1000).toFixed(0)} ms (${(flop / lastCpu / 1e9).toFixed(2)} GFLOP/cpu-s)  err ${(await check()).toExponential(1)}`);
     console.log(results[results.length - 1]);
-    kernels.release([d]);
+    kernels.release(d);
   }
   for (const cand of CANDIDATES) {
     if (only && !only.includes(cand.name)) continue;

@@ -41,7 +41,7 @@ for (const [M, N, K] of [[4, 4, 4], [12, 20, 36], [100, 196, 68], [131, 8, 4], [
       });
       const enc = ctx.device.createCommandEncoder();
       const pass = enc.beginComputePass();
-      recordDispatches(pass, [d]);
+      recordDispatches(pass, d);
       pass.end();
       ctx.device.queue.submit([enc.finish()]);
       const [got, gotZ] = await readF32(ctx.device, pool, [{ buffer: bufC, offset: offC, count: M * N }, { buffer: bufZ, count: M * N }]);

@@ -173,13 +173,13 @@ export function installVec4Gemm(blocks: { NN: Vec4Choice; NT: Vec4Choice; TN: Ve
       Kernels.prototype.gemm = original;
     },
   };
-  Kernels.prototype.gemm = async function (this: Kernels, c: GemmCall): Promise<Dispatch> {
+  Kernels.prototype.gemm = async function (this: Kernels, c: GemmCall): Promise<Dispatch[]> {
     if (!vec4Eligible(c)) {
       patch.fellBack++;
       return original.call(this, c);
     }
     patch.used++;
-    return vec4GemmDispatch(this, c, blocks[c.transA ? 'TN' : c.transB ? 'NT' : 'NN'], pipelines);
+    return [await vec4GemmDispatch(this, c, blocks[c.transA ? 'TN' : c.transB ? 'NT' : 'NN'], pipelines)];
   };
   return patch;
 }

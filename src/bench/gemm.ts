@@ -127,7 +127,7 @@ export async function benchGemm(ctx: GpuContext, opts: GemmBenchOptions = {}): P
           const run = async (): Promise<void> => {
             const enc = device.createCommandEncoder();
             const pass = enc.beginComputePass();
-            recordDispatches(pass, [d]);
+            recordDispatches(pass, d);
             pass.end();
             device.queue.submit([enc.finish()]);
             await device.queue.onSubmittedWorkDone();
@@ -142,7 +142,7 @@ export async function benchGemm(ctx: GpuContext, opts: GemmBenchOptions = {}): P
               [bestC] = await readF32(device, pool, [{ buffer: C, count: n * n }]);
             }
           } finally {
-            kernels.release([d]);
+            kernels.release(d);
           }
         }
       } finally {

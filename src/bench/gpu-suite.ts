@@ -285,7 +285,7 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
               const t0 = performance.now();
               const enc = device.createCommandEncoder();
               const pass = enc.beginComputePass();
-              for (let r = 0; r < perSubmit; r++) recordDispatches(pass, [d]);
+              for (let r = 0; r < perSubmit; r++) recordDispatches(pass, d);
               pass.end();
               device.queue.submit([enc.finish()]);
               await device.queue.onSubmittedWorkDone();
@@ -304,7 +304,7 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
             const gflops = flop / seconds / 1e9;
             row.variants.push({ variant, gflops, seconds, fractionOfPeak: opts.peak ? gflops / (opts.peak * 1e3) : null, maxRelErr: await samplesError(device, pool, C, samples) });
           } finally {
-            kernels.release([d]);
+            kernels.release(d);
           }
         }
       } finally {

@@ -6,12 +6,12 @@
 
 import { adapterLabel, GpuError } from './device.js';
 import { checkGemm, type GemmCheck, type GemmShape } from './gemm-check.js';
-import { GEMM_VARIANT_NAMES, GEMM_VARIANTS, gemmVariantsFor, vec4Eligible, type GemmVariant, type Kernels } from './kernels.js';
+import { GEMM_VARIANT_NAMES, GEMM_VARIANTS, gemmVariantsFor, recordDispatches, vec4Eligible, type GemmVariant, type Kernels } from './kernels.js';
 import { STORAGE } from './buffers.js';
 import { SHADER_SOURCES } from './shaders.gen.js';
 
 /** The GEMM shader files, the shared ones included (see Kernels.gemm's file lists). */
-const GEMM_SHADERS = ['gemm_common', 'gemm_epilogue', 'gemm', 'gemm_vec4', 'gemm_tiled', 'gemm_subgroup'];
+const GEMM_SHADERS = ['gemm_common', 'gemm_epilogue', 'gemm', 'gemm_vec4', 'gemm_tiled', 'gemm_splitk', 'gemm_subgroup'];
 
 /**
  * FNV-1a of the GEMM shaders and the variant table: a cached choice is void once
@@ -99,9 +99,7 @@ export async function timeGemm(kernels: Kernels, shape: GemmShape, variant: Gemm
     const t0 = performance.now();
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
-    pass.setPipeline(d.pipeline);
-    pass.setBindGroup(0, d.bindGroup);
-    pass.dispatchWorkgroups(d.x, d.y);
+    recordDispatches(pass, d);
     pass.end();
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
@@ -113,9 +111,34 @@ export async function timeGemm(kernels: Kernels, shape: GemmShape, variant: Gemm
     for (let i = 0; i < reps; i++) times.push(await run());
     return Math.min(...times);
   } finally {
-    kernels.release([d]);
+    kernels.release(d);
     [a, b, c].forEach((buf) => pool.release(buf));
   }
+}
+
+/** Real GPUs: a shape is timed as it is up to this many flops (2MNK), else shrunk to it. */
+export const TUNE_FLOP_BUDGET = 2 ** 32;
+
+/**
+ * The problems a shape is tuned on. `check` (against float64 in JS) has each side
+ * capped at 512 (160 on software adapters), which still crosses every code path
+ * (partial tiles, several K slices). `time`: on software adapters the same; on real
+ * GPUs the shape itself up to TUNE_FLOP_BUDGET, else its largest side halved (not
+ * below 512) until it fits, so a deep K is timed deep (split-K pays only there) and
+ * each of ~11 variants takes milliseconds.
+ */
+export function tuningProbes(shape: GemmShape, isSoftware: boolean): { check: GemmShape; time: GemmShape } {
+  const cap = (n: number): number => Math.min(n, isSoftware ? 160 : 512);
+  const check = { ...shape, M: cap(shape.M), N: cap(shape.N), K: cap(shape.K) };
+  if (isSoftware) return { check, time: check };
+  const time = { ...shape };
+  for (;;) {
+    if (2 * time.M * time.N * time.K <= TUNE_FLOP_BUDGET) break;
+    const side = (['M', 'N', 'K'] as const).reduce((a, b) => (time[b] > time[a] ? b : a));
+    if (time[side] <= 512) break;
+    time[side] = Math.max(512, Math.ceil(time[side] / 2));
+  }
+  return { check, time };
 }
 
 export interface GemmRejection extends GemmCheck {
@@ -146,7 +169,7 @@ function reject(adapter: string, cls: string, c: GemmCheck): void {
 /**
  * The GEMM variant to use for this shape on this adapter, chosen once per shape
  * class: each candidate is first checked against float64 (checkGemm) and dropped
- * when wrong; the fastest of the rest wins.
+ * when wrong; the fastest of the rest wins (tuningProbes: the problems used).
  */
 export async function chooseGemmVariant(kernels: Kernels, shape: GemmShape): Promise<GemmVariant> {
   const forced = forcedByEnv();
@@ -168,23 +191,20 @@ export async function chooseGemmVariant(kernels: Kernels, shape: GemmShape): Pro
   let p = inflight.get(key);
   if (!p) {
     p = (async () => {
-      // Time on a representative member of the class, capped to keep tuning short
-      // (a slow variant on a software adapter can take seconds at 512³).
-      const cap = (n: number): number => Math.min(n, kernels.ctx.adapter.isSoftware ? 160 : 512);
-      const probe = { ...shape, M: cap(shape.M), N: cap(shape.N), K: cap(shape.K) };
+      const probe = tuningProbes(shape, kernels.ctx.adapter.isSoftware);
       let best: GemmVariant | null = null;
       let bestT = Infinity;
       const failed: GemmCheck[] = [];
       for (const v of gemmVariantsFor(kernels.ctx.adapter.isSoftware, kernels.ctx.device)) {
         if (GEMM_VARIANTS[v].VEC4 && !vec4Eligible({ ...shape, A: {} as never, B: {} as never, C: {} as never })) continue;
         // Only a variant whose result is right is timed (gemm-check.ts).
-        const check = await checkGemm(kernels, probe, v);
+        const check = await checkGemm(kernels, probe.check, v);
         if (!check.ok) {
           failed.push(check);
           reject(adapterLabel(kernels.ctx.adapter), shapeClass(shape), check);
           continue;
         }
-        const t = await timeGemm(kernels, probe, v, 2);
+        const t = await timeGemm(kernels, probe.time, v, 2);
         if (t < bestT) {
           bestT = t;
           best = v;

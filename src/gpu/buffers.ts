@@ -100,6 +100,11 @@ export class BufferPool {
     this.limits = { maxBufferSize, maxBindingSize: bind };
   }
 
+  /** The bytes one storage binding may hold (as the pool was told). */
+  get maxBindingSize(): number {
+    return this.limits.maxBindingSize;
+  }
+
   acquire(bytes: number, usage: GPUBufferUsageFlags, label?: string): GPUBuffer {
     if (!(bytes > 0)) bytes = 4;
     if (Math.ceil(bytes / 4) * 4 > this.limits.maxBufferSize) {

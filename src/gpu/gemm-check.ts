@@ -87,13 +87,13 @@ export async function checkGemm(kernels: Kernels, shape: GemmShape, variant: Gem
     try {
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
-      recordDispatches(pass, [d]);
+      recordDispatches(pass, d);
       pass.end();
       device.queue.submit([enc.finish()]);
       [got] = await readF32(device, pool, [{ buffer: C, count: M * N }]);
       kernels.ctx.check();
     } finally {
-      kernels.release([d]);
+      kernels.release(d);
     }
   } finally {
     [A, B, C].forEach((buf) => pool.release(buf));

@@ -5,7 +5,7 @@
 
 import { CORRUPTION_KINDS, type CorruptionSpec } from '../noise.js';
 import type { Activation, ActivationName } from '../spec.js';
-import { BufferPool, UNIFORM } from './buffers.js';
+import { BufferPool, STORAGE, UNIFORM } from './buffers.js';
 import { GpuError, type GpuContext } from './device.js';
 import { PipelineCache, type Defines } from './shaders.js';
 import { ACT_ID as ACT_ID_GEN, SUM_MAP_ID, VEC_OP_ID } from './ids.gen.js';
@@ -18,6 +18,8 @@ export interface Dispatch {
   readonly label: string;
   /** The dispatch's own uniform buffer (released with Kernels.release). */
   readonly params: GPUBuffer;
+  /** Scratch this dispatch holds (split-K's slices, shared by size: Kernels.sharedScratch), released with it. */
+  readonly owned?: readonly GPUBuffer[];
 }
 
 /**
@@ -68,33 +70,41 @@ function actDefines(a: Activation | null): Defines {
 
 export const GEMM_VARIANTS = {
   /** Barrier-free, 4 × 4 outputs per invocation in vec4 registers (no private arrays), 8 × 8 invocations. */
-  'unrolled-4x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: true, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
+  'unrolled-4x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: true, TM8: false, SPLIT_K: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
   /** As unrolled-4x4 with 8 rows per invocation: each B load feeds twice the arithmetic. */
-  'unrolled-8x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: true, TM8: true, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
+  'unrolled-8x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: true, TM8: true, SPLIT_K: false, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
   /** Barrier-free, 4 × 4 outputs per invocation, 8 × 8 invocations. */
-  'regblock-4x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
+  'regblock-4x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, SPLIT_K: false, TILED: false, TM: 4, TN: 4, WG_X: 8, WG_Y: 8 },
   /** Barrier-free, 8 × 4 outputs per invocation (more reuse of each B load). */
-  'regblock-8x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
+  'regblock-8x4': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, SPLIT_K: false, TILED: false, TM: 8, TN: 4, WG_X: 8, WG_Y: 8 },
   /** vec4 loads, mat4x4 accumulator blocks of 8 × 16 outputs (gemm_vec4.wgsl); aligned calls only, else unrolled-8x4. */
-  'vec4-8x16': { SHADER: 'gemm_vec4', VEC4: true, ROWS16: false, COLS16: true, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 16, WG_X: 4, WG_Y: 4 },
+  'vec4-8x16': { SHADER: 'gemm_vec4', VEC4: true, ROWS16: false, COLS16: true, UNROLLED: false, TM8: false, SPLIT_K: false, TILED: false, TM: 8, TN: 16, WG_X: 4, WG_Y: 4 },
   /** vec4 loads, blocks of 16 × 8 outputs. */
-  'vec4-16x8': { SHADER: 'gemm_vec4', VEC4: true, ROWS16: true, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 16, TN: 8, WG_X: 4, WG_Y: 4 },
+  'vec4-16x8': { SHADER: 'gemm_vec4', VEC4: true, ROWS16: true, COLS16: false, UNROLLED: false, TM8: false, SPLIT_K: false, TILED: false, TM: 16, TN: 8, WG_X: 4, WG_Y: 4 },
   /** vec4 loads, blocks of 16 × 16 outputs, 8 × 8 invocations. */
-  'vec4-16x16': { SHADER: 'gemm_vec4', VEC4: true, ROWS16: true, COLS16: true, UNROLLED: false, TM8: false, TILED: false, TM: 16, TN: 16, WG_X: 8, WG_Y: 8 },
+  'vec4-16x16': { SHADER: 'gemm_vec4', VEC4: true, ROWS16: true, COLS16: true, UNROLLED: false, TM8: false, SPLIT_K: false, TILED: false, TM: 16, TN: 16, WG_X: 8, WG_Y: 8 },
   /** Shared-memory tiles of 64 × 64 with barriers, 4 × 4 per invocation, 16 × 16 invocations. */
-  'tiled-64': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: true, TM: 4, TN: 4, WG_X: 16, WG_Y: 16 },
+  'tiled-64': { SHADER: 'gemm', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, SPLIT_K: false, TILED: true, TM: 4, TN: 4, WG_X: 16, WG_Y: 16 },
   /**
    * For real GPUs (gemm_tiled.wgsl): 128 × 128 workgroup tiles staged in workgroup memory
    * as vec4 (BK = 16), 8 × 8 outputs per invocation, the next k-tile fetched while the
    * current one is multiplied (two workgroup buffers when 32 KiB are allowed). Any shape.
    */
-  'tiled-128': { SHADER: 'gemm_tiled', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 8, WG_X: 16, WG_Y: 16 },
+  'tiled-128': { SHADER: 'gemm_tiled', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, SPLIT_K: false, TILED: false, TM: 8, TN: 8, WG_X: 16, WG_Y: 16 },
+  /**
+   * tiled-128 with the K dimension split (Kernels.gemm: splitKSlices): for thin, deep
+   * products whose M × N has too few 128 × 128 tiles to fill a large GPU (∇W with a
+   * large batch: 200 × 784 × 4096 is 14 tiles), S slices of K run as S × as many
+   * workgroups into a scratch buffer, and a second dispatch adds the slices in order
+   * and applies the epilogue (gemm_splitk.wgsl). Where S would be 1, it is tiled-128.
+   */
+  'tiled-128-splitk': { SHADER: 'gemm_tiled', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, SPLIT_K: true, TILED: false, TM: 8, TN: 8, WG_X: 16, WG_Y: 16 },
   /**
    * Subgroup shuffles share op(A) across a subgroup (gemm_subgroup.wgsl): 8 × 4 outputs
    * per invocation, 64 invocations per workgroup, no workgroup memory. Only on devices
    * with the `subgroups` feature.
    */
-  'subgroup-8x4': { SHADER: 'gemm_subgroup', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, TILED: false, TM: 8, TN: 4, WG_X: 64, WG_Y: 1 },
+  'subgroup-8x4': { SHADER: 'gemm_subgroup', VEC4: false, ROWS16: false, COLS16: false, UNROLLED: false, TM8: false, SPLIT_K: false, TILED: false, TM: 8, TN: 4, WG_X: 64, WG_Y: 1 },
 } as const;
 export type GemmVariant = keyof typeof GEMM_VARIANTS;
 
@@ -158,6 +168,32 @@ export interface GemmCall {
   /** Also store the pre-activation here (m × n, offset 0). */
   Z?: GPUBuffer;
   variant: GemmVariant;
+  /** tiled-128-splitk: the number of K slices (default splitKSlices(); 1 runs tiled-128). */
+  splitK?: number;
+}
+
+/** Split-K: at most this many slices of K, each at least SPLITK_MIN_KTILES k-tiles of 16. */
+export const SPLITK_MAX_SLICES = 16;
+export const SPLITK_MIN_KTILES = 8;
+/** Split-K aims for this many workgroups of 256 (a large GPU holds a few per compute unit). */
+export const SPLITK_TARGET_WORKGROUPS = 512;
+
+/**
+ * The K slices tiled-128-splitk uses for an M × N × K product: enough for
+ * SPLITK_TARGET_WORKGROUPS workgroups, each slice at least SPLITK_MIN_KTILES k-tiles,
+ * the S × M × N scratch within one storage binding, and every slice non-empty. 1 when
+ * splitting does not pay (many tiles already, or a shallow K).
+ */
+export function splitKSlices(M: number, N: number, K: number, maxBindingBytes: number): number {
+  const tiles = Math.ceil(M / 128) * Math.ceil(N / 128);
+  const kTiles = Math.ceil(K / 16);
+  const S = Math.min(SPLITK_MAX_SLICES, Math.floor(kTiles / SPLITK_MIN_KTILES), Math.ceil(SPLITK_TARGET_WORKGROUPS / tiles), Math.floor(maxBindingBytes / (M * N * 4)));
+  return S < 2 ? 1 : Math.ceil(kTiles / Math.ceil(kTiles / S));
+}
+
+/** A GEMM dispatch's label: layout and shape ('gemm NT 256x200x784'), as profiles group them. */
+function gemmLabel(c: GemmCall): string {
+  return `gemm ${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} ${c.M}x${c.N}x${c.K}`;
 }
 
 /** u32 for plain numbers, f32 for { f }; padded to 16 bytes. */
@@ -198,9 +234,23 @@ export class Kernels {
     return { x, y, rowsPerGrid: x * wg };
   }
 
-  async gemm(c: GemmCall): Promise<Dispatch> {
+  /**
+   * C = f(α·op(A)·op(B) + β·C + γ·E + bias): one dispatch, or two for split-K
+   * (record them in order; Kernels.release frees their uniforms and scratch).
+   */
+  async gemm(c: GemmCall): Promise<Dispatch[]> {
     // A vec4 variant on a call it cannot take runs the best scalar kernel instead.
     const name: GemmVariant = GEMM_VARIANTS[c.variant].VEC4 && !vec4Eligible(c) ? 'unrolled-8x4' : c.variant;
+    const binding = Math.min(this.ctx.limits.maxStorageBufferBindingSize, this.pool.maxBindingSize);
+    if (c.splitK !== undefined && !(Number.isInteger(c.splitK) && c.splitK >= 1)) throw new RangeError(`splitK must be a positive integer number of K slices, got ${c.splitK}`);
+    if (GEMM_VARIANTS[name].SPLIT_K) {
+      const kTiles = Math.ceil(c.K / 16);
+      const S = c.splitK === undefined ? splitKSlices(c.M, c.N, c.K, binding) : Math.min(c.splitK, kTiles, Math.max(1, Math.floor(binding / (c.M * c.N * 4))));
+      const perSlice = Math.ceil(kTiles / S);
+      const slices = Math.ceil(kTiles / perSlice); // every slice non-empty
+      if (slices > 1) return this.gemmSplitK(c, perSlice, slices);
+      return this.gemm({ ...c, variant: 'tiled-128' });
+    }
     const v = GEMM_VARIANTS[name];
     if (!gemmVariantSupported(name, this.ctx.device)) throw new GpuError(`GEMM variant ${name} needs the device feature 'subgroups', which this device lacks`);
     const act = c.activation ?? null;
@@ -234,7 +284,39 @@ export class Kernels {
     if (defines.STORE_Z) bindings[6] = c.Z!;
     const x = Math.ceil(c.N / (v.WG_X * v.TN));
     const y = Math.ceil(c.M / (v.WG_Y * v.TM));
-    return this.dispatch(pipeline, params, bindings, x, y, `gemm ${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} ${c.M}x${c.N}x${c.K}`);
+    return [this.dispatch(pipeline, params, bindings, x, y, gemmLabel(c))];
+  }
+
+  /**
+   * Split-K (tiled-128-splitk): `slices` workgroup rows of gemm_tiled.wgsl each
+   * multiply `perSlice` k-tiles into their slice of an S × M × N scratch, then
+   * gemm_splitk.wgsl adds the slices in order and applies the epilogue.
+   */
+  private async gemmSplitK(c: GemmCall, perSlice: number, slices: number): Promise<Dispatch[]> {
+    const act = c.activation ?? null;
+    const epilogue: Defines = { ACCUMULATE: (c.beta ?? 0) !== 0, ADDEND: !!c.E && (c.gamma ?? 0) !== 0, BIAS: !!c.bias, STORE_Z: !!c.Z };
+    const files = ['activation', 'gemm_common', 'gemm_epilogue'];
+    const actOnly = (a: Activation | null): Defines => ({ ...actDefines(a), HIDDEN_DELTA: false, NEEDS_Z: false, SPARSE: false });
+    // Pass 1 writes raw sums: its pipeline depends on the layout and loads only.
+    const first = await this.cache.get([...files, 'gemm_tiled'], {
+      ...actOnly(null), ACCUMULATE: false, ADDEND: false, BIAS: false, STORE_Z: false,
+      TRANS_A: !!c.transA, TRANS_B: !!c.transB, ...tiledVec4(c), PINGPONG: this.ctx.limits.maxComputeWorkgroupStorageSize >= TILED_PINGPONG_BYTES, SPLIT_K: true,
+    }, 'main');
+    const second = await this.cache.get([...files, 'gemm_splitk'], { ...actOnly(act), ...epilogue }, 'main');
+    const scratch = this.sharedScratch(slices * c.M * c.N * 4);
+    const fields = (split: number): Field[] => [
+      c.M, c.N, c.K, c.A.offset ?? 0, c.B.offset ?? 0, c.C.offset ?? 0, c.E?.offset ?? 0, c.bias?.offset ?? 0,
+      { f: c.alpha ?? 1 }, { f: c.beta ?? 0 }, { f: c.gamma ?? 0 }, split,
+    ];
+    const rowTiles = Math.ceil(c.M / 128);
+    const partial = this.dispatch(first, this.uniform(fields(perSlice)), { 1: c.A.buffer, 2: c.B.buffer, 3: scratch }, Math.ceil(c.N / 128), rowTiles * slices, `${gemmLabel(c)} split ${slices}`);
+    const bindings: Record<number, GPUBuffer> = { 1: scratch, 3: c.C.buffer };
+    if (epilogue.BIAS) bindings[4] = c.bias!.buffer;
+    if (epilogue.ADDEND) bindings[5] = c.E!.buffer;
+    if (epilogue.STORE_Z) bindings[6] = c.Z!;
+    const { x, y } = this.grid(c.M * c.N, 256);
+    const sum = this.dispatch(second, this.uniform(fields(slices)), bindings, x, y, 'gemm split-K sum');
+    return [partial, { ...sum, owned: [scratch] }];
   }
 
   /**
@@ -685,7 +767,41 @@ export class Kernels {
 
   /** Returns the uniform buffers of these dispatches to the pool (the two stages of a sum share one). */
   release(list: readonly Dispatch[]): void {
-    for (const d of list) this.pool.release(d.params);
+    for (const d of list) {
+      this.pool.release(d.params);
+      for (const b of d.owned ?? []) this.releaseShared(b);
+    }
+  }
+
+  /** Scratch buffers by size, with the dispatches holding each (split-K's slices). */
+  private readonly scratch = new Map<number, { buffer: GPUBuffer; holders: number }>();
+
+  /**
+   * A scratch buffer of `bytes` shared by every dispatch that asks for this size
+   * (each chunk's split-K GEMMs of one shape): dispatches run one after another, and
+   * each split-K GEMM writes all of its slices before its sum reads them, so they
+   * never need it at the same time. Freed when the last holder is released.
+   */
+  private sharedScratch(bytes: number): GPUBuffer {
+    const held = this.scratch.get(bytes);
+    if (held) {
+      held.holders++;
+      return held.buffer;
+    }
+    const buffer = this.pool.acquire(bytes, STORAGE, 'split-K slices');
+    this.scratch.set(bytes, { buffer, holders: 1 });
+    return buffer;
+  }
+
+  private releaseShared(buffer: GPUBuffer): void {
+    for (const [bytes, held] of this.scratch) {
+      if (held.buffer !== buffer) continue;
+      if (--held.holders === 0) {
+        this.scratch.delete(bytes);
+        this.pool.release(buffer);
+      }
+      return;
+    }
   }
 }
 

@@ -170,7 +170,7 @@ export async function linearForward(pc: PlanContext, rows: number, l: number, Ai
   const act = pc.net.activations[l]!;
   const softmax = act.name === 'softmax';
   const out: Dispatch[] = [
-    await pc.kernels.gemm({
+    ...(await pc.kernels.gemm({
       M: rows, N: s.nOut, K: s.nIn, transB: !s.transposed,
       A: { buffer: Ain }, B: { buffer: pc.theta, offset: s.w },
       C: { buffer: softmax ? L.Z! : L.A },
@@ -178,7 +178,7 @@ export async function linearForward(pc: PlanContext, rows: number, l: number, Ai
       activation: softmax ? null : act,
       Z: softmax ? undefined : L.Z ?? undefined,
       variant: await pc.gemmVariant(rows, s.nOut, s.nIn, false, !s.transposed),
-    }),
+    })),
   ];
   if (softmax) out.push(await pc.kernels.softmax({ rows, n: s.nOut, Z: L.Z!, Y: { buffer: Y }, A: L.A, rowLoss: rowLoss! }));
   return out;
@@ -275,14 +275,14 @@ export function biasGradOf(pc: PlanContext, s: LayerSlot, m: number, first: bool
 export async function linearBackward(pc: PlanContext, rows: number, s: LayerSlot, Ain: GPUBuffer, D: GPUBuffer, m: number, first: boolean, fresh: boolean, biasDone = false): Promise<Dispatch[]> {
   const k = pc.kernels;
   return [
-    await k.gemm({
+    ...(await k.gemm({
       ...(s.transposed ? { M: s.nIn, N: s.nOut, A: { buffer: Ain }, B: { buffer: D } } : { M: s.nOut, N: s.nIn, A: { buffer: D }, B: { buffer: Ain } }),
       K: rows, transA: true,
       C: { buffer: pc.grad, offset: s.w },
       alpha: 1 / m, beta: fresh ? 0 : 1,
       E: { buffer: pc.theta, offset: s.w }, gamma: fresh ? pc.net.lambda : 0,
       variant: s.transposed ? await pc.gemmVariant(s.nIn, s.nOut, rows, true, false) : await pc.gemmVariant(s.nOut, s.nIn, rows, true, false),
-    }),
+    })),
     // ∇b, unless the kernel that wrote δ wrote it too (biasDone).
     ...(biasDone ? [] : await k.colsum({ rows, cols: s.nOut, X: { buffer: D }, out: { buffer: pc.grad, offset: s.b }, scale: 1 / m, beta: first ? 0 : 1, partials: pc.colPartials })),
   ];
@@ -299,11 +299,11 @@ export async function hiddenDelta(pc: PlanContext, rows: number, l: number, D: G
   const onSparse = !!sparse && sparse.onLayer[l - 1]!;
   const onL1 = !!net.l1 && net.l1.onLayer[l - 1]!;
   return [
-    await k.gemm({
+    ...(await k.gemm({
       M: rows, N: s.nIn, K: s.nOut, transB: s.transposed,
       A: { buffer: D }, B: { buffer: pc.theta, offset: s.w }, C: { buffer: below.D },
       variant: await pc.gemmVariant(rows, s.nIn, s.nOut, false, s.transposed),
-    }),
+    })),
     await k.hiddenDelta({
       rows, n: s.nIn, activation: net.activations[l - 1]!, G: below.D, A: below.A, Z: below.Z ?? undefined,
       rhoHat: onSparse ? { buffer: pc.rhoHat, offset: pc.rhoOffsets[l - 1] } : undefined,
