@@ -1,9 +1,9 @@
 // GEMM kernels against a float64 triple loop, every variant and layout, awkward sizes.
 import { describe, expect, it } from 'vitest';
-import { GEMM_VARIANT_NAMES, Kernels, splitKSlices, TILED_PINGPONG_BYTES, tiledVec4, vec4Eligible, type Dispatch } from '../src/gpu/kernels.js';
+import { GEMM_VARIANT_NAMES, Kernels, splitKSlices, TILED_PINGPONG_BYTES, tiledVec4, vec4Eligible, type Dispatch, type GemmCall } from '../src/gpu/kernels.js';
 import { PipelineCache } from '../src/gpu/shaders.js';
 import { Rng } from '../src/prng.js';
-import { harness, maxRelErr, randomArray } from './helpers/gpu.js';
+import { harness, maxRelErr, randomArray, type Harness } from './helpers/gpu.js';
 
 /** C = op(A)·op(B), row-major, op by the same storage rules as gemm.wgsl. */
 function refGemm(M: number, N: number, K: number, A: Float64Array, B: Float64Array, transA: boolean, transB: boolean): Float64Array {
@@ -15,6 +15,44 @@ function refGemm(M: number, N: number, K: number, A: Float64Array, B: Float64Arr
       C[i * N + j] = s;
     }
   return C;
+}
+
+interface EpilogueCase { M: number; N: number; K: number; transA: boolean; transB: boolean; pad: number; epilogue: boolean }
+
+/**
+ * One GEMM call's inputs on the GPU (A at an offset of `pad` elements; with
+ * `epilogue`, C starts as C0 and α = 0.5, β = 2, γ = −0.25, bias and tanh apply, Z
+ * poisoned; without, C is poisoned), the call's fields, and `check()`, which
+ * compares C (and Z) with float64 after the run.
+ */
+function epilogueCase(h: Harness, rng: Rng, c: EpilogueCase, label: string): { call: Omit<GemmCall, 'variant'>; check(): Promise<void> } {
+  const { M, N, K, transA, transB, pad, epilogue } = c;
+  const A = randomArray(rng, M * K);
+  const B = randomArray(rng, K * N);
+  const C0 = randomArray(rng, M * N);
+  const E = randomArray(rng, M * N);
+  const bias = randomArray(rng, N);
+  const bufA = h.upload([...new Array(pad).fill(7), ...A]);
+  const bufC = epilogue ? h.upload([...new Array(pad).fill(7), ...C0]) : h.poisoned(M * N);
+  const Z = h.poisoned(M * N);
+  const [bufB, bufE, bufBias] = [h.upload(B), h.upload(E), h.upload(bias)];
+  const call: Omit<GemmCall, 'variant'> = {
+    M, N, K, transA, transB, A: { buffer: bufA, offset: pad }, B: { buffer: bufB }, C: { buffer: bufC, offset: pad },
+    ...(epilogue ? { alpha: 0.5, beta: 2, E: { buffer: bufE }, gamma: -0.25, bias: { buffer: bufBias }, activation: { name: 'tanh', alpha: 0 }, Z } : {}),
+  };
+  const check = async (): Promise<void> => {
+    const AB = refGemm(M, N, K, A, B, transA, transB);
+    const what = `${label} ${M}x${N}x${K} transA=${transA} transB=${transB}`;
+    if (!epilogue) {
+      expect(maxRelErr(await h.read(bufC, M * N, pad), AB), what).toBeLessThan(1e-5);
+      return;
+    }
+    const z = AB.map((v, i) => 0.5 * v + 2 * C0[i]! - 0.25 * E[i]! + bias[i % N]!);
+    expect(maxRelErr(await h.read(Z, M * N), z), `${what} Z`).toBeLessThan(1e-5);
+    expect(maxRelErr(await h.read(bufC, M * N, pad), z.map(Math.tanh)), `${what} C`).toBeLessThan(1e-5);
+    expect(Array.from(await h.read(bufC, pad)), 'elements before the offset are untouched').toEqual(new Array(pad).fill(7));
+  };
+  return { call, check };
 }
 
 const SHAPES: [number, number, number][] = [
@@ -77,25 +115,9 @@ describe('gemm', () => {
     const rng = new Rng(5);
     for (const [M, N, K, pad] of [[9, 13, 66, 3], [12, 20, 68, 4]] as const)
     for (const variant of GRID_VARIANTS) {
-      const A = randomArray(rng, M * K);
-      const B = randomArray(rng, K * N);
-      const C0 = randomArray(rng, M * N);
-      const E = randomArray(rng, M * N);
-      const bias = randomArray(rng, N);
-      const bufA = h.upload([...new Array(pad).fill(7), ...A]);
-      const bufC = h.upload([...new Array(pad).fill(7), ...C0]);
-      const Z = h.poisoned(M * N);
-      const d = await h.kernels.gemm({
-        M, N, K, A: { buffer: bufA, offset: pad }, B: { buffer: h.upload(B) }, C: { buffer: bufC, offset: pad },
-        alpha: 0.5, beta: 2, E: { buffer: h.upload(E) }, gamma: -0.25, bias: { buffer: h.upload(bias) },
-        activation: { name: 'tanh', alpha: 0 }, Z, variant,
-      });
-      await h.run(d);
-      const AB = refGemm(M, N, K, A, B, false, false);
-      const z = AB.map((v, i) => 0.5 * v + 2 * C0[i]! - 0.25 * E[i]! + bias[i % N]!);
-      expect(maxRelErr(await h.read(Z, M * N), z), `${variant} ${M}x${N}x${K} Z`).toBeLessThan(1e-5);
-      expect(maxRelErr(await h.read(bufC, M * N, pad), z.map(Math.tanh)), `${variant} ${M}x${N}x${K} C`).toBeLessThan(1e-5);
-      expect(Array.from(await h.read(bufC, pad)), 'elements before the offset are untouched').toEqual(new Array(pad).fill(7));
+      const { call, check } = epilogueCase(h, rng, { M, N, K, transA: false, transB: false, pad, epilogue: true }, variant);
+      await h.run(await h.kernels.gemm({ ...call, variant }));
+      await check();
     }
   });
 
@@ -111,33 +133,12 @@ describe('gemm', () => {
       { M: 130, N: 136, K: 36, transA: false, transB: true, pad: 4, vec: [true, true], epilogue: true },
       { M: 131, N: 133, K: 37, transA: true, transB: false, pad: 0, vec: [false, false], epilogue: false },
     ];
-    for (const { M, N, K, transA, transB, pad, vec, epilogue } of calls) {
+    for (const c of calls) {
       const ref = { buffer: null as unknown as GPUBuffer };
-      expect(Object.values(tiledVec4({ M, N, K, transA, transB, A: { ...ref, offset: pad }, B: ref })), `${M}x${N}x${K} loads`).toEqual(vec);
-      const A = randomArray(rng, M * K);
-      const B = randomArray(rng, K * N);
-      const C0 = randomArray(rng, M * N);
-      const E = randomArray(rng, M * N);
-      const bias = randomArray(rng, N);
-      const bufA = h.upload([...new Array(pad).fill(7), ...A]);
-      const bufC = epilogue ? h.upload([...new Array(pad).fill(7), ...C0]) : h.poisoned(M * N);
-      const Z = h.poisoned(M * N);
-      const d = await h.kernels.gemm({
-        M, N, K, transA, transB, A: { buffer: bufA, offset: pad }, B: { buffer: h.upload(B) }, C: { buffer: bufC, offset: pad },
-        ...(epilogue ? { alpha: 0.5, beta: 2, E: { buffer: h.upload(E) }, gamma: -0.25, bias: { buffer: h.upload(bias) }, activation: { name: 'tanh', alpha: 0 }, Z } : {}),
-        variant: 'tiled-128',
-      });
-      await h.run(d);
-      const AB = refGemm(M, N, K, A, B, transA, transB);
-      const what = `tiled-128 ${M}x${N}x${K} transA=${transA} transB=${transB}`;
-      if (!epilogue) {
-        expect(maxRelErr(await h.read(bufC, M * N), AB), what).toBeLessThan(1e-5);
-        continue;
-      }
-      const z = AB.map((v, i) => 0.5 * v + 2 * C0[i]! - 0.25 * E[i]! + bias[i % N]!);
-      expect(maxRelErr(await h.read(Z, M * N), z), `${what} Z`).toBeLessThan(1e-5);
-      expect(maxRelErr(await h.read(bufC, M * N, pad), z.map(Math.tanh)), `${what} C`).toBeLessThan(1e-5);
-      expect(Array.from(await h.read(bufC, pad)), 'elements before the offset are untouched').toEqual(new Array(pad).fill(7));
+      expect(Object.values(tiledVec4({ ...c, A: { ...ref, offset: c.pad }, B: ref })), `${c.M}x${c.N}x${c.K} loads`).toEqual(c.vec);
+      const { call, check } = epilogueCase(h, rng, c, 'tiled-128');
+      await h.run(await h.kernels.gemm({ ...call, variant: 'tiled-128' }));
+      await check();
     }
     // One workgroup buffer (devices with less than 32 KiB of workgroup memory): two barriers per k-tile.
     const small = new Kernels({ ...h.ctx, limits: { ...h.ctx.limits, maxComputeWorkgroupStorageSize: TILED_PINGPONG_BYTES - 16 } }, h.pool, new PipelineCache(h.ctx.device));
@@ -168,35 +169,16 @@ describe('gemm', () => {
       { M: 130, N: 136, K: 100, transA: false, transB: true, pad: 4, splitK: 3, epilogue: true },
       { M: 131, N: 133, K: 37, transA: true, transB: false, pad: 0, splitK: 5, epilogue: false },
     ];
-    for (const { M, N, K, transA, transB, pad, splitK, epilogue } of calls) {
-      const A = randomArray(rng, M * K);
-      const B = randomArray(rng, K * N);
-      const C0 = randomArray(rng, M * N);
-      const E = randomArray(rng, M * N);
-      const bias = randomArray(rng, N);
-      const bufA = h.upload([...new Array(pad).fill(7), ...A]);
-      const bufC = epilogue ? h.upload([...new Array(pad).fill(7), ...C0]) : h.poisoned(M * N);
-      const Z = h.poisoned(M * N);
-      const [bufB, bufE, bufBias] = [h.upload(B), h.upload(E), h.upload(bias)];
+    for (const c of calls) {
+      const { M, N, K, transA, transB, splitK } = c;
+      const { call, check } = epilogueCase(h, rng, c, 'tiled-128-splitk');
       const live = h.pool.stats().live;
-      const ds = await h.kernels.gemm({
-        M, N, K, transA, transB, A: { buffer: bufA, offset: pad }, B: { buffer: bufB }, C: { buffer: bufC, offset: pad },
-        ...(epilogue ? { alpha: 0.5, beta: 2, E: { buffer: bufE }, gamma: -0.25, bias: { buffer: bufBias }, activation: { name: 'tanh', alpha: 0 }, Z } : {}),
-        variant: 'tiled-128-splitk', splitK,
-      });
+      const ds = await h.kernels.gemm({ ...call, variant: 'tiled-128-splitk', splitK });
       const slices = Math.min(splitK, Math.ceil(K / 16));
       expect(ds.map((d) => d.label)).toEqual([`gemm ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} ${M}x${N}x${K} split ${slices}`, 'gemm split-K sum']);
       expect(ds[0]!.y).toBe(2 * slices);
       await h.run(ds);
-      const AB = refGemm(M, N, K, A, B, transA, transB);
-      const what = `tiled-128-splitk ${M}x${N}x${K} transA=${transA} transB=${transB}`;
-      if (!epilogue) expect(maxRelErr(await h.read(bufC, M * N), AB), what).toBeLessThan(1e-5);
-      else {
-        const z = AB.map((v, i) => 0.5 * v + 2 * C0[i]! - 0.25 * E[i]! + bias[i % N]!);
-        expect(maxRelErr(await h.read(Z, M * N), z), `${what} Z`).toBeLessThan(1e-5);
-        expect(maxRelErr(await h.read(bufC, M * N, pad), z.map(Math.tanh)), `${what} C`).toBeLessThan(1e-5);
-        expect(Array.from(await h.read(bufC, pad)), 'elements before the offset are untouched').toEqual(new Array(pad).fill(7));
-      }
+      await check();
       h.kernels.release(ds);
       expect(h.pool.stats().live, 'uniforms and the slices scratch released').toBe(live);
     }
