@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gpuSuiteMain } from '../src/bench/gpu-main.js';
+import { formatSuiteMarkdown } from '../src/bench/gpu-node.js';
 import { runGpuSuite, suiteGemmShapes, suiteStepConfigs, suiteTargets, TARGET_GEMM_PEAK_FRACTION, type PeerAnswer, type PeerRequest, type SuiteGemmRow, type SuiteResult, type SuiteStepRow } from '../src/bench/gpu-suite.js';
 import { gpu as testGpu } from './helpers/gpu.js';
 
@@ -60,6 +61,9 @@ describe('bench:gpu --quick', () => {
       expect(json.targets![0]!.note).toBe('software adapter (correctness run)');
       expect(json.targets![2]!.value).toMatch(/^\S.*: \d+\.\d%$/);
       expect(md).toContain('| target | bar | figure | verdict | note |');
+      // On a real GPU the split-K column says how many K slices it ran (software adapters do not time it).
+      const split = { variant: 'tiled-128-splitk' as const, gflops: 5, seconds: 1, fractionOfPeak: null, maxRelErr: 0, splitK: 16 };
+      expect(formatSuiteMarkdown({ ...json, gemm: [{ ...json.gemm[0]!, variants: [...json.gemm[0]!.variants, split] }] })).toMatch(/\| 5\.0 \(S=16\) \|/);
       // Rewritten after each part, marked partial until the end: a run stopped early keeps its figures.
       // The peer first (here not run), so that a stopped run has PyTorch beside every row it measured.
       expect(snapshots.map((x) => x.json.partial)).toEqual(['the PyTorch peer', 'GEMM 32x32x32 NN', 'GEMM 16x12x20 NT', 'step 20-12-20 batch 16', 'step 20-12-20 batch 16 (f16 data)']);

@@ -144,14 +144,15 @@ export function formatSuiteMarkdown(r: SuiteResult): string {
     for (const row of r.gemm) {
       const cells = variants.map((v) => {
         const x = row.variants.find((y) => y.variant === v);
-        return x ? (x.maxRelErr <= BENCH_GEMM_TOL ? f(x.gflops) : `wrong (${f(x.gflops)})`) : row.skipped.includes(v) ? 'skipped' : '—';
+        const slices = x?.splitK && x.splitK > 1 ? ` (S=${x.splitK})` : '';
+        return x ? (x.maxRelErr <= BENCH_GEMM_TOL ? f(x.gflops) + slices : `wrong (${f(x.gflops)})`) : row.skipped.includes(v) ? 'skipped' : '—';
       });
       out.push(
         `| ${row.M}×${row.N}×${row.K} | ${row.transA ? 'T' : 'N'}${row.transB ? 'T' : 'N'} | ${row.role} | ${cells.join(' | ')} | ${row.best ? `${f(row.best.gflops)} (${row.best.variant})` : '—'} | ` +
           `${r.peakTflops ? `${pct(row.best?.fractionOfPeak)} | ` : ''}${f(row.torch?.gflops)} | ${f(row.ratioVsTorch, 2)} |`,
       );
     }
-    out.push('', `GEMM cells are GFLOP/s (2MNK / median seconds per product, submit + wait, products batched per submit on real GPUs); "wrong": 16 sampled entries of C (poisoned before the run) differ from float64 by more than ${BENCH_GEMM_TOL}·(1 + |C|), so the variant is not the best.`, '');
+    out.push('', `GEMM cells are GFLOP/s (2MNK / median seconds per product, submit + wait, products batched per submit on real GPUs); "wrong": 16 sampled entries of C (poisoned before the run) differ from float64 by more than ${BENCH_GEMM_TOL}·(1 + |C|), so the variant is not the best; "(S=n)": the K slices of tiled-128-splitk (without, it ran as tiled-128).`, '');
   }
   if (r.step.length) {
     out.push('| SAE step | batch | samples/s | ms/step | dispatches | submits | slowest kernels (share) | TF.js webgpu samples/s | PyTorch samples/s | ours/PyTorch |');

@@ -8,7 +8,7 @@
 
 import { BufferPool, readF32, STORAGE, writeF32 } from '../gpu/buffers.js';
 import { adapterLabel, type GpuContext } from '../gpu/device.js';
-import { availableGemmVariants, gemmVariantsFor, Kernels, recordDispatches, type GemmVariant } from '../gpu/kernels.js';
+import { availableGemmVariants, GEMM_VARIANTS, gemmVariantsFor, Kernels, recordDispatches, splitKSlices, type GemmVariant } from '../gpu/kernels.js';
 import { PipelineCache } from '../gpu/shaders.js';
 import { Rng } from '../prng.js';
 import { BENCH_GEMM_TOL, gemmSamples, poisonSamples, samplesError } from './gemm-samples.js';
@@ -85,7 +85,8 @@ export interface SuiteAdapter {
 
 export interface SuiteGemmRow extends SuiteGemmShape {
   flop: number;
-  variants: { variant: GemmVariant; gflops: number; seconds: number; fractionOfPeak: number | null; maxRelErr: number }[];
+  /** splitK: the K slices the split-K variant used (1: it ran as tiled-128). */
+  variants: { variant: GemmVariant; gflops: number; seconds: number; fractionOfPeak: number | null; maxRelErr: number; splitK?: number }[];
   skipped: GemmVariant[];
   best: { variant: GemmVariant; gflops: number; fractionOfPeak: number | null } | null;
   torch: { gflops: number; seconds: number } | null;
@@ -302,7 +303,10 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
             times.sort((x, y) => x - y);
             const seconds = times[times.length >> 1]!;
             const gflops = flop / seconds / 1e9;
-            row.variants.push({ variant, gflops, seconds, fractionOfPeak: opts.peak ? gflops / (opts.peak * 1e3) : null, maxRelErr: await samplesError(device, pool, C, samples) });
+            row.variants.push({
+              variant, gflops, seconds, fractionOfPeak: opts.peak ? gflops / (opts.peak * 1e3) : null, maxRelErr: await samplesError(device, pool, C, samples),
+              ...(GEMM_VARIANTS[variant].SPLIT_K ? { splitK: splitKSlices(s.M, s.N, s.K, maxBytes) } : {}),
+            });
           } finally {
             kernels.release(d);
           }
