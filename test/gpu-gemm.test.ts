@@ -175,7 +175,7 @@ describe('gemm', () => {
       const live = h.pool.stats().live;
       const ds = await h.kernels.gemm({ ...call, variant: 'tiled-128-splitk', splitK });
       const slices = Math.min(splitK, Math.ceil(K / 16));
-      expect(ds.map((d) => d.label)).toEqual([`gemm ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} ${M}x${N}x${K} split ${slices}`, 'gemm split-K sum']);
+      expect(ds.map((d) => d.label)).toEqual([`gemm ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} ${M}x${N}x${K} split ${slices}`, `gemm split-K sum ${M}x${N}`]);
       expect(ds[0]!.y).toBe(2 * slices);
       await h.run(ds);
       await check();

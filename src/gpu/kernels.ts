@@ -315,7 +315,7 @@ export class Kernels {
     if (epilogue.ADDEND) bindings[5] = c.E!.buffer;
     if (epilogue.STORE_Z) bindings[6] = c.Z!;
     const { x, y } = this.grid(c.M * c.N, 256);
-    const sum = this.dispatch(second, this.uniform(fields(slices)), bindings, x, y, 'gemm split-K sum');
+    const sum = this.dispatch(second, this.uniform(fields(slices)), bindings, x, y, `gemm split-K sum ${c.M}x${c.N}`);
     return [partial, { ...sum, owned: [scratch] }];
   }
 
