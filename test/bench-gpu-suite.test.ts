@@ -99,6 +99,13 @@ describe('suiteTargets: the verdict on a GPU run', () => {
     expect(met[0]!.value).toBe('50.0% (tiled-128)');
     expect(met[1]!.value).toBe('0.60');
     expect(met[2]!.value).toBe('gemm NT 4096x784x200: 40.0%');
+    // Split-K against tiled-128 where it was built for (∇W at batch 4096), when both were timed.
+    const wgrad: SuiteGemmRow = { ...gemmRow(1, 67), M: 200, N: 784, K: 4096, transA: true, role: 'encoder ∇W, batch 4096', variants: [
+      { variant: 'tiled-128', gflops: 8000, seconds: 1, fractionOfPeak: null, maxRelErr: 0 },
+      { variant: 'tiled-128-splitk', gflops: 20000, seconds: 1, fractionOfPeak: null, maxRelErr: 0, splitK: 16 },
+    ] };
+    const withSplit = suiteTargets({ gpu: gpu(false), peakTflops: 67, peer: cudaPeer, gemm: [gemmRow(0.5 * 67e3, 67), wgrad], step: [stepRow(600_000, 1_000_000)] });
+    expect(withSplit[3]).toMatchObject({ status: 'info', value: '2.50', note: 'S = 16; 20000 vs 8000 GFLOP/s' });
     const missed = suiteTargets({ gpu: gpu(false), peakTflops: 67, peer: cudaPeer, gemm: [gemmRow((TARGET_GEMM_PEAK_FRACTION - 0.01) * 67e3, 67)], step: [stepRow(400_000, 1_000_000)] });
     expect(missed.map((t) => t.status)).toEqual(['missed', 'missed', 'info']);
   });

@@ -190,6 +190,13 @@ export function suiteTargets(r: Pick<SuiteResult, 'gpu' | 'gemm' | 'step' | 'pea
   if (profiled && top) {
     out.push({ what: `slowest kernel of the step ${profiled.layers.join('-')} at batch ${profiled.batch}`, target: '—', value: `${top.label}: ${pct(top.share)}`, status: 'info', note: `${(top.seconds * 1e3).toPrecision(3)} ms per step in ${top.count} dispatch${top.count === 1 ? '' : 'es'} (share of the profiled kernels' time, ${profiled.profileMethod})` });
   }
+  // Whether split-K pays where it was built for: ∇W of the step at batch 4096 (both variants right and timed).
+  const wgrad = r.gemm.find((g) => g.M === 200 && g.N === 784 && g.K === 4096 && g.transA && !g.transB);
+  const timed = (v: GemmVariant): SuiteGemmRow['variants'][number] | undefined => wgrad?.variants.find((x) => x.variant === v && x.maxRelErr <= BENCH_GEMM_TOL);
+  const [split, plain] = [timed('tiled-128-splitk'), timed('tiled-128')];
+  if (split && plain) {
+    out.push({ what: 'split-K on ∇W 200×784×4096: tiled-128-splitk ÷ tiled-128 GFLOP/s', target: '—', value: (split.gflops / plain.gflops).toFixed(2), status: 'info', note: `S = ${split.splitK ?? '?'}; ${split.gflops.toFixed(0)} vs ${plain.gflops.toFixed(0)} GFLOP/s` });
+  }
   return out;
 }
 
