@@ -36,49 +36,7 @@ fn dots_final(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
 struct DotsParams { count: u32, threads: u32, npairs: u32, pad0: u32, off: array<vec4<u32>, 4>, pairs: array<vec4<u32>, ${PAIRS}> }
 @group(0) @binding(0) var<uniform> dp: DotsParams;
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(2) var<storage, read> v0: array<f32>;
-#if ${V1}
-@group(0) @binding(3) var<storage, read> v1: array<f32>;
-#endif
-#if ${V2}
-@group(0) @binding(4) var<storage, read> v2: array<f32>;
-#endif
-#if ${V3}
-@group(0) @binding(5) var<storage, read> v3: array<f32>;
-#endif
-#if ${V4}
-@group(0) @binding(6) var<storage, read> v4: array<f32>;
-#endif
-#if ${V5}
-@group(0) @binding(7) var<storage, read> v5: array<f32>;
-#endif
-#if ${V6}
-@group(0) @binding(8) var<storage, read> v6: array<f32>;
-#endif
-#if ${V7}
-@group(0) @binding(9) var<storage, read> v7: array<f32>;
-#endif
-#if ${V8}
-@group(0) @binding(10) var<storage, read> v8: array<f32>;
-#endif
-#if ${V9}
-@group(0) @binding(11) var<storage, read> v9: array<f32>;
-#endif
-#if ${V10}
-@group(0) @binding(12) var<storage, read> v10: array<f32>;
-#endif
-#if ${V11}
-@group(0) @binding(13) var<storage, read> v11: array<f32>;
-#endif
-#if ${V12}
-@group(0) @binding(14) var<storage, read> v12: array<f32>;
-#endif
-#if ${V13}
-@group(0) @binding(15) var<storage, read> v13: array<f32>;
-#endif
-#if ${V14}
-@group(0) @binding(16) var<storage, read> v14: array<f32>;
-#endif
+// v0 … v14: vector_inputs.wgsl (rendered with this file).
 
 // No workgroup memory and no barriers (as sum_partial): software adapters run those slowly.
 @compute @workgroup_size(64)

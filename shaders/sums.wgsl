@@ -45,22 +45,7 @@ struct Task { a: vec4<u32>, b: vec4<u32>, c: vec4<f32> }
 struct SumsParams { head: vec4<u32>, tasks: array<Task, ${TASKS}> }
 @group(0) @binding(0) var<uniform> sp: SumsParams;
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(2) var<storage, read> v0: array<f32>;
-#if ${V1}
-@group(0) @binding(3) var<storage, read> v1: array<f32>;
-#endif
-#if ${V2}
-@group(0) @binding(4) var<storage, read> v2: array<f32>;
-#endif
-#if ${V3}
-@group(0) @binding(5) var<storage, read> v3: array<f32>;
-#endif
-#if ${V4}
-@group(0) @binding(6) var<storage, read> v4: array<f32>;
-#endif
-#if ${V5}
-@group(0) @binding(7) var<storage, read> v5: array<f32>;
-#endif
+// v0 … v5: vector_inputs.wgsl (rendered with this file; V6 … V14 false).
 
 fn load(j: u32, i: u32) -> f32 {
   switch j {

@@ -420,7 +420,7 @@ export class Kernels {
     for (const g of groups) {
       // Each term's map and bindings are template values (so the shader's switches fold away).
       const defines: Defines = { FINAL: false, TASKS: SUMS_MAX_TERMS };
-      for (let j = 1; j < SUMS_MAX_BUFFERS; j++) defines[`V${j}`] = j < g.buffers.length;
+      Object.assign(defines, vectorDefines(g.buffers.length));
       for (let i = 0; i < SUMS_MAX_TERMS; i++) {
         const t = terms[g.rows[i] ?? -1];
         if (i > 0) defines[`R${i}`] = !!t;
@@ -428,7 +428,7 @@ export class Kernels {
         defines[`X${i}`] = t ? g.buffers.indexOf(t.x.buffer) : 0;
         defines[`Y${i}`] = t?.y ? g.buffers.indexOf(t.y.buffer) : 0;
       }
-      const pipeline = await this.cache.get(['sums'], defines, 'sums_partial');
+      const pipeline = await this.cache.get(['sums', 'vector_inputs'], defines, 'sums_partial');
       const table: Field[] = [g.rows.length, 0, 0, 0];
       let workgroups = 0;
       for (let i = 0; i < SUMS_MAX_TERMS; i++) {
@@ -460,9 +460,8 @@ export class Kernels {
       const r = order[i];
       termTable.push(...(r === undefined ? [0, 0, 0, 0] : [base[r]!, threads[r]!, terms[r]!.slot, f32Bits(terms[r]!.scale)]));
     }
-    const unused: Defines = {};
+    const unused: Defines = vectorDefines(1);
     for (let i = 0; i < SUMS_MAX_TERMS; i++) Object.assign(unused, { [`M${i}`]: 0, [`X${i}`]: 0, [`Y${i}`]: 0, ...(i ? { [`R${i}`]: false } : {}) });
-    for (let j = 1; j < SUMS_MAX_BUFFERS; j++) unused[`V${j}`] = false;
     const final = await this.cache.get(['sums', 'lane_sum'], { ...unused, FINAL: true, TASKS: SUMS_MAX_TERMS }, 'sums_final');
     out.push(this.dispatch(final, this.uniform([...groupTable, ...termTable]), { 1: partials, 2: scalars }, slots.length, 1, `sums final ${terms.length}`));
     return out;
@@ -496,7 +495,7 @@ export class Kernels {
       for (const v of [p.a, p.b]) if (!Number.isInteger(v) || v < 0 || v >= nv) throw new Error(`dotsPartial: pair (${p.a}, ${p.b}) names vector ${v}, but ${nv} are bound`);
       if (!Number.isInteger(p.row) || p.row < 0 || (p.row + 1) * threads * 4 > c.partials.size) throw new Error(`dotsPartial: partials row ${p.row} lies outside the ${c.partials.size}-byte partials buffer (${threads} f32 a row)`);
     }
-    const pipeline = await this.cache.get(['dots'], dotsDefines(false, nv), 'dots_partial');
+    const pipeline = await this.cache.get(['dots', 'vector_inputs'], dotsDefines(false, nv), 'dots_partial');
     const off = Array.from({ length: 16 }, (_, j) => c.vectors[j]?.offset ?? 0);
     const table = Array.from({ length: DOTS_MAX_PAIRS }, (_, j) => {
       const p = c.pairs[j];
@@ -877,8 +876,13 @@ export const DOTS_MAX_VECTORS = 15;
 export const DOTS_MAX_PAIRS = 16;
 /** dots.wgsl's template values: stage 2 (`final`) or stage 1 with `vectors` bound. */
 function dotsDefines(final: boolean, vectors: number): Defines {
-  const defines: Defines = { FINAL: final, PAIRS: DOTS_MAX_PAIRS };
-  for (let j = 1; j < DOTS_MAX_VECTORS; j++) defines[`V${j}`] = j < vectors;
+  return { FINAL: final, PAIRS: DOTS_MAX_PAIRS, ...vectorDefines(vectors) };
+}
+
+/** vector_inputs.wgsl's template values: vectors 1 … `bound` − 1 bound (v0 always is), up to DOTS_MAX_VECTORS. */
+function vectorDefines(bound: number): Defines {
+  const defines: Defines = {};
+  for (let j = 1; j < DOTS_MAX_VECTORS; j++) defines[`V${j}`] = j < bound;
   return defines;
 }
 /** One pair of a dotsPartial group: bound vectors `a` and `b` (indices), its partials row. */
