@@ -8,7 +8,7 @@
 
 import { BufferPool, readF32, STORAGE, writeF32 } from '../gpu/buffers.js';
 import { adapterLabel, type GpuContext } from '../gpu/device.js';
-import { availableGemmVariants, GEMM_VARIANTS, gemmVariantsFor, Kernels, recordDispatches, splitKSlices, type GemmVariant } from '../gpu/kernels.js';
+import { availableGemmVariants, GEMM_VARIANTS, gemmVariantsFor, Kernels, recordDispatches, type GemmVariant } from '../gpu/kernels.js';
 import { PipelineCache } from '../gpu/shaders.js';
 import { Rng } from '../prng.js';
 import { BENCH_GEMM_TOL, gemmSamples, poisonSamples, samplesError } from './gemm-samples.js';
@@ -312,7 +312,8 @@ async function gemmPart(ctx: GpuContext, shapes: SuiteGemmShape[], opts: { quick
             const gflops = flop / seconds / 1e9;
             row.variants.push({
               variant, gflops, seconds, fractionOfPeak: opts.peak ? gflops / (opts.peak * 1e3) : null, maxRelErr: await samplesError(device, pool, C, samples),
-              ...(GEMM_VARIANTS[variant].SPLIT_K ? { splitK: splitKSlices(s.M, s.N, s.K, maxBytes) } : {}),
+              // The slices it ran: split-K's first dispatch has a row of workgroups per 128 rows per slice.
+              ...(GEMM_VARIANTS[variant].SPLIT_K ? { splitK: d.length > 1 ? d[0]!.y / Math.ceil(s.M / 128) : 1 } : {}),
             });
           } finally {
             kernels.release(d);
